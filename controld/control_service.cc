@@ -1,0 +1,152 @@
+#include "controld/control_service.h"
+
+#include <grpcpp/grpcpp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "bitrouter/v1/control.grpc.pb.h"
+#include "shared/common/log.h"
+
+namespace bitrouter::controld {
+
+namespace v1 = bitrouter::v1;
+
+class ControlServer::WorkerService final : public v1::WorkerControl::Service {
+ public:
+  explicit WorkerService(SnapshotHub* hub) : hub_(hub) {}
+
+  grpc::Status Connect(grpc::ServerContext* ctx,
+                       grpc::ServerReaderWriter<v1::ControlMessage, v1::WorkerMessage>* stream) override {
+    v1::WorkerMessage msg;
+    if (!stream->Read(&msg) || !msg.has_hello()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "expected hello first");
+    }
+    const uint32_t id = msg.hello().worker_id();
+    hub_->WorkerConnected(id, msg.hello().pid());
+    LOG_DEBUG("worker[", id, "] connected (pid ", msg.hello().pid(), ")");
+    uint64_t sent = 0;
+    while (!ctx->IsCancelled()) {
+      SnapshotHub::SnapshotPtr snap = hub_->WaitNewer(sent, std::chrono::milliseconds(250));
+      if (hub_->shut_down()) break;
+      if (snap == nullptr) continue;
+      v1::ControlMessage out;
+      *out.mutable_snapshot() = *snap;
+      if (!stream->Write(out)) break;
+      v1::WorkerMessage reply;
+      if (!stream->Read(&reply)) break;
+      // Either way this version is settled for this worker: never re-pushed.
+      sent = snap->version();
+      if (reply.has_ack()) {
+        hub_->WorkerAcked(id, reply.ack().version());
+      } else if (reply.has_nack()) {
+        LOG_ERROR("worker[", id, "] rejected snapshot v", reply.nack().rejected_version(), ": ",
+                  reply.nack().error());
+        hub_->WorkerNacked(id, reply.nack().rejected_version(), reply.nack().error());
+      }
+    }
+    hub_->WorkerStreamClosed(id);
+    return grpc::Status::OK;
+  }
+
+ private:
+  SnapshotHub* hub_;
+};
+
+class ControlServer::AdminService final : public v1::Admin::Service {
+ public:
+  explicit AdminService(ControlServer* owner) : owner_(owner) {}
+
+  grpc::Status Status(grpc::ServerContext*, const v1::StatusRequest*,
+                      v1::StatusResponse* out) override {
+    DaemonInfo info = owner_->Info();
+    out->set_pid(info.pid);
+    out->set_started_unix(info.started);
+    out->set_uptime_seconds(std::time(nullptr) - info.started);
+    out->set_home(info.home);
+    out->set_config_path(info.config_path);
+    out->set_listen(info.listen);
+    out->set_version(BITROUTER_VERSION);
+    if (auto snap = owner_->hub_->Current()) out->set_snapshot_version(snap->version());
+    if (info.config != nullptr) {
+      for (const auto& [name, p] : info.config->providers) {
+        auto* ps = out->add_providers();
+        ps->set_name(name);
+        ps->set_active(p.active);
+        ps->set_reason(p.reason);
+        ps->set_base_url(p.api_base);
+        ps->set_protocol(p.api_protocol);
+      }
+    }
+    for (const auto& e : owner_->hub_->Ledger()) {
+      auto* w = out->add_workers();
+      w->set_worker_id(e.worker_id);
+      w->set_pid(e.pid);
+      w->set_state(e.state);
+      w->set_acked_version(e.acked_version);
+      w->set_restarts(e.restarts);
+      w->set_last_error(e.last_error);
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Stop(grpc::ServerContext*, const v1::StopRequest*, v1::StopResponse*) override {
+    LOG_INFO("stop requested over the control socket");
+    owner_->request_stop_();
+    return grpc::Status::OK;
+  }
+
+ private:
+  ControlServer* owner_;
+};
+
+ControlServer::ControlServer(SnapshotHub* hub, std::function<void()> request_stop)
+    : hub_(hub), request_stop_(std::move(request_stop)) {}
+
+ControlServer::~ControlServer() { Shutdown(); }
+
+absl::Status ControlServer::Start(const std::string& socket_path) {
+  if (socket_path.size() > 107) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "control socket path is ", socket_path.size(),
+        " bytes, over the 107-byte Unix socket limit: use a shorter --home-dir (", socket_path, ")"));
+  }
+  ::unlink(socket_path.c_str());
+  worker_service_ = std::make_unique<WorkerService>(hub_);
+  admin_service_ = std::make_unique<AdminService>(this);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());
+  builder.RegisterService(worker_service_.get());
+  builder.RegisterService(admin_service_.get());
+  // Umask so the socket is never briefly group/world accessible.
+  mode_t old = ::umask(0177);
+  server_ = builder.BuildAndStart();
+  ::umask(old);
+  if (server_ == nullptr) {
+    return absl::UnavailableError(absl::StrCat("cannot serve the control socket ", socket_path));
+  }
+  ::chmod(socket_path.c_str(), 0600);
+  return absl::OkStatus();
+}
+
+void ControlServer::SetInfo(DaemonInfo info) {
+  std::lock_guard<std::mutex> lock(mu_);
+  info_ = std::move(info);
+}
+
+DaemonInfo ControlServer::Info() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return info_;
+}
+
+void ControlServer::Shutdown() {
+  if (server_ == nullptr) return;
+  hub_->Shutdown();
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace bitrouter::controld

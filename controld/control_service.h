@@ -1,0 +1,55 @@
+#pragma once
+// The gRPC server on <home>/run/control.sock (owner-only): WorkerControl for
+// the workers' snapshot streams and Admin for bitrouterctl.
+
+#include <sys/types.h>
+
+#include <ctime>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/status.h"
+#include "controld/snapshot_hub.h"
+#include "shared/config/config.h"
+
+namespace grpc {
+class Server;
+}
+
+namespace bitrouter::controld {
+
+// What Status reports besides the ledger. Set by the main thread.
+struct DaemonInfo {
+  pid_t pid = 0;
+  std::time_t started = 0;
+  std::string home;
+  std::string config_path;
+  std::string listen;
+  std::shared_ptr<const config::Config> config;
+};
+
+class ControlServer {
+ public:
+  ControlServer(SnapshotHub* hub, std::function<void()> request_stop);
+  ~ControlServer();
+  absl::Status Start(const std::string& socket_path);
+  void SetInfo(DaemonInfo info);
+  DaemonInfo Info() const;
+  // Ends worker streams and stops serving (bounded wait).
+  void Shutdown();
+
+ private:
+  class WorkerService;
+  class AdminService;
+  SnapshotHub* hub_;
+  std::function<void()> request_stop_;
+  mutable std::mutex mu_;
+  DaemonInfo info_;
+  std::unique_ptr<WorkerService> worker_service_;
+  std::unique_ptr<AdminService> admin_service_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+}  // namespace bitrouter::controld

@@ -1,0 +1,182 @@
+// bitrouterd: the control plane. Owns config and .env, binds the listen
+// socket, serves the control socket, spawns and supervises the workers and
+// pushes them snapshots. Never on the request path.
+
+#include <limits.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "controld/control_service.h"
+#include "controld/listener.h"
+#include "controld/run_files.h"
+#include "controld/snapshot_hub.h"
+#include "controld/snapshot_source.h"
+#include "controld/supervisor.h"
+#include "shared/common/log.h"
+#include "shared/config/env.h"
+#include "shared/config/home.h"
+#include "shared/config/loader.h"
+
+namespace {
+
+using namespace bitrouter;
+
+std::string WorkerBinary() {
+  if (const char* env = std::getenv("BITROUTER_WORKER_BIN"); env && *env) return env;
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) return "bitrouter-worker";
+  self[n] = '\0';
+  std::string path(self);
+  return path.substr(0, path.rfind('/') + 1) + "bitrouter-worker";
+}
+
+void PrintConfigSummary(const config::Config& cfg, const config::HomePaths& paths) {
+  std::printf("config: %s (home %s, chosen by %s)\n", cfg.source.c_str(), paths.home.c_str(),
+              paths.how.c_str());
+  std::printf("listen: %s\nworkers: %s\n", cfg.server.listen.c_str(),
+              cfg.server.workers == 0 ? "one per CPU" : std::to_string(cfg.server.workers).c_str());
+  std::printf("providers:\n");
+  for (const auto& [name, p] : cfg.providers) {
+    std::printf("  %-11s %-8s %-9s %s (%s)\n", name.c_str(), p.active ? "active" : "inactive",
+                p.api_protocol.c_str(), p.api_base.c_str(), p.reason.c_str());
+  }
+  for (const auto& w : cfg.warnings) std::printf("warning: %s\n", w.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "bitrouterd - the BitRouter daemon: an LLM router between AI agents and model providers.\n"
+      "Runs in the foreground, logs to stderr, serves HTTP on server.listen (default\n"
+      "127.0.0.1:4356) and the control socket <home>/run/control.sock for bitrouterctl.\n"
+      "Providers come from the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY, GOOGLE_API_KEY,\n"
+      "OPENROUTER_API_KEY, DEEPSEEK_API_KEY, ... and {PREFIX}_BASE_URL), <home>/.env and\n"
+      "<home>/bitrouter.yaml. SIGTERM/SIGINT drain in-flight requests and exit 0.",
+      "bitrouterd"};
+  std::string home_flag, listen_flag, log_level;
+  uint32_t workers_flag = 0;
+  bool validate = false;
+  app.add_option("--home-dir", home_flag,
+                 "Home directory (default: ./ if it has bitrouter.yaml, else $BITROUTER_HOME, "
+                 "else ~/.bitrouter)");
+  app.add_option("--listen", listen_flag, "HTTP listen address host:port (overrides server.listen; "
+                                          "port 0 picks a free port, see run/listen.addr)");
+  app.add_option("--workers", workers_flag, "Worker processes (overrides server.workers; 0 = one per CPU)")
+      ->check(CLI::Range(0, 256));
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error (overrides server.log_level)");
+  app.add_flag("--validate", validate, "Load and validate the configuration, print it, and exit");
+  app.set_version_flag("--version", BITROUTER_VERSION);
+  CLI11_PARSE(app, argc, argv);
+
+  log::SetTag("bitrouterd");
+  auto paths = config::ResolveHome(home_flag);
+  if (!paths.ok()) {
+    std::fprintf(stderr, "bitrouterd: %s\n", std::string(paths.status().message()).c_str());
+    return 2;
+  }
+  auto env = config::LoadEnvironment(paths->env_file);
+  if (!env.ok()) {
+    std::fprintf(stderr, "bitrouterd: %s\n", std::string(env.status().message()).c_str());
+    return 2;
+  }
+  auto loaded = config::LoadConfigFile(paths->config_file, *env);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "bitrouterd: invalid configuration: %s\n",
+                 std::string(loaded.status().message()).c_str());
+    return 2;
+  }
+  config::Config cfg = std::move(*loaded);
+  if (!listen_flag.empty()) cfg.server.listen = listen_flag;
+  if (workers_flag != 0) cfg.server.workers = workers_flag;
+  if (!log_level.empty()) cfg.server.log_level = log_level;
+  log::Level level;
+  if (!log::ParseLevel(cfg.server.log_level, &level)) {
+    std::fprintf(stderr, "bitrouterd: unknown log level '%s'\n", cfg.server.log_level.c_str());
+    return 2;
+  }
+  log::SetLevel(level);
+  if (validate) {
+    PrintConfigSummary(cfg, *paths);
+    return 0;
+  }
+  for (const auto& w : cfg.warnings) LOG_WARN(w);
+
+  if (absl::Status s = config::EnsureHomeLayout(*paths); !s.ok()) {
+    LOG_ERROR(s.message());
+    return 1;
+  }
+  if (absl::Status s = controld::ClaimHome(*paths); !s.ok()) {
+    LOG_ERROR(s.message());
+    return 1;
+  }
+  // Every thread started from here inherits this mask; the main thread
+  // takes signals synchronously with sigtimedwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto listener = controld::BindListener(cfg.server.listen);
+  if (!listener.ok()) {
+    LOG_ERROR(listener.status().message());
+    return 1;
+  }
+  controld::SnapshotHub hub;
+  pid_t self = getpid();
+  controld::ControlServer control(&hub, [self] { kill(self, SIGTERM); });
+  if (absl::Status s = control.Start(paths->control_socket); !s.ok()) {
+    LOG_ERROR(s.message());
+    return 1;
+  }
+  auto shared_cfg = std::make_shared<const config::Config>(cfg);
+  control.SetInfo({self, std::time(nullptr), paths->home, cfg.source, listener->address, shared_cfg});
+  auto snap = hub.Publish(controld::BuildSnapshot(cfg, listener->address));
+
+  uint32_t workers = cfg.server.workers;
+  if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
+  controld::Supervisor supervisor(&hub, {WorkerBinary(), paths->control_socket, listener->fd,
+                                         cfg.server.log_level});
+  supervisor.EnsureWorkers(workers);
+  (void)controld::WriteFileAtomic(paths->pid_file, absl::StrCat(self, "\n"), 0644);
+  (void)controld::WriteFileAtomic(paths->listen_addr_file, listener->address + "\n", 0644);
+
+  size_t active = 0;
+  for (const auto& [name, p] : cfg.providers) active += p.active;
+  LOG_INFO("listening on http://", listener->address, " with ", workers, " worker(s); ", active,
+           " active provider(s); snapshot v", snap->version(), "; home ", paths->home);
+  if (active == 0) {
+    LOG_WARN("no provider is active: set OPENAI_API_KEY (or another provider key) and restart");
+  }
+
+  int exit_code = 0;
+  while (true) {
+    timespec tick{0, 100'000'000};
+    int sig = sigtimedwait(&signals, nullptr, &tick);
+    if (sig == SIGTERM || sig == SIGINT) {
+      LOG_INFO("received ", sig == SIGTERM ? "SIGTERM" : "SIGINT", ": draining workers");
+      break;
+    }
+    if (sig == SIGCHLD) supervisor.Reap();
+    if (sig == SIGHUP) LOG_WARN("SIGHUP: reload is not available in this version; ignoring");
+    supervisor.Reap();
+    supervisor.Tick();
+  }
+  close(listener->fd);  // workers hold their own copies
+  supervisor.StopAll(std::chrono::milliseconds(cfg.server.drain_timeout_ms + 5'000));
+  control.Shutdown();
+  controld::RemoveRunFiles(*paths);
+  LOG_INFO("stopped");
+  return exit_code;
+}

@@ -1,0 +1,155 @@
+#include "controld/supervisor.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "shared/common/log.h"
+
+namespace bitrouter::controld {
+namespace {
+
+constexpr int kChildListenFd = 3;
+constexpr auto kStableRun = std::chrono::seconds(10);
+constexpr auto kMaxBackoff = std::chrono::milliseconds(5000);
+
+}  // namespace
+
+std::string DescribeExit(int status) {
+  if (WIFEXITED(status)) return absl::StrCat("exited with status ", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    return absl::StrCat("killed by signal ", WTERMSIG(status), " (", strsignal(WTERMSIG(status)), ")");
+  }
+  return "stopped";
+}
+
+Supervisor::Supervisor(SnapshotHub* hub, Options options) : hub_(hub), options_(std::move(options)) {}
+
+void Supervisor::EnsureWorkers(uint32_t count) {
+  for (uint32_t id = 0; id < count; ++id) {
+    Slot& slot = slots_[id];
+    if (slot.pid == 0 && !slot.pending_restart) Spawn(id, slot);
+  }
+}
+
+void Supervisor::Spawn(uint32_t id, Slot& slot) {
+  std::string id_text = std::to_string(id);
+  std::string fd_text = std::to_string(kChildListenFd);
+  std::vector<const char*> argv = {options_.worker_binary.c_str(),
+                                   "--control-socket", options_.control_socket.c_str(),
+                                   "--worker-id",      id_text.c_str(),
+                                   "--listen-fd",      fd_text.c_str(),
+                                   "--log-level",      options_.log_level.c_str(),
+                                   nullptr};
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid == 0) {
+    // Child: only async-signal-safe calls until exec.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(1);
+    if (options_.listen_fd == kChildListenFd) {
+      fcntl(kChildListenFd, F_SETFD, 0);
+    } else if (dup2(options_.listen_fd, kChildListenFd) < 0) {
+      _exit(127);
+    }
+    execv(argv[0], const_cast<char* const*>(argv.data()));
+    _exit(127);
+  }
+  if (pid < 0) {
+    LOG_ERROR("cannot fork worker[", id, "]: ", std::strerror(errno));
+    slot.pending_restart = true;
+    slot.restart_at = Clock::now() + std::chrono::seconds(1);
+    return;
+  }
+  slot.pid = pid;
+  slot.started = Clock::now();
+  slot.pending_restart = false;
+  hub_->WorkerSpawned(id, pid);
+  LOG_INFO("started worker[", id, "] pid ", pid);
+}
+
+void Supervisor::Reap() {
+  while (true) {
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    for (auto& [id, slot] : slots_) {
+      if (slot.pid != pid) continue;
+      slot.pid = 0;
+      std::string why = DescribeExit(status);
+      if (stopping_) {
+        hub_->WorkerExited(id, why, false);
+        LOG_INFO("worker[", id, "] pid ", pid, " ", why);
+        break;
+      }
+      auto ran = Clock::now() - slot.started;
+      slot.consecutive_failures = ran >= kStableRun ? 0 : slot.consecutive_failures + 1;
+      auto delay = std::chrono::milliseconds(0);
+      if (slot.consecutive_failures > 1) {
+        delay = std::min<std::chrono::milliseconds>(
+            kMaxBackoff, std::chrono::milliseconds(100LL << std::min<uint32_t>(slot.consecutive_failures - 2, 10)));
+      }
+      slot.pending_restart = true;
+      slot.restart_at = Clock::now() + delay;
+      hub_->WorkerExited(id, why, true);
+      LOG_WARN("worker[", id, "] pid ", pid, " ", why, "; restarting in ", delay.count(), " ms",
+               slot.consecutive_failures > 1
+                   ? absl::StrCat(" (crash loop: ", slot.consecutive_failures, " quick exits in a row)")
+                   : std::string());
+      break;
+    }
+  }
+}
+
+void Supervisor::Tick() {
+  if (stopping_) return;
+  auto now = Clock::now();
+  for (auto& [id, slot] : slots_) {
+    if (slot.pending_restart && slot.pid == 0 && now >= slot.restart_at) Spawn(id, slot);
+  }
+}
+
+size_t Supervisor::running() const {
+  size_t n = 0;
+  for (const auto& [id, slot] : slots_) n += slot.pid != 0;
+  return n;
+}
+
+void Supervisor::StopAll(std::chrono::milliseconds deadline) {
+  stopping_ = true;
+  for (auto& [id, slot] : slots_) {
+    slot.pending_restart = false;
+    if (slot.pid != 0) {
+      hub_->WorkerDraining(id);
+      kill(slot.pid, SIGTERM);
+    }
+  }
+  auto until = Clock::now() + deadline;
+  while (running() > 0 && Clock::now() < until) {
+    Reap();
+    if (running() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (auto& [id, slot] : slots_) {
+    if (slot.pid != 0) {
+      LOG_WARN("worker[", id, "] pid ", slot.pid, " did not exit in time; killing it");
+      kill(slot.pid, SIGKILL);
+    }
+  }
+  while (running() > 0) {
+    Reap();
+    if (running() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+}  // namespace bitrouter::controld

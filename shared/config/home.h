@@ -1,0 +1,29 @@
+#pragma once
+// Home directory resolution and layout (REFERENCE §4):
+//   --home-dir > ./bitrouter.yaml exists > $BITROUTER_HOME (existing dir) > ~/.bitrouter
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace bitrouter::config {
+
+struct HomePaths {
+  std::string home;
+  std::string config_file;      // <home>/bitrouter.yaml (may not exist)
+  std::string env_file;         // <home>/.env
+  std::string run_dir;          // <home>/run
+  std::string control_socket;   // <home>/run/control.sock
+  std::string pid_file;         // <home>/run/bitrouterd.pid
+  std::string listen_addr_file; // <home>/run/listen.addr
+  std::string logs_dir;         // <home>/logs
+  std::string how;              // which rule chose the home, for status
+};
+
+// Resolves the home without touching the filesystem beyond stat().
+absl::StatusOr<HomePaths> ResolveHome(const std::string& flag_home_dir);
+
+// Creates <home>, run/ (0700) and logs/ if missing.
+absl::Status EnsureHomeLayout(const HomePaths& paths);
+
+}  // namespace bitrouter::config

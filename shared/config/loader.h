@@ -1,0 +1,26 @@
+#pragma once
+// Loading pipeline (manual §Configuration): environment (.env + process) →
+// ${VAR} substitution → YAML parse and validation (file:line errors) → merge
+// built-in providers → environment overrides ({PREFIX}_API_KEY/_BASE_URL).
+// yaml-cpp exceptions are caught here and never leave this module.
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "shared/config/config.h"
+#include "shared/config/env.h"
+
+namespace bitrouter::config {
+
+// Parses YAML text. `file_name` is used in error messages ("file:line: field: why").
+absl::StatusOr<Config> ParseConfig(std::string_view yaml, std::string_view file_name,
+                                   const EnvMap& env);
+
+// Loads `path` (a missing file means all defaults) against `env`.
+absl::StatusOr<Config> LoadConfigFile(const std::string& path, const EnvMap& env);
+
+// Parses a duration: "250ms", "10s", "2m", "1h" or a bare number of seconds.
+absl::StatusOr<uint32_t> ParseDurationMs(std::string_view text);
+
+}  // namespace bitrouter::config

@@ -1,0 +1,96 @@
+#include "shared/protocol/openai_request.h"
+
+#include <simdjson.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace bitrouter::protocol {
+namespace {
+
+static_assert(kJsonPadding >= simdjson::SIMDJSON_PADDING, "padding too small for simdjson");
+
+std::string ErrorText(simdjson::error_code code) { return simdjson::error_message(code); }
+
+}  // namespace
+
+absl::StatusOr<RequestView> InspectRequest(const char* data, size_t size) {
+  thread_local simdjson::dom::parser dom_parser;
+  thread_local simdjson::ondemand::parser od_parser;
+  RequestView view;
+  // Full validation (ondemand alone is lazy and would accept trailing garbage).
+  simdjson::dom::element root;
+  if (auto err = dom_parser.parse(reinterpret_cast<const uint8_t*>(data), size, false).get(root)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("request body is not valid JSON: ", ErrorText(err)));
+  }
+  simdjson::dom::object obj;
+  if (root.get_object().get(obj)) {
+    return absl::InvalidArgumentError("request body must be a JSON object");
+  }
+  simdjson::dom::element model;
+  if (obj.at_key("model").get(model)) {
+    return absl::InvalidArgumentError("missing required field 'model'");
+  }
+  std::string_view model_text;
+  if (model.get_string().get(model_text)) {
+    return absl::InvalidArgumentError("field 'model' must be a string");
+  }
+  view.model = std::string(model_text);
+  simdjson::dom::element stream;
+  if (!obj.at_key("stream").get(stream)) {
+    bool flag = false;
+    if (stream.is_null()) {
+      flag = false;
+    } else if (stream.get_bool().get(flag)) {
+      return absl::InvalidArgumentError("field 'stream' must be a boolean");
+    }
+    view.stream = flag;
+  }
+  // Locate the first top-level `model` value in the original bytes.
+  simdjson::ondemand::document doc;
+  if (od_parser.iterate(data, size, size + kJsonPadding).get(doc)) {
+    return absl::InvalidArgumentError("request body is not valid JSON");
+  }
+  simdjson::ondemand::object od_obj;
+  if (doc.get_object().get(od_obj)) return absl::InvalidArgumentError("request body must be a JSON object");
+  for (auto field : od_obj) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) break;
+    if (key != "model") continue;
+    std::string_view token = field.value().raw_json_token();
+    size_t begin = static_cast<size_t>(token.data() - data);
+    // The token starts at the opening quote; find the closing one.
+    size_t i = begin + 1;
+    while (i < size && data[i] != '"') i += data[i] == '\\' ? 2 : 1;
+    if (i >= size) break;
+    view.model_begin = begin;
+    view.model_end = i + 1;
+    return view;
+  }
+  return absl::InvalidArgumentError("missing required field 'model'");
+}
+
+void AppendJsonString(std::string_view text, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default:
+        if (c < 0x20) {
+          out->append("\\u00");
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 15]);
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+}  // namespace bitrouter::protocol

@@ -1,0 +1,32 @@
+#pragma once
+// Inspection of an inbound OpenAI-protocol request body without
+// re-serialising it: validates the JSON, reads `model` and `stream`, and
+// records where the `model` value sits so it can be spliced in place.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace bitrouter::protocol {
+
+// Readable bytes required after the body end (simdjson reads ahead).
+inline constexpr size_t kJsonPadding = 64;
+
+struct RequestView {
+  std::string model;         // unescaped `model` value
+  size_t model_begin = 0;    // offset of the opening quote of the value
+  size_t model_end = 0;      // offset one past the closing quote
+  bool stream = false;
+};
+
+// `data[size .. size + kJsonPadding)` must be readable (contents ignored).
+// Errors are InvalidArgument with a client-facing message.
+// Thread: uses thread-local parsers; call from any thread.
+absl::StatusOr<RequestView> InspectRequest(const char* data, size_t size);
+
+// Writes `text` as a JSON string literal (with quotes) to `out`.
+void AppendJsonString(std::string_view text, std::string* out);
+
+}  // namespace bitrouter::protocol

@@ -1,0 +1,495 @@
+#include "worker/http_connection.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "shared/common/strings.h"
+#include "shared/protocol/openai_request.h"
+#include "worker/loop_queue.h"
+#include "worker/server.h"
+
+namespace bitrouter::worker {
+namespace {
+
+constexpr size_t kMaxPendingBytes = 1 << 20;    // pipelined bytes buffered while busy
+constexpr size_t kWriteHighWater = 1 << 20;     // pause the upstream above this
+constexpr size_t kWriteLowWater = 256 << 10;    // resume below this
+char g_read_buf[64 << 10];
+
+bool ValidRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_' || c == '.' || c == ':')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+struct OwnedWrite {
+  uv_write_t req;
+  std::string data;
+};
+
+}  // namespace
+
+std::string_view InboundRequest::Header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (EqualsIgnoreCase(k, name)) return v;
+  }
+  return {};
+}
+
+std::string_view InboundRequest::Path() const {
+  std::string_view u = url;
+  return u.substr(0, u.find('?'));
+}
+
+const llhttp_settings_t HttpConnection::kSettings = [] {
+  llhttp_settings_t s;
+  llhttp_settings_init(&s);
+  s.on_message_begin = &HttpConnection::OnMessageBegin;
+  s.on_url = &HttpConnection::OnUrl;
+  s.on_header_field = &HttpConnection::OnHeaderField;
+  s.on_header_value = &HttpConnection::OnHeaderValue;
+  s.on_headers_complete = &HttpConnection::OnHeadersComplete;
+  s.on_body = &HttpConnection::OnBody;
+  s.on_message_complete = &HttpConnection::OnMessageComplete;
+  return s;
+}();
+
+HttpConnection::HttpConnection(Server* server) : server_(server) {
+  uv_tcp_init(server_->loop(), &tcp_);
+  uv_timer_init(server_->loop(), &timer_);
+  tcp_.data = this;
+  timer_.data = this;
+  llhttp_init(&parser_, HTTP_REQUEST, &kSettings);
+  parser_.data = this;
+  limits_snapshot_ = server_->snapshot();
+  limits_ = &limits_snapshot_->limits;
+}
+
+bool HttpConnection::Accept(uv_stream_t* listener) {
+  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(&tcp_)) != 0) {
+    Close();
+    return false;
+  }
+  uv_tcp_nodelay(&tcp_, 1);
+  reading_ = true;
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &HttpConnection::OnAlloc,
+                &HttpConnection::OnRead);
+  // The first request must arrive within the header timeout (slowloris).
+  ArmTimer(limits_->header_timeout_ms);
+  return true;
+}
+
+void HttpConnection::OnAlloc(uv_handle_t*, size_t, uv_buf_t* buf) {
+  *buf = uv_buf_init(g_read_buf, sizeof(g_read_buf));
+}
+
+void HttpConnection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<HttpConnection*>(stream->data);
+  if (self->state_ == State::kClosing) return;
+  if (nread < 0) {
+    // EOF or reset. Mid-request this means the client is gone: cancel.
+    self->Close();
+    return;
+  }
+  if (nread > 0) self->OnData(buf->base, static_cast<size_t>(nread));
+}
+
+void HttpConnection::OnData(const char* data, size_t len) {
+  if (state_ == State::kInFlight || busy_) {
+    pending_.append(data, len);
+    if (pending_.size() > kMaxPendingBytes && reading_) {
+      uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+      reading_ = false;
+    }
+    return;
+  }
+  busy_ = true;
+  RunParser(data, len);
+  busy_ = false;
+  DrainPending();
+}
+
+void HttpConnection::DrainPending() {
+  if (busy_) return;
+  busy_ = true;
+  while (state_ != State::kClosing && state_ != State::kInFlight && !pending_.empty()) {
+    std::string buf;
+    buf.swap(pending_);
+    RunParser(buf.data(), buf.size());
+  }
+  busy_ = false;
+  if (!reading_ && state_ != State::kClosing && pending_.size() <= kMaxPendingBytes) {
+    reading_ = true;
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &HttpConnection::OnAlloc,
+                  &HttpConnection::OnRead);
+  }
+}
+
+void HttpConnection::RunParser(const char* data, size_t len) {
+  llhttp_errno_t err = llhttp_execute(&parser_, data, len);
+  if (state_ == State::kClosing) return;
+  if (err == HPE_OK) {
+    if (expect_continue_ && state_ == State::kReading) {
+      static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      uv_buf_t b = uv_buf_init(const_cast<char*>(kContinue), sizeof(kContinue) - 1);
+      Write(&b, 1);
+      expect_continue_ = false;
+    }
+    return;
+  }
+  if (err == HPE_PAUSED && message_complete_) {
+    const char* stop = llhttp_get_error_pos(&parser_);
+    if (stop != nullptr && stop < data + len) pending_.append(stop, static_cast<size_t>(data + len - stop));
+    Dispatch();
+    return;
+  }
+  if (reject_status_ != 0) {
+    RejectRequest(reject_status_, std::move(reject_message_));
+    return;
+  }
+  if (err == HPE_PAUSED_UPGRADE) {
+    RejectRequest(400, "protocol upgrades are not supported");
+    return;
+  }
+  RejectRequest(400, absl::StrCat("malformed HTTP request: ", llhttp_get_error_reason(&parser_)));
+}
+
+void HttpConnection::RejectRequest(int status, std::string message) {
+  close_after_response_ = true;
+  state_ = State::kInFlight;
+  if (req_.request_id.empty()) req_.request_id = server_->NextRequestId();
+  std::string_view type = status == 408 ? "timeout_error" : "invalid_request_error";
+  std::string_view code = status == 413   ? "request_too_large"
+                          : status == 431 ? "headers_too_large"
+                          : status == 408 ? "request_timeout"
+                                          : "bad_request";
+  SendError({status, type, code, std::move(message)});
+}
+
+void HttpConnection::ResetRequest() {
+  req_.method = HTTP_GET;
+  req_.url.clear();
+  req_.headers.clear();
+  req_.body.clear();
+  req_.keep_alive = true;
+  req_.request_id.clear();
+  header_bytes_ = 0;
+  in_value_ = false;
+  message_complete_ = false;
+  expect_continue_ = false;
+  response_started_ = false;
+  response_chunked_ = false;
+}
+
+void HttpConnection::Dispatch() {
+  state_ = State::kInFlight;
+  uv_timer_stop(&timer_);
+  req_.keep_alive = llhttp_should_keep_alive(&parser_) != 0;
+  if (!req_.keep_alive || draining_) close_after_response_ = true;
+  std::string_view id = req_.Header("x-bitrouter-request-id");
+  req_.request_id = ValidRequestId(id) ? std::string(id) : server_->NextRequestId();
+  snapshot_ = server_->snapshot();  // the request finishes on this snapshot
+  server_->HandleRequest(this);
+}
+
+// ---------------------------------------------------------------- llhttp
+
+int HttpConnection::OnMessageBegin(llhttp_t* p) {
+  auto* self = static_cast<HttpConnection*>(p->data);
+  self->ResetRequest();
+  self->state_ = State::kReading;
+  self->limits_snapshot_ = self->server_->snapshot();
+  self->limits_ = &self->limits_snapshot_->limits;
+  self->ArmTimer(self->limits_->header_timeout_ms);
+  return 0;
+}
+
+int HttpConnection::CountHeaderBytes(size_t len) {
+  header_bytes_ += len;
+  if (header_bytes_ > limits_->max_header_bytes) {
+    reject_status_ = 431;
+    reject_message_ = absl::StrCat("request headers exceed ", limits_->max_header_bytes, " bytes");
+    return -1;
+  }
+  return 0;
+}
+
+int HttpConnection::OnUrl(llhttp_t* p, const char* at, size_t len) {
+  auto* self = static_cast<HttpConnection*>(p->data);
+  self->req_.url.append(at, len);
+  return self->CountHeaderBytes(len);
+}
+
+int HttpConnection::OnHeaderField(llhttp_t* p, const char* at, size_t len) {
+  auto* self = static_cast<HttpConnection*>(p->data);
+  if (self->in_value_ || self->req_.headers.empty()) {
+    if (self->req_.headers.size() >= self->limits_->max_headers) {
+      self->reject_status_ = 431;
+      self->reject_message_ = absl::StrCat("more than ", self->limits_->max_headers, " request headers");
+      return -1;
+    }
+    self->req_.headers.emplace_back();
+    self->in_value_ = false;
+  }
+  self->req_.headers.back().first.append(at, len);
+  return self->CountHeaderBytes(len);
+}
+
+int HttpConnection::OnHeaderValue(llhttp_t* p, const char* at, size_t len) {
+  auto* self = static_cast<HttpConnection*>(p->data);
+  self->in_value_ = true;
+  self->req_.headers.back().second.append(at, len);
+  return self->CountHeaderBytes(len);
+}
+
+int HttpConnection::OnHeadersComplete(llhttp_t* p) {
+  auto* self = static_cast<HttpConnection*>(p->data);
+  self->req_.method = static_cast<llhttp_method_t>(p->method);
+  uint64_t max_body = self->limits_->max_body_bytes;
+  if ((p->flags & F_CONTENT_LENGTH) && p->content_length > max_body) {
+    self->reject_status_ = 413;
+    self->reject_message_ = absl::StrCat("request body exceeds ", max_body, " bytes");
+    return -1;
+  }
+  size_t expected = (p->flags & F_CONTENT_LENGTH) ? static_cast<size_t>(p->content_length) : 0;
+  self->req_.body.reserve(expected + protocol::kJsonPadding);
+  std::string_view expect = self->req_.Header("expect");
+  self->expect_continue_ = EqualsIgnoreCase(expect, "100-continue");
+  return 0;
+}
+
+int HttpConnection::OnBody(llhttp_t* p, const char* at, size_t len) {
+  auto* self = static_cast<HttpConnection*>(p->data);
+  std::string& body = self->req_.body;
+  if (body.size() + len > self->limits_->max_body_bytes) {
+    self->reject_status_ = 413;
+    self->reject_message_ = absl::StrCat("request body exceeds ", self->limits_->max_body_bytes, " bytes");
+    return -1;
+  }
+  if (body.capacity() < body.size() + len + protocol::kJsonPadding) {
+    body.reserve(std::max(body.capacity() * 2, body.size() + len + protocol::kJsonPadding));
+  }
+  body.append(at, len);
+  return 0;
+}
+
+int HttpConnection::OnMessageComplete(llhttp_t* p) {
+  auto* self = static_cast<HttpConnection*>(p->data);
+  self->message_complete_ = true;
+  return HPE_PAUSED;
+}
+
+// ---------------------------------------------------------------- responses
+
+std::string HttpConnection::ResponseHead(int status, std::string_view header_lines,
+                                         int64_t content_length) {
+  std::string head = absl::StrCat("HTTP/1.1 ", status, " ", AV(protocol::ReasonPhrase(status)),
+                                  "\r\n", AV(header_lines), "x-bitrouter-request-id: ",
+                                  req_.request_id, "\r\n");
+  if (content_length >= 0) {
+    absl::StrAppend(&head, "Content-Length: ", content_length, "\r\n");
+  } else {
+    head.append("Transfer-Encoding: chunked\r\n");
+  }
+  if (close_after_response_) head.append("Connection: close\r\n");
+  head.append("\r\n");
+  return head;
+}
+
+void HttpConnection::SendResponse(int status, std::string_view content_type, std::string_view body,
+                                  std::string_view extra_header_lines) {
+  std::string lines = absl::StrCat("Content-Type: ", AV(content_type), "\r\n", AV(extra_header_lines));
+  std::string head = ResponseHead(status, lines, static_cast<int64_t>(body.size()));
+  uv_buf_t bufs[2] = {uv_buf_init(head.data(), static_cast<unsigned>(head.size())),
+                      uv_buf_init(const_cast<char*>(body.data()), static_cast<unsigned>(body.size()))};
+  response_started_ = true;
+  Write(bufs, body.empty() ? 1 : 2);
+  FinishRequest();
+}
+
+void HttpConnection::SendError(const protocol::HttpError& error) {
+  SendResponse(error.status, "application/json", protocol::RenderOpenAIError(error));
+}
+
+void HttpConnection::StartResponse(int status, std::string_view header_lines,
+                                   int64_t content_length) {
+  std::string head = ResponseHead(status, header_lines, content_length);
+  response_started_ = true;
+  response_chunked_ = content_length < 0;
+  uv_buf_t b = uv_buf_init(head.data(), static_cast<unsigned>(head.size()));
+  Write(&b, 1);
+}
+
+void HttpConnection::WriteBody(const char* data, size_t len) {
+  if (len == 0 || state_ == State::kClosing) return;
+  if (!response_chunked_) {
+    uv_buf_t b = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(len));
+    Write(&b, 1);
+    return;
+  }
+  char size_line[24];
+  int n = snprintf(size_line, sizeof(size_line), "%zx\r\n", len);
+  uv_buf_t bufs[3] = {uv_buf_init(size_line, static_cast<unsigned>(n)),
+                      uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(len)),
+                      uv_buf_init(const_cast<char*>("\r\n"), 2)};
+  Write(bufs, 3);
+}
+
+void HttpConnection::EndResponse() {
+  if (state_ == State::kClosing) return;
+  if (response_chunked_) {
+    uv_buf_t b = uv_buf_init(const_cast<char*>("0\r\n\r\n"), 5);
+    Write(&b, 1);
+  }
+  FinishRequest();
+}
+
+void HttpConnection::AbortResponse() {
+  if (state_ == State::kClosing) return;
+  ReleaseHandler();
+  CloseAfterWrites();
+}
+
+void HttpConnection::FinishRequest() {
+  ReleaseHandler();
+  snapshot_.reset();
+  if (close_after_response_) {
+    CloseAfterWrites();
+    return;
+  }
+  state_ = State::kIdle;
+  llhttp_resume(&parser_);
+  ResetRequest();
+  ArmTimer(limits_->keepalive_timeout_ms);
+  DrainPending();
+}
+
+void HttpConnection::ReleaseHandler() {
+  if (handler_ != nullptr) {
+    server_->deleter().Delete(handler_);
+    handler_ = nullptr;
+  }
+}
+
+size_t HttpConnection::write_queue_size() const { return tcp_.write_queue_size; }
+bool HttpConnection::congested() const { return tcp_.write_queue_size > kWriteHighWater; }
+
+void HttpConnection::Write(const uv_buf_t* bufs, unsigned count) {
+  if (state_ == State::kClosing) return;
+  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  size_t total = 0;
+  for (unsigned i = 0; i < count; ++i) total += bufs[i].len;
+  size_t written = 0;
+  if (tcp_.write_queue_size == 0) {
+    int rc = uv_try_write(stream, bufs, count);
+    if (rc < 0 && rc != UV_EAGAIN) {
+      Close();
+      return;
+    }
+    written = rc > 0 ? static_cast<size_t>(rc) : 0;
+  }
+  if (written == total) return;
+  auto* w = new OwnedWrite{};
+  w->data.reserve(total - written);
+  size_t skip = written;
+  for (unsigned i = 0; i < count; ++i) {
+    if (skip >= bufs[i].len) {
+      skip -= bufs[i].len;
+      continue;
+    }
+    w->data.append(bufs[i].base + skip, bufs[i].len - skip);
+    skip = 0;
+  }
+  w->req.data = this;
+  uv_buf_t b = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+  int rc = uv_write(&w->req, stream, &b, 1, [](uv_write_t* req, int status) {
+    auto* self = static_cast<HttpConnection*>(req->data);
+    delete reinterpret_cast<OwnedWrite*>(req);
+    if (status < 0) {
+      if (status != UV_ECANCELED) self->Close();
+      return;
+    }
+    if (self->handler_ != nullptr && self->tcp_.write_queue_size < kWriteLowWater) {
+      self->handler_->OnClientWritable();
+    }
+  });
+  if (rc != 0) {
+    delete w;
+    Close();
+  }
+}
+
+void HttpConnection::CloseAfterWrites() {
+  if (state_ == State::kClosing) return;
+  state_ = State::kClosing;
+  uv_timer_stop(&timer_);
+  if (tcp_.write_queue_size == 0) {
+    state_ = State::kInFlight;  // let Close() run its full path
+    Close();
+    return;
+  }
+  auto* req = new uv_shutdown_t;
+  req->data = this;
+  int rc = uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&tcp_), [](uv_shutdown_t* r, int) {
+    auto* self = static_cast<HttpConnection*>(r->data);
+    delete r;
+    self->state_ = State::kInFlight;
+    self->Close();
+  });
+  if (rc != 0) {
+    delete req;
+    state_ = State::kInFlight;
+    Close();
+  }
+}
+
+void HttpConnection::ArmTimer(uint32_t ms) {
+  if (ms == 0) {
+    uv_timer_stop(&timer_);
+    return;
+  }
+  uv_timer_start(&timer_, &HttpConnection::OnTimer, ms, 0);
+}
+
+void HttpConnection::OnTimer(uv_timer_t* timer) {
+  auto* self = static_cast<HttpConnection*>(timer->data);
+  if (self->state_ == State::kReading) {
+    self->RejectRequest(408, "timed out reading the request");
+  } else if (self->state_ == State::kIdle) {
+    self->Close();
+  }
+}
+
+void HttpConnection::BeginDrain() {
+  draining_ = true;
+  close_after_response_ = true;
+  if (state_ == State::kIdle) Close();
+}
+
+void HttpConnection::Close() {
+  if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_))) return;
+  state_ = State::kClosing;
+  if (handler_ != nullptr) {
+    RequestHandler* h = handler_;
+    handler_ = nullptr;
+    h->OnClientGone();
+    server_->deleter().Delete(h);
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &HttpConnection::OnClosed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &HttpConnection::OnClosed);
+}
+
+void HttpConnection::OnClosed(uv_handle_t* handle) {
+  auto* self = static_cast<HttpConnection*>(handle->data);
+  if (++self->closed_handles_ == 2) {
+    self->server_->OnConnectionClosed(self);
+    delete self;
+  }
+}
+
+}  // namespace bitrouter::worker

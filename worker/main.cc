@@ -1,0 +1,150 @@
+// bitrouter-worker: one libuv loop serving the HTTP data plane on the listen
+// socket inherited from bitrouterd. Started only by bitrouterd.
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "shared/common/log.h"
+#include "worker/control_client.h"
+#include "worker/loop_queue.h"
+#include "worker/server.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: bitrouter-worker --control-socket PATH --worker-id N [--listen-fd FD] "
+    "[--log-level LEVEL]\n"
+    "bitrouter-worker is started and supervised by bitrouterd; do not run it by hand.\n";
+
+struct Args {
+  std::string control_socket;
+  uint32_t worker_id = 0;
+  int listen_fd = 3;
+  std::string log_level = "info";
+};
+
+bool ParseArgs(int argc, char** argv, Args* out) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--help" || a == "-h") return false;
+    if (i + 1 >= argc) return false;
+    std::string_view v = argv[++i];
+    if (a == "--control-socket") {
+      out->control_socket = std::string(v);
+    } else if (a == "--worker-id") {
+      if (!absl::SimpleAtoi(absl::string_view(v.data(), v.size()), &out->worker_id)) return false;
+    } else if (a == "--listen-fd") {
+      if (!absl::SimpleAtoi(absl::string_view(v.data(), v.size()), &out->listen_fd)) return false;
+    } else if (a == "--log-level") {
+      out->log_level = std::string(v);
+    } else {
+      return false;
+    }
+  }
+  return !out->control_socket.empty();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace bitrouter;
+  using namespace bitrouter::worker;
+  Args args;
+  if (!ParseArgs(argc, argv, &args)) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  // If bitrouterd dies, we get SIGTERM and drain (the control stream also breaks).
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  signal(SIGPIPE, SIG_IGN);
+  log::SetTag(absl::StrCat("worker[", args.worker_id, "]"));
+  log::Level level;
+  if (log::ParseLevel(args.log_level, &level)) log::SetLevel(level);
+
+  uv_loop_t* loop = uv_default_loop();
+  Server server(loop, args.listen_fd, args.worker_id);
+  auto* queue = new LoopQueue(loop);
+
+  uv_signal_t sigterm, sigint;
+  uv_signal_init(loop, &sigterm);
+  uv_signal_init(loop, &sigint);
+  bool stopping = false;
+  int exit_code = 0;
+  uint32_t drain_ms = 30'000;
+
+  auto finish = [&] {
+    server.Close();
+    queue->Close();
+    uv_close(reinterpret_cast<uv_handle_t*>(&sigterm), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&sigint), nullptr);
+  };
+  auto shutdown = [&](const std::string& why) {
+    if (stopping) return;
+    stopping = true;
+    LOG_INFO("shutting down: ", why);
+    if (server.snapshot() != nullptr) drain_ms = server.snapshot()->limits.drain_timeout_ms;
+    server.Drain(drain_ms, [&] { finish(); });
+  };
+
+  ControlClient control(
+      args.control_socket, args.worker_id, queue,
+      {.apply =
+           [&](SnapshotPtr snap) {
+             uint64_t version = snap->version;
+             server.SetSnapshot(std::move(snap));
+             LOG_DEBUG("snapshot v", version, " applied");
+             if (!server.accepting() && !stopping) {
+               if (absl::Status s = server.StartAccepting(); !s.ok()) {
+                 LOG_ERROR("cannot accept: ", s.message());
+                 exit_code = 1;
+                 shutdown("listen socket unusable");
+                 return;
+               }
+               LOG_DEBUG("accepting connections (snapshot v", version, ")");
+             }
+           },
+       .lost =
+           [&](std::string why) {
+             if (!server.accepting() && server.snapshot() == nullptr) exit_code = 1;
+             shutdown(why);
+           }});
+
+  struct SignalCtx {
+    std::function<void(const std::string&)>* shutdown;
+  };
+  std::function<void(const std::string&)> shutdown_fn = shutdown;
+  sigterm.data = &shutdown_fn;
+  sigint.data = &shutdown_fn;
+  auto on_signal = [](uv_signal_t* h, int signum) {
+    (*static_cast<std::function<void(const std::string&)>*>(h->data))(
+        signum == SIGTERM ? "SIGTERM" : "SIGINT");
+  };
+  uv_signal_start(&sigterm, on_signal, SIGTERM);
+  uv_signal_start(&sigint, on_signal, SIGINT);
+  // Ctrl-C in a foreground terminal reaches the whole process group; bitrouterd
+  // decides, so the worker does not act on SIGINT by itself.
+  uv_signal_stop(&sigint);
+
+  control.Start();
+  uv_run(loop, UV_RUN_DEFAULT);
+  control.Stop();
+  // Close anything left (should be nothing) so uv_loop_close succeeds.
+  uv_walk(
+      loop, [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h)) uv_close(h, nullptr);
+      },
+      nullptr);
+  uv_run(loop, UV_RUN_DEFAULT);
+  int rc = uv_loop_close(loop);
+  if (rc != 0) LOG_WARN("event loop closed with handles still open: ", uv_strerror(rc));
+  LOG_INFO("exited");
+  return exit_code;
+}

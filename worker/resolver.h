@@ -1,0 +1,36 @@
+#pragma once
+// Asynchronous DNS with a small positive cache (uv_getaddrinfo runs on the
+// libuv threadpool, so the loop never blocks). Loop thread only.
+
+#include <netinet/in.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace bitrouter::worker {
+
+class Resolver {
+ public:
+  // status 0 on success (addr filled, port set), a negative uv error otherwise.
+  using Callback = std::function<void(int status, const sockaddr_storage& addr)>;
+
+  explicit Resolver(uv_loop_t* loop) : loop_(loop) {}
+  // IP literals and cache hits answer synchronously; others asynchronously.
+  void Resolve(const std::string& host, uint16_t port, Callback cb);
+
+ private:
+  struct Entry {
+    sockaddr_storage addr;
+    uint64_t expires_ms;
+  };
+  static constexpr uint64_t kTtlMs = 60'000;
+  uv_loop_t* loop_;
+  std::map<std::string, Entry> cache_;
+  std::shared_ptr<Resolver*> self_ = std::make_shared<Resolver*>(this);
+};
+
+}  // namespace bitrouter::worker

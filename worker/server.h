@@ -1,0 +1,70 @@
+#pragma once
+// The worker's HTTP server: accepts on the listen fd inherited from
+// bitrouterd, owns the client connections, the upstream pool and the current
+// snapshot, routes requests, and drains on shutdown. Loop thread only.
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/status/status.h"
+#include "worker/snapshot.h"
+
+namespace bitrouter::worker {
+
+class DeferredDeleter;
+class HttpConnection;
+class UpstreamPool;
+
+class Server {
+ public:
+  Server(uv_loop_t* loop, int listen_fd, uint32_t worker_id);
+  ~Server();
+
+  uv_loop_t* loop() const { return loop_; }
+  const SnapshotPtr& snapshot() const { return snapshot_; }
+  // Swaps the snapshot; requests already admitted keep the one they took.
+  void SetSnapshot(SnapshotPtr snapshot) { snapshot_ = std::move(snapshot); }
+  absl::Status StartAccepting();
+  bool accepting() const { return accepting_; }
+
+  // Stops accepting, closes idle connections, lets busy ones finish; after
+  // `deadline_ms` the rest are closed. `done` runs once all are gone.
+  void Drain(uint32_t deadline_ms, std::function<void()> done);
+  // Closes the server's own handles; call after Drain completed.
+  void Close();
+
+  DeferredDeleter& deleter() { return *deleter_; }
+  UpstreamPool& pool() { return *pool_; }
+  std::string NextRequestId();
+  uint32_t worker_id() const { return worker_id_; }
+
+  void HandleRequest(HttpConnection* conn);
+  void OnConnectionClosed(HttpConnection* conn);
+
+ private:
+  static void OnConnection(uv_stream_t* listener, int status);
+  void MaybeDrained();
+
+  uv_loop_t* loop_;
+  int listen_fd_;
+  uint32_t worker_id_;
+  uv_tcp_t listener_;
+  uv_timer_t drain_timer_;
+  bool accepting_ = false;
+  bool draining_ = false;
+  bool listener_closed_ = false;
+  std::function<void()> drained_;
+  SnapshotPtr snapshot_;
+  std::set<HttpConnection*> connections_;
+  DeferredDeleter* deleter_;  // self-deleting handle owner
+  std::unique_ptr<UpstreamPool> pool_;
+  uint64_t request_counter_ = 0;
+  std::string id_prefix_;
+};
+
+}  // namespace bitrouter::worker

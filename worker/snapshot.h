@@ -1,0 +1,65 @@
+#pragma once
+// The data plane's view of a control-plane Snapshot: immutable once built,
+// shared by every request that started on it (std::shared_ptr<const>).
+// Built off the loop (on the control thread) so the loop only swaps a pointer.
+
+#include <openssl/ssl.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "shared/common/url.h"
+
+namespace bitrouter::worker {
+
+struct ProviderRuntime {
+  std::string name;
+  std::string protocol;  // openai | anthropic | google
+  Url base;
+  // Pre-rendered header lines ("Authorization: Bearer ...\r\n" + defaults +
+  // "Host: ...\r\n") so the hot path only concatenates.
+  std::string header_lines;
+  std::vector<std::string> models;
+};
+
+struct Limits {
+  uint64_t max_body_bytes = 16u << 20;
+  uint32_t max_header_bytes = 64u << 10;
+  uint32_t max_headers = 100;
+  uint32_t header_timeout_ms = 10'000;
+  uint32_t keepalive_timeout_ms = 75'000;
+  uint32_t drain_timeout_ms = 30'000;
+};
+
+struct Timeouts {
+  uint32_t connect_ms = 10'000;
+  uint32_t first_byte_ms = 300'000;
+  uint32_t idle_ms = 300'000;
+  uint32_t total_ms = 0;
+};
+
+struct SslCtxDeleter {
+  void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
+};
+
+struct WorkerSnapshot {
+  uint64_t version = 0;
+  std::string content_hash;
+  std::map<std::string, ProviderRuntime, std::less<>> providers;
+  Limits limits;
+  Timeouts timeouts;
+  std::string models_json;  // pre-rendered GET /v1/models body
+  std::shared_ptr<SSL_CTX> tls;  // client context: system roots + extra CA file
+
+  const ProviderRuntime* FindProvider(std::string_view name) const {
+    auto it = providers.find(name);
+    return it == providers.end() ? nullptr : &it->second;
+  }
+};
+
+using SnapshotPtr = std::shared_ptr<const WorkerSnapshot>;
+
+}  // namespace bitrouter::worker

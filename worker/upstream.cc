@@ -1,0 +1,558 @@
+#include "worker/upstream.h"
+
+#include <llhttp.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "shared/common/strings.h"
+#include "worker/loop_queue.h"
+#include "worker/resolver.h"
+#include "worker/tls.h"
+
+namespace bitrouter::worker {
+namespace {
+
+constexpr uint64_t kPoolIdleMs = 30'000;
+constexpr size_t kMaxIdlePerOrigin = 256;
+constexpr size_t kMaxResponseHeaderBytes = 256 << 10;
+constexpr size_t kMaxResponseHeaders = 200;
+
+// One read buffer per loop thread: reads are processed synchronously.
+char g_read_buf[64 << 10];
+
+}  // namespace
+
+std::string_view UpstreamHead::Header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (EqualsIgnoreCase(k, name)) return v;
+  }
+  return {};
+}
+
+// ------------------------------------------------------------ connection
+
+class UpstreamConn {
+ public:
+  UpstreamConn(UpstreamPool* pool, std::string key, const UpstreamRequest& request)
+      : pool_(pool), key_(std::move(key)), origin_(request.origin), tls_ctx_(request.tls) {
+    uv_tcp_init(pool_->loop_, &tcp_);
+    uv_timer_init(pool_->loop_, &timer_);
+    tcp_.data = this;
+    timer_.data = this;
+    ++pool_->live_;
+  }
+
+  // Fresh connection: resolve, connect, handshake, then send.
+  void Begin(UpstreamCall* call) {
+    Attach(call);
+    state_ = State::kResolving;
+    ArmTimer(call->request_.timeouts.connect_ms, "connecting to the upstream");
+    std::weak_ptr<bool> alive = alive_;
+    pool_->resolver_->Resolve(origin_.host, origin_.port,
+                              [this, alive](int status, const sockaddr_storage& addr) {
+                                if (alive.expired() || closing_) return;
+                                OnResolved(status, addr);
+                              });
+  }
+
+  // Reused idle connection.
+  void Send(UpstreamCall* call) {
+    reused_ = true;
+    Attach(call);
+    SendRequest();
+  }
+
+  // The owning call is gone: never reuse, close now.
+  void Abort() {
+    call_ = nullptr;
+    Close();
+  }
+
+  void Pause() {
+    if (!closing_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+  }
+  void Resume() {
+    if (!closing_ && state_ == State::kActive) StartReading();
+  }
+
+  void CloseIfIdle() {
+    if (state_ == State::kIdle) Close();
+  }
+
+ private:
+  enum class State { kResolving, kConnecting, kHandshake, kActive, kIdle };
+
+  void Attach(UpstreamCall* call) {
+    call_ = call;
+    call->conn_ = this;
+    total_deadline_ = call->request_.timeouts.total_ms == 0
+                          ? 0
+                          : uv_now(pool_->loop_) + call->request_.timeouts.total_ms;
+  }
+
+  UpstreamCall* Detach() {
+    UpstreamCall* call = call_;
+    if (call != nullptr) call->conn_ = nullptr;
+    call_ = nullptr;
+    return call;
+  }
+
+  void ArmTimer(uint64_t ms, const char* phase) {
+    timer_phase_ = phase;
+    if (total_deadline_ != 0) {
+      uint64_t now = uv_now(pool_->loop_);
+      uint64_t left = total_deadline_ > now ? total_deadline_ - now : 0;
+      if (ms == 0 || left < ms) {
+        ms = left;
+        timer_phase_ = "waiting for the whole response (total timeout)";
+      }
+    }
+    if (ms == 0) {
+      uv_timer_stop(&timer_);
+      return;
+    }
+    uv_timer_start(&timer_, &UpstreamConn::OnTimer, ms, 0);
+  }
+
+  static void OnTimer(uv_timer_t* t) {
+    auto* self = static_cast<UpstreamConn*>(t->data);
+    if (self->state_ == State::kIdle) {
+      self->Close();
+      return;
+    }
+    self->Fail(UpstreamFailure::kTimeout, absl::StrCat("upstream timed out ", self->timer_phase_));
+  }
+
+  void OnResolved(int status, const sockaddr_storage& addr) {
+    if (status != 0) {
+      Fail(UpstreamFailure::kConnect,
+           absl::StrCat("cannot resolve upstream host ", origin_.host, ": ", uv_strerror(status)));
+      return;
+    }
+    state_ = State::kConnecting;
+    connect_req_.data = this;
+    int rc = uv_tcp_connect(&connect_req_, &tcp_, reinterpret_cast<const sockaddr*>(&addr),
+                            &UpstreamConn::OnConnect);
+    if (rc != 0) {
+      Fail(UpstreamFailure::kConnect,
+           absl::StrCat("cannot connect to ", origin_.HostHeader(), ": ", uv_strerror(rc)));
+      return;
+    }
+    connect_pending_ = true;
+  }
+
+  static void OnConnect(uv_connect_t* req, int status) {
+    auto* self = static_cast<UpstreamConn*>(req->data);
+    self->connect_pending_ = false;
+    if (self->closing_) return;
+    if (status != 0) {
+      self->Fail(UpstreamFailure::kConnect, absl::StrCat("cannot connect to ",
+                                                         self->origin_.HostHeader(), ": ",
+                                                         uv_strerror(status)));
+      return;
+    }
+    uv_tcp_nodelay(&self->tcp_, 1);
+    self->StartReading();
+    if (self->origin_.tls) {
+      self->state_ = State::kHandshake;
+      self->tls_ = std::make_unique<TlsSession>(self->tls_ctx_.get(), self->origin_.host);
+      self->DriveHandshake();
+    } else {
+      self->SendRequest();
+    }
+  }
+
+  void DriveHandshake() {
+    TlsSession::Result r = tls_->Handshake();
+    FlushTls();
+    if (closing_) return;
+    if (r == TlsSession::Result::kError) {
+      Fail(UpstreamFailure::kTls, absl::StrCat(tls_->ErrorText(), " (", origin_.HostHeader(), ")"));
+      return;
+    }
+    if (r == TlsSession::Result::kOk) SendRequest();
+  }
+
+  void StartReading() {
+    uv_read_start(
+        reinterpret_cast<uv_stream_t*>(&tcp_),
+        [](uv_handle_t*, size_t, uv_buf_t* buf) { *buf = uv_buf_init(g_read_buf, sizeof(g_read_buf)); },
+        &UpstreamConn::OnRead);
+  }
+
+  void SendRequest() {
+    state_ = State::kActive;
+    got_bytes_ = false;
+    message_done_ = false;
+    head_ = UpstreamHead();
+    field_.clear();
+    value_.clear();
+    header_bytes_ = 0;
+    llhttp_init(&parser_, HTTP_RESPONSE, &kSettings);
+    parser_.data = this;
+    const UpstreamRequest& req = call_->request_;
+    ArmTimer(req.timeouts.first_byte_ms, "waiting for the first response byte");
+    if (tls_ != nullptr) {
+      for (std::string_view piece : req.pieces) {
+        if (tls_->Write(piece.data(), piece.size()) != TlsSession::Result::kOk) {
+          Fail(UpstreamFailure::kTls, tls_->ErrorText());
+          return;
+        }
+      }
+      FlushTls();
+      return;
+    }
+    uv_buf_t bufs[8];
+    size_t n = std::min<size_t>(req.pieces.size(), 8);
+    size_t total = 0;
+    for (size_t i = 0; i < n; ++i) {
+      bufs[i] = uv_buf_init(const_cast<char*>(req.pieces[i].data()),
+                            static_cast<unsigned>(req.pieces[i].size()));
+      total += req.pieces[i].size();
+    }
+    int written = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), bufs, static_cast<unsigned>(n));
+    if (written == UV_EAGAIN) written = 0;
+    if (written < 0) {
+      FailWrite(written);
+      return;
+    }
+    if (static_cast<size_t>(written) == total) return;
+    // Rare: the kernel buffer is full. Queue the rest as an owned copy.
+    std::string rest;
+    size_t skip = static_cast<size_t>(written);
+    for (size_t i = 0; i < n; ++i) {
+      std::string_view p = req.pieces[i];
+      if (skip >= p.size()) {
+        skip -= p.size();
+        continue;
+      }
+      rest.append(p.substr(skip));
+      skip = 0;
+    }
+    WriteOwned(std::move(rest));
+  }
+
+  void FlushTls() {
+    std::string out;
+    tls_->TakeCiphertext(&out);
+    if (!out.empty()) WriteOwned(std::move(out));
+  }
+
+  struct OwnedWrite {
+    uv_write_t req;
+    std::string data;
+  };
+
+  void WriteOwned(std::string data) {
+    auto* w = new OwnedWrite{};
+    w->data = std::move(data);
+    w->req.data = this;
+    uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+    int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1,
+                      [](uv_write_t* req, int status) {
+                        auto* self = static_cast<UpstreamConn*>(req->data);
+                        delete reinterpret_cast<OwnedWrite*>(req);
+                        if (status < 0 && status != UV_ECANCELED && !self->closing_) {
+                          self->FailWrite(status);
+                        }
+                      });
+    if (rc != 0) {
+      delete w;
+      FailWrite(rc);
+    }
+  }
+
+  void FailWrite(int status) {
+    Fail(UpstreamFailure::kReset,
+         absl::StrCat("writing to upstream ", origin_.HostHeader(), " failed: ", uv_strerror(status)));
+  }
+
+  static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+    auto* self = static_cast<UpstreamConn*>(stream->data);
+    if (self->closing_) return;
+    if (nread < 0) {
+      self->OnReadEnd(static_cast<int>(nread));
+      return;
+    }
+    if (nread == 0) return;
+    if (self->state_ == State::kIdle) {
+      self->Close();  // an idle connection must be silent
+      return;
+    }
+    if (self->tls_ == nullptr) {
+      self->Parse(buf->base, static_cast<size_t>(nread));
+      return;
+    }
+    self->tls_->FeedCiphertext(buf->base, static_cast<size_t>(nread));
+    if (!self->tls_->handshake_done()) {
+      self->DriveHandshake();
+      if (self->closing_ || !self->tls_->handshake_done()) return;
+    }
+    std::string plain;
+    TlsSession::Result r = self->tls_->Read(&plain);
+    self->FlushTls();
+    if (!plain.empty()) self->Parse(plain.data(), plain.size());
+    if (self->closing_) return;
+    if (r == TlsSession::Result::kError) {
+      self->Fail(UpstreamFailure::kTls, self->tls_->ErrorText());
+    } else if (r == TlsSession::Result::kClosed) {
+      self->OnReadEnd(UV_EOF);
+    }
+  }
+
+  void OnReadEnd(int status) {
+    if (state_ == State::kIdle || call_ == nullptr) {
+      Close();
+      return;
+    }
+    if (state_ == State::kActive && got_bytes_ && status == UV_EOF) {
+      // A response delimited by connection close completes here.
+      if (llhttp_finish(&parser_) == HPE_OK && message_done_) {
+        Complete(false);
+        return;
+      }
+    }
+    const char* what = status == UV_EOF ? "closed the connection" : uv_strerror(status);
+    Fail(state_ == State::kHandshake ? UpstreamFailure::kTls : UpstreamFailure::kReset,
+         absl::StrCat("upstream ", origin_.HostHeader(), " ", what,
+                      got_bytes_ ? " before the response completed" : " before responding"));
+  }
+
+  void Parse(const char* data, size_t len) {
+    if (call_ == nullptr) return;
+    got_bytes_ = true;
+    ArmTimer(call_->request_.timeouts.idle_ms, "between response bytes (idle timeout)");
+    llhttp_errno_t err = llhttp_execute(&parser_, data, len);
+    if (closing_) return;  // the handler cancelled from a callback
+    if (err == HPE_PAUSED) {
+      const char* stop = llhttp_get_error_pos(&parser_);
+      bool extra = stop != nullptr && stop < data + len;
+      Complete(!extra);
+      return;
+    }
+    if (err != HPE_OK) {
+      Fail(UpstreamFailure::kProtocol,
+           absl::StrCat("malformed HTTP response from upstream ", origin_.HostHeader(), ": ",
+                        llhttp_errno_name(err), " ", llhttp_get_error_reason(&parser_)));
+    }
+  }
+
+  void Complete(bool reusable) {
+    bool keep = reusable && llhttp_should_keep_alive(&parser_) && !pool_->closing_;
+    UpstreamCall* call = Detach();
+    if (keep) {
+      state_ = State::kIdle;
+      ArmTimer(kPoolIdleMs, "idle");
+      pool_->ReturnIdle(this);
+    } else {
+      Close();
+    }
+    if (call != nullptr) call->handler_->OnUpstreamComplete();
+  }
+
+  void Fail(UpstreamFailure kind, const std::string& detail) {
+    UpstreamCall* call = Detach();
+    bool retry = call != nullptr && reused_ && !got_bytes_ && !call->retried_ &&
+                 (kind == UpstreamFailure::kReset);
+    Close();
+    if (call == nullptr) return;
+    if (retry) {
+      // The pooled connection died while idle (a race with the upstream's
+      // keep-alive timeout): nothing was processed, so one fresh try is safe.
+      call->retried_ = true;
+      pool_->Assign(call);
+      return;
+    }
+    call->handler_->OnUpstreamFailure(kind, detail);
+  }
+
+  void Close() {
+    if (closing_) return;
+    closing_ = true;
+    alive_.reset();
+    if (state_ == State::kIdle) pool_->ForgetIdle(this);
+    --pool_->live_;
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &UpstreamConn::OnClosed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &UpstreamConn::OnClosed);
+  }
+
+  static void OnClosed(uv_handle_t* h) {
+    auto* self = static_cast<UpstreamConn*>(h->data);
+    if (++self->closed_handles_ == 2) delete self;
+  }
+
+  // ---- llhttp callbacks (response)
+  static UpstreamConn* From(llhttp_t* p) { return static_cast<UpstreamConn*>(p->data); }
+
+  static int OnHeaderField(llhttp_t* p, const char* at, size_t len) {
+    auto* self = From(p);
+    if (!self->value_.empty() || self->in_value_) self->PushHeader();
+    self->field_.append(at, len);
+    return self->CountHeaderBytes(len);
+  }
+  static int OnHeaderValue(llhttp_t* p, const char* at, size_t len) {
+    auto* self = From(p);
+    self->in_value_ = true;
+    self->value_.append(at, len);
+    return self->CountHeaderBytes(len);
+  }
+  int CountHeaderBytes(size_t len) {
+    header_bytes_ += len;
+    return header_bytes_ > kMaxResponseHeaderBytes ? -1 : 0;
+  }
+  void PushHeader() {
+    if (head_.headers.size() < kMaxResponseHeaders) {
+      head_.headers.emplace_back(std::move(field_), std::move(value_));
+    }
+    field_.clear();
+    value_.clear();
+    in_value_ = false;
+  }
+  static int OnHeadersComplete(llhttp_t* p) {
+    auto* self = From(p);
+    if (!self->field_.empty()) self->PushHeader();
+    self->head_.status = p->status_code;
+    if (self->call_ == nullptr) return -1;
+    self->call_->handler_->OnUpstreamHeaders(self->head_);
+    return self->call_ == nullptr ? -1 : 0;
+  }
+  static int OnBody(llhttp_t* p, const char* at, size_t len) {
+    auto* self = From(p);
+    if (self->call_ == nullptr) return -1;
+    self->call_->handler_->OnUpstreamBody(at, len);
+    return self->call_ == nullptr ? -1 : 0;
+  }
+  static int OnMessageComplete(llhttp_t* p) {
+    From(p)->message_done_ = true;
+    return HPE_PAUSED;
+  }
+
+  static const llhttp_settings_t kSettings;
+
+  UpstreamPool* pool_;
+  std::string key_;
+  Url origin_;
+  std::shared_ptr<SSL_CTX> tls_ctx_;
+  uv_tcp_t tcp_;
+  uv_timer_t timer_;
+  uv_connect_t connect_req_;
+  llhttp_t parser_;
+  std::unique_ptr<TlsSession> tls_;
+  UpstreamCall* call_ = nullptr;
+  State state_ = State::kResolving;
+  UpstreamHead head_;
+  std::string field_, value_;
+  bool in_value_ = false;
+  size_t header_bytes_ = 0;
+  bool got_bytes_ = false;
+  bool message_done_ = false;
+  bool reused_ = false;
+  bool closing_ = false;
+  bool connect_pending_ = false;
+  int closed_handles_ = 0;
+  uint64_t total_deadline_ = 0;
+  const char* timer_phase_ = "";
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+
+  friend class UpstreamPool;
+};
+
+const llhttp_settings_t UpstreamConn::kSettings = [] {
+  llhttp_settings_t s;
+  llhttp_settings_init(&s);
+  s.on_header_field = &UpstreamConn::OnHeaderField;
+  s.on_header_value = &UpstreamConn::OnHeaderValue;
+  s.on_headers_complete = &UpstreamConn::OnHeadersComplete;
+  s.on_body = &UpstreamConn::OnBody;
+  s.on_message_complete = &UpstreamConn::OnMessageComplete;
+  return s;
+}();
+
+// ------------------------------------------------------------ call
+
+UpstreamCall::UpstreamCall(UpstreamPool* pool, UpstreamRequest request, UpstreamHandler* handler)
+    : pool_(pool), request_(std::move(request)), handler_(handler) {}
+
+UpstreamCall::~UpstreamCall() {
+  if (conn_ != nullptr) conn_->Abort();
+}
+
+void UpstreamCall::PauseReading() {
+  if (conn_ != nullptr) conn_->Pause();
+}
+void UpstreamCall::ResumeReading() {
+  if (conn_ != nullptr) conn_->Resume();
+}
+
+// ------------------------------------------------------------ pool
+
+UpstreamPool::UpstreamPool(uv_loop_t* loop, DeferredDeleter* deleter)
+    : loop_(loop), deleter_(deleter), resolver_(std::make_unique<Resolver>(loop)) {}
+
+UpstreamPool::~UpstreamPool() = default;
+
+std::string UpstreamPool::PoolKey(const UpstreamRequest& request) {
+  return absl::StrCat(request.origin.Origin(), "|",
+                      reinterpret_cast<uintptr_t>(request.tls.get()));
+}
+
+std::unique_ptr<UpstreamCall> UpstreamPool::Start(UpstreamRequest request,
+                                                  UpstreamHandler* handler) {
+  std::unique_ptr<UpstreamCall> call(new UpstreamCall(this, std::move(request), handler));
+  Assign(call.get());
+  return call;
+}
+
+void UpstreamPool::Assign(UpstreamCall* call) {
+  std::string key = PoolKey(call->request_);
+  auto it = idle_.find(key);
+  if (it != idle_.end() && !it->second.empty()) {
+    UpstreamConn* conn = it->second.back();
+    it->second.pop_back();
+    conn->state_ = UpstreamConn::State::kActive;
+    conn->Send(call);
+    return;
+  }
+  auto* conn = new UpstreamConn(this, std::move(key), call->request_);
+  conn->Begin(call);
+}
+
+void UpstreamPool::ReturnIdle(UpstreamConn* conn) {
+  auto& list = idle_[conn->key_];
+  if (list.size() >= kMaxIdlePerOrigin) {
+    UpstreamConn* oldest = list.front();
+    list.erase(list.begin());
+    oldest->state_ = UpstreamConn::State::kActive;  // not in the list any more
+    oldest->Close();
+  }
+  list.push_back(conn);
+}
+
+void UpstreamPool::ForgetIdle(UpstreamConn* conn) {
+  auto it = idle_.find(conn->key_);
+  if (it == idle_.end()) return;
+  auto& list = it->second;
+  list.erase(std::remove(list.begin(), list.end(), conn), list.end());
+}
+
+void UpstreamPool::CloseIdle() {
+  closing_ = true;
+  auto idle = std::move(idle_);
+  idle_.clear();
+  for (auto& [key, list] : idle) {
+    for (UpstreamConn* conn : list) {
+      conn->state_ = UpstreamConn::State::kActive;  // already out of the list
+      conn->Close();
+    }
+  }
+}
+
+size_t UpstreamPool::idle_count() const {
+  size_t n = 0;
+  for (const auto& [key, list] : idle_) n += list.size();
+  return n;
+}
+
+}  // namespace bitrouter::worker
