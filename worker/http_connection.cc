@@ -303,6 +303,7 @@ std::string HttpConnection::ResponseHead(int status, std::string_view header_lin
 
 void HttpConnection::SendResponse(int status, std::string_view content_type, std::string_view body,
                                   std::string_view extra_header_lines) {
+  Uncork();
   std::string lines = absl::StrCat("Content-Type: ", AV(content_type), "\r\n", AV(extra_header_lines));
   std::string head = ResponseHead(status, lines, static_cast<int64_t>(body.size()));
   uv_buf_t bufs[2] = {uv_buf_init(head.data(), static_cast<unsigned>(head.size())),
@@ -318,15 +319,42 @@ void HttpConnection::SendError(const protocol::HttpError& error) {
 
 void HttpConnection::StartResponse(int status, std::string_view header_lines,
                                    int64_t content_length) {
-  std::string head = ResponseHead(status, header_lines, content_length);
   response_started_ = true;
   response_chunked_ = content_length < 0;
+  if (corked_) {
+    cork_head_ = ResponseHead(status, header_lines, content_length);
+    cork_bufs_[cork_count_++] = uv_buf_init(cork_head_.data(), static_cast<unsigned>(cork_head_.size()));
+    return;
+  }
+  std::string head = ResponseHead(status, header_lines, content_length);
   uv_buf_t b = uv_buf_init(head.data(), static_cast<unsigned>(head.size()));
   Write(&b, 1);
 }
 
+void HttpConnection::Uncork() {
+  corked_ = false;
+  if (cork_count_ > 0) Write(cork_bufs_, cork_count_);
+  cork_count_ = 0;
+  cork_size_count_ = 0;
+}
+
 void HttpConnection::WriteBody(const char* data, size_t len) {
   if (len == 0 || state_ == State::kClosing) return;
+  if (corked_) {
+    if (cork_count_ + 3 > kMaxCorked || cork_size_count_ >= kMaxCorked / 3) {
+      Write(cork_bufs_, cork_count_);  // full: flush what is gathered so far
+      cork_count_ = 0;
+      cork_size_count_ = 0;
+    }
+    if (response_chunked_) {
+      char* line = cork_sizes_[cork_size_count_++];
+      int n = snprintf(line, sizeof(cork_sizes_[0]), "%zx\r\n", len);
+      cork_bufs_[cork_count_++] = uv_buf_init(line, static_cast<unsigned>(n));
+    }
+    cork_bufs_[cork_count_++] = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(len));
+    if (response_chunked_) cork_bufs_[cork_count_++] = uv_buf_init(const_cast<char*>("\r\n"), 2);
+    return;
+  }
   if (!response_chunked_) {
     uv_buf_t b = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(len));
     Write(&b, 1);
@@ -343,14 +371,21 @@ void HttpConnection::WriteBody(const char* data, size_t len) {
 void HttpConnection::EndResponse() {
   if (state_ == State::kClosing) return;
   if (response_chunked_) {
-    uv_buf_t b = uv_buf_init(const_cast<char*>("0\r\n\r\n"), 5);
-    Write(&b, 1);
+    if (corked_ && cork_count_ < kMaxCorked) {
+      cork_bufs_[cork_count_++] = uv_buf_init(const_cast<char*>("0\r\n\r\n"), 5);
+    } else {
+      Uncork();
+      uv_buf_t b = uv_buf_init(const_cast<char*>("0\r\n\r\n"), 5);
+      Write(&b, 1);
+    }
   }
+  Uncork();
   FinishRequest();
 }
 
 void HttpConnection::AbortResponse() {
   if (state_ == State::kClosing) return;
+  Uncork();
   ReleaseHandler();
   CloseAfterWrites();
 }

@@ -71,6 +71,11 @@ class HttpConnection {
   // client can never mistake it for a complete response.
   void AbortResponse();
   bool response_started() const { return response_started_; }
+  // While corked, response writes are gathered (pointing at the caller's
+  // buffers, which must stay valid until Uncork) and leave in one writev.
+  // Used around one upstream read so a burst of chunks costs one syscall.
+  void Cork() { corked_ = true; }
+  void Uncork();
   size_t write_queue_size() const;
   bool congested() const;
 
@@ -133,6 +138,13 @@ class HttpConnection {
   bool response_chunked_ = false;
   bool close_after_response_ = false;
   bool reading_ = false;
+  bool corked_ = false;
+  static constexpr size_t kMaxCorked = 96;
+  uv_buf_t cork_bufs_[kMaxCorked];
+  unsigned cork_count_ = 0;
+  char cork_sizes_[kMaxCorked / 3][20];  // chunk-size lines while corked
+  unsigned cork_size_count_ = 0;
+  std::string cork_head_;                // response head while corked
   bool draining_ = false;
   RequestHandler* handler_ = nullptr;
   const Limits* limits_ = nullptr;

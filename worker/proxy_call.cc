@@ -108,7 +108,7 @@ void ProxyCall::Start() {
 }
 
 void ProxyCall::OnClientGone() {
-  conn_ = nullptr;
+  conn_ = nullptr;  // (a corked batch dies with the connection)
   call_.reset();  // cancels the upstream request; its connection is not reused
 }
 
@@ -149,6 +149,14 @@ void ProxyCall::OnUpstreamBody(const char* data, size_t len) {
     paused_ = true;
     call_->PauseReading();
   }
+}
+
+void ProxyCall::OnUpstreamReadBegin() {
+  if (conn_ != nullptr) conn_->Cork();
+}
+
+void ProxyCall::OnUpstreamReadEnd() {
+  if (conn_ != nullptr) conn_->Uncork();
 }
 
 void ProxyCall::OnUpstreamComplete() {

@@ -31,6 +31,8 @@ class ProxyCall : public RequestHandler, public UpstreamHandler {
   void OnUpstreamBody(const char* data, size_t len) override;
   void OnUpstreamComplete() override;
   void OnUpstreamFailure(UpstreamFailure kind, const std::string& detail) override;
+  void OnUpstreamReadBegin() override;
+  void OnUpstreamReadEnd() override;
 
  private:
   HttpConnection* conn_;  // null once the client is gone or the response ended

@@ -324,6 +324,10 @@ class UpstreamConn {
     if (call_ == nullptr) return;
     got_bytes_ = true;
     ArmTimer(call_->request_.timeouts.idle_ms, "between response bytes (idle timeout)");
+    // Terminal callbacks (complete/failure) run before the batch would end,
+    // so the handler flushes everything, terminator included, in one write.
+    UpstreamHandler* handler = call_->handler_;
+    handler->OnUpstreamReadBegin();
     llhttp_errno_t err = llhttp_execute(&parser_, data, len);
     if (closing_) return;  // the handler cancelled from a callback
     if (err == HPE_PAUSED) {
@@ -336,7 +340,9 @@ class UpstreamConn {
       Fail(UpstreamFailure::kProtocol,
            absl::StrCat("malformed HTTP response from upstream ", origin_.HostHeader(), ": ",
                         llhttp_errno_name(err), " ", llhttp_get_error_reason(&parser_)));
+      return;
     }
+    handler->OnUpstreamReadEnd();
   }
 
   void Complete(bool reusable) {

@@ -45,6 +45,11 @@ class UpstreamHandler {
   virtual void OnUpstreamBody(const char* data, size_t len) = 0;
   virtual void OnUpstreamComplete() = 0;
   virtual void OnUpstreamFailure(UpstreamFailure kind, const std::string& detail) = 0;
+  // Bracket the callbacks caused by one socket read; the data passed to
+  // OnUpstreamBody stays valid until OnUpstreamReadEnd (lets the handler
+  // batch its writes without copying).
+  virtual void OnUpstreamReadBegin() {}
+  virtual void OnUpstreamReadEnd() {}
 };
 
 struct UpstreamRequest {
