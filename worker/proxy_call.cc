@@ -184,8 +184,10 @@ void ProxyCall::OnUpstreamFailure(UpstreamFailure kind, const std::string& detai
   }
   // The head is out: the status cannot change. Tell an SSE client in-band,
   // then end the response without its terminator.
+  // `event` must outlive AbortResponse(): a corked write points into it.
+  std::string event;
   if (sse_response_) {
-    std::string event = protocol::RenderOpenAIStreamError(error);
+    event = protocol::RenderOpenAIStreamError(error);
     conn->WriteBody(event.data(), event.size());
   }
   conn->AbortResponse();
