@@ -184,7 +184,8 @@ void ProxyCall::OnUpstreamFailure(UpstreamFailure kind, const std::string& detai
   }
   // The head is out: the status cannot change. Tell an SSE client in-band,
   // then end the response without its terminator.
-  // `event` must outlive AbortResponse(): a corked write points into it.
+  // Only upstream bytes are ever corked: flush them before writing our own.
+  conn->Uncork();
   std::string event;
   if (sse_response_) {
     event = protocol::RenderOpenAIStreamError(error);

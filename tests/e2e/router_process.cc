@@ -105,6 +105,11 @@ bool ProcessAlive(pid_t pid) {
 RouterProcess::RouterProcess() : RouterProcess(Options{}) {}
 
 RouterProcess::RouterProcess(Options options) : options_(std::move(options)) {
+  if (!options_.home.empty()) {
+    home_ = options_.home;
+    own_home_ = false;
+    return;
+  }
   char tmpl[] = "/tmp/br-XXXXXX";
   if (mkdtemp(tmpl) != nullptr) home_ = tmpl;
 }
@@ -115,7 +120,7 @@ RouterProcess::~RouterProcess() {
   }
   // Workers of a SIGKILLed daemon drain and exit on their own; do not leave
   // them behind in a test run.
-  RemoveTree(home_);
+  if (own_home_) RemoveTree(home_);
 }
 
 std::string RouterProcess::Log() const { return ReadFile(home_ + "/bitrouterd.log"); }

@@ -18,6 +18,7 @@ class RouterProcess {
     std::string config_yaml;                 // written to <home>/bitrouter.yaml when set
     int workers = 1;
     std::vector<std::string> extra_args;
+    std::string home;  // reuse this home instead of a fresh temp one (not removed)
   };
 
   RouterProcess();
@@ -54,6 +55,7 @@ class RouterProcess {
   pid_t pid_ = -1;
   int port_ = 0;
   bool reaped_ = false;
+  bool own_home_ = true;
   int exit_code_ = -1;
 };
 
