@@ -8,11 +8,10 @@ LoopQueue::LoopQueue(uv_loop_t* loop) {
 }
 
 void LoopQueue::Post(std::function<void()> fn) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (closed_) return;
-    queue_.push_back(std::move(fn));
-  }
+  // The send happens under the lock so it can never race with Close().
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return;
+  queue_.push_back(std::move(fn));
   uv_async_send(&async_);
 }
 
@@ -34,8 +33,7 @@ void LoopQueue::Close() {
     closed_ = true;
     queue_.clear();
   }
-  uv_close(reinterpret_cast<uv_handle_t*>(&async_),
-           [](uv_handle_t* h) { delete static_cast<LoopQueue*>(h->data); });
+  uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
 }
 
 DeferredDeleter::DeferredDeleter(uv_loop_t* loop) {
@@ -70,13 +68,11 @@ void DeferredDeleter::Run() {
 
 void DeferredDeleter::Close() {
   Run();
-  // Two handles: the object goes when the second one has closed.
+  // Two handles: the object goes when both have closed (libuv does not
+  // promise an order for close callbacks).
   auto on_close = [](uv_handle_t* h) {
     auto* self = static_cast<DeferredDeleter*>(h->data);
-    if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&self->check_)) &&
-        uv_is_closing(reinterpret_cast<uv_handle_t*>(&self->idle_)) && h == reinterpret_cast<uv_handle_t*>(&self->idle_)) {
-      delete self;
-    }
+    if (++self->closed_handles_ == 2) delete self;
   };
   uv_close(reinterpret_cast<uv_handle_t*>(&check_), on_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&idle_), on_close);

@@ -12,16 +12,16 @@ namespace bitrouter::worker {
 
 class LoopQueue {
  public:
-  // Registers an async handle on `loop`. Loop thread only.
+  // Registers an async handle on `loop`. Loop thread only. The owner must
+  // keep the object alive until every posting thread has stopped and the
+  // loop has run the close callback.
   explicit LoopQueue(uv_loop_t* loop);
   // Thread-safe. Closures posted after Close() are dropped.
   void Post(std::function<void()> fn);
-  // Loop thread only: runs what is queued, then closes the handle; the
-  // object deletes itself in the close callback.
+  // Loop thread only: runs what is queued, then closes the handle.
   void Close();
 
  private:
-  ~LoopQueue() = default;
   static void OnAsync(uv_async_t* handle);
   void Drain();
 
@@ -55,6 +55,7 @@ class DeferredDeleter {
   uv_check_t check_;
   uv_idle_t idle_;  // keeps the loop from blocking in poll while work is pending
   bool armed_ = false;
+  int closed_handles_ = 0;
   std::vector<std::function<void()>> pending_;
 };
 

@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -71,7 +72,9 @@ int main(int argc, char** argv) {
 
   uv_loop_t* loop = uv_default_loop();
   Server server(loop, args.listen_fd, args.worker_id);
-  auto* queue = new LoopQueue(loop);
+  // Outlives the control thread (joined below) and the loop.
+  auto queue_owner = std::make_unique<LoopQueue>(loop);
+  LoopQueue* queue = queue_owner.get();
 
   uv_signal_t sigterm, sigint;
   uv_signal_init(loop, &sigterm);
@@ -117,9 +120,6 @@ int main(int argc, char** argv) {
              shutdown(why);
            }});
 
-  struct SignalCtx {
-    std::function<void(const std::string&)>* shutdown;
-  };
   std::function<void(const std::string&)> shutdown_fn = shutdown;
   sigterm.data = &shutdown_fn;
   sigint.data = &shutdown_fn;

@@ -16,7 +16,6 @@ void SetPort(sockaddr_storage* addr, uint16_t port) {
 struct Lookup {
   uv_getaddrinfo_t req;
   std::weak_ptr<Resolver*> resolver;
-  std::map<std::string, sockaddr_storage>* unused = nullptr;
   std::string host;
   uint16_t port;
   Resolver::Callback cb;
@@ -25,18 +24,18 @@ struct Lookup {
 }  // namespace
 
 void Resolver::Resolve(const std::string& host, uint16_t port, Callback cb) {
-  sockaddr_storage addr;
-  std::memset(&addr, 0, sizeof(addr));
-  if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr)) == 0 ||
-      uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) == 0) {
-    cb(0, addr);
+  std::vector<sockaddr_storage> addrs(1);
+  std::memset(&addrs[0], 0, sizeof(addrs[0]));
+  if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addrs[0])) == 0 ||
+      uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addrs[0])) == 0) {
+    cb(0, addrs);
     return;
   }
   uint64_t now = uv_now(loop_);
   if (auto it = cache_.find(host); it != cache_.end() && it->second.expires_ms > now) {
-    addr = it->second.addr;
-    SetPort(&addr, port);
-    cb(0, addr);
+    addrs = it->second.addrs;
+    for (auto& a : addrs) SetPort(&a, port);
+    cb(0, addrs);
     return;
   }
   auto* lookup = new Lookup{};
@@ -53,17 +52,24 @@ void Resolver::Resolve(const std::string& host, uint16_t port, Callback cb) {
       loop_, &lookup->req,
       [](uv_getaddrinfo_t* req, int status, addrinfo* res) {
         auto* l = static_cast<Lookup*>(req->data);
-        sockaddr_storage found;
-        std::memset(&found, 0, sizeof(found));
-        if (status == 0 && res != nullptr) {
-          std::memcpy(&found, res->ai_addr, res->ai_addrlen);
+        // Every address, IPv4 first: the connector tries them in order.
+        std::vector<sockaddr_storage> found;
+        for (int family : {AF_INET, AF_INET6}) {
+          for (addrinfo* ai = status == 0 ? res : nullptr; ai != nullptr; ai = ai->ai_next) {
+            if (ai->ai_family != family || found.size() >= 8) continue;
+            sockaddr_storage a;
+            std::memset(&a, 0, sizeof(a));
+            std::memcpy(&a, ai->ai_addr, ai->ai_addrlen);
+            found.push_back(a);
+          }
+        }
+        if (status == 0 && found.empty()) status = UV_EAI_NONAME;
+        if (status == 0) {
           if (auto owner = l->resolver.lock()) {
             Resolver* self = *owner;
             self->cache_[l->host] = Entry{found, uv_now(self->loop_) + kTtlMs};
           }
-          SetPort(&found, l->port);
-        } else if (status == 0) {
-          status = UV_EAI_NONAME;
+          for (auto& a : found) SetPort(&a, l->port);
         }
         uv_freeaddrinfo(res);
         l->cb(status, found);
@@ -73,7 +79,7 @@ void Resolver::Resolve(const std::string& host, uint16_t port, Callback cb) {
   if (rc != 0) {
     Callback failed = std::move(lookup->cb);
     delete lookup;
-    failed(rc, addr);
+    failed(rc, {});
   }
 }
 

@@ -10,13 +10,14 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace bitrouter::worker {
 
 class Resolver {
  public:
-  // status 0 on success (addr filled, port set), a negative uv error otherwise.
-  using Callback = std::function<void(int status, const sockaddr_storage& addr)>;
+  // status 0 on success (addrs non-empty, ports set), a negative uv error otherwise.
+  using Callback = std::function<void(int status, const std::vector<sockaddr_storage>& addrs)>;
 
   explicit Resolver(uv_loop_t* loop) : loop_(loop) {}
   // IP literals and cache hits answer synchronously; others asynchronously.
@@ -24,7 +25,7 @@ class Resolver {
 
  private:
   struct Entry {
-    sockaddr_storage addr;
+    std::vector<sockaddr_storage> addrs;
     uint64_t expires_ms;
   };
   static constexpr uint64_t kTtlMs = 60'000;

@@ -50,11 +50,19 @@ class UpstreamConn {
     state_ = State::kResolving;
     ArmTimer(call->request_.timeouts.connect_ms, "connecting to the upstream");
     std::weak_ptr<bool> alive = alive_;
-    pool_->resolver_->Resolve(origin_.host, origin_.port,
-                              [this, alive](int status, const sockaddr_storage& addr) {
-                                if (alive.expired() || closing_) return;
-                                OnResolved(status, addr);
-                              });
+    pool_->resolver_->Resolve(
+        origin_.host, origin_.port,
+        [this, alive](int status, const std::vector<sockaddr_storage>& addrs) {
+          if (alive.expired() || closing_) return;
+          if (status != 0) {
+            Fail(UpstreamFailure::kConnect, absl::StrCat("cannot resolve upstream host ",
+                                                         origin_.host, ": ", uv_strerror(status)));
+            return;
+          }
+          addrs_ = addrs;
+          next_addr_ = 0;
+          ConnectNext();
+        });
   }
 
   // Reused idle connection.
@@ -125,28 +133,44 @@ class UpstreamConn {
     self->Fail(UpstreamFailure::kTimeout, absl::StrCat("upstream timed out ", self->timer_phase_));
   }
 
-  void OnResolved(int status, const sockaddr_storage& addr) {
-    if (status != 0) {
-      Fail(UpstreamFailure::kConnect,
-           absl::StrCat("cannot resolve upstream host ", origin_.host, ": ", uv_strerror(status)));
-      return;
-    }
+  // Tries the resolved addresses in order; a refused or unreachable address
+  // moves on to the next (e.g. "localhost" as ::1 then 127.0.0.1).
+  void ConnectNext() {
     state_ = State::kConnecting;
+    const sockaddr_storage& addr = addrs_[next_addr_++];
     connect_req_.data = this;
     int rc = uv_tcp_connect(&connect_req_, &tcp_, reinterpret_cast<const sockaddr*>(&addr),
                             &UpstreamConn::OnConnect);
     if (rc != 0) {
       Fail(UpstreamFailure::kConnect,
            absl::StrCat("cannot connect to ", origin_.HostHeader(), ": ", uv_strerror(rc)));
-      return;
     }
-    connect_pending_ = true;
+  }
+
+  // A failed connect leaves the handle unusable: close it and start over on
+  // a fresh one for the next address.
+  void RetryOnFreshSocket() {
+    retrying_address_ = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* h) {
+      auto* self = static_cast<UpstreamConn*>(h->data);
+      self->retrying_address_ = false;
+      if (self->closing_) {
+        if (++self->closed_handles_ == 2) delete self;
+        return;
+      }
+      uv_tcp_init(self->pool_->loop_, &self->tcp_);
+      self->tcp_.data = self;
+      self->ConnectNext();
+    });
   }
 
   static void OnConnect(uv_connect_t* req, int status) {
     auto* self = static_cast<UpstreamConn*>(req->data);
-    self->connect_pending_ = false;
     if (self->closing_) return;
+    if (status != 0 && status != UV_ECANCELED && self->next_addr_ < self->addrs_.size()) {
+      self->RetryOnFreshSocket();
+      return;
+    }
     if (status != 0) {
       self->Fail(UpstreamFailure::kConnect, absl::StrCat("cannot connect to ",
                                                          self->origin_.HostHeader(), ": ",
@@ -381,7 +405,8 @@ class UpstreamConn {
     if (state_ == State::kIdle) pool_->ForgetIdle(this);
     --pool_->live_;
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &UpstreamConn::OnClosed);
-    uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &UpstreamConn::OnClosed);
+    // While a socket swap is in progress its close callback counts the tcp handle.
+    if (!retrying_address_) uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &UpstreamConn::OnClosed);
   }
 
   static void OnClosed(uv_handle_t* h) {
@@ -456,7 +481,9 @@ class UpstreamConn {
   bool message_done_ = false;
   bool reused_ = false;
   bool closing_ = false;
-  bool connect_pending_ = false;
+  bool retrying_address_ = false;
+  std::vector<sockaddr_storage> addrs_;
+  size_t next_addr_ = 0;
   int closed_handles_ = 0;
   uint64_t total_deadline_ = 0;
   const char* timer_phase_ = "";

@@ -73,7 +73,8 @@ TEST_F(LimitsTest, GarbageBytesGet400AndClose) {
   StartAll();
   HttpClient client;
   ASSERT_TRUE(client.Connect(router_->port()));
-  ASSERT_TRUE(client.SendRaw(std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n", 25)));
+  static constexpr char kTlsHelloLike[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n";
+  ASSERT_TRUE(client.SendRaw(std::string(kTlsHelloLike, sizeof(kTlsHelloLike) - 1)));
   HttpResponse r = client.ReadResponse();
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("malformed HTTP request"), std::string::npos) << r.body;

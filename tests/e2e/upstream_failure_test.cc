@@ -158,6 +158,23 @@ TEST_F(TlsUpstreamTest, TrustedSelfSignedUpstreamServesJsonAndStreams) {
   EXPECT_EQ(upstream_->connections_accepted(), 1);
 }
 
+TEST_F(TlsUpstreamTest, HostNameIsResolvedVerifiedAndSentAsSni) {
+  // "localhost" goes through async DNS, SNI and certificate host-name checks.
+  upstream_ = std::make_unique<FakeUpstream>(FakeUpstream::Options{true, cert_, key_});
+  ASSERT_TRUE(upstream_->Start());
+  RouterProcess::Options o;
+  o.env = {{"OPENAI_API_KEY", kTestKey},
+           {"OPENAI_BASE_URL", "https://localhost:" + std::to_string(upstream_->port()) + "/v1"}};
+  o.config_yaml = "upstream:\n  ca_file: " + cert_ + "\n";
+  router_ = std::make_unique<RouterProcess>(o);
+  std::string error;
+  ASSERT_TRUE(router_->Start(&error)) << error;
+  HttpResponse r = Chat(kJsonBody);
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(upstream_->request_count(), 1u);
+  EXPECT_EQ(upstream_->requests()[0].Header("host"), "localhost:" + std::to_string(upstream_->port()));
+}
+
 TEST_F(TlsUpstreamTest, UntrustedCertificateIs502) {
   StartAll("", 1, {true, cert_, key_});
   HttpResponse r = Chat(kJsonBody);
