@@ -18,7 +18,8 @@ std::string Url::Origin() const {
 
 absl::Status ParseHostPort(std::string_view text, std::string* host, uint16_t* port) {
   std::string_view h, p;
-  if (!text.empty() && text.front() == '[') {
+  const bool bracketed = !text.empty() && text.front() == '[';
+  if (bracketed) {
     size_t close = text.find(']');
     if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
       return absl::InvalidArgumentError(absl::StrCat("bad address '", AV(text), "': want [ipv6]:port"));
@@ -34,7 +35,10 @@ absl::Status ParseHostPort(std::string_view text, std::string* host, uint16_t* p
     p = text.substr(colon + 1);
   }
   uint32_t value = 0;
-  if (h.empty() || !absl::SimpleAtoi(AV(p), &value) || value > 65535) {
+  // An IPv6 literal needs brackets: "fe80::1" is not host "fe80:" port 1.
+  bool bad_host = h.empty() || h.find_first_of("[]") != std::string_view::npos ||
+                  (!bracketed && h.find(':') != std::string_view::npos);
+  if (bad_host || !absl::SimpleAtoi(AV(p), &value) || value > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("bad address '", AV(text), "': want host:port"));
   }
   *host = std::string(h);
@@ -91,9 +95,18 @@ absl::StatusOr<Url> ParseUrl(std::string_view text) {
     url.host = std::string(h);
     url.port = default_port;
   }
+  if (url.host.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid URL '", AV(text), "': bad host"));
+  }
   for (char c : url.host) {
-    if (c <= ' ' || c == '/' || c == '\\') {
+    if (c <= ' ' || c == '/' || c == '\\' || c == '[' || c == ']') {
       return absl::InvalidArgumentError(absl::StrCat("invalid URL '", AV(text), "': bad host"));
+    }
+  }
+  // The path goes into the request line: no spaces or control bytes.
+  for (char c : path) {
+    if ((c >= 0 && c <= ' ') || c == 0x7f) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid URL '", AV(text), "': bad path"));
     }
   }
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);

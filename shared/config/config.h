@@ -31,7 +31,9 @@ struct Limits {
   uint32_t max_headers = 100;
 };
 
-enum class AuthStyle { kBearer, kHeader };
+// kMpp (Machine Payment Protocol) is accepted from the manual's config but not
+// served yet: such a provider is never active.
+enum class AuthStyle { kBearer, kHeader, kMpp };
 
 // A provider after built-ins, overrides and the environment are merged.
 struct Provider {

@@ -22,11 +22,13 @@ namespace {
 // Sections of the manual's reference config that later work implements: they
 // load with a warning instead of being rejected.
 const std::set<std::string, std::less<>> kAcceptedLater = {
-    "database", "models", "guardrails", "tools", "mcp", "wallet", "mpp", "routing", "keys"};
+    "database", "models", "guardrails", "tools", "mcp", "wallet", "mpp", "routing", "keys",
+    "solana_rpc_url"};
 
 class Reader {
  public:
-  Reader(std::string_view file, const EnvMap& env) : file_(file), env_(env) {}
+  Reader(std::string_view file, const EnvMap& env, std::vector<std::string>* warnings = nullptr)
+      : file_(file), env_(env), warnings_(warnings) {}
 
   absl::Status Error(const YAML::Node& node, std::string_view path, std::string_view why) const {
     int line = node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
@@ -73,9 +75,19 @@ class Reader {
     return Error(key, absl::StrCat(AV(path), ".", key.Scalar()), "unknown key");
   }
 
+  // Records "file:line: path: why" once (a provider may be read more than once).
+  void Warn(const YAML::Node& node, std::string_view path, std::string_view why) const {
+    if (warnings_ == nullptr) return;
+    std::string w(Error(node, path, why).message());
+    if (std::find(warnings_->begin(), warnings_->end(), w) == warnings_->end()) {
+      warnings_->push_back(std::move(w));
+    }
+  }
+
  private:
   std::string_view file_;
   const EnvMap& env_;
+  std::vector<std::string>* warnings_;
 };
 
 absl::Status ReadServer(const Reader& r, const YAML::Node& node, Config* cfg) {
@@ -107,7 +119,7 @@ absl::Status ReadServer(const Reader& r, const YAML::Node& node, Config* cfg) {
     } else if (key == "keepalive_timeout") {
       ASSIGN_OR_RETURN(cfg->server.keepalive_timeout_ms, r.Duration(v, path));
     } else if (key == "control" || key == "skip_auth") {
-      cfg->warnings.push_back(absl::StrCat(path, " is accepted but not used yet"));
+      r.Warn(kv.first, path, "accepted but not used yet");
     } else {
       return r.Unknown(kv.first, "server");
     }
@@ -161,9 +173,13 @@ absl::Status ReadProvider(const Reader& r, const YAML::Node& node, const std::st
       }
     } else if (key == "api_protocol") {
       ASSIGN_OR_RETURN(p->api_protocol, r.String(v, fpath));
-      if (p->api_protocol != "openai" && p->api_protocol != "anthropic" &&
-          p->api_protocol != "google") {
-        return r.Error(v, fpath, "expected one of openai, anthropic, google");
+      if (p->api_protocol == "mcp" || p->api_protocol == "rest") {
+        r.Warn(v, fpath, absl::StrCat("'", p->api_protocol,
+                                      "' is accepted but not supported yet; the provider stays "
+                                      "inactive"));
+      } else if (p->api_protocol != "openai" && p->api_protocol != "anthropic" &&
+                 p->api_protocol != "google") {
+        return r.Error(v, fpath, "expected one of openai, anthropic, google, mcp, rest");
       }
     } else if (key == "env_prefix") {
       ASSIGN_OR_RETURN(p->env_prefix, r.String(v, fpath));
@@ -172,6 +188,8 @@ absl::Status ReadProvider(const Reader& r, const YAML::Node& node, const std::st
     } else if (key == "derives") {
       if (derives == nullptr) return r.Unknown(kv.first, path);
       ASSIGN_OR_RETURN(*derives, r.String(v, fpath));
+    } else if (key == "bridge") {
+      r.Warn(kv.first, fpath, "accepted but not used yet");
     } else if (key == "auth") {
       RETURN_IF_ERROR(r.RequireMap(v, fpath));
       for (const auto& a : v) {
@@ -183,11 +201,19 @@ absl::Status ReadProvider(const Reader& r, const YAML::Node& node, const std::st
             p->auth = AuthStyle::kBearer;
           } else if (type == "header") {
             p->auth = AuthStyle::kHeader;
+          } else if (type == "mpp") {
+            p->auth = AuthStyle::kMpp;
+            r.Warn(a.second, apath,
+                   "'mpp' is accepted but not supported yet; the provider stays inactive");
           } else {
-            return r.Error(a.second, apath, "expected bearer or header");
+            return r.Error(a.second, apath, "expected bearer, header or mpp");
           }
         } else if (akey == "header_name") {
           ASSIGN_OR_RETURN(p->auth_header, r.String(a.second, apath));
+        } else if (akey == "api_key") {
+          // The manual's spelling for header auth; same as the provider's api_key.
+          ASSIGN_OR_RETURN(p->api_key, r.String(a.second, apath));
+          p->api_key_explicit = true;
         } else {
           return r.Unknown(a.first, fpath);
         }
@@ -250,12 +276,23 @@ void ResolveProvider(const EnvMap& env, Provider* p) {
       key_source = prefix + "_API_KEY";
       absl::StrAppend(&wanted, wanted.empty() ? "" : " or ", prefix, "_API_KEY");
     }
-    if (!p->api_base_explicit) {
+    if (!p->api_base_explicit && p->base_source.empty()) {  // the first prefix wins
       if (std::string base = EnvValue(env, prefix + "_BASE_URL"); !base.empty()) {
         p->api_base = base;
         p->base_source = prefix + "_BASE_URL";
       }
     }
+  }
+  if (p->api_protocol != "openai" && p->api_protocol != "anthropic" &&
+      p->api_protocol != "google") {
+    p->active = false;
+    p->reason = absl::StrCat("api_protocol '", p->api_protocol, "' is not supported yet");
+    return;
+  }
+  if (p->auth == AuthStyle::kMpp) {
+    p->active = false;
+    p->reason = "auth type 'mpp' is not supported yet";
+    return;
   }
   if (p->api_key.empty()) {
     p->active = false;
@@ -293,7 +330,7 @@ absl::Status ResolveDerives(const Reader& r, std::map<std::string, YAML::Node>& 
       return r.Error(nodes[name], absl::StrCat("providers.", name, ".derives"),
                      absl::StrCat("derives cycle through '", name, "'"));
     }
-    if (!cfg->providers.count(parent)) {
+    if (!cfg->providers.count(parent) && !derives.count(parent)) {
       return r.Error(nodes[name], absl::StrCat("providers.", name, ".derives"),
                      absl::StrCat("unknown provider '", parent, "'"));
     }
@@ -365,7 +402,9 @@ absl::StatusOr<uint32_t> ParseDurationMs(std::string_view text) {
     num = text.substr(0, text.size() - 1), scale = 3'600'000;
   }
   double value = 0;
-  if (num.empty() || !absl::SimpleAtod(AV(num), &value) || value < 0 || value * scale > 4.0e9) {
+  // Written so that NaN fails too.
+  if (num.empty() || !absl::SimpleAtod(AV(num), &value) ||
+      !(value >= 0 && value * scale <= 4.0e9)) {
     return absl::InvalidArgumentError(
         absl::StrCat("expected a duration like 500ms, 10s, 5m, got '", AV(text), "'"));
   }
@@ -380,7 +419,7 @@ absl::StatusOr<Config> ParseConfig(std::string_view yaml, std::string_view file_
                                    const EnvMap& env) {
   Config cfg;
   cfg.source = std::string(file_name);
-  Reader r(file_name, env);
+  Reader r(file_name, env, &cfg.warnings);
   try {
     YAML::Node root = YAML::Load(std::string(yaml));
     bool inherit = true;
@@ -395,12 +434,14 @@ absl::StatusOr<Config> ParseConfig(std::string_view yaml, std::string_view file_
     if (root.IsMap()) {
       for (const auto& kv : root) {
         const std::string key = kv.first.Scalar();
-        if (key == "server") {
+        if (kv.second.IsNull() && (key == "server" || key == "upstream" || key == "providers")) {
+          // A section whose fields are all commented out.
+        } else if (key == "server") {
           RETURN_IF_ERROR(ReadServer(r, kv.second, &cfg));
         } else if (key == "upstream") {
           RETURN_IF_ERROR(ReadUpstream(r, kv.second, &cfg));
         } else if (key == "providers") {
-          if (!kv.second.IsNull()) RETURN_IF_ERROR(ReadProviders(r, kv.second, &cfg));
+          RETURN_IF_ERROR(ReadProviders(r, kv.second, &cfg));
         } else if (key == "inherit_defaults") {
           // read above
         } else if (kAcceptedLater.count(key)) {

@@ -46,28 +46,41 @@ absl::StatusOr<RequestView> InspectRequest(const char* data, size_t size) {
     }
     view.stream = flag;
   }
-  // Locate the first top-level `model` value in the original bytes.
+  // Locate the top-level `model` value in the original bytes. Duplicates of
+  // `model` or `stream` are rejected: upstreams often keep the last one while
+  // we would route on the first.
   simdjson::ondemand::document doc;
   if (od_parser.iterate(data, size, size + kJsonPadding).get(doc)) {
     return absl::InvalidArgumentError("request body is not valid JSON");
   }
   simdjson::ondemand::object od_obj;
   if (doc.get_object().get(od_obj)) return absl::InvalidArgumentError("request body must be a JSON object");
+  bool found = false;
+  bool seen_stream = false;
   for (auto field : od_obj) {
     std::string_view key;
-    if (field.unescaped_key().get(key)) break;
+    if (field.unescaped_key().get(key)) {
+      return absl::InvalidArgumentError("request body is not valid JSON");
+    }
+    if (key == "stream") {
+      if (seen_stream) return absl::InvalidArgumentError("duplicate field 'stream'");
+      seen_stream = true;
+      continue;
+    }
     if (key != "model") continue;
+    if (found) return absl::InvalidArgumentError("duplicate field 'model'");
     std::string_view token = field.value().raw_json_token();
     size_t begin = static_cast<size_t>(token.data() - data);
     // The token starts at the opening quote; find the closing one.
     size_t i = begin + 1;
     while (i < size && data[i] != '"') i += data[i] == '\\' ? 2 : 1;
-    if (i >= size) break;
+    if (i >= size) return absl::InvalidArgumentError("request body is not valid JSON");
     view.model_begin = begin;
     view.model_end = i + 1;
-    return view;
+    found = true;
   }
-  return absl::InvalidArgumentError("missing required field 'model'");
+  if (!found) return absl::InvalidArgumentError("missing required field 'model'");
+  return view;
 }
 
 void AppendJsonString(std::string_view text, std::string* out) {

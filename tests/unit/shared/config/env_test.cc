@@ -21,6 +21,8 @@ struct DotEnvGood {
   EnvMap want;
 };
 
+void PrintTo(const DotEnvGood& c, std::ostream* os) { *os << testing::PrintToString(c.name); }
+
 class ParseDotEnvGoodTest : public testing::TestWithParam<DotEnvGood> {};
 
 TEST_P(ParseDotEnvGoodTest, Parses) {
@@ -44,15 +46,19 @@ INSTANTIATE_TEST_SUITE_P(
         DotEnvGood{"NameStartingWithExport", "exported=1", {{"exported", "1"}}},
         DotEnvGood{"Underscores", "_A_1=x", {{"_A_1", "x"}}},
         DotEnvGood{"LaterWins", "A=1\nA=2\n", {{"A", "2"}}},
-        DotEnvGood{"EqualsInValue", "URL=postgres://u@h/db?x=1", {{"URL", "postgres://u@h/db?x=1"}}},
+        DotEnvGood{
+            "EqualsInValue", "URL=postgres://u@h/db?x=1", {{"URL", "postgres://u@h/db?x=1"}}},
         DotEnvGood{"InlineComment", "A=value # trailing comment", {{"A", "value"}}},
         DotEnvGood{"HashWithoutSpaceIsValue", "A=abc#def", {{"A", "abc#def"}}},
         DotEnvGood{"DoubleQuoted", "A=\"hello world\"", {{"A", "hello world"}}},
-        DotEnvGood{"DoubleQuotedEscapes", R"(A="line1\nline2\t\"q\" \\ \$")",
+        DotEnvGood{"DoubleQuotedEscapes",
+                   R"(A="line1\nline2\t\"q\" \\ \$")",
                    {{"A", "line1\nline2\t\"q\" \\ $"}}},
-        DotEnvGood{"SingleQuotedIsLiteral", R"(A='no \n escapes "here"')",
+        DotEnvGood{"SingleQuotedIsLiteral",
+                   R"(A='no \n escapes "here"')",
                    {{"A", R"(no \n escapes "here")"}}},
-        DotEnvGood{"QuotedKeepsHashAndSpaces", "A=\"  x # not a comment  \"",
+        DotEnvGood{"QuotedKeepsHashAndSpaces",
+                   "A=\"  x # not a comment  \"",
                    {{"A", "  x # not a comment  "}}},
         DotEnvGood{"TextAfterClosingQuoteIgnored", "A=\"v\" # comment", {{"A", "v"}}},
         DotEnvGood{"EmptyQuoted", "A=\"\"\nB=''", {{"A", ""}, {"B", ""}}},
@@ -66,6 +72,8 @@ struct DotEnvBad {
   std::string want;  // exact message
 };
 
+void PrintTo(const DotEnvBad& c, std::ostream* os) { *os << testing::PrintToString(c.name); }
+
 class ParseDotEnvBadTest : public testing::TestWithParam<DotEnvBad> {};
 
 TEST_P(ParseDotEnvBadTest, ErrorNamesFileAndLine) {
@@ -73,7 +81,7 @@ TEST_P(ParseDotEnvBadTest, ErrorNamesFileAndLine) {
   auto env = ParseDotEnv(c.text, "/home/u/.env");
   ASSERT_FALSE(env.ok());
   EXPECT_EQ(env.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(env.status().message(), c.want);
+  EXPECT_EQ(std::string(env.status().message()), c.want);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -85,9 +93,11 @@ INSTANTIATE_TEST_SUITE_P(
         DotEnvBad{"Dash", "MY-KEY=x", "/home/u/.env:1: invalid variable name"},
         DotEnvBad{"SpaceInKey", "MY KEY=x", "/home/u/.env:1: invalid variable name"},
         DotEnvBad{"Dot", "a.b=1", "/home/u/.env:1: invalid variable name"},
-        DotEnvBad{"UnterminatedDouble", "A=1\nB=\"open\n", "/home/u/.env:2: unterminated quoted value"},
+        DotEnvBad{"UnterminatedDouble", "A=1\nB=\"open\n",
+                  "/home/u/.env:2: unterminated quoted value"},
         DotEnvBad{"UnterminatedSingle", "B='open", "/home/u/.env:1: unterminated quoted value"},
-        DotEnvBad{"EscapedClosingQuote", "B=\"abc\\\"", "/home/u/.env:1: unterminated quoted value"},
+        DotEnvBad{"EscapedClosingQuote", "B=\"abc\\\"",
+                  "/home/u/.env:1: unterminated quoted value"},
         DotEnvBad{"CrLfLineCount", "A=1\r\nB=2\r\nbad\r\n", "/home/u/.env:3: expected KEY=VALUE"}),
     [](const testing::TestParamInfo<DotEnvBad>& info) { return info.param.name; });
 
@@ -100,11 +110,13 @@ struct SubstCase {
   std::string want;
 };
 
+void PrintTo(const SubstCase& c, std::ostream* os) { *os << testing::PrintToString(c.name); }
+
 class SubstituteGoodTest : public testing::TestWithParam<SubstCase> {};
 
 const EnvMap& TestEnv() {
-  static const EnvMap env = {{"KEY", "sk-123"},   {"EMPTY", ""},         {"_U", "under"},
-                             {"A1", "one"},       {"NESTED", "${KEY}"}, {"BRACE", "}"},
+  static const EnvMap env = {{"KEY", "sk-123"},  {"EMPTY", ""},        {"_U", "under"},
+                             {"A1", "one"},      {"NESTED", "${KEY}"}, {"BRACE", "}"},
                              {"lower", "lowval"}};
   return env;
 }
@@ -119,8 +131,7 @@ TEST_P(SubstituteGoodTest, Substitutes) {
 INSTANTIATE_TEST_SUITE_P(
     Table, SubstituteGoodTest,
     testing::Values(
-        SubstCase{"NoPlaceholder", "plain text", "plain text"},
-        SubstCase{"Empty", "", ""},
+        SubstCase{"NoPlaceholder", "plain text", "plain text"}, SubstCase{"Empty", "", ""},
         SubstCase{"Whole", "${KEY}", "sk-123"},
         SubstCase{"Embedded", "Bearer ${KEY}!", "Bearer sk-123!"},
         SubstCase{"Several", "${A1}-${_U}-${lower}", "one-under-lowval"},
@@ -133,10 +144,8 @@ INSTANTIATE_TEST_SUITE_P(
         SubstCase{"DefaultWithSpecials", "${MISSING:-http://h:80/v1}", "http://h:80/v1"},
         SubstCase{"ValuesAreNotResubstituted", "${NESTED}", "${KEY}"},
         SubstCase{"ValueWithBrace", "${BRACE}${A1}", "}one"},
-        SubstCase{"DollarAlone", "cost $5", "cost $5"},
-        SubstCase{"DollarNoBrace", "$KEY", "$KEY"},
-        SubstCase{"TrailingDollar", "abc$", "abc$"},
-        SubstCase{"LoneClosingBrace", "a}b", "a}b"},
+        SubstCase{"DollarAlone", "cost $5", "cost $5"}, SubstCase{"DollarNoBrace", "$KEY", "$KEY"},
+        SubstCase{"TrailingDollar", "abc$", "abc$"}, SubstCase{"LoneClosingBrace", "a}b", "a}b"},
         SubstCase{"DollarDollar", "$${KEY}", "$sk-123"}),
     [](const testing::TestParamInfo<SubstCase>& info) { return info.param.name; });
 
@@ -147,8 +156,7 @@ TEST_P(SubstituteBadTest, Rejects) {
   auto out = Substitute(c.text, TestEnv());
   ASSERT_FALSE(out.ok()) << c.text << " -> " << *out;
   EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(out.status().message().find(c.want), absl::string_view::npos)
-      << out.status().message();
+  EXPECT_NE(out.status().message().find(c.want), absl::string_view::npos) << out.status().message();
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -233,17 +241,17 @@ TEST_F(LoadEnvironmentTest, ParseErrorNamesThePath) {
   std::string path = Write(".env", "GOOD=1\nBAD LINE\n");
   auto env = LoadEnvironment(path);
   ASSERT_FALSE(env.ok());
-  EXPECT_EQ(env.status().message(), path + ":2: expected KEY=VALUE");
+  EXPECT_EQ(std::string(env.status().message()), path + ":2: expected KEY=VALUE");
 }
 
-TEST_F(LoadEnvironmentTest, UnreadableIsAnError) {
-  if (geteuid() == 0) GTEST_SKIP() << "root can read anything";
-  std::string path = Write(".env", "A=1\n");
-  ASSERT_EQ(chmod(path.c_str(), 0), 0);
-  auto env = LoadEnvironment(path);
+TEST_F(LoadEnvironmentTest, UnreadablePathIsAnError) {
+  // A path under a regular file fails with ENOTDIR (even for root): an error,
+  // not "no .env".
+  std::string file = Write("plain", "x");
+  auto env = LoadEnvironment(file + "/.env");
   ASSERT_FALSE(env.ok());
   EXPECT_EQ(env.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(env.status().message().find(path), absl::string_view::npos);
+  EXPECT_NE(env.status().message().find(file + "/.env"), absl::string_view::npos);
 }
 
 TEST(ProcessEnvironmentTest, SeesSetenvAndUnsetenv) {
