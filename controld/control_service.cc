@@ -69,9 +69,10 @@ class ControlServer::AdminService final : public v1::Admin::Service {
     out->set_config_path(info.config_path);
     out->set_listen(info.listen);
     out->set_version(BITROUTER_VERSION);
+    out->set_last_reload(owner_->reloader_->last());
     if (auto snap = owner_->hub_->Current()) out->set_snapshot_version(snap->version());
-    if (info.config != nullptr) {
-      for (const auto& [name, p] : info.config->providers) {
+    if (auto cfg = owner_->routes_->config(); cfg != nullptr) {
+      for (const auto& [name, p] : cfg->providers) {
         auto* ps = out->add_providers();
         ps->set_name(name);
         ps->set_active(p.active);
@@ -98,12 +99,66 @@ class ControlServer::AdminService final : public v1::Admin::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status ListRoutes(grpc::ServerContext*, const v1::ListRoutesRequest*,
+                          v1::ListRoutesResponse* out) override {
+    for (auto& r : owner_->routes_->List()) *out->add_routes() = std::move(r);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status AddRoute(grpc::ServerContext*, const v1::AddRouteRequest* req,
+                        v1::RouteChangeResponse* out) override {
+    auto change = owner_->routes_->Add(req->route());
+    if (!change.ok()) return ToGrpc(change.status());
+    LOG_INFO("runtime route '", req->route().name(), "' set (snapshot v", change->version, ")");
+    Fill(*change, out);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status RemoveRoute(grpc::ServerContext*, const v1::RemoveRouteRequest* req,
+                           v1::RouteChangeResponse* out) override {
+    auto change = owner_->routes_->Remove(req->name());
+    if (!change.ok()) return ToGrpc(change.status());
+    LOG_INFO("runtime route '", req->name(), "' removed (snapshot v", change->version, ")");
+    Fill(*change, out);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Reload(grpc::ServerContext*, const v1::ReloadRequest*,
+                      v1::ReloadResponse* out) override {
+    LOG_INFO("reload requested over the control socket");
+    Reloader::Result r = owner_->reloader_->Reload();
+    out->set_ok(r.ok);
+    out->set_error(r.error);
+    out->set_snapshot_version(r.version != 0 ? r.version
+                                             : (owner_->hub_->Current() ? owner_->hub_->Current()->version() : 0));
+    for (const auto& n : r.nacks) out->add_nacks(n);
+    for (const auto& w : r.warnings) out->add_warnings(w);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status TraceRoute(grpc::ServerContext*, const v1::TraceRouteRequest* req,
+                          v1::TraceRouteResponse* out) override {
+    *out = owner_->routes_->Trace(req->model());
+    return grpc::Status::OK;
+  }
+
  private:
+  static grpc::Status ToGrpc(const absl::Status& s) {
+    grpc::StatusCode code = s.code() == absl::StatusCode::kNotFound ? grpc::StatusCode::NOT_FOUND
+                                                                    : grpc::StatusCode::INVALID_ARGUMENT;
+    return grpc::Status(code, std::string(s.message()));
+  }
+  static void Fill(const RouteRegistry::Change& change, v1::RouteChangeResponse* out) {
+    out->set_snapshot_version(change.version);
+    for (const auto& n : change.nacks) out->add_nacks(n);
+  }
+
   ControlServer* owner_;
 };
 
-ControlServer::ControlServer(SnapshotHub* hub, std::function<void()> request_stop)
-    : hub_(hub), request_stop_(std::move(request_stop)) {}
+ControlServer::ControlServer(SnapshotHub* hub, RouteRegistry* routes, Reloader* reloader,
+                             std::function<void()> request_stop)
+    : hub_(hub), routes_(routes), reloader_(reloader), request_stop_(std::move(request_stop)) {}
 
 ControlServer::~ControlServer() { Shutdown(); }
 

@@ -11,6 +11,8 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "controld/reloader.h"
+#include "controld/route_registry.h"
 #include "controld/snapshot_hub.h"
 #include "shared/config/config.h"
 
@@ -27,12 +29,12 @@ struct DaemonInfo {
   std::string home;
   std::string config_path;
   std::string listen;
-  std::shared_ptr<const config::Config> config;
 };
 
 class ControlServer {
  public:
-  ControlServer(SnapshotHub* hub, std::function<void()> request_stop);
+  ControlServer(SnapshotHub* hub, RouteRegistry* routes, Reloader* reloader,
+                std::function<void()> request_stop);
   ~ControlServer();
   absl::Status Start(const std::string& socket_path);
   void SetInfo(DaemonInfo info);
@@ -44,6 +46,8 @@ class ControlServer {
   class WorkerService;
   class AdminService;
   SnapshotHub* hub_;
+  RouteRegistry* routes_;
+  Reloader* reloader_;
   std::function<void()> request_stop_;
   mutable std::mutex mu_;
   DaemonInfo info_;

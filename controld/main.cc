@@ -17,6 +17,8 @@
 #include "absl/strings/str_cat.h"
 #include "controld/control_service.h"
 #include "controld/listener.h"
+#include "controld/reloader.h"
+#include "controld/route_registry.h"
 #include "controld/run_files.h"
 #include "controld/snapshot_hub.h"
 #include "controld/snapshot_source.h"
@@ -25,6 +27,7 @@
 #include "shared/config/env.h"
 #include "shared/config/home.h"
 #include "shared/config/loader.h"
+#include "shared/config/render.h"
 
 namespace {
 
@@ -38,19 +41,6 @@ std::string WorkerBinary() {
   self[n] = '\0';
   std::string path(self);
   return path.substr(0, path.rfind('/') + 1) + "bitrouter-worker";
-}
-
-void PrintConfigSummary(const config::Config& cfg, const config::HomePaths& paths) {
-  std::printf("config: %s (home %s, chosen by %s)\n", cfg.source.c_str(), paths.home.c_str(),
-              paths.how.c_str());
-  std::printf("listen: %s\nworkers: %s\n", cfg.server.listen.c_str(),
-              cfg.server.workers == 0 ? "one per CPU" : std::to_string(cfg.server.workers).c_str());
-  std::printf("providers:\n");
-  for (const auto& [name, p] : cfg.providers) {
-    std::printf("  %-11s %-8s %-9s %s (%s)\n", name.c_str(), p.active ? "active" : "inactive",
-                p.api_protocol.c_str(), p.api_base.c_str(), p.reason.c_str());
-  }
-  for (const auto& w : cfg.warnings) std::printf("warning: %s\n", w.c_str());
 }
 
 }  // namespace
@@ -107,7 +97,8 @@ int main(int argc, char** argv) {
   }
   log::SetLevel(level);
   if (validate) {
-    PrintConfigSummary(cfg, *paths);
+    std::printf("# home %s (chosen by %s)\n", paths->home.c_str(), paths->how.c_str());
+    std::fputs(config::RenderEffectiveConfig(cfg).c_str(), stdout);
     return 0;
   }
   for (const auto& w : cfg.warnings) LOG_WARN(w);
@@ -134,15 +125,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   controld::SnapshotHub hub;
+  controld::RouteRegistry routes(&hub, listener->address);
+  controld::Reloader reloader(*paths, {listen_flag, workers_flag, log_level}, &routes);
   pid_t self = getpid();
-  controld::ControlServer control(&hub, [self] { kill(self, SIGTERM); });
+  controld::ControlServer control(&hub, &routes, &reloader, [self] { kill(self, SIGTERM); });
   if (absl::Status s = control.Start(paths->control_socket); !s.ok()) {
     LOG_ERROR(s.message());
     return 1;
   }
-  auto shared_cfg = std::make_shared<const config::Config>(cfg);
-  control.SetInfo({self, std::time(nullptr), paths->home, cfg.source, listener->address, shared_cfg});
-  auto snap = hub.Publish(controld::BuildSnapshot(cfg, listener->address));
+  control.SetInfo({self, std::time(nullptr), paths->home, cfg.source, listener->address});
+  auto snap = routes.SetConfig(std::make_shared<const config::Config>(cfg));
 
   uint32_t workers = cfg.server.workers;
   if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
@@ -161,6 +153,7 @@ int main(int argc, char** argv) {
   }
 
   int exit_code = 0;
+  std::thread reload_thread;
   while (true) {
     timespec tick{0, 100'000'000};
     int sig = sigtimedwait(&signals, nullptr, &tick);
@@ -169,10 +162,16 @@ int main(int argc, char** argv) {
       break;
     }
     if (sig == SIGCHLD) supervisor.Reap();
-    if (sig == SIGHUP) LOG_WARN("SIGHUP: reload is not available in this version; ignoring");
+    if (sig == SIGHUP) {
+      // Off the main thread: supervision keeps running while workers ACK.
+      LOG_INFO("SIGHUP: reloading");
+      if (reload_thread.joinable()) reload_thread.join();
+      reload_thread = std::thread([&reloader] { reloader.Reload(); });
+    }
     supervisor.Reap();
     supervisor.Tick();
   }
+  if (reload_thread.joinable()) reload_thread.join();
   close(listener->fd);  // workers hold their own copies
   supervisor.StopAll(std::chrono::milliseconds(cfg.server.drain_timeout_ms + 5'000));
   control.Shutdown();

@@ -1,13 +1,48 @@
 #include "controld/snapshot_source.h"
 
 namespace bitrouter::controld {
+namespace {
 
-bitrouter::v1::Snapshot BuildSnapshot(const config::Config& cfg, const std::string& listen) {
+void SetTimeouts(const config::Timeouts& t, bitrouter::v1::Timeouts* out) {
+  out->set_connect_ms(t.connect_ms);
+  out->set_first_byte_ms(t.first_byte_ms);
+  out->set_idle_ms(t.idle_ms);
+  out->set_total_ms(t.total_ms);
+}
+
+void AddRoute(const config::VirtualModel& m, bool runtime, bitrouter::v1::Snapshot* snap) {
+  auto* r = snap->add_routes();
+  r->set_name(m.name);
+  r->set_strategy(m.strategy);
+  r->set_runtime(runtime);
+  for (const auto& e : m.endpoints) {
+    auto* out = r->add_endpoints();
+    out->set_provider(e.provider);
+    out->set_model_id(e.model_id);
+    out->set_api_key(e.api_key);
+    out->set_api_base(e.api_base);
+    out->set_weight(e.weight);
+  }
+  if (m.timeouts) SetTimeouts(*m.timeouts, r->mutable_timeouts());
+}
+
+}  // namespace
+
+bitrouter::v1::Snapshot BuildSnapshot(const config::Config& cfg, const std::string& listen,
+                                      const std::map<std::string, config::VirtualModel>& runtime_routes) {
   bitrouter::v1::Snapshot snap;
   snap.set_listen(listen);
   snap.set_extra_ca_file(cfg.ca_file);
   for (const auto& [name, p] : cfg.providers) {
-    if (!p.active) continue;
+    if (!p.active) {
+      auto* out = snap.add_providers();
+      out->set_name(name);
+      out->set_protocol(p.api_protocol);
+      out->set_inactive(true);
+      out->set_inactive_reason(p.reason);
+      for (const auto& m : p.catalog) out->add_models(m.id);
+      continue;
+    }
     auto* out = snap.add_providers();
     out->set_name(name);
     out->set_base_url(p.api_base);
@@ -26,7 +61,21 @@ bitrouter::v1::Snapshot BuildSnapshot(const config::Config& cfg, const std::stri
       h->set_name(hname);
       h->set_value(hvalue);
     }
-    for (const auto& m : p.models) out->add_models(m);
+    for (const auto& m : p.catalog) {
+      out->add_models(m.id);
+      auto* info = out->add_catalog();
+      info->set_id(m.id);
+      info->set_max_input_tokens(m.max_input_tokens);
+      info->set_max_output_tokens(m.max_output_tokens);
+      auto* price = info->mutable_pricing();
+      price->set_input_no_cache(m.pricing.input_no_cache);
+      price->set_cache_read(m.pricing.cache_read);
+      price->set_cache_write(m.pricing.cache_write);
+      price->set_output_text(m.pricing.output_text);
+      price->set_reasoning(m.pricing.reasoning);
+    }
+    for (const auto& k : p.api_keys) out->add_api_keys(k);
+    if (p.timeouts) SetTimeouts(*p.timeouts, out->mutable_timeouts());
   }
   auto* limits = snap.mutable_limits();
   limits->set_max_body_bytes(cfg.limits.max_body_bytes);
@@ -35,11 +84,14 @@ bitrouter::v1::Snapshot BuildSnapshot(const config::Config& cfg, const std::stri
   limits->set_header_timeout_ms(cfg.server.header_timeout_ms);
   limits->set_keepalive_timeout_ms(cfg.server.keepalive_timeout_ms);
   limits->set_drain_timeout_ms(cfg.server.drain_timeout_ms);
-  auto* t = snap.mutable_timeouts();
-  t->set_connect_ms(cfg.timeouts.connect_ms);
-  t->set_first_byte_ms(cfg.timeouts.first_byte_ms);
-  t->set_idle_ms(cfg.timeouts.idle_ms);
-  t->set_total_ms(cfg.timeouts.total_ms);
+  SetTimeouts(cfg.timeouts, snap.mutable_timeouts());
+  for (const auto& [name, m] : cfg.models) AddRoute(m, false, &snap);
+  for (const auto& [name, m] : runtime_routes) AddRoute(m, true, &snap);
+  auto* f = snap.mutable_failover();
+  f->set_retries(cfg.failover.retries);
+  f->set_retry_backoff_ms(cfg.failover.retry_backoff_ms);
+  f->set_breaker_failures(cfg.failover.breaker_failures);
+  f->set_breaker_cooldown_ms(cfg.failover.breaker_cooldown_ms);
   return snap;
 }
 

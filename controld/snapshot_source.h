@@ -2,6 +2,7 @@
 // Builds the workers' Snapshot from a validated Config: only active providers
 // travel (inactive ones are explained by `status`, never routed to).
 
+#include <map>
 #include <string>
 
 #include "bitrouter/v1/control.pb.h"
@@ -9,6 +10,10 @@
 
 namespace bitrouter::controld {
 
-bitrouter::v1::Snapshot BuildSnapshot(const config::Config& cfg, const std::string& listen);
+// Runtime routes (bitrouterctl route add) travel with runtime = true and
+// shadow config routes of the same name.
+bitrouter::v1::Snapshot BuildSnapshot(
+    const config::Config& cfg, const std::string& listen,
+    const std::map<std::string, config::VirtualModel>& runtime_routes = {});
 
 }  // namespace bitrouter::controld

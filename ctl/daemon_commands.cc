@@ -34,6 +34,7 @@ void PrintJson(const v1::StatusResponse& s) {
       ",\"started_unix\":", s.started_unix(), ",\"uptime_seconds\":", s.uptime_seconds(),
       ",\"home\":", Json(s.home()), ",\"config_path\":", Json(s.config_path()),
       ",\"listen\":", Json(s.listen()), ",\"snapshot_version\":", s.snapshot_version(),
+      ",\"last_reload\":", Json(s.last_reload()),
       ",\"providers\":[");
   for (int i = 0; i < s.providers_size(); ++i) {
     const auto& p = s.providers(i);
@@ -58,6 +59,7 @@ void PrintHuman(const v1::StatusResponse& s) {
   std::printf("  home:     %s\n  config:   %s\n  listen:   http://%s\n  snapshot: v%llu\n",
               s.home().c_str(), s.config_path().c_str(), s.listen().c_str(),
               static_cast<unsigned long long>(s.snapshot_version()));
+  if (!s.last_reload().empty()) std::printf("  reload:   %s\n", s.last_reload().c_str());
   std::printf("providers:\n");
   int active = 0;
   for (const auto& p : s.providers()) {
@@ -123,6 +125,38 @@ int RunStatus(const Context& ctx) {
     PrintHuman(resp);
   }
   return 0;
+}
+
+int RunReload(const Context& ctx) {
+  auto channel = ConnectControl(ctx);
+  if (!channel.ok()) {
+    std::fprintf(stderr, "bitrouterctl: %s\n", std::string(channel.status().message()).c_str());
+    return 3;
+  }
+  auto stub = v1::Admin::NewStub(*channel);
+  grpc::ClientContext rpc;
+  rpc.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
+  v1::ReloadResponse resp;
+  grpc::Status st = stub->Reload(&rpc, v1::ReloadRequest(), &resp);
+  if (!st.ok()) {
+    std::fprintf(stderr, "bitrouterctl: reload failed: %s\n", st.error_message().c_str());
+    return 1;
+  }
+  for (const auto& w : resp.warnings()) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  if (!resp.error().empty()) {
+    std::fprintf(stderr, "bitrouterctl: reload rejected, still serving snapshot v%llu:\n%s\n",
+                 static_cast<unsigned long long>(resp.snapshot_version()), resp.error().c_str());
+    return 1;
+  }
+  for (const auto& n : resp.nacks()) std::fprintf(stderr, "bitrouterctl: not applied by %s\n", n.c_str());
+  if (ctx.json) {
+    std::printf("{\"ok\":%s,\"snapshot_version\":%llu}\n", resp.ok() ? "true" : "false",
+                static_cast<unsigned long long>(resp.snapshot_version()));
+  } else if (resp.ok()) {
+    std::printf("reloaded: snapshot v%llu active on every worker\n",
+                static_cast<unsigned long long>(resp.snapshot_version()));
+  }
+  return resp.ok() ? 0 : 1;
 }
 
 int RunStop(const Context& ctx, int wait_seconds) {

@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
       "bitrouterctl - control a running bitrouterd over <home>/run/control.sock.\n"
       "The home is --home-dir, else ./ if it has bitrouter.yaml, else $BITROUTER_HOME,\n"
       "else ~/.bitrouter (the same rules as bitrouterd). Exit codes: 0 ok, 1 failed,\n"
-      "2 usage, 3 bitrouterd not running.",
+      "2 usage, 3 bitrouterd not running, 4 model does not resolve (route trace).",
       "bitrouterctl"};
   app.require_subcommand(1);
   std::string home_flag;
@@ -26,6 +26,52 @@ int main(int argc, char** argv) {
   auto* stop = app.add_subcommand(
       "stop", "Drain in-flight requests and streams, then stop bitrouterd and its workers");
   stop->add_option("--wait", wait_seconds, "Seconds to wait for the drain to finish (default 60)");
+  auto* reload = app.add_subcommand(
+      "reload",
+      "Re-read bitrouter.yaml and .env (same as SIGHUP); returns once every worker serves the\n"
+      "new config. An invalid config is rejected (file:line: field: why, exit 1) and the\n"
+      "running one keeps serving. Runtime routes survive.");
+  reload->add_flag("--json", json, "Machine-readable output");
+  auto* route = app.add_subcommand("route", "Runtime routes: list, add, rm, trace");
+  route->require_subcommand(1);
+  auto* route_list = route->add_subcommand("list", "List routes (runtime routes shadow config routes)");
+  route_list->add_flag("--json", json, "Machine-readable output");
+  std::string route_name, strategy = "priority";
+  std::vector<std::string> targets;
+  auto* route_add = route->add_subcommand(
+      "add",
+      "Add or replace a runtime route: NAME provider:model [provider:model ...]. It shadows a\n"
+      "config route of the same name, survives reload, and is gone after a restart. Returns\n"
+      "once every worker serves it.");
+  route_add->add_option("name", route_name, "Route name clients use as `model`")->required();
+  route_add->add_option("targets", targets, "Endpoints as provider:model_id, in priority order")
+      ->required();
+  route_add->add_option("--strategy", strategy, "priority (default) or load_balance")
+      ->check(CLI::IsMember({"priority", "load_balance"}));
+  route_add->add_flag("--json", json, "Machine-readable output");
+  auto* route_rm = route->add_subcommand("rm", "Remove a runtime route");
+  route_rm->add_option("name", route_name, "Route name")->required();
+  route_rm->add_flag("--json", json, "Machine-readable output");
+  std::string trace_model;
+  auto* route_trace = route->add_subcommand(
+      "trace", "Show how a model name resolves: source, strategy, endpoints, and what is skipped");
+  route_trace->add_option("model", trace_model, "Model name as a client would send it")->required();
+  route_trace->add_flag("--json", json, "Machine-readable output");
+  bool force = false;
+  auto* init = app.add_subcommand(
+      "init",
+      "Write a commented starter <home>/bitrouter.yaml: loopback listen, the providers whose\n"
+      "keys are in the environment (as ${VAR} placeholders, never literal keys), and one\n"
+      "example virtual model");
+  init->add_flag("--force", force, "Overwrite an existing bitrouter.yaml");
+  auto* config = app.add_subcommand("config", "Configuration tools");
+  config->require_subcommand(1);
+  std::string validate_file;
+  auto* validate = config->add_subcommand(
+      "validate",
+      "Run the real loader on FILE (default <home>/bitrouter.yaml, with <home>/.env) and print\n"
+      "the errors (file:line: field: why; exit 1) or the effective config with secrets redacted");
+  validate->add_option("file", validate_file, "Config file to check");
   CLI11_PARSE(app, argc, argv);
 
   auto paths = bitrouter::config::ResolveHome(home_flag);
@@ -36,5 +82,12 @@ int main(int argc, char** argv) {
   bitrouter::ctl::Context ctx{*paths, json};
   if (status->parsed()) return bitrouter::ctl::RunStatus(ctx);
   if (stop->parsed()) return bitrouter::ctl::RunStop(ctx, wait_seconds);
+  if (reload->parsed()) return bitrouter::ctl::RunReload(ctx);
+  if (init->parsed()) return bitrouter::ctl::RunInit(ctx, force);
+  if (validate->parsed()) return bitrouter::ctl::RunConfigValidate(ctx, validate_file);
+  if (route_list->parsed()) return bitrouter::ctl::RunRouteList(ctx);
+  if (route_add->parsed()) return bitrouter::ctl::RunRouteAdd(ctx, route_name, targets, strategy);
+  if (route_rm->parsed()) return bitrouter::ctl::RunRouteRemove(ctx, route_name);
+  if (route_trace->parsed()) return bitrouter::ctl::RunRouteTrace(ctx, trace_model);
   return 2;
 }

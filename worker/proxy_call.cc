@@ -1,5 +1,11 @@
 #include "worker/proxy_call.h"
 
+#include <simdjson.h>
+
+#include <chrono>
+#include <cstring>
+#include <random>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "shared/common/log.h"
@@ -7,6 +13,7 @@
 #include "shared/protocol/openai_errors.h"
 #include "shared/protocol/openai_request.h"
 #include "worker/server.h"
+#include "worker/timer.h"
 
 namespace bitrouter::worker {
 namespace {
@@ -22,10 +29,58 @@ constexpr std::string_view kRelayedHeaders[] = {
 constexpr std::string_view kForwardedHeaders[] = {"openai-organization", "openai-project",
                                                   "openai-beta", "user-agent"};
 
-std::string ActiveProviders(const WorkerSnapshot& snap) {
-  std::string out;
-  for (const auto& [name, p] : snap.providers) absl::StrAppend(&out, out.empty() ? "" : ", ", name);
-  return out.empty() ? std::string("none") : out;
+// A JSON answer above this is relayed unvalidated rather than held in memory.
+constexpr size_t kMaxValidatedBody = 32u << 20;
+
+bool ValidJsonObject(const std::string& body) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::padded_string padded(body);
+  simdjson::dom::element root;
+  if (parser.parse(padded).get(root)) return false;
+  return root.is_object();
+}
+
+// The first SSE event must be a data line carrying a JSON object (or the
+// terminal [DONE]); comments and other fields before it are allowed.
+bool ValidFirstEvent(std::string_view event) {
+  size_t pos = 0;
+  bool saw_data = false;
+  std::string data;
+  while (pos < event.size()) {
+    size_t nl = event.find('\n', pos);
+    std::string_view line = event.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    pos = nl == std::string_view::npos ? event.size() : nl + 1;
+    if (line.substr(0, 5) == "data:") {
+      std::string_view v = line.substr(5);
+      if (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+      data.append(v);
+      saw_data = true;
+    }
+  }
+  if (!saw_data) return true;  // a comment/keep-alive event: judge the next one
+  if (data == "[DONE]") return true;
+  return ValidJsonObject(data);
+}
+
+// Finds the end of the first complete SSE event (blank line), or npos.
+size_t EventEnd(std::string_view buf) {
+  size_t a = buf.find("\n\n");
+  size_t b = buf.find("\r\n\r\n");
+  if (a == std::string_view::npos) return b == std::string_view::npos ? b : b + 4;
+  if (b == std::string_view::npos || a < b) return a + 2;
+  return b + 4;
+}
+
+routing::Attempt::Kind KindOf(UpstreamFailure f) {
+  switch (f) {
+    case UpstreamFailure::kTimeout: return routing::Attempt::Kind::kTimeout;
+    case UpstreamFailure::kConnect: return routing::Attempt::Kind::kConnect;
+    case UpstreamFailure::kTls: return routing::Attempt::Kind::kTls;
+    case UpstreamFailure::kReset: return routing::Attempt::Kind::kReset;
+    case UpstreamFailure::kProtocol: return routing::Attempt::Kind::kInvalidBody;
+  }
+  return routing::Attempt::Kind::kReset;
 }
 
 }  // namespace
@@ -39,58 +94,102 @@ void StartChatCompletion(HttpConnection* conn) {
                      std::string(view.status().message())});
     return;
   }
-  std::string_view model = view->model;
-  size_t colon = model.find(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == model.size()) {
+  auto resolution = snap.routes.Resolve(view->model);
+  if (!resolution.ok()) {
     conn->SendError({404, "invalid_request_error", "model_not_found",
-                     absl::StrCat("model '", AV(model),
-                                  "' not found: use provider:model_id (active providers: ",
-                                  ActiveProviders(snap), ")")});
+                     std::string(resolution.status().message())});
     return;
   }
-  std::string_view provider_name = model.substr(0, colon);
-  const ProviderRuntime* provider = snap.FindProvider(provider_name);
-  if (provider == nullptr) {
-    conn->SendError({404, "invalid_request_error", "model_not_found",
-                     absl::StrCat("provider '", AV(provider_name), "' in model '", AV(model),
-                                  "' is not configured or has no API key (active providers: ",
-                                  ActiveProviders(snap), ")")});
-    return;
-  }
-  if (provider->protocol != "openai") {
-    conn->SendError({501, "invalid_request_error", "protocol_not_supported",
-                     absl::StrCat("provider '", provider->name, "' speaks the ", provider->protocol,
-                                  " protocol; Chat Completions can only reach openai-protocol "
-                                  "providers in this version")});
-    return;
-  }
-  auto* call = new ProxyCall(conn, provider, std::string(model.substr(colon + 1)),
-                             view->model_begin, view->model_end, view->stream);
+  uint64_t counter = conn->server()->NextCounter(resolution->name);
+  std::vector<size_t> order = routing::OrderTargets(*resolution, counter);
+  auto* call = new ProxyCall(conn, std::move(*resolution), std::move(order), view->model_begin,
+                             view->model_end, view->stream);
   conn->SetHandler(call);
   call->Start();
 }
 
-ProxyCall::ProxyCall(HttpConnection* conn, const ProviderRuntime* provider,
-                     std::string upstream_model, size_t model_begin, size_t model_end, bool stream)
+ProxyCall::ProxyCall(HttpConnection* conn, routing::Resolution resolution,
+                     std::vector<size_t> order, size_t model_begin, size_t model_end, bool stream)
     : conn_(conn),
+      loop_(conn->server()->loop()),
       snapshot_(conn->snapshot()),
-      provider_(provider),
+      resolution_(std::move(resolution)),
+      order_(std::move(order)),
       model_begin_(model_begin),
       model_end_(model_end),
-      stream_(stream) {
-  protocol::AppendJsonString(upstream_model, &model_token_);
+      stream_(stream) {}
+
+ProxyCall::~ProxyCall() {
+  if (retry_timer_ != nullptr) retry_timer_->Cancel();
 }
 
-ProxyCall::~ProxyCall() = default;
+uint64_t ProxyCall::NowMs() const { return uv_now(loop_); }
 
-void ProxyCall::Start() {
+std::string ProxyCall::EndpointName() const {
+  if (target_ == nullptr) return {};
+  std::string name = absl::StrCat(target_->provider, ":", target_->model_id);
+  if (target_->key_index >= 0) absl::StrAppend(&name, " (key ", target_->key_index + 1, ")");
+  return name;
+}
+
+void ProxyCall::Start() { NextAttempt(); }
+
+void ProxyCall::NextAttempt() {
+  Server* server = conn_->server();
+  routing::EndpointHealth& health = server->health();
+  while (next_ < order_.size()) {
+    target_ = &resolution_.targets[order_[next_++]];
+    tries_on_target_ = 0;
+    provider_ = snapshot_->FindProvider(target_->provider);
+    if (provider_ == nullptr) continue;  // resolution only yields active providers
+    if (provider_->protocol != "openai") {
+      attempts_.push_back({routing::Attempt::Kind::kSkipped, EndpointName(), 0, std::nullopt,
+                           absl::StrCat("speaks the ", provider_->protocol,
+                                        " protocol; Chat Completions reach openai-protocol "
+                                        "providers only in this version")});
+      continue;
+    }
+    routing::EndpointHealth::Gate gate = health.Check(target_->id, NowMs());
+    if (gate == routing::EndpointHealth::Gate::kSkipOpen ||
+        gate == routing::EndpointHealth::Gate::kSkipRetryAfter) {
+      attempts_.push_back({routing::Attempt::Kind::kSkipped, EndpointName(), 0,
+                           health.WaitMs(target_->id, NowMs()),
+                           routing::EndpointHealth::Describe(gate)});
+      continue;
+    }
+    probe_ = gate == routing::EndpointHealth::Gate::kProbe;
+    StartAttempt();
+    return;
+  }
+  target_ = nullptr;
+  FailAll();
+}
+
+void ProxyCall::StartAttempt() {
   const InboundRequest& req = conn_->request();
   const std::string& body = req.body;
+  phase_ = Phase::kTrying;
+  buffer_.clear();
+  saw_terminal_ = false;
+  tail_.clear();
+  model_token_.clear();
+  protocol::AppendJsonString(target_->model_id, &model_token_);
+  Url base = provider_->base;
+  std::string header_lines;
+  if (!target_->api_base.empty() || !target_->api_key.empty()) {
+    if (!target_->api_base.empty()) base = *ParseUrl(target_->api_base);  // validated in the snapshot
+    std::string key = !target_->api_key.empty() ? target_->api_key
+                      : target_->key_index > 0  ? provider_->keys[target_->key_index]
+                                                : provider_->keys[0];
+    header_lines = provider_->RenderHeaderLines(base, key);
+  } else {
+    size_t k = target_->key_index > 0 ? static_cast<size_t>(target_->key_index) : 0;
+    header_lines = provider_->header_lines[k < provider_->header_lines.size() ? k : 0];
+  }
   size_t length = body.size() - (model_end_ - model_begin_) + model_token_.size();
-  head_ = absl::StrCat("POST ", provider_->base.path, "/chat/completions HTTP/1.1\r\n",
-                       provider_->header_lines, "Content-Type: application/json\r\n",
-                       "Content-Length: ", length, "\r\n", "x-bitrouter-request-id: ",
-                       req.request_id, "\r\n");
+  head_ = absl::StrCat("POST ", base.path, "/chat/completions HTTP/1.1\r\n", header_lines,
+                       "Content-Type: application/json\r\nContent-Length: ", length,
+                       "\r\nx-bitrouter-request-id: ", req.request_id, "\r\n");
   head_.append(stream_ ? "Accept: text/event-stream\r\n" : "Accept: application/json\r\n");
   for (std::string_view name : kForwardedHeaders) {
     std::string_view value = req.Header(name);
@@ -99,17 +198,76 @@ void ProxyCall::Start() {
   head_.append("\r\n");
   std::string_view b = body;
   UpstreamRequest up;
-  up.origin = provider_->base;
+  up.origin = base;
   up.tls = snapshot_->tls;
-  const Timeouts& t = snapshot_->timeouts;
-  up.timeouts = t;
+  up.timeouts = provider_->has_timeouts ? provider_->timeouts : snapshot_->timeouts;
+  if (auto it = snapshot_->route_timeouts.find(resolution_.name); it != snapshot_->route_timeouts.end()) {
+    up.timeouts = it->second;
+  }
   up.pieces = {head_, b.substr(0, model_begin_), model_token_, b.substr(model_end_)};
   call_ = conn_->server()->pool().Start(std::move(up), this);
 }
 
+void ProxyCall::AttemptFailed(routing::Attempt attempt, bool count_for_breaker) {
+  Server* server = conn_->server();
+  conn_->Uncork();  // nothing of a failed attempt was written; do not leave the cork on
+  if (count_for_breaker) server->health().OnFailure(target_->id, NowMs());
+  if (attempt.retry_after_ms) server->health().OnRetryAfter(target_->id, NowMs() + *attempt.retry_after_ms);
+  probe_ = false;
+  LOG_DEBUG("request ", conn_->request().request_id, ": ", attempt.endpoint, " failed: ",
+            attempt.detail.empty() ? std::to_string(attempt.status) : attempt.detail);
+  bool retry_same = !attempt.retry_after_ms && tries_on_target_ < snapshot_->failover.retries &&
+                    attempt.kind != routing::Attempt::Kind::kStatus;
+  attempts_.push_back(std::move(attempt));
+  call_.reset();
+  if (retry_same) {
+    // Jittered exponential backoff: base * 2^n * [0.5, 1.5).
+    static thread_local std::mt19937 rng(std::random_device{}());
+    uint64_t base = static_cast<uint64_t>(snapshot_->failover.retry_backoff_ms) << tries_on_target_;
+    uint64_t delay = base / 2 + std::uniform_int_distribution<uint64_t>(0, base)(rng);
+    ++tries_on_target_;
+    retry_timer_ = OneShotTimer::Start(server->loop(), delay, [this] {
+      retry_timer_ = nullptr;
+      if (conn_ != nullptr) StartAttempt();
+    });
+    return;
+  }
+  NextAttempt();
+}
+
+void ProxyCall::FailAll() {
+  HttpConnection* conn = conn_;
+  conn_ = nullptr;
+  phase_ = Phase::kDone;
+  bool all_protocol = !attempts_.empty();
+  for (const auto& a : attempts_) {
+    all_protocol = all_protocol && a.kind == routing::Attempt::Kind::kSkipped &&
+                   a.detail.find("protocol") != std::string::npos;
+  }
+  if (all_protocol) {
+    conn->SendError({501, "invalid_request_error", "protocol_not_supported",
+                     absl::StrCat("no endpoint of '", resolution_.name,
+                                  "' speaks the openai protocol: ", attempts_[0].detail)});
+    return;
+  }
+  routing::FinalError e = routing::Aggregate(attempts_);
+  LOG_WARN("request ", conn->request().request_id, " for '", resolution_.name, "': ", e.message);
+  std::string extra;
+  if (e.retry_after_s) extra = absl::StrCat("Retry-After: ", *e.retry_after_s, "\r\n");
+  std::string_view type = e.status == 429 ? "rate_limit_error" : "upstream_error";
+  conn->SendResponse(e.status, "application/json",
+                     protocol::RenderOpenAIError({e.status, type, e.code, e.message}), extra);
+}
+
 void ProxyCall::OnClientGone() {
-  conn_ = nullptr;  // (a corked batch dies with the connection)
+  if (probe_ && target_ != nullptr && conn_ != nullptr) conn_->server()->health().ReleaseProbe(target_->id);
+  conn_ = nullptr;
+  phase_ = Phase::kDone;
   call_.reset();  // cancels the upstream request; its connection is not reused
+  if (retry_timer_ != nullptr) {
+    retry_timer_->Cancel();
+    retry_timer_ = nullptr;
+  }
 }
 
 void ProxyCall::OnClientWritable() {
@@ -121,34 +279,120 @@ void ProxyCall::OnClientWritable() {
 
 void ProxyCall::OnUpstreamHeaders(const UpstreamHead& head) {
   if (conn_ == nullptr) return;
-  std::string lines;
-  for (const auto& [name, value] : head.headers) {
-    for (std::string_view relayed : kRelayedHeaders) {
-      if (EqualsIgnoreCase(name, relayed)) {
-        absl::StrAppend(&lines, name, ": ", value, "\r\n");
-        break;
-      }
-    }
-  }
+  upstream_head_ = head;
   std::string_view type = head.Header("content-type");
   sse_response_ = type.substr(0, 17) == "text/event-stream";
-  if (sse_response_) lines.append("Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n");
-  int64_t length = -1;
-  std::string_view cl = head.Header("content-length");
-  if (!cl.empty() && head.Header("transfer-encoding").empty()) {
-    int64_t n = 0;
-    if (absl::SimpleAtoi(AV(cl), &n) && n >= 0) length = n;
+  switch (routing::ClassifyStatus(head.status)) {
+    case routing::StatusClass::kFailover: {
+      routing::Attempt a{routing::Attempt::Kind::kStatus, EndpointName(), head.status, std::nullopt, ""};
+      std::string_view ra = head.Header("retry-after");
+      if (!ra.empty()) a.retry_after_ms = routing::ParseRetryAfterMs(ra, std::time(nullptr));
+      // 429 is the upstream protecting itself, not a broken endpoint.
+      AttemptFailed(std::move(a), head.status != 429);
+      return;
+    }
+    case routing::StatusClass::kRelay:
+      // The client's own mistake (400, 401, ...): back to it unchanged.
+      conn_->server()->health().OnSuccess(target_->id);
+      probe_ = false;
+      Commit(-1);
+      return;
+    case routing::StatusClass::kSuccess:
+      phase_ = sse_response_ ? Phase::kBufferSse : Phase::kBufferJson;
+      return;
   }
-  conn_->StartResponse(head.status, lines, length);
 }
 
 void ProxyCall::OnUpstreamBody(const char* data, size_t len) {
   if (conn_ == nullptr) return;
-  conn_->WriteBody(data, len);
-  if (conn_ != nullptr && conn_->congested() && call_ != nullptr && !paused_) {
-    paused_ = true;
-    call_->PauseReading();
+  if (phase_ == Phase::kRelay) {
+    RelayBody(data, len);
+    return;
   }
+  buffer_.append(data, len);
+  if (phase_ == Phase::kBufferJson) {
+    if (buffer_.size() > kMaxValidatedBody) {
+      Commit(-1);
+      // buffer_ stays untouched from here on: a corked write points into it.
+      RelayBody(buffer_.data(), buffer_.size());
+    }
+    return;
+  }
+  if (phase_ == Phase::kBufferSse) {
+    // Judge the stream by its first data event, then commit and relay.
+    size_t end;
+    size_t from = 0;
+    while ((end = EventEnd(std::string_view(buffer_).substr(from))) != std::string_view::npos) {
+      std::string_view event = std::string_view(buffer_).substr(from, end);
+      if (!ValidFirstEvent(event)) {
+        AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), 200, std::nullopt,
+                       "first stream event is not valid JSON"},
+                      true);
+        return;
+      }
+      if (event.find("data:") != std::string_view::npos) {
+        conn_->server()->health().OnSuccess(target_->id);
+        probe_ = false;
+        Commit(-1);
+        // buffer_ stays untouched from here on: a corked write points into it.
+        RelayBody(buffer_.data(), buffer_.size());
+        return;
+      }
+      from += end;
+    }
+  }
+}
+
+void ProxyCall::OnUpstreamComplete() {
+  if (conn_ == nullptr) return;
+  call_.reset();
+  if (phase_ == Phase::kTrying) {
+    // A body-less 2xx/4xx never reaches here without headers; be safe.
+    Commit(0);
+    FinishOk();
+    return;
+  }
+  if (phase_ == Phase::kBufferJson) {
+    if (!ValidJsonObject(buffer_)) {
+      AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), upstream_head_.status,
+                     std::nullopt, "2xx answer is not a JSON object"},
+                    true);
+      return;
+    }
+    conn_->server()->health().OnSuccess(target_->id);
+    probe_ = false;
+    Commit(static_cast<int64_t>(buffer_.size()));
+    conn_->WriteBody(buffer_.data(), buffer_.size());
+    FinishOk();
+    return;
+  }
+  if (phase_ == Phase::kBufferSse) {
+    AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), upstream_head_.status,
+                   std::nullopt, "stream ended before its first event"},
+                  true);
+    return;
+  }
+  // Relaying.
+  if (sse_response_ && routing::ClassifyStatus(upstream_head_.status) == routing::StatusClass::kSuccess &&
+      !saw_terminal_) {
+    FailAfterCommit("stream_truncated",
+                    absl::StrCat("provider ", target_->provider,
+                                 ": the stream ended without its terminal event ([DONE])"));
+    return;
+  }
+  FinishOk();
+}
+
+void ProxyCall::OnUpstreamFailure(UpstreamFailure kind, const std::string& detail) {
+  if (conn_ == nullptr) return;
+  call_.reset();
+  if (phase_ != Phase::kRelay) {
+    AttemptFailed({KindOf(kind), EndpointName(), 0, std::nullopt, detail}, true);
+    return;
+  }
+  conn_->server()->health().OnFailure(target_->id, NowMs());
+  std::string_view code = kind == UpstreamFailure::kTimeout ? "upstream_timeout" : "upstream_error";
+  FailAfterCommit(std::string(code), absl::StrCat("provider ", target_->provider, ": ", detail));
 }
 
 void ProxyCall::OnUpstreamReadBegin() {
@@ -159,36 +403,80 @@ void ProxyCall::OnUpstreamReadEnd() {
   if (conn_ != nullptr) conn_->Uncork();
 }
 
-void ProxyCall::OnUpstreamComplete() {
-  if (conn_ == nullptr) return;
+void ProxyCall::Commit(int64_t content_length) {
+  phase_ = Phase::kRelay;
+  std::string lines;
+  for (const auto& [name, value] : upstream_head_.headers) {
+    for (std::string_view relayed : kRelayedHeaders) {
+      if (EqualsIgnoreCase(name, relayed)) {
+        absl::StrAppend(&lines, name, ": ", value, "\r\n");
+        break;
+      }
+    }
+  }
+  if (sse_response_) lines.append("Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n");
+  if (content_length < 0) {
+    std::string_view cl = upstream_head_.Header("content-length");
+    int64_t n = 0;
+    if (!cl.empty() && upstream_head_.Header("transfer-encoding").empty() &&
+        absl::SimpleAtoi(AV(cl), &n) && n >= 0 && buffer_.empty()) {
+      content_length = n;
+    }
+  }
+  conn_->StartResponse(upstream_head_.status, lines, content_length);
+}
+
+void ProxyCall::RelayBody(const char* data, size_t len) {
+  if (sse_response_) ScanForTerminal(data, len);
+  conn_->WriteBody(data, len);
+  if (conn_ != nullptr && conn_->congested() && call_ != nullptr && !paused_) {
+    paused_ = true;
+    call_->PauseReading();
+  }
+}
+
+void ProxyCall::ScanForTerminal(const char* data, size_t len) {
+  if (saw_terminal_) return;
+  // The terminal event is `data: [DONE]`; a chunk with a non-null
+  // finish_reason also marks a complete answer. Markers may straddle reads,
+  // so the last bytes of the previous read are checked with the new ones.
+  static constexpr std::string_view kMarkers[] = {"data: [DONE]", "data:[DONE]",
+                                                  "\"finish_reason\":\"", "\"finish_reason\": \""};
+  constexpr size_t kKeep = 24;
+  std::string_view d(data, len);
+  std::string joint = tail_;
+  joint.append(d.substr(0, kKeep));
+  for (std::string_view m : kMarkers) {
+    if (d.find(m) != std::string_view::npos || joint.find(m) != std::string::npos) {
+      saw_terminal_ = true;
+      return;
+    }
+  }
+  if (len >= kKeep) {
+    tail_.assign(d.substr(len - kKeep));
+  } else {
+    tail_.append(d);
+    if (tail_.size() > kKeep) tail_.erase(0, tail_.size() - kKeep);
+  }
+}
+
+void ProxyCall::FinishOk() {
   HttpConnection* conn = conn_;
   conn_ = nullptr;
+  phase_ = Phase::kDone;
   conn->EndResponse();  // releases (deferred-deletes) this handler
 }
 
-void ProxyCall::OnUpstreamFailure(UpstreamFailure kind, const std::string& detail) {
-  if (conn_ == nullptr) return;
+void ProxyCall::FailAfterCommit(const std::string& code, const std::string& message) {
   HttpConnection* conn = conn_;
   conn_ = nullptr;
-  LOG_WARN("request ", conn->request().request_id, " to provider ", provider_->name, ": ", detail);
-  int status = kind == UpstreamFailure::kTimeout ? 504 : 502;
-  std::string_view code = kind == UpstreamFailure::kTimeout   ? "upstream_timeout"
-                          : kind == UpstreamFailure::kConnect ? "upstream_connect_failed"
-                          : kind == UpstreamFailure::kTls     ? "upstream_tls_failed"
-                                                              : "upstream_error";
-  protocol::HttpError error{status, "upstream_error", code,
-                            absl::StrCat("provider ", provider_->name, ": ", detail)};
-  if (!conn->response_started()) {
-    conn->SendError(error);
-    return;
-  }
-  // The head is out: the status cannot change. Tell an SSE client in-band,
-  // then end the response without its terminator.
+  phase_ = Phase::kDone;
+  LOG_WARN("request ", conn->request().request_id, ": ", message);
   // Only upstream bytes are ever corked: flush them before writing our own.
   conn->Uncork();
   std::string event;
   if (sse_response_) {
-    event = protocol::RenderOpenAIStreamError(error);
+    event = protocol::RenderOpenAIStreamError({502, "upstream_error", code, message});
     conn->WriteBody(event.data(), event.size());
   }
   conn->AbortResponse();

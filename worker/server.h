@@ -11,7 +11,10 @@
 #include <set>
 #include <string>
 
+#include <unordered_map>
+
 #include "absl/status/status.h"
+#include "shared/routing/health.h"
 #include "worker/snapshot.h"
 
 namespace bitrouter::worker {
@@ -28,7 +31,13 @@ class Server {
   uv_loop_t* loop() const { return loop_; }
   const SnapshotPtr& snapshot() const { return snapshot_; }
   // Swaps the snapshot; requests already admitted keep the one they took.
-  void SetSnapshot(SnapshotPtr snapshot) { snapshot_ = std::move(snapshot); }
+  void SetSnapshot(SnapshotPtr snapshot) {
+    snapshot_ = std::move(snapshot);
+    health_.set_policy(snapshot_->failover.breaker);
+  }
+  // Runtime routing state (outside snapshots, keyed by stable ids/names).
+  routing::EndpointHealth& health() { return health_; }
+  uint64_t NextCounter(const std::string& route) { return counters_[route]++; }
   absl::Status StartAccepting();
   bool accepting() const { return accepting_; }
 
@@ -64,6 +73,8 @@ class Server {
   DeferredDeleter* deleter_;  // self-deleting handle owner
   std::unique_ptr<UpstreamPool> pool_;
   uint64_t request_counter_ = 0;
+  routing::EndpointHealth health_;
+  std::unordered_map<std::string, uint64_t> counters_;
   std::string id_prefix_;
 };
 

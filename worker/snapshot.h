@@ -12,17 +12,34 @@
 #include <vector>
 
 #include "shared/common/url.h"
+#include "shared/routing/health.h"
+#include "shared/routing/route_table.h"
 
 namespace bitrouter::worker {
+
+struct Timeouts {
+  uint32_t connect_ms = 10'000;
+  uint32_t first_byte_ms = 300'000;
+  uint32_t idle_ms = 300'000;
+  uint32_t total_ms = 0;
+};
 
 struct ProviderRuntime {
   std::string name;
   std::string protocol;  // openai | anthropic | google
   Url base;
-  // Pre-rendered header lines ("Authorization: Bearer ...\r\n" + defaults +
-  // "Host: ...\r\n") so the hot path only concatenates.
-  std::string header_lines;
+  // Pre-rendered header lines per pool key ("Host: ...\r\n" + auth + default
+  // headers) so the hot path only concatenates. Index 0 is api_key.
+  std::vector<std::string> header_lines;
+  std::vector<std::string> keys;  // api_key then the pool (for endpoint base overrides)
+  std::string auth_header;        // empty = Authorization: Bearer
+  std::string default_header_lines;
   std::vector<std::string> models;
+  bool has_timeouts = false;
+  Timeouts timeouts;
+
+  // Header lines for a given base/key (endpoint overrides).
+  std::string RenderHeaderLines(const Url& base, const std::string& key) const;
 };
 
 struct Limits {
@@ -34,11 +51,10 @@ struct Limits {
   uint32_t drain_timeout_ms = 30'000;
 };
 
-struct Timeouts {
-  uint32_t connect_ms = 10'000;
-  uint32_t first_byte_ms = 300'000;
-  uint32_t idle_ms = 300'000;
-  uint32_t total_ms = 0;
+struct Failover {
+  uint32_t retries = 0;
+  uint32_t retry_backoff_ms = 200;
+  routing::BreakerPolicy breaker;
 };
 
 struct SslCtxDeleter {
@@ -52,6 +68,9 @@ struct WorkerSnapshot {
   Limits limits;
   Timeouts timeouts;
   std::string models_json;  // pre-rendered GET /v1/models body
+  routing::RouteTable routes;
+  std::map<std::string, Timeouts, std::less<>> route_timeouts;  // routes that override
+  Failover failover;
   std::shared_ptr<SSL_CTX> tls;  // client context: system roots + extra CA file
 
   const ProviderRuntime* FindProvider(std::string_view name) const {

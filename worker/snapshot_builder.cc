@@ -3,12 +3,22 @@
 #include "absl/strings/str_cat.h"
 #include "bitrouter/v1/control.pb.h"
 #include "shared/protocol/openai_request.h"
+#include "shared/routing/snapshot_table.h"
 #include "worker/tls.h"
 
 namespace bitrouter::worker {
 namespace {
 
 uint32_t OrDefault(uint32_t value, uint32_t fallback) { return value == 0 ? fallback : value; }
+
+Timeouts FromProto(const bitrouter::v1::Timeouts& t, const Timeouts& base) {
+  Timeouts out = base;
+  if (t.connect_ms()) out.connect_ms = t.connect_ms();
+  if (t.first_byte_ms()) out.first_byte_ms = t.first_byte_ms();
+  if (t.idle_ms()) out.idle_ms = t.idle_ms();
+  if (t.total_ms()) out.total_ms = t.total_ms();
+  return out;
+}
 
 bool ValidHeaderText(const std::string& s) {
   for (char c : s) {
@@ -41,6 +51,7 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
   std::string models = "{\"object\":\"list\",\"data\":[";
   bool first = true;
   for (const auto& p : proto.providers()) {
+    if (p.inactive()) continue;  // known for messages only (see the route table)
     ProviderRuntime rt;
     rt.name = p.name();
     rt.protocol = p.protocol();
@@ -50,22 +61,30 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
           absl::StrCat("provider ", p.name(), ": ", url.status().message()));
     }
     rt.base = *url;
-    if (!ValidHeaderText(p.api_key()) || !ValidHeaderText(p.auth().header_name())) {
+    rt.keys.push_back(p.api_key());
+    for (const auto& k : p.api_keys()) rt.keys.push_back(k);
+    for (const auto& k : rt.keys) {
+      if (!ValidHeaderText(k)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("provider ", p.name(), ": an API key contains a line break"));
+      }
+    }
+    if (!ValidHeaderText(p.auth().header_name())) {
       return absl::InvalidArgumentError(
-          absl::StrCat("provider ", p.name(), ": API key or auth header contains a line break"));
+          absl::StrCat("provider ", p.name(), ": auth header name contains a line break"));
     }
-    rt.header_lines = absl::StrCat("Host: ", rt.base.HostHeader(), "\r\n");
-    if (p.auth().style() == bitrouter::v1::Auth::HEADER) {
-      absl::StrAppend(&rt.header_lines, p.auth().header_name(), ": ", p.api_key(), "\r\n");
-    } else {
-      absl::StrAppend(&rt.header_lines, "Authorization: Bearer ", p.api_key(), "\r\n");
-    }
+    if (p.auth().style() == bitrouter::v1::Auth::HEADER) rt.auth_header = p.auth().header_name();
     for (const auto& h : p.default_headers()) {
       if (!ValidHeaderText(h.name()) || !ValidHeaderText(h.value()) || h.name().empty()) {
         return absl::InvalidArgumentError(
             absl::StrCat("provider ", p.name(), ": invalid default header '", h.name(), "'"));
       }
-      absl::StrAppend(&rt.header_lines, h.name(), ": ", h.value(), "\r\n");
+      absl::StrAppend(&rt.default_header_lines, h.name(), ": ", h.value(), "\r\n");
+    }
+    for (const auto& k : rt.keys) rt.header_lines.push_back(rt.RenderHeaderLines(rt.base, k));
+    if (p.has_timeouts()) {
+      rt.has_timeouts = true;
+      rt.timeouts = FromProto(p.timeouts(), snap->timeouts);
     }
     for (const auto& m : p.models()) {
       rt.models.push_back(m);
@@ -78,8 +97,34 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
     }
     snap->providers.emplace(rt.name, std::move(rt));
   }
+  for (const auto& r : proto.routes()) {
+    if (r.has_timeouts()) snap->route_timeouts[r.name()] = FromProto(r.timeouts(), snap->timeouts);
+    for (const auto& e : r.endpoints()) {
+      if (!e.api_base().empty()) {
+        if (auto u = ParseUrl(e.api_base()); !u.ok()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("route ", r.name(), ": ", u.status().message()));
+        }
+      }
+      if (!ValidHeaderText(e.api_key())) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("route ", r.name(), ": an API key contains a line break"));
+      }
+    }
+    // Virtual models are listed by /v1/models too.
+    absl::StrAppend(&models, first ? "" : ",", "{\"id\":");
+    protocol::AppendJsonString(r.name(), &models);
+    absl::StrAppend(&models, ",\"object\":\"model\",\"created\":0,\"owned_by\":\"bitrouter\"}");
+    first = false;
+  }
   models.append("]}");
   snap->models_json = std::move(models);
+  snap->routes = routing::BuildRouteTable(proto);
+  const auto& f = proto.failover();
+  snap->failover.retries = f.retries();
+  snap->failover.retry_backoff_ms = OrDefault(f.retry_backoff_ms(), 200);
+  snap->failover.breaker.failures = OrDefault(f.breaker_failures(), 5);
+  snap->failover.breaker.cooldown_ms = OrDefault(f.breaker_cooldown_ms(), 30'000);
 
   // Rebuilt on every snapshot (off the loop) so a reload picks up a changed
   // CA bundle; connections made under the old context keep it alive.
@@ -87,6 +132,21 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
   if (!ctx.ok()) return ctx.status();
   snap->tls = *ctx;
   return SnapshotPtr(std::move(snap));
+}
+
+}  // namespace bitrouter::worker
+
+namespace bitrouter::worker {
+
+std::string ProviderRuntime::RenderHeaderLines(const Url& b, const std::string& key) const {
+  std::string lines = absl::StrCat("Host: ", b.HostHeader(), "\r\n");
+  if (!auth_header.empty()) {
+    absl::StrAppend(&lines, auth_header, ": ", key, "\r\n");
+  } else {
+    absl::StrAppend(&lines, "Authorization: Bearer ", key, "\r\n");
+  }
+  lines.append(default_header_lines);
+  return lines;
 }
 
 }  // namespace bitrouter::worker

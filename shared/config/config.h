@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,35 @@ struct Limits {
   uint32_t max_headers = 100;
 };
 
+// USD per million tokens; a negative value means "unknown" (never $0).
+struct Pricing {
+  double input_no_cache = -1;
+  double cache_read = -1;
+  double cache_write = -1;
+  double output_text = -1;
+  double reasoning = -1;
+};
+
+// One entry of a provider's model catalog.
+struct CatalogModel {
+  std::string id;
+  std::string name;  // display name (optional)
+  std::string description;
+  uint32_t max_input_tokens = 0;               // largest prompt accepted; 0 = unknown
+  uint32_t max_output_tokens = 0;              // 0 = unknown
+  std::vector<std::string> input_modalities;   // e.g. text, image; empty = unknown
+  std::vector<std::string> output_modalities;  // e.g. text; empty = unknown
+  Pricing pricing;
+};
+
+// Failover knobs (upstream.retries, upstream.circuit_breaker).
+struct FailoverConfig {
+  uint32_t retries = 0;             // extra tries on the same endpoint before moving on
+  uint32_t retry_backoff_ms = 200;  // base of the jittered exponential backoff
+  uint32_t breaker_failures = 5;    // consecutive failures that open the breaker
+  uint32_t breaker_cooldown_ms = 30'000;
+};
+
 // kMpp (Machine Payment Protocol) is accepted from the manual's config but not
 // served yet: such a provider is never active.
 enum class AuthStyle { kBearer, kHeader, kMpp };
@@ -46,14 +76,50 @@ struct Provider {
   AuthStyle auth = AuthStyle::kBearer;
   std::string auth_header;
   std::vector<std::pair<std::string, std::string>> default_headers;
-  std::vector<std::string> models;  // catalog model ids
+  std::vector<CatalogModel> catalog;  // in catalog priority order
+  // Key pool beyond api_key (providers.X.api_keys): never contains api_key or
+  // empty strings. With no api_key, the first pool key became api_key.
+  std::vector<std::string> api_keys;
+  std::optional<Timeouts> timeouts;  // providers.X.timeouts (unset fields keep upstream.timeouts)
   bool builtin = false;
-  bool api_key_explicit = false;   // set in bitrouter.yaml (even if empty)
-  bool api_base_explicit = false;  // set in bitrouter.yaml
-  std::string base_source;         // env var the base URL came from, if any
+  bool requires_key = true;          // false: a local server (ollama) that needs no key
+  bool allow_insecure_http = false;  // allow http:// to a non-loopback host
+  bool api_key_explicit = false;     // set in bitrouter.yaml (even if empty)
+  bool api_keys_explicit = false;    // api_keys set in bitrouter.yaml (even if all empty)
+  bool api_base_explicit = false;    // set in bitrouter.yaml
+  std::string base_source;           // env var the base URL came from, if any
+  std::string key_env;               // env var api_key came from ({PREFIX}_API_KEY), if any
   // Filled by resolution: whether it can serve, and why not / where the key came from.
   bool active = false;
   std::string reason;
+};
+
+// One hop of a virtual model (models.X.endpoints[i]).
+struct Endpoint {
+  std::string provider;
+  std::string model_id;  // `model_id` or `service_id`
+  std::string api_key;   // optional override (key pools)
+  std::string api_base;  // optional override
+  uint32_t weight = 1;
+  int line = 0;  // for messages
+  // Non-empty: routing must skip this endpoint (e.g. its api_key override is
+  // empty after ${VAR} substitution; using the provider's key instead would be
+  // a silent fallback to another account).
+  std::string inactive_reason;
+};
+
+// A virtual model (models.X): a name clients use, resolved to endpoints.
+struct VirtualModel {
+  std::string name;
+  std::string strategy = "priority";  // priority | load_balance
+  std::vector<Endpoint> endpoints;
+  std::optional<Timeouts> timeouts;  // models.X.timeouts (unset fields keep upstream.timeouts)
+  int line = 0;
+  // Descriptive metadata (models.X.name / description / max_*_tokens); 0 = unknown.
+  std::string display_name;
+  std::string description;
+  uint32_t max_input_tokens = 0;
+  uint32_t max_output_tokens = 0;
 };
 
 struct Config {
@@ -63,8 +129,10 @@ struct Config {
   Limits limits;
   std::string ca_file;
   bool inherit_defaults = true;
-  std::map<std::string, Provider> providers;  // by name; deterministic order
-  std::vector<std::string> warnings;          // accepted-but-ignored sections etc.
+  std::map<std::string, Provider> providers;   // by name; deterministic order
+  std::map<std::string, VirtualModel> models;  // virtual models by name
+  FailoverConfig failover;
+  std::vector<std::string> warnings;  // accepted-but-ignored sections etc.
 };
 
 }  // namespace bitrouter::config

@@ -23,6 +23,18 @@ const Provider& Get(const Config& cfg, const std::string& name) {
   return it == cfg.providers.end() ? kMissing : it->second;
 }
 
+// Catalog ids in order.
+std::vector<std::string> Ids(const Provider& p) {
+  std::vector<std::string> ids;
+  for (const CatalogModel& m : p.catalog) ids.push_back(m.id);
+  return ids;
+}
+
+bool Lists(const Provider& p, const std::string& id) {
+  std::vector<std::string> ids = Ids(p);
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
 bool HasWarning(const Config& cfg, std::string_view fragment) {
   return std::any_of(cfg.warnings.begin(), cfg.warnings.end(),
                      [&](const std::string& w) { return w.find(fragment) != std::string::npos; });
@@ -123,7 +135,7 @@ TEST(ProvidersEnvTest, AnthropicUsesHeaderAuth) {
   EXPECT_EQ(p.api_protocol, "anthropic");
   EXPECT_EQ(p.auth, AuthStyle::kHeader);
   EXPECT_EQ(p.auth_header, "x-api-key");
-  EXPECT_NE(std::find(p.models.begin(), p.models.end(), "claude-sonnet-4-5"), p.models.end());
+  EXPECT_TRUE(Lists(p, "claude-sonnet-4-5"));
 }
 
 TEST(ProvidersEnvTest, InheritDefaultsFalseRemovesBuiltins) {
@@ -180,9 +192,11 @@ providers:
   EXPECT_EQ(p.default_headers[0],
             (std::pair<std::string, std::string>("OpenAI-Organization", "org-1")));
   EXPECT_EQ(p.default_headers[1], (std::pair<std::string, std::string>("X-Two", "2")));
-  EXPECT_EQ(std::count(p.models.begin(), p.models.end(), "gpt-4o"), 1) << "no duplicates";
-  EXPECT_NE(std::find(p.models.begin(), p.models.end(), "my-finetune"), p.models.end());
-  EXPECT_NE(std::find(p.models.begin(), p.models.end(), "o3"), p.models.end());
+  std::vector<std::string> ids = Ids(p);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), "gpt-4o"), 1) << "no duplicates";
+  EXPECT_TRUE(Lists(p, "my-finetune"));
+  EXPECT_TRUE(Lists(p, "gpt-5")) << "built-in entries stay";
+  EXPECT_EQ(ids.back(), "my-finetune") << "new ids go after the built-in ones";
 }
 
 TEST(ProvidersOverrideTest, ExplicitKeyFromPlaceholder) {
@@ -230,7 +244,8 @@ providers:
   EXPECT_EQ(p.api_protocol, "anthropic");
   EXPECT_EQ(p.auth, AuthStyle::kHeader);
   EXPECT_EQ(p.auth_header, "x-key");
-  EXPECT_EQ(p.models, (std::vector<std::string>{"m-7b", "m-70b"}));
+  EXPECT_EQ(Ids(p), (std::vector<std::string>{"m-7b", "m-70b"}));
+  EXPECT_EQ(p.catalog[0].name, "M 7B");
 }
 
 // ---------------------------------------------------------------------------
@@ -251,7 +266,7 @@ providers:
   EXPECT_EQ(p.api_base, "https://proxy.example.com/v1");
   EXPECT_EQ(p.auth, AuthStyle::kHeader);
   EXPECT_EQ(p.auth_header, "x-api-key");
-  EXPECT_EQ(p.models, Get(*cfg, "anthropic").models);
+  EXPECT_EQ(Ids(p), Ids(Get(*cfg, "anthropic")));
   // The parent's key must not leak to a different host.
   EXPECT_EQ(p.api_key, "");
   EXPECT_FALSE(p.active);
@@ -300,7 +315,7 @@ providers:
   EXPECT_TRUE(a.active) << a.reason;
   EXPECT_EQ(a.api_protocol, "anthropic");
   EXPECT_EQ(a.api_base, "https://c.example.com");
-  EXPECT_EQ(a.models, (std::vector<std::string>{"cm"}));
+  EXPECT_EQ(Ids(a), (std::vector<std::string>{"cm"}));
   ASSERT_EQ(a.default_headers.size(), 1u);
   EXPECT_EQ(a.default_headers[0].first, "X-B");
 }
@@ -320,8 +335,7 @@ TEST(ProvidersLaterTest, UnimplementedSectionsWarn) {
   auto cfg = Parse(R"(
 database:
   url: sqlite://x.db
-models:
-  smart: {strategy: priority}
+solana_rpc_url: x
 guardrails:
   enabled: true
 tools: {}
@@ -332,14 +346,15 @@ routing: {}
 keys: {}
 )");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
-  for (const char* s :
-       {"database", "models", "guardrails", "tools", "mcp", "wallet", "mpp", "routing", "keys"}) {
+  for (const char* s : {"database", "solana_rpc_url", "guardrails", "tools", "mcp", "wallet", "mpp",
+                        "routing", "keys"}) {
     EXPECT_TRUE(HasWarning(*cfg, std::string(s) + ": section accepted but not implemented yet"))
         << s << Warnings(*cfg);
   }
   EXPECT_TRUE(HasWarning(*cfg, "cfg.yaml:2: database:")) << Warnings(*cfg);
-  EXPECT_TRUE(HasWarning(*cfg, "cfg.yaml:4: models:")) << Warnings(*cfg);
-  EXPECT_TRUE(HasWarning(*cfg, "cfg.yaml:6: guardrails:")) << Warnings(*cfg);
+  EXPECT_TRUE(HasWarning(*cfg, "cfg.yaml:4: solana_rpc_url:")) << Warnings(*cfg);
+  EXPECT_FALSE(HasWarning(*cfg, "models:")) << "models is implemented now" << Warnings(*cfg);
+  EXPECT_TRUE(HasWarning(*cfg, "cfg.yaml:5: guardrails:")) << Warnings(*cfg);
 }
 
 TEST(ProvidersLaterTest, UnsupportedProviderFeaturesWarnAndDeactivate) {
@@ -402,8 +417,8 @@ TEST(ReferenceConfigTest, Loads) {
   EXPECT_EQ(cfg->server.listen, "127.0.0.1:8787");
   EXPECT_EQ(cfg->server.log_level, "info");
   EXPECT_TRUE(cfg->inherit_defaults);
-  for (const char* s : {"database", "models", "tools", "guardrails", "wallet", "mpp",
-                        "solana_rpc_url", "server.control"}) {
+  for (const char* s :
+       {"database", "tools", "guardrails", "wallet", "mpp", "solana_rpc_url", "server.control"}) {
     EXPECT_TRUE(HasWarning(*cfg, s)) << s << Warnings(*cfg);
   }
   for (const char* name : {"openai", "anthropic", "google", "my-proxy", "custom-llm", "github-mcp",
@@ -415,7 +430,40 @@ TEST(ReferenceConfigTest, Loads) {
   EXPECT_EQ(Get(*cfg, "my-proxy").api_base, "https://api.mycompany.com/v1");
   EXPECT_EQ(Get(*cfg, "my-proxy").api_protocol, "openai");
   const Provider& custom = Get(*cfg, "custom-llm");
-  EXPECT_EQ(custom.models, (std::vector<std::string>{"my-model-7b"}));
+  EXPECT_EQ(Ids(custom), (std::vector<std::string>{"my-model-7b"}));
+  ASSERT_EQ(custom.catalog.size(), 1u);
+  const CatalogModel& m = custom.catalog[0];
+  EXPECT_EQ(m.name, "My Model 7B");
+  EXPECT_EQ(m.description, "Custom fine-tuned model");
+  EXPECT_EQ(m.max_input_tokens, 32768u);
+  EXPECT_EQ(m.max_output_tokens, 4096u);
+  EXPECT_EQ(m.input_modalities, (std::vector<std::string>{"text"}));
+  EXPECT_EQ(m.output_modalities, (std::vector<std::string>{"text"}));
+  EXPECT_DOUBLE_EQ(m.pricing.input_no_cache, 0.50);
+  EXPECT_DOUBLE_EQ(m.pricing.cache_read, 0.25);
+  EXPECT_DOUBLE_EQ(m.pricing.cache_write, 0.75);
+  EXPECT_DOUBLE_EQ(m.pricing.output_text, 1.50);
+  EXPECT_DOUBLE_EQ(m.pricing.reasoning, 3.00);
+  // The models section (virtual models) is loaded now.
+  ASSERT_EQ(cfg->models.size(), 3u);
+  const VirtualModel& smart = cfg->models.at("smart");
+  EXPECT_EQ(smart.strategy, "priority");
+  EXPECT_EQ(smart.display_name, "Smart");
+  EXPECT_EQ(smart.max_input_tokens, 200000u);
+  EXPECT_EQ(smart.max_output_tokens, 16384u);
+  ASSERT_EQ(smart.endpoints.size(), 2u);
+  EXPECT_EQ(smart.endpoints[0].provider, "anthropic");
+  EXPECT_EQ(smart.endpoints[0].model_id, "claude-sonnet-4-20250514");
+  EXPECT_EQ(smart.endpoints[1].provider, "openai");
+  EXPECT_EQ(smart.endpoints[1].model_id, "gpt-4o");
+  const VirtualModel& fast = cfg->models.at("fast");
+  EXPECT_EQ(fast.strategy, "load_balance");
+  ASSERT_EQ(fast.endpoints.size(), 2u);
+  // ${OPENAI_KEY_POOL_A} is unset: that endpoint is skipped, never given another key.
+  EXPECT_EQ(fast.endpoints[0].inactive_reason, "api_key is empty after substitution");
+  EXPECT_TRUE(HasWarning(*cfg, "models.fast.endpoints[0].api_key: empty after substitution"))
+      << Warnings(*cfg);
+  EXPECT_EQ(cfg->models.at("coding").endpoints.size(), 3u);
   ASSERT_EQ(custom.default_headers.size(), 1u);
   EXPECT_EQ(custom.default_headers[0].first, "x-project-id");
 }

@@ -282,8 +282,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "cfg.yaml:3: providers.openai.api_base: invalid URL 'https://x/v1?k=1': query "
                   "strings and fragments are not allowed"},
         ErrorCase{"ApiBaseUserinfo", "providers:\n  m:\n    api_base: https://u:p@x\n",
-                  "cfg.yaml:3: providers.m.api_base: invalid URL 'https://u:p@x': credentials "
-                  "in URLs are not allowed"},
+                  "cfg.yaml:3: providers.m.api_base: invalid URL 'https://<redacted>@x': "
+                  "credentials in URLs are not allowed"},
         ErrorCase{"ApiBaseFromEnvDefault", "providers:\n  m:\n    api_base: ${M_BASE:-nope}\n",
                   "cfg.yaml:3: providers.m.api_base: invalid URL 'nope': must start with "
                   "http:// or https://"},

@@ -1,0 +1,60 @@
+#include "controld/reloader.h"
+
+#include <ctime>
+
+#include "absl/strings/str_cat.h"
+#include "shared/common/log.h"
+#include "shared/config/env.h"
+#include "shared/config/loader.h"
+
+namespace bitrouter::controld {
+
+Reloader::Result Reloader::Reload() {
+  std::lock_guard<std::mutex> serial(reload_mu_);
+  Result result;
+  auto env = config::LoadEnvironment(paths_.env_file);
+  absl::StatusOr<config::Config> cfg =
+      env.ok() ? config::LoadConfigFile(paths_.config_file, *env) : env.status();
+  char stamp[32];
+  std::time_t now = std::time(nullptr);
+  std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  if (!cfg.ok()) {
+    result.error = std::string(cfg.status().message());
+    LOG_ERROR("reload rejected, still serving the previous config: ", result.error);
+    std::lock_guard<std::mutex> lock(last_mu_);
+    last_ = absl::StrCat(stamp, " rejected: ", result.error);
+    return result;
+  }
+  auto previous = routes_->config();
+  if (!overrides_.listen.empty()) cfg->server.listen = overrides_.listen;
+  if (overrides_.workers != 0) cfg->server.workers = overrides_.workers;
+  if (!overrides_.log_level.empty()) cfg->server.log_level = overrides_.log_level;
+  if (previous != nullptr && cfg->server.listen != previous->server.listen) {
+    cfg->warnings.push_back(absl::StrCat("server.listen changed to ", cfg->server.listen,
+                                         ": restart bitrouterd to move the listener (still on ",
+                                         previous->server.listen, ")"));
+    cfg->server.listen = previous->server.listen;
+  }
+  if (previous != nullptr && cfg->server.workers != previous->server.workers) {
+    cfg->warnings.push_back("server.workers changed: takes effect at the next restart");
+  }
+  for (const auto& w : cfg->warnings) LOG_WARN(w);
+  result.warnings = cfg->warnings;
+  auto snap = routes_->SetConfig(std::make_shared<const config::Config>(std::move(*cfg)));
+  RouteRegistry::Change change = routes_->WaitForAnswers(snap->version());
+  result.ok = change.nacks.empty();
+  result.version = change.version;
+  result.nacks = change.nacks;
+  LOG_INFO("reloaded ", paths_.config_file, ": snapshot v", change.version,
+           result.ok ? " active on every worker" : " NOT applied everywhere");
+  std::lock_guard<std::mutex> lock(last_mu_);
+  last_ = absl::StrCat(stamp, result.ok ? " ok: snapshot v" : " partial: snapshot v", change.version);
+  return result;
+}
+
+std::string Reloader::last() const {
+  std::lock_guard<std::mutex> lock(last_mu_);
+  return last_;
+}
+
+}  // namespace bitrouter::controld

@@ -1,0 +1,48 @@
+#pragma once
+// Reload (SIGHUP or the Reload RPC): re-read .env and bitrouter.yaml,
+// validate, and push a new snapshot; answer once every worker ACKed. An
+// invalid config is rejected with file:line and the running one keeps
+// serving. Runtime routes survive. One reload at a time; thread-safe.
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "controld/route_registry.h"
+#include "shared/config/config.h"
+#include "shared/config/home.h"
+
+namespace bitrouter::controld {
+
+class Reloader {
+ public:
+  struct Overrides {  // command-line flags win over the file on every load
+    std::string listen;
+    uint32_t workers = 0;
+    std::string log_level;
+  };
+  struct Result {
+    bool ok = false;
+    std::string error;
+    uint64_t version = 0;
+    std::vector<std::string> nacks;
+    std::vector<std::string> warnings;
+  };
+
+  Reloader(config::HomePaths paths, Overrides overrides, RouteRegistry* routes)
+      : paths_(std::move(paths)), overrides_(std::move(overrides)), routes_(routes) {}
+
+  Result Reload();
+  std::string last() const;
+
+ private:
+  config::HomePaths paths_;
+  Overrides overrides_;
+  RouteRegistry* routes_;
+  std::mutex reload_mu_;  // serialises reloads
+  mutable std::mutex last_mu_;
+  std::string last_;
+};
+
+}  // namespace bitrouter::controld

@@ -1,0 +1,167 @@
+#include "controld/route_registry.h"
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "controld/snapshot_source.h"
+#include "shared/common/url.h"
+#include "shared/routing/snapshot_table.h"
+
+namespace bitrouter::controld {
+
+RouteRegistry::RouteRegistry(SnapshotHub* hub, std::string listen)
+    : hub_(hub), listen_(std::move(listen)) {}
+
+SnapshotHub::SnapshotPtr RouteRegistry::SetConfig(std::shared_ptr<const config::Config> config) {
+  std::lock_guard<std::mutex> lock(mu_);
+  config_ = std::move(config);
+  return PublishLocked();
+}
+
+std::shared_ptr<const config::Config> RouteRegistry::config() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return config_;
+}
+
+SnapshotHub::SnapshotPtr RouteRegistry::PublishLocked() {
+  return hub_->Publish(BuildSnapshot(*config_, listen_, runtime_));
+}
+
+RouteRegistry::Change RouteRegistry::WaitForAnswers(uint64_t version) const {
+  Change change;
+  change.version = version;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!hub_->AllAnswered(version) && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  for (const auto& w : hub_->Ledger()) {
+    if (w.pid == 0) continue;
+    if (w.nacked_version >= version) {
+      change.nacks.push_back(absl::StrCat("worker[", w.worker_id, "]: ", w.last_error));
+    } else if (w.acked_version < version) {
+      change.nacks.push_back(absl::StrCat("worker[", w.worker_id, "]: no answer within 5 s"));
+    }
+  }
+  return change;
+}
+
+absl::StatusOr<RouteRegistry::Change> RouteRegistry::Add(const bitrouter::v1::Route& route) {
+  if (route.name().empty() || route.name().find(':') != std::string::npos) {
+    return absl::InvalidArgumentError("route names must be non-empty and contain no ':'");
+  }
+  std::string strategy = route.strategy().empty() ? "priority" : route.strategy();
+  if (strategy != "priority" && strategy != "load_balance") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown strategy '", strategy, "': use priority or load_balance"));
+  }
+  if (route.endpoints().empty()) return absl::InvalidArgumentError("a route needs at least one endpoint");
+  config::VirtualModel m;
+  m.name = route.name();
+  m.strategy = strategy;
+  uint64_t version = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& e : route.endpoints()) {
+      if (e.provider().empty() || e.model_id().empty()) {
+        return absl::InvalidArgumentError("each endpoint is provider:model_id");
+      }
+      if (!config_->providers.count(e.provider())) {
+        return absl::NotFoundError(absl::StrCat("unknown provider '", e.provider(),
+                                                "' (configured: see `bitrouterctl status`)"));
+      }
+      if (!e.api_base().empty()) {
+        if (auto u = ParseUrl(e.api_base()); !u.ok()) return u.status();
+      }
+      config::Endpoint ep;
+      ep.provider = e.provider();
+      ep.model_id = e.model_id();
+      ep.api_key = e.api_key();
+      ep.api_base = e.api_base();
+      ep.weight = e.weight() == 0 ? 1 : e.weight();
+      m.endpoints.push_back(std::move(ep));
+    }
+    runtime_[m.name] = std::move(m);
+    version = PublishLocked()->version();
+  }
+  return WaitForAnswers(version);
+}
+
+absl::StatusOr<RouteRegistry::Change> RouteRegistry::Remove(const std::string& name) {
+  uint64_t version = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (runtime_.erase(name) == 0) {
+      return absl::NotFoundError(
+          config_->models.count(name)
+              ? absl::StrCat("'", name, "' is a config route; edit bitrouter.yaml to remove it")
+              : absl::StrCat("no runtime route named '", name, "'"));
+    }
+    version = PublishLocked()->version();
+  }
+  return WaitForAnswers(version);
+}
+
+std::vector<bitrouter::v1::Route> RouteRegistry::List() const {
+  std::vector<bitrouter::v1::Route> out;
+  auto snap = hub_->Current();
+  if (snap == nullptr) return out;
+  std::map<std::string, const bitrouter::v1::Route*> by_name;
+  for (const auto& r : snap->routes()) {
+    auto it = by_name.find(r.name());
+    if (it == by_name.end() || r.runtime()) by_name[r.name()] = &r;  // runtime shadows config
+  }
+  for (const auto& [name, r] : by_name) {
+    bitrouter::v1::Route copy = *r;
+    for (auto& e : *copy.mutable_endpoints()) {
+      if (!e.api_key().empty()) e.set_api_key("<redacted>");
+    }
+    out.push_back(std::move(copy));
+  }
+  return out;
+}
+
+bitrouter::v1::TraceRouteResponse RouteRegistry::Trace(const std::string& model) const {
+  bitrouter::v1::TraceRouteResponse out;
+  auto snap = hub_->Current();
+  std::shared_ptr<const config::Config> cfg = config();
+  if (snap == nullptr || cfg == nullptr) {
+    out.set_error("no snapshot yet");
+    return out;
+  }
+  std::map<std::string, std::string> inactive;
+  for (const auto& [name, p] : cfg->providers) {
+    if (!p.active) inactive[name] = p.reason;
+  }
+  routing::RouteTable table = routing::BuildRouteTable(*snap, inactive);
+  auto res = table.Resolve(model);
+  if (!res.ok()) {
+    out.set_error(std::string(res.status().message()));
+    return out;
+  }
+  out.set_found(true);
+  out.set_source(res->source);
+  out.set_strategy(res->strategy);
+  for (const auto& s : res->skipped) out.add_skipped(s);
+  for (const auto& t : res->targets) {
+    auto* hop = out.add_hops();
+    hop->set_provider(t.provider);
+    hop->set_model_id(t.model_id);
+    auto it = cfg->providers.find(t.provider);
+    const config::Provider* p = it == cfg->providers.end() ? nullptr : &it->second;
+    hop->set_protocol(p ? p->api_protocol : "");
+    hop->set_base_url(!t.api_base.empty() ? t.api_base : p ? p->api_base : "");
+    hop->set_key(!t.api_key.empty()  ? "endpoint api_key (redacted)"
+                 : t.key_index >= 0  ? absl::StrCat("pool key ", t.key_index + 1)
+                 : p                 ? p->reason
+                                     : "");
+    bool openai = p != nullptr && p->api_protocol == "openai";
+    hop->set_usable(openai);
+    std::string note = openai ? absl::StrCat("weight ", t.weight)
+                              : absl::StrCat("skipped for Chat Completions: speaks ",
+                                             p ? p->api_protocol : "?", " (translation not available yet)");
+    hop->set_note(note);
+  }
+  return out;
+}
+
+}  // namespace bitrouter::controld

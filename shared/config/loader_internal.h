@@ -1,0 +1,99 @@
+#pragma once
+// Internals of the loader shared by loader.cc, loader_providers.cc and
+// loader_models.cc. Not part of the public API: include loader.h instead.
+//
+// Every error is "file:line: field.path: why" (Reader::Error). yaml-cpp
+// exceptions are caught in ParseConfig and never leave the module.
+
+#include <cstdint>
+#include <limits>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "shared/config/config.h"
+#include "shared/config/env.h"
+#include "yaml-cpp/yaml.h"
+
+namespace bitrouter::config::internal {
+
+// A timeout field not given in a `timeouts:` block while parsing. Resolution
+// replaces it with the upstream.timeouts value (ParseDurationMs never yields it).
+inline constexpr uint32_t kUnsetMs = std::numeric_limits<uint32_t>::max();
+
+class Reader {
+ public:
+  Reader(std::string_view file, const EnvMap& env, std::vector<std::string>* warnings = nullptr)
+      : file_(file), env_(env), warnings_(warnings) {}
+
+  absl::Status Error(const YAML::Node& node, std::string_view path, std::string_view why) const;
+  absl::StatusOr<std::string> String(const YAML::Node& node, std::string_view path) const;
+  absl::StatusOr<uint32_t> Uint(const YAML::Node& node, std::string_view path, uint32_t max) const {
+    return UintRange(node, path, 0, max);
+  }
+  absl::StatusOr<uint32_t> UintRange(const YAML::Node& node, std::string_view path, uint32_t min,
+                                     uint32_t max) const;
+  // A price in USD per million tokens: a finite number >= 0.
+  absl::StatusOr<double> Price(const YAML::Node& node, std::string_view path) const;
+  absl::StatusOr<bool> Bool(const YAML::Node& node, std::string_view path) const;
+  absl::StatusOr<uint32_t> Duration(const YAML::Node& node, std::string_view path) const;
+  // A sequence of strings (substituted).
+  absl::StatusOr<std::vector<std::string>> StringList(const YAML::Node& node,
+                                                      std::string_view path) const;
+  absl::Status RequireMap(const YAML::Node& node, std::string_view path) const;
+  absl::Status Unknown(const YAML::Node& key, std::string_view path) const;
+  // Records "file:line: path: why" once (a provider may be read more than once).
+  void Warn(const YAML::Node& node, std::string_view path, std::string_view why) const;
+
+  // Reads a `timeouts:` block into `out`, changing only the fields present.
+  // Start from AllUnset() to know later which fields were given.
+  absl::Status Timeouts(const YAML::Node& node, std::string_view path, config::Timeouts* out) const;
+
+  const EnvMap& env() const { return env_; }
+
+ private:
+  std::string_view file_;
+  const EnvMap& env_;
+  std::vector<std::string>* warnings_;
+};
+
+inline config::Timeouts AllUnset() { return {kUnsetMs, kUnsetMs, kUnsetMs, kUnsetMs}; }
+
+// Replaces the kUnsetMs fields of `t` with those of `base`.
+void FillTimeouts(const config::Timeouts& base, config::Timeouts* t);
+
+// "http://" to a host outside 127.0.0.0/8, ::1 and localhost. Returns the
+// reason ("http:// to non-loopback host X") or "" when the URL is acceptable.
+std::string InsecureHttpReason(std::string_view url);
+
+// True for localhost, 127.0.0.0/8, ::1 (and ::ffff:127.x.y.z).
+bool IsLoopbackHost(std::string_view host);
+
+// --- loader_providers.cc ---------------------------------------------------
+
+// Copies the parsed built-in providers (builtin_providers.yaml, parsed once
+// per process) into cfg->providers.
+absl::Status LoadBuiltins(Config* cfg);
+
+// Reads the `providers:` section: overrides of built-ins, new providers,
+// derives chains. Adds every provider named there to `mentioned`.
+absl::Status ReadProviders(const Reader& r, const YAML::Node& node, Config* cfg,
+                           std::set<std::string>* mentioned);
+
+// Environment overrides ({PREFIX}_API_KEY / _BASE_URL), key pools, the
+// plain-http rule and the active/inactive decision with its reason.
+// `mentioned`: providers named in bitrouter.yaml (keyless ones need it).
+void ResolveProvider(const EnvMap& env, const std::set<std::string>& mentioned,
+                     const config::Timeouts& global, Provider* p);
+
+// --- loader_models.cc ------------------------------------------------------
+
+// Reads the `models:` section (virtual models) against the final provider
+// set. Adds every provider an endpoint names to `mentioned`.
+absl::Status ReadModels(const Reader& r, const YAML::Node& node, Config* cfg,
+                        std::set<std::string>* mentioned);
+
+}  // namespace bitrouter::config::internal

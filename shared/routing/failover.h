@@ -1,0 +1,46 @@
+#pragma once
+// Failover policy: which upstream outcomes move on to the next endpoint, and
+// the one answer the client gets when every endpoint failed.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bitrouter::routing {
+
+enum class StatusClass {
+  kSuccess,   // 2xx: relay (after validating the body)
+  kFailover,  // 5xx, 408, 429: try the next endpoint
+  kRelay,     // any other status (400, 401, 403, 404, 422, ...): back to the client unchanged
+};
+StatusClass ClassifyStatus(int status);
+
+// Retry-After as delta-seconds or an HTTP-date; milliseconds from now, or
+// nullopt if absent/unparseable. Capped at one day.
+std::optional<uint64_t> ParseRetryAfterMs(std::string_view value, int64_t now_unix_seconds);
+
+struct Attempt {
+  enum class Kind { kStatus, kTimeout, kConnect, kTls, kReset, kInvalidBody, kSkipped };
+  Kind kind = Kind::kStatus;
+  std::string endpoint;  // provider:model (no secrets)
+  int status = 0;        // for kStatus
+  std::optional<uint64_t> retry_after_ms;
+  std::string detail;    // public description
+};
+
+struct FinalError {
+  int status = 502;
+  std::string code;
+  std::string message;
+  std::optional<uint64_t> retry_after_s;
+};
+
+// All attempts failed: all 429 → 429 with the smallest Retry-After; all
+// timeouts → 504; nothing tried because every endpoint was cooling down →
+// 503 with the shortest wait; otherwise 502. The message lists each
+// endpoint's outcome without upstream bodies or secrets.
+FinalError Aggregate(const std::vector<Attempt>& attempts);
+
+}  // namespace bitrouter::routing
