@@ -16,6 +16,9 @@ void AddRoute(const config::VirtualModel& m, bool runtime, bitrouter::v1::Snapsh
   r->set_strategy(m.strategy);
   r->set_runtime(runtime);
   for (const auto& e : m.endpoints) {
+    // e.g. its api_key was empty after substitution: never fall back to the
+    // provider's own key (another account); the loader already warned.
+    if (!e.inactive_reason.empty()) continue;
     auto* out = r->add_endpoints();
     out->set_provider(e.provider);
     out->set_model_id(e.model_id);

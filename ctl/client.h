@@ -8,12 +8,11 @@
 #include "absl/status/statusor.h"
 #include "shared/config/home.h"
 
-namespace bitrouter::v1 {
-class Admin;
-}
-namespace grpc {
-class Channel;
-}
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+
+#include "bitrouter/v1/control.grpc.pb.h"
 
 namespace bitrouter::ctl {
 
@@ -24,6 +23,11 @@ struct Context {
 
 // Fails with a message that says how to start bitrouterd when nothing listens.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectControl(const Context& ctx);
+
+// Connects, runs one Admin RPC with a deadline, and prints any failure.
+// Returns 0, 1 (the RPC failed) or 3 (bitrouterd not running).
+using AdminCall = std::function<grpc::Status(v1::Admin::Stub&, grpc::ClientContext*)>;
+int CallAdmin(const Context& ctx, int deadline_seconds, const AdminCall& call);
 
 int RunStatus(const Context& ctx);
 int RunStop(const Context& ctx, int wait_seconds);

@@ -99,6 +99,23 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectControl(const Context& ctx
   return channel;
 }
 
+int CallAdmin(const Context& ctx, int deadline_seconds, const AdminCall& call) {
+  auto channel = ConnectControl(ctx);
+  if (!channel.ok()) {
+    std::fprintf(stderr, "bitrouterctl: %s\n", std::string(channel.status().message()).c_str());
+    return 3;
+  }
+  auto stub = v1::Admin::NewStub(*channel);
+  grpc::ClientContext rpc;
+  rpc.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(deadline_seconds));
+  grpc::Status st = call(*stub, &rpc);
+  if (!st.ok()) {
+    std::fprintf(stderr, "bitrouterctl: %s\n", st.error_message().c_str());
+    return 1;
+  }
+  return 0;
+}
+
 int RunStatus(const Context& ctx) {
   auto channel = ConnectControl(ctx);
   if (!channel.ok()) {
@@ -128,20 +145,11 @@ int RunStatus(const Context& ctx) {
 }
 
 int RunReload(const Context& ctx) {
-  auto channel = ConnectControl(ctx);
-  if (!channel.ok()) {
-    std::fprintf(stderr, "bitrouterctl: %s\n", std::string(channel.status().message()).c_str());
-    return 3;
-  }
-  auto stub = v1::Admin::NewStub(*channel);
-  grpc::ClientContext rpc;
-  rpc.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
   v1::ReloadResponse resp;
-  grpc::Status st = stub->Reload(&rpc, v1::ReloadRequest(), &resp);
-  if (!st.ok()) {
-    std::fprintf(stderr, "bitrouterctl: reload failed: %s\n", st.error_message().c_str());
-    return 1;
-  }
+  int rc = CallAdmin(ctx, 15, [&](v1::Admin::Stub& stub, grpc::ClientContext* rpc) {
+    return stub.Reload(rpc, v1::ReloadRequest(), &resp);
+  });
+  if (rc != 0) return rc;
   for (const auto& w : resp.warnings()) std::fprintf(stderr, "warning: %s\n", w.c_str());
   if (!resp.error().empty()) {
     std::fprintf(stderr, "bitrouterctl: reload rejected, still serving snapshot v%llu:\n%s\n",
@@ -160,20 +168,11 @@ int RunReload(const Context& ctx) {
 }
 
 int RunStop(const Context& ctx, int wait_seconds) {
-  auto channel = ConnectControl(ctx);
-  if (!channel.ok()) {
-    std::fprintf(stderr, "bitrouterctl: %s\n", std::string(channel.status().message()).c_str());
-    return 3;
-  }
-  auto stub = v1::Admin::NewStub(*channel);
-  grpc::ClientContext rpc;
-  rpc.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   v1::StopResponse resp;
-  grpc::Status st = stub->Stop(&rpc, v1::StopRequest(), &resp);
-  if (!st.ok()) {
-    std::fprintf(stderr, "bitrouterctl: stop failed: %s\n", st.error_message().c_str());
-    return 1;
-  }
+  int rc = CallAdmin(ctx, 5, [&](v1::Admin::Stub& stub, grpc::ClientContext* rpc) {
+    return stub.Stop(rpc, v1::StopRequest(), &resp);
+  });
+  if (rc != 0) return rc;
   // Wait for the drain to finish: bitrouterd removes its socket last.
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(wait_seconds);
   struct stat sb;

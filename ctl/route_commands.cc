@@ -1,13 +1,10 @@
 // bitrouterctl route list | add | rm | trace
-#include <grpcpp/grpcpp.h>
-
 #include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "bitrouter/v1/control.grpc.pb.h"
 #include "ctl/client.h"
 #include "shared/protocol/openai_request.h"
 
@@ -18,25 +15,6 @@ std::string Json(std::string_view s) {
   std::string out;
   protocol::AppendJsonString(s, &out);
   return out;
-}
-
-// Runs one Admin RPC with a deadline; prints the failure and returns its exit code.
-template <typename Call>
-int WithStub(const Context& ctx, Call call) {
-  auto channel = ConnectControl(ctx);
-  if (!channel.ok()) {
-    std::fprintf(stderr, "bitrouterctl: %s\n", std::string(channel.status().message()).c_str());
-    return 3;
-  }
-  auto stub = v1::Admin::NewStub(*channel);
-  grpc::ClientContext rpc;
-  rpc.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  grpc::Status st = call(*stub, &rpc);
-  if (!st.ok()) {
-    std::fprintf(stderr, "bitrouterctl: %s\n", st.error_message().c_str());
-    return 1;
-  }
-  return 0;
 }
 
 int ReportChange(const Context& ctx, const v1::RouteChangeResponse& resp, const std::string& what) {
@@ -57,7 +35,7 @@ int ReportChange(const Context& ctx, const v1::RouteChangeResponse& resp, const 
 
 int RunRouteList(const Context& ctx) {
   v1::ListRoutesResponse resp;
-  int rc = WithStub(ctx, [&](v1::Admin::Stub& stub, grpc::ClientContext* rpc) {
+  int rc = CallAdmin(ctx, 10, [&](v1::Admin::Stub& stub, grpc::ClientContext* rpc) {
     return stub.ListRoutes(rpc, v1::ListRoutesRequest(), &resp);
   });
   if (rc != 0) return rc;
@@ -114,7 +92,7 @@ int RunRouteAdd(const Context& ctx, const std::string& name, const std::vector<s
     e->set_weight(1);
   }
   v1::RouteChangeResponse resp;
-  int rc = WithStub(ctx, [&](v1::Admin::Stub& stub, grpc::ClientContext* rpc) {
+  int rc = CallAdmin(ctx, 10, [&](v1::Admin::Stub& stub, grpc::ClientContext* rpc) {
     return stub.AddRoute(rpc, req, &resp);
   });
   return rc != 0 ? rc : ReportChange(ctx, resp, absl::StrCat("route '", name, "' set"));
@@ -124,7 +102,7 @@ int RunRouteRemove(const Context& ctx, const std::string& name) {
   v1::RemoveRouteRequest req;
   req.set_name(name);
   v1::RouteChangeResponse resp;
-  int rc = WithStub(ctx, [&](v1::Admin::Stub& stub, grpc::ClientContext* rpc) {
+  int rc = CallAdmin(ctx, 10, [&](v1::Admin::Stub& stub, grpc::ClientContext* rpc) {
     return stub.RemoveRoute(rpc, req, &resp);
   });
   return rc != 0 ? rc : ReportChange(ctx, resp, absl::StrCat("route '", name, "' removed"));
@@ -134,7 +112,7 @@ int RunRouteTrace(const Context& ctx, const std::string& model) {
   v1::TraceRouteRequest req;
   req.set_model(model);
   v1::TraceRouteResponse resp;
-  int rc = WithStub(ctx, [&](v1::Admin::Stub& stub, grpc::ClientContext* rpc) {
+  int rc = CallAdmin(ctx, 10, [&](v1::Admin::Stub& stub, grpc::ClientContext* rpc) {
     return stub.TraceRoute(rpc, req, &resp);
   });
   if (rc != 0) return rc;

@@ -140,7 +140,9 @@ namespace bitrouter::worker {
 
 std::string ProviderRuntime::RenderHeaderLines(const Url& b, const std::string& key) const {
   std::string lines = absl::StrCat("Host: ", b.HostHeader(), "\r\n");
-  if (!auth_header.empty()) {
+  if (key.empty()) {
+    // A keyless provider (a local ollama): no credential header at all.
+  } else if (!auth_header.empty()) {
     absl::StrAppend(&lines, auth_header, ": ", key, "\r\n");
   } else {
     absl::StrAppend(&lines, "Authorization: Bearer ", key, "\r\n");

@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(p.name == name);
       FUZZ_CHECK(!p.reason.empty());
       if (p.active) {
-        FUZZ_CHECK(!p.api_key.empty());
+        FUZZ_CHECK(!p.api_key.empty() || !p.requires_key);
         FUZZ_CHECK(bitrouter::ParseUrl(p.api_base).ok());
         FUZZ_CHECK(p.api_protocol == "openai" || p.api_protocol == "anthropic" ||
                    p.api_protocol == "google");
