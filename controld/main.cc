@@ -87,6 +87,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   config::Config cfg = std::move(*loaded);
+  config::ApplyControlSocket(cfg.server.control_socket, &*paths);
   if (!listen_flag.empty()) cfg.server.listen = listen_flag;
   if (workers_flag != 0) cfg.server.workers = workers_flag;
   if (!log_level.empty()) cfg.server.log_level = log_level;

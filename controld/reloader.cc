@@ -35,6 +35,10 @@ Reloader::Result Reloader::Reload() {
                                          previous->server.listen, ")"));
     cfg->server.listen = previous->server.listen;
   }
+  if (previous != nullptr && cfg->server.control_socket != previous->server.control_socket) {
+    cfg->warnings.push_back("server.control.socket changed: takes effect at the next restart");
+    cfg->server.control_socket = previous->server.control_socket;
+  }
   if (previous != nullptr && cfg->server.workers != previous->server.workers) {
     cfg->warnings.push_back("server.workers changed: takes effect at the next restart");
   }

@@ -5,7 +5,9 @@
 #include <cstdio>
 
 #include "ctl/client.h"
+#include "shared/config/env.h"
 #include "shared/config/home.h"
+#include "shared/config/loader.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -78,6 +80,13 @@ int main(int argc, char** argv) {
   if (!paths.ok()) {
     std::fprintf(stderr, "bitrouterctl: %s\n", std::string(paths.status().message()).c_str());
     return 2;
+  }
+  // Find the control socket the way bitrouterd does (server.control.socket).
+  // A config that does not load leaves the default; `config validate` says why.
+  if (auto env = bitrouter::config::LoadEnvironment(paths->env_file); env.ok()) {
+    if (auto cfg = bitrouter::config::LoadConfigFile(paths->config_file, *env); cfg.ok()) {
+      bitrouter::config::ApplyControlSocket(cfg->server.control_socket, &*paths);
+    }
   }
   bitrouter::ctl::Context ctx{*paths, json};
   if (status->parsed()) return bitrouter::ctl::RunStatus(ctx);

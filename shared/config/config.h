@@ -17,6 +17,8 @@ struct ServerConfig {
   uint32_t drain_timeout_ms = 30'000;
   uint32_t header_timeout_ms = 10'000;
   uint32_t keepalive_timeout_ms = 75'000;
+  // server.control.socket: relative paths are under <home>/run/; empty = control.sock.
+  std::string control_socket;
 };
 
 struct Timeouts {

@@ -67,6 +67,12 @@ absl::StatusOr<HomePaths> ResolveHome(const std::string& flag_home_dir) {
   return paths;
 }
 
+void ApplyControlSocket(const std::string& configured, HomePaths* paths) {
+  if (configured.empty()) return;
+  paths->control_socket =
+      configured[0] == '/' ? configured : absl::StrCat(paths->run_dir, "/", configured);
+}
+
 absl::Status EnsureHomeLayout(const HomePaths& paths) {
   if (absl::Status s = MakeDir(paths.home, 0755); !s.ok()) return s;
   if (absl::Status s = MakeDir(paths.run_dir, 0700); !s.ok()) return s;

@@ -23,6 +23,9 @@ struct HomePaths {
 // Resolves the home without touching the filesystem beyond stat().
 absl::StatusOr<HomePaths> ResolveHome(const std::string& flag_home_dir);
 
+// Applies server.control.socket: absolute as given, relative under <home>/run/.
+void ApplyControlSocket(const std::string& configured, HomePaths* paths);
+
 // Creates <home>, run/ (0700) and logs/ if missing.
 absl::Status EnsureHomeLayout(const HomePaths& paths);
 

@@ -184,8 +184,20 @@ absl::Status ReadServer(const Reader& r, const YAML::Node& node, Config* cfg) {
       ASSIGN_OR_RETURN(cfg->server.header_timeout_ms, r.Duration(v, path));
     } else if (key == "keepalive_timeout") {
       ASSIGN_OR_RETURN(cfg->server.keepalive_timeout_ms, r.Duration(v, path));
-    } else if (key == "control" || key == "skip_auth") {
-      r.Warn(kv.first, path, "accepted but not used yet");
+    } else if (key == "control") {
+      if (v.IsNull()) continue;
+      RETURN_IF_ERROR(r.RequireMap(v, path));
+      for (const auto& c : v) {
+        const std::string ckey = c.first.Scalar();
+        if (ckey != "socket") return r.Unknown(c.first, path);
+        ASSIGN_OR_RETURN(cfg->server.control_socket, r.String(c.second, path + ".socket"));
+        if (cfg->server.control_socket.empty() ||
+            cfg->server.control_socket.find('\0') != std::string::npos) {
+          return r.Error(c.second, path + ".socket", "expected a socket path");
+        }
+      }
+    } else if (key == "skip_auth") {
+      r.Warn(kv.first, path, "accepted but not used yet (virtual keys arrive in a later release)");
     } else {
       return r.Unknown(kv.first, "server");
     }

@@ -1,5 +1,7 @@
 // Configuration tools through the real binaries: bitrouterctl init and
 // config validate, and bitrouterd refusing a bad config with file:line.
+#include <sys/stat.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -56,6 +58,23 @@ TEST(ConfigToolsTest, ValidateReportsFileLineAndField) {
   EXPECT_NE(out.find("other.yaml:11:"), std::string::npos) << out;
   EXPECT_NE(out.find("models.smart.endpoints[1].provider"), std::string::npos) << out;
   EXPECT_NE(out.find("ghost"), std::string::npos) << out;
+}
+
+TEST(ConfigToolsTest, ControlSocketFromTheConfigIsUsedByBothSides) {
+  FakeUpstream upstream;
+  ASSERT_TRUE(upstream.Start());
+  RouterProcess::Options o;
+  o.env = {{"OPENAI_API_KEY", kTestKey}, {"OPENAI_BASE_URL", upstream.base_url()}};
+  o.config_yaml = "server:\n  control:\n    socket: custom.sock\n";
+  RouterProcess router(o);
+  std::string error;
+  ASSERT_TRUE(router.Start(&error)) << error;
+  struct stat st;
+  EXPECT_EQ(stat((router.home() + "/run/custom.sock").c_str(), &st), 0);
+  EXPECT_NE(stat((router.home() + "/run/control.sock").c_str(), &st), 0);
+  std::string out;
+  EXPECT_EQ(router.Ctl({"status"}, &out), 0) << out;
+  EXPECT_EQ(router.Stop(), 0);
 }
 
 TEST(ConfigToolsTest, BitrouterdRefusesADanglingReference) {

@@ -2,6 +2,7 @@
 // that fail on command: which failures move on, which are relayed, Retry-After,
 // the circuit breaker, load balancing, key pools, streams cut before and after
 // the first byte, and aggregate errors when everything fails.
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -243,6 +244,47 @@ TEST_F(FailoverTest, RuntimeRoutesAreVisibleAtOnceShadowConfigAndCanBeRemoved) {
   EXPECT_NE(out.find("unknown provider"), std::string::npos) << out;
   EXPECT_EQ(router_->Ctl({"route", "trace", "nothing-here"}, &out), 4);
   EXPECT_NE(out.find("not found"), std::string::npos) << out;
+}
+
+TEST_F(FailoverTest, SameEndpointRetriesWithBackoffBeforeMovingOn) {
+  Start("upstream:\n  retries: 2\n  retry_backoff: 50ms\n");
+  std::atomic<int> calls{0};
+  primary_.SetHandler([&](const RecordedRequest&) {
+    // Reset the first two tries, answer the third.
+    return ++calls <= 2 ? Kind(Reply::Kind::kResetBeforeResponse) : DefaultReply(RecordedRequest{});
+  });
+  auto start = std::chrono::steady_clock::now();
+  HttpResponse r = Post(kSmart);
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(calls.load(), 3);
+  EXPECT_EQ(backup_.request_count(), 0u);
+  // Two backoffs of at least 25 ms and 50 ms (jitter is 0.5x..1.5x).
+  EXPECT_GE(std::chrono::duration_cast<std::chrono::milliseconds>(took).count(), 75);
+  // An HTTP error status is not retried on the same endpoint: straight to the backup.
+  calls = 0;
+  primary_.SetHandler([&](const RecordedRequest&) {
+    ++calls;
+    return Status(500);
+  });
+  EXPECT_EQ(ServedModel(Post(kSmart)), "m-backup");
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST_F(FailoverTest, RuntimeRoutesAreGoneAfterARestart) {
+  Start();
+  std::string out;
+  ASSERT_EQ(router_->Ctl({"route", "add", "ephemeral", "backup:x"}, &out), 0) << out;
+  EXPECT_EQ(ServedModel(Post(R"({"model":"ephemeral","messages":[]})")), "x");
+  ASSERT_EQ(router_->Stop(), 0);
+  RouterProcess::Options o;
+  o.home = router_->home();
+  RouterProcess again(o);  // same home and bitrouter.yaml
+  std::string error;
+  ASSERT_TRUE(again.Start(&error)) << error;
+  EXPECT_EQ(Fetch(again.port(), "POST", kChatPath, R"({"model":"ephemeral","messages":[]})").status, 404);
+  EXPECT_EQ(Fetch(again.port(), "POST", kChatPath, kSmart).status, 200) << "config routes remain";
+  EXPECT_EQ(again.Stop(), 0);
 }
 
 TEST(AutoCascadeTest, BareModelIdResolvesThroughActiveCatalogs) {

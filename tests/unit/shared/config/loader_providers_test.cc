@@ -418,9 +418,10 @@ TEST(ReferenceConfigTest, Loads) {
   EXPECT_EQ(cfg->server.log_level, "info");
   EXPECT_TRUE(cfg->inherit_defaults);
   for (const char* s :
-       {"database", "tools", "guardrails", "wallet", "mpp", "solana_rpc_url", "server.control"}) {
+       {"database", "tools", "guardrails", "wallet", "mpp", "solana_rpc_url"}) {
     EXPECT_TRUE(HasWarning(*cfg, s)) << s << Warnings(*cfg);
   }
+  EXPECT_EQ(cfg->server.control_socket, "bitrouter.sock");
   for (const char* name : {"openai", "anthropic", "google", "my-proxy", "custom-llm", "github-mcp",
                            "header-auth-provider", "paid-provider", "deepseek"}) {
     EXPECT_TRUE(cfg->providers.count(name)) << name;

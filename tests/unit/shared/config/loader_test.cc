@@ -128,12 +128,17 @@ server:
   EXPECT_EQ(cfg->server.log_level, "warn");
 }
 
-TEST(LoaderServerTest, ControlAndSkipAuthWarn) {
+TEST(LoaderServerTest, ControlSocketIsReadAndSkipAuthWarns) {
   auto cfg = Parse("server:\n  control:\n    socket: x.sock\n  skip_auth: true\n");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
-  ASSERT_EQ(cfg->warnings.size(), 2u);
-  EXPECT_NE(cfg->warnings[0].find("server.control"), std::string::npos) << cfg->warnings[0];
-  EXPECT_NE(cfg->warnings[1].find("server.skip_auth"), std::string::npos) << cfg->warnings[1];
+  EXPECT_EQ(cfg->server.control_socket, "x.sock");
+  ASSERT_EQ(cfg->warnings.size(), 1u);
+  EXPECT_NE(cfg->warnings[0].find("server.skip_auth"), std::string::npos) << cfg->warnings[0];
+  auto bad = Parse("server:\n  control:\n    sock: x\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(std::string(bad.status().message()).find("server.control.sock: unknown key"),
+            std::string::npos)
+      << bad.status();
 }
 
 TEST(LoaderUpstreamTest, TimeoutsAndCaFile) {
