@@ -133,6 +133,8 @@ class ControlServer::AdminService final : public v1::Admin::Service {
                                              : (owner_->hub_->Current() ? owner_->hub_->Current()->version() : 0));
     for (const auto& n : r.nacks) out->add_nacks(n);
     for (const auto& w : r.warnings) out->add_warnings(w);
+    out->set_load_ms(r.load_ms);
+    out->set_push_ms(r.push_ms);
     return grpc::Status::OK;
   }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -127,7 +128,12 @@ int main(int argc, char** argv) {
   }
   controld::SnapshotHub hub;
   controld::RouteRegistry routes(&hub, listener->address);
-  controld::Reloader reloader(*paths, {listen_flag, workers_flag, log_level}, &routes);
+  std::atomic<uint32_t> desired_workers{0};
+  auto pool_size = [](uint32_t configured) {
+    return configured == 0 ? std::max(1u, std::thread::hardware_concurrency()) : configured;
+  };
+  controld::Reloader reloader(*paths, {listen_flag, workers_flag, log_level}, &routes,
+                              [&](uint32_t n) { desired_workers = pool_size(n); });
   pid_t self = getpid();
   controld::ControlServer control(&hub, &routes, &reloader, [self] { kill(self, SIGTERM); });
   if (absl::Status s = control.Start(paths->control_socket); !s.ok()) {
@@ -137,8 +143,8 @@ int main(int argc, char** argv) {
   control.SetInfo({self, std::time(nullptr), paths->home, cfg.source, listener->address});
   auto snap = routes.SetConfig(std::make_shared<const config::Config>(cfg));
 
-  uint32_t workers = cfg.server.workers;
-  if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
+  uint32_t workers = pool_size(cfg.server.workers);
+  desired_workers = workers;
   controld::Supervisor supervisor(&hub, {WorkerBinary(), paths->control_socket, listener->fd,
                                          cfg.server.log_level});
   supervisor.EnsureWorkers(workers);
@@ -170,6 +176,11 @@ int main(int argc, char** argv) {
       reload_thread = std::thread([&reloader] { reloader.Reload(); });
     }
     supervisor.Reap();
+    if (uint32_t want = desired_workers.load(); want != workers) {
+      LOG_INFO("server.workers changed: ", workers, " -> ", want);
+      workers = want;
+      supervisor.Resize(workers);
+    }
     supervisor.Tick();
   }
   if (reload_thread.joinable()) reload_thread.join();

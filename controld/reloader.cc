@@ -1,5 +1,6 @@
 #include "controld/reloader.h"
 
+#include <chrono>
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +12,11 @@ namespace bitrouter::controld {
 
 Reloader::Result Reloader::Reload() {
   std::lock_guard<std::mutex> serial(reload_mu_);
+  using Clock = std::chrono::steady_clock;
+  auto ms_since = [](Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+  };
+  auto t0 = Clock::now();
   Result result;
   auto env = config::LoadEnvironment(paths_.env_file);
   absl::StatusOr<config::Config> cfg =
@@ -39,18 +45,24 @@ Reloader::Result Reloader::Reload() {
     cfg->warnings.push_back("server.control.socket changed: takes effect at the next restart");
     cfg->server.control_socket = previous->server.control_socket;
   }
-  if (previous != nullptr && cfg->server.workers != previous->server.workers) {
-    cfg->warnings.push_back("server.workers changed: takes effect at the next restart");
-  }
+  bool workers_changed = previous != nullptr && cfg->server.workers != previous->server.workers;
+  uint32_t new_workers = cfg->server.workers;
   for (const auto& w : cfg->warnings) LOG_WARN(w);
   result.warnings = cfg->warnings;
-  auto snap = routes_->SetConfig(std::make_shared<const config::Config>(std::move(*cfg)));
+  auto shared = std::make_shared<const config::Config>(std::move(*cfg));
+  auto t1 = Clock::now();
+  auto snap = routes_->SetConfig(std::move(shared));
+  result.load_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
   RouteRegistry::Change change = routes_->WaitForAnswers(snap->version());
+  result.push_ms = ms_since(t1);
+  // The pool changes after the push: new workers start on the new snapshot.
+  if (workers_changed && workers_changed_) workers_changed_(new_workers);
   result.ok = change.nacks.empty();
   result.version = change.version;
   result.nacks = change.nacks;
   LOG_INFO("reloaded ", paths_.config_file, ": snapshot v", change.version,
-           result.ok ? " active on every worker" : " NOT applied everywhere");
+           result.ok ? " active on every worker" : " NOT applied everywhere", " (load ",
+           absl::SixDigits(result.load_ms), " ms, push+ACK ", absl::SixDigits(result.push_ms), " ms)");
   std::lock_guard<std::mutex> lock(last_mu_);
   last_ = absl::StrCat(stamp, result.ok ? " ok: snapshot v" : " partial: snapshot v", change.version);
   return result;

@@ -28,10 +28,17 @@ class Reloader {
     uint64_t version = 0;
     std::vector<std::string> nacks;
     std::vector<std::string> warnings;
+    double load_ms = 0;
+    double push_ms = 0;
   };
 
-  Reloader(config::HomePaths paths, Overrides overrides, RouteRegistry* routes)
-      : paths_(std::move(paths)), overrides_(std::move(overrides)), routes_(routes) {}
+  // `workers_changed` receives the new pool size (any thread).
+  Reloader(config::HomePaths paths, Overrides overrides, RouteRegistry* routes,
+           std::function<void(uint32_t)> workers_changed)
+      : paths_(std::move(paths)),
+        overrides_(std::move(overrides)),
+        routes_(routes),
+        workers_changed_(std::move(workers_changed)) {}
 
   Result Reload();
   std::string last() const;
@@ -40,6 +47,7 @@ class Reloader {
   config::HomePaths paths_;
   Overrides overrides_;
   RouteRegistry* routes_;
+  std::function<void(uint32_t)> workers_changed_;
   std::mutex reload_mu_;  // serialises reloads
   mutable std::mutex last_mu_;
   std::string last_;

@@ -40,6 +40,37 @@ void Supervisor::EnsureWorkers(uint32_t count) {
   }
 }
 
+void Supervisor::Resize(uint32_t count) {
+  if (stopping_) return;
+  for (auto& [id, slot] : slots_) {
+    if (id < count || slot.retiring) continue;
+    slot.retiring = true;
+    slot.pending_restart = false;
+    if (slot.pid != 0) {
+      LOG_INFO("retiring worker[", id, "] pid ", slot.pid, " (server.workers is now ", count, ")");
+      hub_->WorkerDraining(id);
+      kill(slot.pid, SIGTERM);
+    }
+  }
+  for (uint32_t id = 0; id < count; ++id) {
+    auto it = slots_.find(id);
+    if (it != slots_.end() && it->second.retiring) {
+      // Grown back before it finished draining: let it go, start a fresh one.
+      if (it->second.pid != 0) continue;
+      slots_.erase(it);
+    }
+  }
+  EnsureWorkers(count);
+  for (auto it = slots_.begin(); it != slots_.end();) {
+    if (it->second.retiring && it->second.pid == 0) {
+      hub_->RemoveWorker(it->first);
+      it = slots_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 void Supervisor::Spawn(uint32_t id, Slot& slot) {
   std::string id_text = std::to_string(id);
   std::string fd_text = std::to_string(kChildListenFd);
@@ -88,6 +119,13 @@ void Supervisor::Reap() {
       if (slot.pid != pid) continue;
       slot.pid = 0;
       std::string why = DescribeExit(status);
+      if (slot.retiring) {
+        const uint32_t retired = id;  // copy: the node is erased below
+        LOG_INFO("worker[", retired, "] pid ", pid, " retired: ", why);
+        hub_->RemoveWorker(retired);
+        slots_.erase(retired);
+        break;
+      }
       if (stopping_) {
         hub_->WorkerExited(id, why, false);
         LOG_INFO("worker[", id, "] pid ", pid, " ", why);

@@ -26,6 +26,9 @@ class Supervisor {
 
   // Grows to `count` workers (ids 0..count-1).
   void EnsureWorkers(uint32_t count);
+  // Grows or shrinks to `count`: extra workers get SIGTERM, drain, and are
+  // not replaced.
+  void Resize(uint32_t count);
   // Reaps exited children (after SIGCHLD) and schedules replacements.
   void Reap();
   // Starts replacements whose backoff has elapsed.
@@ -42,6 +45,7 @@ class Supervisor {
     Clock::time_point restart_at;
     uint32_t consecutive_failures = 0;
     bool pending_restart = false;
+    bool retiring = false;
   };
   void Spawn(uint32_t id, Slot& slot);
 

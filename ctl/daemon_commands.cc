@@ -158,11 +158,13 @@ int RunReload(const Context& ctx) {
   }
   for (const auto& n : resp.nacks()) std::fprintf(stderr, "bitrouterctl: not applied by %s\n", n.c_str());
   if (ctx.json) {
-    std::printf("{\"ok\":%s,\"snapshot_version\":%llu}\n", resp.ok() ? "true" : "false",
-                static_cast<unsigned long long>(resp.snapshot_version()));
+    std::printf("{\"ok\":%s,\"snapshot_version\":%llu,\"load_ms\":%.3f,\"push_ms\":%.3f}\n",
+                resp.ok() ? "true" : "false", static_cast<unsigned long long>(resp.snapshot_version()),
+                resp.load_ms(), resp.push_ms());
   } else if (resp.ok()) {
-    std::printf("reloaded: snapshot v%llu active on every worker\n",
-                static_cast<unsigned long long>(resp.snapshot_version()));
+    std::printf("reloaded: snapshot v%llu active on every worker (load %.1f ms, push to ACK %.1f ms)\n",
+                static_cast<unsigned long long>(resp.snapshot_version()), resp.load_ms(),
+                resp.push_ms());
   }
   return resp.ok() ? 0 : 1;
 }

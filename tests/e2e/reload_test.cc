@@ -3,7 +3,11 @@
 // keeps serving, and runtime routes survive.
 #include <signal.h>
 
+#include <atomic>
+#include <chrono>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include "tests/e2e/e2e_fixture.h"
 
@@ -73,6 +77,93 @@ TEST_F(ReloadTest, SighupReloadsToo) {
   router_->Kill(SIGHUP);
   EXPECT_TRUE(WaitUntil([&] { return Served("alias") == "via-sighup"; }, 5000));
   EXPECT_NE(router_->Log().find("SIGHUP"), std::string::npos);
+}
+
+TEST(ReloadPoolTest, ServerWorkersGrowsAndShrinksThePoolOnReload) {
+  FakeUpstream upstream;
+  ASSERT_TRUE(upstream.Start());
+  auto config = [&](int workers) {
+    return "server:\n  workers: " + std::to_string(workers) + "\n" + ConfigServing(upstream, "m");
+  };
+  RouterProcess::Options o;
+  o.workers = 0;  // the config decides
+  o.config_yaml = config(1);
+  RouterProcess router(o);
+  std::string error, out;
+  ASSERT_TRUE(router.Start(&error)) << error;
+  ASSERT_TRUE(router.WaitForWorkers(1, {}, 5000));
+  std::vector<pid_t> first = router.WorkerPids();
+  std::ofstream(router.home() + "/bitrouter.yaml") << config(3);
+  ASSERT_EQ(router.Ctl({"reload"}, &out), 0) << out;
+  EXPECT_TRUE(router.WaitForWorkers(3, {}, 5000)) << router.Log();
+  EXPECT_TRUE(ProcessAlive(first[0])) << "growing does not restart existing workers";
+  ASSERT_TRUE(WaitUntil([&] {
+    router.Ctl({"status", "--json"}, &out);
+    return out.find(R"("state":"starting")") == std::string::npos &&
+           out.find(R"("state":"connected")") == std::string::npos;
+  }, 5000)) << out;
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(Fetch(router.port(), "POST", kChatPath, R"({"model":"alias","messages":[]})").status, 200);
+  }
+  std::ofstream(router.home() + "/bitrouter.yaml") << config(1);
+  ASSERT_EQ(router.Ctl({"reload"}, &out), 0) << out;
+  EXPECT_TRUE(router.WaitForWorkers(1, {}, 5000)) << router.Log();
+  EXPECT_TRUE(ProcessAlive(first[0]));
+  EXPECT_NE(router.Log().find("retired"), std::string::npos) << router.Log();
+  ASSERT_EQ(router.Ctl({"status", "--json"}, &out), 0);
+  EXPECT_EQ(out.find(R"("id":2)"), std::string::npos) << "retired workers leave status: " << out;
+  EXPECT_EQ(Fetch(router.port(), "POST", kChatPath, R"({"model":"alias","messages":[]})").status, 200);
+  EXPECT_EQ(router.Stop(), 0);
+}
+
+// Bounded load (4 keep-alive connections, at most 8 s and 40k requests)
+// while reloads alternate between two valid configs, then one invalid
+// config mid-load: zero failed requests, and every answer comes from one of
+// the two configs.
+TEST_F(ReloadTest, ReloadsUnderLoadFailNoRequest) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, failed{0}, foreign{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&] {
+      HttpClient client;
+      if (!client.Connect(router_->port())) {
+        ++failed;
+        return;
+      }
+      auto until = std::chrono::steady_clock::now() + std::chrono::seconds(8);
+      for (int i = 0; i < 10000 && !stop && std::chrono::steady_clock::now() < until; ++i) {
+        if (!client.SendRaw(BuildRequest("POST", kChatPath, R"({"model":"alias","messages":[]})"))) {
+          ++failed;
+          return;
+        }
+        HttpResponse r = client.ReadResponse(5000);
+        if (r.status != 200 || !r.complete) {
+          ++failed;
+          return;
+        }
+        std::string m = JsonStringField(r.body, "model");
+        if (m != "first" && m != "second") ++foreign;
+        ++ok;
+      }
+    });
+  }
+  std::string out;
+  int reloads_ok = 0;
+  for (int i = 0; i < 20; ++i) {
+    WriteConfig(ConfigServing(upstream_, i % 2 == 0 ? "second" : "first"));
+    if (router_->Ctl({"reload"}, &out) == 0) ++reloads_ok;
+  }
+  WriteConfig("server:\n  wrokers: 3\n");
+  EXPECT_EQ(router_->Ctl({"reload"}, &out), 1) << out;
+  EXPECT_NE(out.find("bitrouter.yaml:2: server.wrokers: unknown key"), std::string::npos) << out;
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(reloads_ok, 20);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(foreign.load(), 0);
+  EXPECT_GT(ok.load(), 100);
+  EXPECT_EQ(Served("alias"), "first") << "the last good config keeps serving";
 }
 
 }  // namespace

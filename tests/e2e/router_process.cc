@@ -125,6 +125,17 @@ RouterProcess::~RouterProcess() {
 
 std::string RouterProcess::Log() const { return ReadFile(home_ + "/bitrouterd.log"); }
 
+std::vector<std::string> RouterProcess::BaseArgs() const {
+  std::vector<std::string> args = {BinPath("bitrouterd"), "--home-dir", home_, "--listen",
+                                   "127.0.0.1:0"};
+  if (options_.workers > 0) {
+    args.push_back("--workers");
+    args.push_back(std::to_string(options_.workers));
+  }
+  for (const auto& a : options_.extra_args) args.push_back(a);
+  return args;
+}
+
 bool RouterProcess::Start(std::string* error) {
   if (home_.empty()) {
     *error = "mkdtemp failed";
@@ -133,9 +144,7 @@ bool RouterProcess::Start(std::string* error) {
   if (!options_.config_yaml.empty()) {
     std::ofstream(home_ + "/bitrouter.yaml") << options_.config_yaml;
   }
-  std::vector<std::string> args = {BinPath("bitrouterd"), "--home-dir", home_, "--listen",
-                                   "127.0.0.1:0", "--workers", std::to_string(options_.workers)};
-  for (const auto& a : options_.extra_args) args.push_back(a);
+  std::vector<std::string> args = BaseArgs();
   pid_ = Spawn(args, ChildEnv(options_.env, home_), home_ + "/stdout.log", home_ + "/bitrouterd.log");
   reaped_ = false;
   bool up = WaitUntil(
@@ -161,10 +170,8 @@ bool RouterProcess::Start(std::string* error) {
 
 int RouterProcess::RunToExit(int timeout_ms) {
   std::string error;
-  std::vector<std::string> args = {BinPath("bitrouterd"), "--home-dir", home_, "--listen",
-                                   "127.0.0.1:0", "--workers", std::to_string(options_.workers)};
   if (!options_.config_yaml.empty()) std::ofstream(home_ + "/bitrouter.yaml") << options_.config_yaml;
-  for (const auto& a : options_.extra_args) args.push_back(a);
+  std::vector<std::string> args = BaseArgs();
   pid_ = Spawn(args, ChildEnv(options_.env, home_), home_ + "/stdout.log", home_ + "/bitrouterd.log");
   reaped_ = false;
   int code = -1;

@@ -16,7 +16,7 @@ class RouterProcess {
   struct Options {
     std::map<std::string, std::string> env;  // e.g. OPENAI_API_KEY, OPENAI_BASE_URL
     std::string config_yaml;                 // written to <home>/bitrouter.yaml when set
-    int workers = 1;
+    int workers = 1;  // --workers N; 0 = leave it to the config
     std::vector<std::string> extra_args;
     std::string home;  // reuse this home instead of a fresh temp one (not removed)
   };
@@ -50,6 +50,7 @@ class RouterProcess {
   int Ctl(const std::vector<std::string>& args, std::string* out) const;
 
  private:
+  std::vector<std::string> BaseArgs() const;
   Options options_;
   std::string home_;
   pid_t pid_ = -1;
