@@ -93,9 +93,9 @@ class ControlServer::AdminService final : public v1::Admin::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status Stop(grpc::ServerContext*, const v1::StopRequest*, v1::StopResponse*) override {
-    LOG_INFO("stop requested over the control socket");
-    owner_->request_stop_();
+  grpc::Status Stop(grpc::ServerContext*, const v1::StopRequest* req, v1::StopResponse*) override {
+    LOG_INFO(req->force() ? "forced stop" : "stop", " requested over the control socket");
+    owner_->request_stop_(req->force());
     return grpc::Status::OK;
   }
 
@@ -159,7 +159,7 @@ class ControlServer::AdminService final : public v1::Admin::Service {
 };
 
 ControlServer::ControlServer(SnapshotHub* hub, RouteRegistry* routes, Reloader* reloader,
-                             std::function<void()> request_stop)
+                             std::function<void(bool)> request_stop)
     : hub_(hub), routes_(routes), reloader_(reloader), request_stop_(std::move(request_stop)) {}
 
 ControlServer::~ControlServer() { Shutdown(); }

@@ -33,8 +33,9 @@ struct DaemonInfo {
 
 class ControlServer {
  public:
+  // `request_stop(force)` begins shutdown (drain, or kill when forced).
   ControlServer(SnapshotHub* hub, RouteRegistry* routes, Reloader* reloader,
-                std::function<void()> request_stop);
+                std::function<void(bool)> request_stop);
   ~ControlServer();
   absl::Status Start(const std::string& socket_path);
   void SetInfo(DaemonInfo info);
@@ -48,7 +49,7 @@ class ControlServer {
   SnapshotHub* hub_;
   RouteRegistry* routes_;
   Reloader* reloader_;
-  std::function<void()> request_stop_;
+  std::function<void(bool)> request_stop_;
   mutable std::mutex mu_;
   DaemonInfo info_;
   std::unique_ptr<WorkerService> worker_service_;

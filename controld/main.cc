@@ -25,6 +25,7 @@
 #include "controld/snapshot_source.h"
 #include "controld/supervisor.h"
 #include "shared/common/log.h"
+#include "shared/common/log_file.h"
 #include "shared/config/env.h"
 #include "shared/config/home.h"
 #include "shared/config/loader.h"
@@ -67,6 +68,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 256));
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error (overrides server.log_level)");
   app.add_flag("--validate", validate, "Load and validate the configuration, print it, and exit");
+  std::string log_file;
+  app.add_option("--log-file", log_file,
+                 "Write logs (bitrouterd's and the workers') to this file instead of stderr; "
+                 "SIGUSR1 reopens it (for logrotate) and it rotates itself at 64 MiB, keeping 5");
   app.set_version_flag("--version", BITROUTER_VERSION);
   CLI11_PARSE(app, argc, argv);
 
@@ -109,6 +114,12 @@ int main(int argc, char** argv) {
     LOG_ERROR(s.message());
     return 1;
   }
+  if (!log_file.empty()) {
+    if (absl::Status s = log::RedirectStderrTo(log_file); !s.ok()) {
+      std::fprintf(stderr, "bitrouterd: %s\n", std::string(s.message()).c_str());
+      return 1;
+    }
+  }
   if (absl::Status s = controld::ClaimHome(*paths); !s.ok()) {
     LOG_ERROR(s.message());
     return 1;
@@ -135,7 +146,11 @@ int main(int argc, char** argv) {
   controld::Reloader reloader(*paths, {listen_flag, workers_flag, log_level}, &routes,
                               [&](uint32_t n) { desired_workers = pool_size(n); });
   pid_t self = getpid();
-  controld::ControlServer control(&hub, &routes, &reloader, [self] { kill(self, SIGTERM); });
+  std::atomic<bool> force_stop{false};
+  controld::ControlServer control(&hub, &routes, &reloader, [self, &force_stop](bool force) {
+    if (force) force_stop = true;
+    kill(self, SIGTERM);
+  });
   if (absl::Status s = control.Start(paths->control_socket); !s.ok()) {
     LOG_ERROR(s.message());
     return 1;
@@ -146,7 +161,7 @@ int main(int argc, char** argv) {
   uint32_t workers = pool_size(cfg.server.workers);
   desired_workers = workers;
   controld::Supervisor supervisor(&hub, {WorkerBinary(), paths->control_socket, listener->fd,
-                                         cfg.server.log_level});
+                                         cfg.server.log_level, log_file});
   supervisor.EnsureWorkers(workers);
   (void)controld::WriteFileAtomic(paths->pid_file, absl::StrCat(self, "\n"), 0644);
   (void)controld::WriteFileAtomic(paths->listen_addr_file, listener->address + "\n", 0644);
@@ -169,6 +184,18 @@ int main(int argc, char** argv) {
       break;
     }
     if (sig == SIGCHLD) supervisor.Reap();
+    if (!log_file.empty()) {
+      constexpr uint64_t kRotateBytes = 64ull << 20;
+      bool rotate = log::StderrSize() > kRotateBytes;
+      if (sig == SIGUSR1 || rotate) {
+        absl::Status s = rotate ? log::RotateStderr(log_file, 5) : log::ReopenStderr(log_file);
+        if (!s.ok()) LOG_ERROR(s.message());
+        supervisor.SignalAll(SIGUSR1);  // the workers reopen it too
+        LOG_INFO(rotate ? "log rotated" : "log reopened (SIGUSR1)");
+      }
+    } else if (sig == SIGUSR1) {
+      LOG_INFO("SIGUSR1: no --log-file, nothing to reopen");
+    }
     if (sig == SIGHUP) {
       // Off the main thread: supervision keeps running while workers ACK.
       LOG_INFO("SIGHUP: reloading");
@@ -185,7 +212,9 @@ int main(int argc, char** argv) {
   }
   if (reload_thread.joinable()) reload_thread.join();
   close(listener->fd);  // workers hold their own copies
-  supervisor.StopAll(std::chrono::milliseconds(cfg.server.drain_timeout_ms + 5'000));
+  // Forced: no drain, the workers are killed at once.
+  supervisor.StopAll(force_stop ? std::chrono::milliseconds(0)
+                                : std::chrono::milliseconds(cfg.server.drain_timeout_ms + 5'000));
   control.Shutdown();
   controld::RemoveRunFiles(*paths);
   LOG_INFO("stopped");

@@ -79,7 +79,12 @@ void Supervisor::Spawn(uint32_t id, Slot& slot) {
                                    "--worker-id",      id_text.c_str(),
                                    "--listen-fd",      fd_text.c_str(),
                                    "--log-level",      options_.log_level.c_str(),
+                                   nullptr,            nullptr,
                                    nullptr};
+  if (!options_.log_file.empty()) {
+    argv[argv.size() - 3] = "--log-file";
+    argv[argv.size() - 2] = options_.log_file.c_str();
+  }
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
@@ -155,6 +160,12 @@ void Supervisor::Tick() {
   auto now = Clock::now();
   for (auto& [id, slot] : slots_) {
     if (slot.pending_restart && slot.pid == 0 && now >= slot.restart_at) Spawn(id, slot);
+  }
+}
+
+void Supervisor::SignalAll(int sig) {
+  for (const auto& [id, slot] : slots_) {
+    if (slot.pid != 0) kill(slot.pid, sig);
   }
 }
 

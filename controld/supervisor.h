@@ -21,6 +21,7 @@ class Supervisor {
     std::string control_socket;
     int listen_fd = -1;
     std::string log_level = "info";
+    std::string log_file;  // passed to workers so they can reopen it on SIGUSR1
   };
   Supervisor(SnapshotHub* hub, Options options);
 
@@ -36,6 +37,7 @@ class Supervisor {
   // SIGTERM to every worker, wait up to `deadline`, then SIGKILL the rest.
   void StopAll(std::chrono::milliseconds deadline);
   size_t running() const;
+  void SignalAll(int sig);
 
  private:
   using Clock = std::chrono::steady_clock;

@@ -30,8 +30,10 @@ using AdminCall = std::function<grpc::Status(v1::Admin::Stub&, grpc::ClientConte
 int CallAdmin(const Context& ctx, int deadline_seconds, const AdminCall& call);
 
 int RunStatus(const Context& ctx);
-int RunStop(const Context& ctx, int wait_seconds);
 int RunReload(const Context& ctx);
+int RunStop(const Context& ctx, int wait_seconds, bool force);
+// Daemonizes bitrouterd (logs in <home>/logs/) and waits for /health.
+int RunStart(const Context& ctx, const std::vector<std::string>& daemon_args, int wait_seconds);
 int RunRouteList(const Context& ctx);
 int RunRouteAdd(const Context& ctx, const std::string& name, const std::vector<std::string>& targets,
                 const std::string& strategy);

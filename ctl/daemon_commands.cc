@@ -169,10 +169,12 @@ int RunReload(const Context& ctx) {
   return resp.ok() ? 0 : 1;
 }
 
-int RunStop(const Context& ctx, int wait_seconds) {
+int RunStop(const Context& ctx, int wait_seconds, bool force) {
   v1::StopResponse resp;
+  v1::StopRequest req;
+  req.set_force(force);
   int rc = CallAdmin(ctx, 5, [&](v1::Admin::Stub& stub, grpc::ClientContext* rpc) {
-    return stub.Stop(rpc, v1::StopRequest(), &resp);
+    return stub.Stop(rpc, req, &resp);
   });
   if (rc != 0) return rc;
   // Wait for the drain to finish: bitrouterd removes its socket last.

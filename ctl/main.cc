@@ -1,6 +1,8 @@
 // bitrouterctl: the command-line client of bitrouterd's control socket.
 // It never talks to workers.
 
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
@@ -25,9 +27,29 @@ int main(int argc, char** argv) {
       "status", "Show pid, uptime, home, listen address, providers (and why inactive), workers");
   status->add_flag("--json", json, "Machine-readable output");
   int wait_seconds = 60;
+  bool force_stop = false;
   auto* stop = app.add_subcommand(
       "stop", "Drain in-flight requests and streams, then stop bitrouterd and its workers");
   stop->add_option("--wait", wait_seconds, "Seconds to wait for the drain to finish (default 60)");
+  stop->add_flag("--force", force_stop, "Do not drain: kill the workers now (in-flight requests fail)");
+  std::vector<std::string> daemon_args;
+  std::string start_listen;
+  uint32_t start_workers = 0;
+  int start_wait = 15;
+  auto add_start_options = [&](CLI::App* cmd) {
+    cmd->add_option("--listen", start_listen, "HTTP listen address host:port (overrides server.listen)");
+    cmd->add_option("--workers", start_workers, "Worker processes (overrides server.workers)");
+    cmd->add_option("--start-timeout", start_wait, "Seconds to wait for /health (default 15)");
+    cmd->add_flag("--json", json, "Machine-readable output");
+  };
+  auto* start = app.add_subcommand(
+      "start",
+      "Start bitrouterd in the background for this home (logs in <home>/logs/bitrouterd.log,\n"
+      "rotated at 64 MiB or on SIGUSR1) and return once it answers /health. Refuses if one is\n"
+      "already running in this home.");
+  add_start_options(start);
+  auto* restart = app.add_subcommand("restart", "stop (draining) then start");
+  add_start_options(restart);
   auto* reload = app.add_subcommand(
       "reload",
       "Re-read bitrouter.yaml and .env (same as SIGHUP); returns once every worker serves the\n"
@@ -90,7 +112,17 @@ int main(int argc, char** argv) {
   }
   bitrouter::ctl::Context ctx{*paths, json};
   if (status->parsed()) return bitrouter::ctl::RunStatus(ctx);
-  if (stop->parsed()) return bitrouter::ctl::RunStop(ctx, wait_seconds);
+  if (stop->parsed()) return bitrouter::ctl::RunStop(ctx, wait_seconds, force_stop);
+  if (!start_listen.empty()) daemon_args.insert(daemon_args.end(), {"--listen", start_listen});
+  if (start_workers != 0) daemon_args.insert(daemon_args.end(), {"--workers", std::to_string(start_workers)});
+  if (start->parsed()) return bitrouter::ctl::RunStart(ctx, daemon_args, start_wait);
+  if (restart->parsed()) {
+    struct stat st;
+    if (::stat(ctx.paths.control_socket.c_str(), &st) == 0) {
+      if (int rc = bitrouter::ctl::RunStop(ctx, wait_seconds, false); rc != 0 && rc != 3) return rc;
+    }
+    return bitrouter::ctl::RunStart(ctx, daemon_args, start_wait);
+  }
   if (reload->parsed()) return bitrouter::ctl::RunReload(ctx);
   if (init->parsed()) return bitrouter::ctl::RunInit(ctx, force);
   if (validate->parsed()) return bitrouter::ctl::RunConfigValidate(ctx, validate_file);

@@ -1,6 +1,7 @@
 // bitrouter-worker: one libuv loop serving the HTTP data plane on the listen
 // socket inherited from bitrouterd. Started only by bitrouterd.
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -22,7 +23,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: bitrouter-worker --control-socket PATH --worker-id N [--listen-fd FD] "
-    "[--log-level LEVEL]\n"
+    "[--log-level LEVEL] [--log-file PATH]\n"
     "bitrouter-worker is started and supervised by bitrouterd; do not run it by hand.\n";
 
 struct Args {
@@ -30,6 +31,7 @@ struct Args {
   uint32_t worker_id = 0;
   int listen_fd = 3;
   std::string log_level = "info";
+  std::string log_file;  // set when bitrouterd logs to a file: reopened on SIGUSR1
 };
 
 bool ParseArgs(int argc, char** argv, Args* out) {
@@ -46,6 +48,8 @@ bool ParseArgs(int argc, char** argv, Args* out) {
       if (!absl::SimpleAtoi(absl::string_view(v.data(), v.size()), &out->listen_fd)) return false;
     } else if (a == "--log-level") {
       out->log_level = std::string(v);
+    } else if (a == "--log-file") {
+      out->log_file = std::string(v);
     } else {
       return false;
     }
@@ -76,9 +80,31 @@ int main(int argc, char** argv) {
   auto queue_owner = std::make_unique<LoopQueue>(loop);
   LoopQueue* queue = queue_owner.get();
 
-  uv_signal_t sigterm, sigint;
+  uv_signal_t sigterm, sigint, sigusr1;
   uv_signal_init(loop, &sigterm);
   uv_signal_init(loop, &sigint);
+  uv_signal_init(loop, &sigusr1);
+  // Log rotation: bitrouterd moved or reopened the file; follow it without
+  // blocking the loop on disk (the open runs on the threadpool).
+  sigusr1.data = &args.log_file;
+  uv_signal_start(
+      &sigusr1,
+      [](uv_signal_t* h, int) {
+        auto* path = static_cast<std::string*>(h->data);
+        if (path->empty()) return;
+        auto* req = new uv_fs_t;
+        int rc = uv_fs_open(h->loop, req, path->c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                            0640, [](uv_fs_t* r) {
+                              if (r->result >= 0) {
+                                dup2(static_cast<int>(r->result), STDERR_FILENO);
+                                close(static_cast<int>(r->result));
+                              }
+                              uv_fs_req_cleanup(r);
+                              delete r;
+                            });
+        if (rc != 0) delete req;
+      },
+      SIGUSR1);
   bool stopping = false;
   int exit_code = 0;
   uint32_t drain_ms = 30'000;
@@ -88,6 +114,7 @@ int main(int argc, char** argv) {
     queue->Close();
     uv_close(reinterpret_cast<uv_handle_t*>(&sigterm), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&sigint), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&sigusr1), nullptr);
   };
   auto shutdown = [&](const std::string& why) {
     if (stopping) return;

@@ -247,12 +247,13 @@ bool RouterProcess::WaitForWorkers(size_t count, const std::vector<pid_t>& exclu
       timeout_ms);
 }
 
-int RouterProcess::Ctl(const std::vector<std::string>& args, std::string* out) const {
+int RouterProcess::Ctl(const std::vector<std::string>& args, std::string* out,
+                       const std::map<std::string, std::string>& env) const {
   std::vector<std::string> argv = {BinPath("bitrouterctl"), "--home-dir", home_};
   for (const auto& a : args) argv.push_back(a);
   std::string out_path = home_ + "/ctl.out";
   unlink(out_path.c_str());
-  pid_t pid = Spawn(argv, ChildEnv({}, home_), out_path, home_ + "/ctl.err");
+  pid_t pid = Spawn(argv, ChildEnv(env, home_), out_path, home_ + "/ctl.err");
   int status = 0;
   // Bounded: bitrouterctl's own RPCs have deadlines; stop waits up to --wait.
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);

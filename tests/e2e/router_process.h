@@ -47,7 +47,9 @@ class RouterProcess {
   bool WaitForWorkers(size_t count, const std::vector<pid_t>& exclude, int timeout_ms) const;
 
   // Runs bitrouterctl --home-dir <home> args...; returns its exit code.
-  int Ctl(const std::vector<std::string>& args, std::string* out) const;
+  // `env` is the whole environment bitrouterctl (and a daemon it starts) sees.
+  int Ctl(const std::vector<std::string>& args, std::string* out,
+          const std::map<std::string, std::string>& env = {}) const;
 
  private:
   std::vector<std::string> BaseArgs() const;
