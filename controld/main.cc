@@ -13,6 +13,8 @@
 #include <ctime>
 #include <iostream>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -143,8 +145,17 @@ int main(int argc, char** argv) {
   auto pool_size = [](uint32_t configured) {
     return configured == 0 ? std::max(1u, std::thread::hardware_concurrency()) : configured;
   };
-  controld::Reloader reloader(*paths, {listen_flag, workers_flag, log_level}, &routes,
-                              [&](uint32_t n) { desired_workers = pool_size(n); });
+  std::mutex listener_mu;
+  std::optional<controld::BoundListener> pending_listener;
+  controld::Reloader reloader(
+      *paths, {listen_flag, workers_flag, log_level}, &routes,
+      {.workers_changed = [&](uint32_t n) { desired_workers = pool_size(n); },
+       .listener_changed =
+           [&](controld::BoundListener l) {
+             std::lock_guard<std::mutex> lock(listener_mu);
+             if (pending_listener) close(pending_listener->fd);
+             pending_listener = l;
+           }});
   pid_t self = getpid();
   std::atomic<bool> force_stop{false};
   controld::ControlServer control(&hub, &routes, &reloader, [self, &force_stop](bool force) {
@@ -162,7 +173,7 @@ int main(int argc, char** argv) {
   desired_workers = workers;
   controld::Supervisor supervisor(&hub, {WorkerBinary(), paths->control_socket, listener->fd,
                                          cfg.server.log_level, log_file});
-  supervisor.EnsureWorkers(workers);
+  supervisor.Resize(workers);
   (void)controld::WriteFileAtomic(paths->pid_file, absl::StrCat(self, "\n"), 0644);
   (void)controld::WriteFileAtomic(paths->listen_addr_file, listener->address + "\n", 0644);
 
@@ -203,6 +214,24 @@ int main(int argc, char** argv) {
       reload_thread = std::thread([&reloader] { reloader.Reload(); });
     }
     supervisor.Reap();
+    {
+      std::lock_guard<std::mutex> lock(listener_mu);
+      if (pending_listener) {
+        // Open new, then drain old: the new generation starts on the new
+        // socket, the old one retires once the new one serves. Our copy of
+        // the old socket closes now; old workers hold theirs until they exit.
+        int old_fd = listener->fd;
+        *listener = *pending_listener;
+        pending_listener.reset();
+        supervisor.SwitchListener(listener->fd);
+        close(old_fd);
+        (void)controld::WriteFileAtomic(paths->listen_addr_file, listener->address + "\n", 0644);
+        controld::DaemonInfo info = control.Info();
+        info.listen = listener->address;
+        control.SetInfo(info);
+        LOG_INFO("listening on http://", listener->address, "; the previous listener drains");
+      }
+    }
     if (uint32_t want = desired_workers.load(); want != workers) {
       LOG_INFO("server.workers changed: ", workers, " -> ", want);
       workers = want;

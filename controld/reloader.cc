@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "shared/common/log.h"
@@ -35,11 +36,21 @@ Reloader::Result Reloader::Reload() {
   if (!overrides_.listen.empty()) cfg->server.listen = overrides_.listen;
   if (overrides_.workers != 0) cfg->server.workers = overrides_.workers;
   if (!overrides_.log_level.empty()) cfg->server.log_level = overrides_.log_level;
+  // A new listen address is opened before anything else changes: if it
+  // cannot be bound, the whole reload is rejected and nothing moves.
+  std::optional<BoundListener> new_listener;
   if (previous != nullptr && cfg->server.listen != previous->server.listen) {
-    cfg->warnings.push_back(absl::StrCat("server.listen changed to ", cfg->server.listen,
-                                         ": restart bitrouterd to move the listener (still on ",
-                                         previous->server.listen, ")"));
-    cfg->server.listen = previous->server.listen;
+    auto bound = BindListener(cfg->server.listen);
+    if (!bound.ok()) {
+      result.error = absl::StrCat(cfg->source, ": server.listen: ", bound.status().message());
+      LOG_ERROR("reload rejected, still serving the previous config: ", result.error);
+      std::lock_guard<std::mutex> lock(last_mu_);
+      last_ = absl::StrCat(stamp, " rejected: ", result.error);
+      return result;
+    }
+    LOG_INFO("server.listen changed: now also listening on ", bound->address);
+    routes_->SetListen(bound->address);
+    new_listener = *bound;
   }
   if (previous != nullptr && cfg->server.control_socket != previous->server.control_socket) {
     cfg->warnings.push_back("server.control.socket changed: takes effect at the next restart");
@@ -56,7 +67,9 @@ Reloader::Result Reloader::Reload() {
   RouteRegistry::Change change = routes_->WaitForAnswers(snap->version());
   result.push_ms = ms_since(t1);
   // The pool changes after the push: new workers start on the new snapshot.
-  if (workers_changed && workers_changed_) workers_changed_(new_workers);
+  if (workers_changed && hooks_.workers_changed) hooks_.workers_changed(new_workers);
+  // Then the new listener gets its own workers; the old ones drain after.
+  if (new_listener && hooks_.listener_changed) hooks_.listener_changed(*new_listener);
   result.ok = change.nacks.empty();
   result.version = change.version;
   result.nacks = change.nacks;

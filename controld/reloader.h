@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "controld/listener.h"
 #include "controld/route_registry.h"
 #include "shared/config/config.h"
 #include "shared/config/home.h"
@@ -32,13 +33,16 @@ class Reloader {
     double push_ms = 0;
   };
 
-  // `workers_changed` receives the new pool size (any thread).
-  Reloader(config::HomePaths paths, Overrides overrides, RouteRegistry* routes,
-           std::function<void(uint32_t)> workers_changed)
+  struct Hooks {
+    std::function<void(uint32_t)> workers_changed;         // new pool size
+    std::function<void(BoundListener)> listener_changed;  // new socket, already listening
+  };
+  // Hooks run on the reloading thread, after every worker ACKed.
+  Reloader(config::HomePaths paths, Overrides overrides, RouteRegistry* routes, Hooks hooks)
       : paths_(std::move(paths)),
         overrides_(std::move(overrides)),
         routes_(routes),
-        workers_changed_(std::move(workers_changed)) {}
+        hooks_(std::move(hooks)) {}
 
   Result Reload();
   std::string last() const;
@@ -47,7 +51,7 @@ class Reloader {
   config::HomePaths paths_;
   Overrides overrides_;
   RouteRegistry* routes_;
-  std::function<void(uint32_t)> workers_changed_;
+  Hooks hooks_;
   std::mutex reload_mu_;  // serialises reloads
   mutable std::mutex last_mu_;
   std::string last_;

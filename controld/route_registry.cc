@@ -18,6 +18,11 @@ SnapshotHub::SnapshotPtr RouteRegistry::SetConfig(std::shared_ptr<const config::
   return PublishLocked();
 }
 
+void RouteRegistry::SetListen(std::string listen) {
+  std::lock_guard<std::mutex> lock(mu_);
+  listen_ = std::move(listen);
+}
+
 std::shared_ptr<const config::Config> RouteRegistry::config() const {
   std::lock_guard<std::mutex> lock(mu_);
   return config_;

@@ -32,6 +32,8 @@ class RouteRegistry {
   // Waits (bounded) until every worker answered `version`.
   Change WaitForAnswers(uint64_t version) const;
   std::shared_ptr<const config::Config> config() const;
+  // The actual listen address carried in snapshots (after a listener change).
+  void SetListen(std::string listen);
 
   // Validates, publishes, and waits (bounded) until every worker answered.
   absl::StatusOr<Change> Add(const bitrouter::v1::Route& route);

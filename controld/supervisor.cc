@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -33,42 +34,65 @@ std::string DescribeExit(int status) {
 
 Supervisor::Supervisor(SnapshotHub* hub, Options options) : hub_(hub), options_(std::move(options)) {}
 
-void Supervisor::EnsureWorkers(uint32_t count) {
-  for (uint32_t id = 0; id < count; ++id) {
-    Slot& slot = slots_[id];
-    if (slot.pid == 0 && !slot.pending_restart) Spawn(id, slot);
+void Supervisor::Resize(uint32_t count) {
+  if (stopping_) return;
+  while (active_.size() < count) {
+    uint32_t id = next_id_++;
+    active_.push_back(id);
+    Spawn(id, slots_[id]);
+  }
+  while (active_.size() > count) {
+    uint32_t id = active_.back();
+    active_.pop_back();
+    LOG_INFO("retiring worker[", id, "] (server.workers is now ", count, ")");
+    Retire(id);
   }
 }
 
-void Supervisor::Resize(uint32_t count) {
+void Supervisor::Retire(uint32_t id) {
+  auto it = slots_.find(id);
+  if (it == slots_.end()) return;
+  Slot& slot = it->second;
+  slot.retiring = true;
+  slot.pending_restart = false;
+  if (slot.pid != 0) {
+    hub_->WorkerDraining(id);
+    kill(slot.pid, SIGTERM);
+  } else {
+    hub_->RemoveWorker(id);
+    slots_.erase(it);
+  }
+}
+
+void Supervisor::SwitchListener(int fd) {
   if (stopping_) return;
-  for (auto& [id, slot] : slots_) {
-    if (id < count || slot.retiring) continue;
-    slot.retiring = true;
-    slot.pending_restart = false;
-    if (slot.pid != 0) {
-      LOG_INFO("retiring worker[", id, "] pid ", slot.pid, " (server.workers is now ", count, ")");
-      hub_->WorkerDraining(id);
-      kill(slot.pid, SIGTERM);
-    }
+  // A switch during a switch: the half-started generation is retired too.
+  for (uint32_t id : active_) previous_generation_.push_back(id);
+  size_t count = active_.size();
+  active_.clear();
+  options_.listen_fd = fd;
+  switch_started_ = Clock::now();
+  LOG_INFO("listener changed: starting ", count, " worker(s) on the new socket");
+  Resize(static_cast<uint32_t>(count));
+}
+
+void Supervisor::RetirePreviousGenerationWhenReady() {
+  if (previous_generation_.empty()) return;
+  auto snap = hub_->Current();
+  uint64_t version = snap ? snap->version() : 0;
+  bool ready = true;
+  for (const auto& e : hub_->Ledger()) {
+    if (std::find(active_.begin(), active_.end(), e.worker_id) == active_.end()) continue;
+    ready = ready && e.pid != 0 && e.acked_version >= version;
   }
-  for (uint32_t id = 0; id < count; ++id) {
-    auto it = slots_.find(id);
-    if (it != slots_.end() && it->second.retiring) {
-      // Grown back before it finished draining: let it go, start a fresh one.
-      if (it->second.pid != 0) continue;
-      slots_.erase(it);
-    }
+  bool late = Clock::now() - switch_started_ > std::chrono::seconds(10);
+  if (!ready && !late) return;
+  if (late && !ready) LOG_WARN("new workers not ready after 10 s; retiring the old ones anyway");
+  for (uint32_t id : previous_generation_) {
+    LOG_INFO("retiring worker[", id, "] from the previous listener (draining)");
+    Retire(id);
   }
-  EnsureWorkers(count);
-  for (auto it = slots_.begin(); it != slots_.end();) {
-    if (it->second.retiring && it->second.pid == 0) {
-      hub_->RemoveWorker(it->first);
-      it = slots_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  previous_generation_.clear();
 }
 
 void Supervisor::Spawn(uint32_t id, Slot& slot) {
@@ -157,6 +181,7 @@ void Supervisor::Reap() {
 
 void Supervisor::Tick() {
   if (stopping_) return;
+  RetirePreviousGenerationWhenReady();
   auto now = Clock::now();
   for (auto& [id, slot] : slots_) {
     if (slot.pending_restart && slot.pid == 0 && now >= slot.restart_at) Spawn(id, slot);

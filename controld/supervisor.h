@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "controld/snapshot_hub.h"
 
@@ -25,11 +26,15 @@ class Supervisor {
   };
   Supervisor(SnapshotHub* hub, Options options);
 
-  // Grows to `count` workers (ids 0..count-1).
-  void EnsureWorkers(uint32_t count);
-  // Grows or shrinks to `count`: extra workers get SIGTERM, drain, and are
-  // not replaced.
+  // Grows or shrinks the serving set to `count` workers: new ones get fresh
+  // ids; extra ones get SIGTERM, drain, and are not replaced.
   void Resize(uint32_t count);
+  // A new listen socket (reload changed server.listen): a new generation of
+  // workers starts on it; once it serves the current snapshot, the previous
+  // generation drains and exits. `fd` is owned by the caller.
+  void SwitchListener(int fd);
+  // True while an old generation is still waiting to be retired.
+  bool switching() const { return !previous_generation_.empty(); }
   // Reaps exited children (after SIGCHLD) and schedules replacements.
   void Reap();
   // Starts replacements whose backoff has elapsed.
@@ -50,10 +55,16 @@ class Supervisor {
     bool retiring = false;
   };
   void Spawn(uint32_t id, Slot& slot);
+  void Retire(uint32_t id);
+  void RetirePreviousGenerationWhenReady();
 
   SnapshotHub* hub_;
   Options options_;
   std::map<uint32_t, Slot> slots_;
+  std::vector<uint32_t> active_;               // the serving generation, in id order
+  std::vector<uint32_t> previous_generation_;  // to retire once the new one is ready
+  Clock::time_point switch_started_;
+  uint32_t next_id_ = 0;
   bool stopping_ = false;
 };
 

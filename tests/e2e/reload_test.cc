@@ -1,11 +1,15 @@
 // Reload through the real binaries: `bitrouterctl reload` and SIGHUP re-read
 // the config, a bad config is rejected with file:line while the old one
 // keeps serving, and runtime routes survive.
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -114,6 +118,83 @@ TEST(ReloadPoolTest, ServerWorkersGrowsAndShrinksThePoolOnReload) {
   EXPECT_EQ(out.find(R"("id":2)"), std::string::npos) << "retired workers leave status: " << out;
   EXPECT_EQ(Fetch(router.port(), "POST", kChatPath, R"({"model":"alias","messages":[]})").status, 200);
   EXPECT_EQ(router.Stop(), 0);
+}
+
+// A free loopback port: bind 0, read it back, release it.
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TEST(ReloadListenerTest, NewAddressOpensFirstAndTheOldOneDrains) {
+  FakeUpstream upstream;
+  ASSERT_TRUE(upstream.Start());
+  int p1 = FreePort(), p2 = FreePort();
+  auto config = [&](int port) {
+    return "server:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n  workers: 2\n" +
+           ConfigServing(upstream, "m");
+  };
+  RouterProcess::Options o;
+  o.workers = 0;
+  o.listen_flag = false;
+  o.config_yaml = config(p1);
+  RouterProcess router(o);
+  std::string error, out;
+  ASSERT_TRUE(router.Start(&error)) << error;
+  ASSERT_EQ(router.port(), p1);
+  ASSERT_TRUE(router.WaitForWorkers(2, {}, 5000));
+  std::vector<pid_t> old_workers = router.WorkerPids();
+  // A slow stream in flight on the old address.
+  upstream.SetHandler([](const RecordedRequest&) {
+    Reply r;
+    r.content_type = "text/event-stream";
+    r.chunked = true;
+    r.chunks = ChatCompletionSseChunks("m", {"a", "b", "c", "d", "e"});
+    r.delay_between_chunks_ms = 150;
+    return r;
+  });
+  auto stream = std::async(std::launch::async, [&] {
+    return Fetch(p1, "POST", kChatPath, R"({"model":"alias","stream":true,"messages":[]})", {}, 15000);
+  });
+  ASSERT_TRUE(upstream.WaitForRequests(1, 5000));
+  std::ofstream(router.home() + "/bitrouter.yaml") << config(p2);
+  ASSERT_EQ(router.Ctl({"reload"}, &out), 0) << out;
+  // The new address answers as soon as reload returned.
+  upstream.SetHandler(nullptr);
+  EXPECT_EQ(Fetch(p2, "POST", kChatPath, R"({"model":"alias","messages":[]})", {}, 5000).status, 200);
+  // The in-flight stream on the old address finished whole.
+  HttpResponse s = stream.get();
+  EXPECT_EQ(s.status, 200);
+  EXPECT_TRUE(s.complete) << s.error;
+  EXPECT_NE(s.body.find("data: [DONE]"), std::string::npos);
+  // The old generation drained and exited; the old address no longer answers.
+  for (pid_t w : old_workers) EXPECT_TRUE(WaitUntil([&] { return !ProcessAlive(w); }, 10000));
+  EXPECT_TRUE(WaitUntil([&] { return Fetch(p1, "GET", "/health", {}, {}, 500).status == 0; }, 5000));
+  EXPECT_EQ(router.WorkerPids().size(), 2u);
+  ASSERT_EQ(router.Ctl({"status", "--json"}, &out), 0);
+  EXPECT_NE(out.find("\"listen\":\"127.0.0.1:" + std::to_string(p2) + "\""), std::string::npos) << out;
+  // An address that cannot be bound rejects the reload; the current one keeps serving.
+  int busy = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(busy, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  listen(busy, 1);
+  socklen_t len = sizeof(addr);
+  getsockname(busy, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::ofstream(router.home() + "/bitrouter.yaml") << config(ntohs(addr.sin_port));
+  EXPECT_EQ(router.Ctl({"reload"}, &out), 1);
+  EXPECT_NE(out.find("server.listen"), std::string::npos) << out;
+  close(busy);
+  EXPECT_EQ(Fetch(p2, "GET", "/health").status, 200);
+  EXPECT_EQ(router.Stop(), 0) << router.Log();
 }
 
 // Bounded load (4 keep-alive connections, at most 8 s and 40k requests)

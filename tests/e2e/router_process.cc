@@ -126,8 +126,11 @@ RouterProcess::~RouterProcess() {
 std::string RouterProcess::Log() const { return ReadFile(home_ + "/bitrouterd.log"); }
 
 std::vector<std::string> RouterProcess::BaseArgs() const {
-  std::vector<std::string> args = {BinPath("bitrouterd"), "--home-dir", home_, "--listen",
-                                   "127.0.0.1:0"};
+  std::vector<std::string> args = {BinPath("bitrouterd"), "--home-dir", home_};
+  if (options_.listen_flag) {
+    args.push_back("--listen");
+    args.push_back("127.0.0.1:0");
+  }
   if (options_.workers > 0) {
     args.push_back("--workers");
     args.push_back(std::to_string(options_.workers));

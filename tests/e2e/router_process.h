@@ -19,6 +19,7 @@ class RouterProcess {
     int workers = 1;  // --workers N; 0 = leave it to the config
     std::vector<std::string> extra_args;
     std::string home;  // reuse this home instead of a fresh temp one (not removed)
+    bool listen_flag = true;  // pass --listen 127.0.0.1:0 (false: the config decides)
   };
 
   RouterProcess();
