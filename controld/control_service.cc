@@ -70,6 +70,10 @@ class ControlServer::AdminService final : public v1::Admin::Service {
     out->set_listen(info.listen);
     out->set_version(BITROUTER_VERSION);
     out->set_last_reload(owner_->reloader_->last());
+    struct stat st;
+    if (!info.config_path.empty() && ::stat(info.config_path.c_str(), &st) == 0) {
+      out->set_config_mtime_unix(st.st_mtime);
+    }
     if (auto snap = owner_->hub_->Current()) out->set_snapshot_version(snap->version());
     if (auto cfg = owner_->routes_->config(); cfg != nullptr) {
       for (const auto& [name, p] : cfg->providers) {

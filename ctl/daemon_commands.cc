@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -34,7 +35,7 @@ void PrintJson(const v1::StatusResponse& s) {
       ",\"started_unix\":", s.started_unix(), ",\"uptime_seconds\":", s.uptime_seconds(),
       ",\"home\":", Json(s.home()), ",\"config_path\":", Json(s.config_path()),
       ",\"listen\":", Json(s.listen()), ",\"snapshot_version\":", s.snapshot_version(),
-      ",\"last_reload\":", Json(s.last_reload()),
+      ",\"last_reload\":", Json(s.last_reload()), ",\"config_mtime_unix\":", s.config_mtime_unix(),
       ",\"providers\":[");
   for (int i = 0; i < s.providers_size(); ++i) {
     const auto& p = s.providers(i);
@@ -59,6 +60,13 @@ void PrintHuman(const v1::StatusResponse& s) {
   std::printf("  home:     %s\n  config:   %s\n  listen:   http://%s\n  snapshot: v%llu\n",
               s.home().c_str(), s.config_path().c_str(), s.listen().c_str(),
               static_cast<unsigned long long>(s.snapshot_version()));
+  if (s.config_mtime_unix() != 0) {
+    char when[32];
+    std::time_t t = s.config_mtime_unix();
+    std::strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    std::printf("  modified: %s%s\n", when,
+                s.last_reload().empty() && t > s.started_unix() ? " (after start: `bitrouterctl reload`?)" : "");
+  }
   if (!s.last_reload().empty()) std::printf("  reload:   %s\n", s.last_reload().c_str());
   std::printf("providers:\n");
   int active = 0;

@@ -4,9 +4,11 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <thread>
+#include <vector>
 
 #include "tests/e2e/e2e_fixture.h"
 
@@ -49,6 +51,51 @@ TEST_F(LifecycleTest, KilledWorkerIsReplacedAndServiceContinues) {
   std::string status;
   ASSERT_EQ(router_->Ctl({"status", "--json"}, &status), 0) << status;
   EXPECT_NE(status.find(R"("restarts":1)"), std::string::npos) << status;
+}
+
+// Bounded load over fresh connections (4 threads, at most 6 s / 4k requests)
+// while one of two workers is SIGKILLed: it is replaced, and the only
+// requests that fail are ones the killed worker was holding.
+TEST_F(LifecycleTest, SigkillUnderLoadLosesOnlyThatWorkersRequests) {
+  StartAll("", 2);
+  ASSERT_TRUE(router_->WaitForWorkers(2, {}, 5000));
+  upstream_->SetHandler([](const RecordedRequest&) {
+    Reply r = DefaultReply(RecordedRequest{});
+    r.delay_before_headers_ms = 20;  // keep some requests in flight at all times
+    return r;
+  });
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, failed{0};
+  std::vector<std::thread> load;
+  for (int t = 0; t < 4; ++t) {
+    load.emplace_back([&] {
+      auto until = std::chrono::steady_clock::now() + std::chrono::seconds(6);
+      for (int i = 0; i < 1000 && !stop && std::chrono::steady_clock::now() < until; ++i) {
+        HttpResponse r = Fetch(router_->port(), "POST", kChatPath, kJsonBody, {}, 5000);
+        (r.status == 200 ? ok : failed)++;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::vector<pid_t> before = router_->WorkerPids();
+  kill(before[0], SIGKILL);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto now = router_->WorkerPids();
+        return now.size() == 2 && std::find(now.begin(), now.end(), before[0]) == now.end();
+      },
+      5000));
+  // Let the clients of the killed worker see their resets, then count.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  int failed_at_kill = failed.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  stop = true;
+  for (auto& t : load) t.join();
+  // At most the 4 requests in flight can have been on the killed worker;
+  // nothing fails after the replacement.
+  EXPECT_LE(failed.load(), 4);
+  EXPECT_EQ(failed.load(), failed_at_kill);
+  EXPECT_GT(ok.load(), 50);
 }
 
 TEST_F(LifecycleTest, StopLetsAnInFlightStreamFinish) {
