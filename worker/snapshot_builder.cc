@@ -1,5 +1,7 @@
 #include "worker/snapshot_builder.h"
 
+#include <sys/stat.h>
+
 #include "absl/strings/str_cat.h"
 #include "bitrouter/v1/control.pb.h"
 #include "shared/protocol/openai_request.h"
@@ -126,11 +128,25 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
   snap->failover.breaker.failures = OrDefault(f.breaker_failures(), 5);
   snap->failover.breaker.cooldown_ms = OrDefault(f.breaker_cooldown_ms(), 30'000);
 
-  // Rebuilt on every snapshot (off the loop) so a reload picks up a changed
-  // CA bundle; connections made under the old context keep it alive.
-  auto ctx = MakeClientTlsContext(proto.extra_ca_file());
-  if (!ctx.ok()) return ctx.status();
-  snap->tls = *ctx;
+  // Loading the trust store costs tens of milliseconds, so the context is
+  // reused while the CA file is the same file (path, size, mtime); a changed
+  // bundle is picked up by the next snapshot. Control thread only.
+  static std::string cached_key;
+  static std::shared_ptr<SSL_CTX> cached;
+  std::string key = proto.extra_ca_file();
+  if (!key.empty()) {
+    struct stat st;
+    if (::stat(key.c_str(), &st) == 0) {
+      absl::StrAppend(&key, "|", st.st_size, "|", st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec);
+    }
+  }
+  if (cached == nullptr || key != cached_key) {
+    auto ctx = MakeClientTlsContext(proto.extra_ca_file());
+    if (!ctx.ok()) return ctx.status();
+    cached = *ctx;
+    cached_key = key;
+  }
+  snap->tls = cached;
   return SnapshotPtr(std::move(snap));
 }
 
