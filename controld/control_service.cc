@@ -18,8 +18,9 @@ class ControlServer::WorkerService final : public v1::WorkerControl::Service {
  public:
   explicit WorkerService(SnapshotHub* hub) : hub_(hub) {}
 
-  grpc::Status Connect(grpc::ServerContext* ctx,
-                       grpc::ServerReaderWriter<v1::ControlMessage, v1::WorkerMessage>* stream) override {
+  grpc::Status Connect(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<v1::ControlMessage, v1::WorkerMessage>* stream) override {
     v1::WorkerMessage msg;
     if (!stream->Read(&msg) || !msg.has_hello()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "expected hello first");
@@ -133,8 +134,9 @@ class ControlServer::AdminService final : public v1::Admin::Service {
     Reloader::Result r = owner_->reloader_->Reload();
     out->set_ok(r.ok);
     out->set_error(r.error);
-    out->set_snapshot_version(r.version != 0 ? r.version
-                                             : (owner_->hub_->Current() ? owner_->hub_->Current()->version() : 0));
+    out->set_snapshot_version(
+        r.version != 0 ? r.version
+                       : (owner_->hub_->Current() ? owner_->hub_->Current()->version() : 0));
     for (const auto& n : r.nacks) out->add_nacks(n);
     for (const auto& w : r.warnings) out->add_warnings(w);
     out->set_load_ms(r.load_ms);
@@ -150,8 +152,9 @@ class ControlServer::AdminService final : public v1::Admin::Service {
 
  private:
   static grpc::Status ToGrpc(const absl::Status& s) {
-    grpc::StatusCode code = s.code() == absl::StatusCode::kNotFound ? grpc::StatusCode::NOT_FOUND
-                                                                    : grpc::StatusCode::INVALID_ARGUMENT;
+    grpc::StatusCode code = s.code() == absl::StatusCode::kNotFound
+                                ? grpc::StatusCode::NOT_FOUND
+                                : grpc::StatusCode::INVALID_ARGUMENT;
     return grpc::Status(code, std::string(s.message()));
   }
   static void Fill(const RouteRegistry::Change& change, v1::RouteChangeResponse* out) {
@@ -170,9 +173,10 @@ ControlServer::~ControlServer() { Shutdown(); }
 
 absl::Status ControlServer::Start(const std::string& socket_path) {
   if (socket_path.size() > 107) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "control socket path is ", socket_path.size(),
-        " bytes, over the 107-byte Unix socket limit: use a shorter --home-dir (", socket_path, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("control socket path is ", socket_path.size(),
+                     " bytes, over the 107-byte Unix socket limit: use a shorter --home-dir (",
+                     socket_path, ")"));
   }
   ::unlink(socket_path.c_str());
   worker_service_ = std::make_unique<WorkerService>(hub_);

@@ -40,9 +40,9 @@ absl::StatusOr<BoundListener> BindListener(const std::string& host_port) {
     int err = errno;
     freeaddrinfo(res);
     close(fd);
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", host_port, ": ",
-                                               std::strerror(err),
-                                               err == EADDRINUSE ? " (is another router running?)" : ""));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", host_port, ": ", std::strerror(err),
+                     err == EADDRINUSE ? " (is another router running?)" : ""));
   }
   freeaddrinfo(res);
   sockaddr_storage bound{};

@@ -64,11 +64,14 @@ int main(int argc, char** argv) {
   app.add_option("--home-dir", home_flag,
                  "Home directory (default: ./ if it has bitrouter.yaml, else $BITROUTER_HOME, "
                  "else ~/.bitrouter)");
-  app.add_option("--listen", listen_flag, "HTTP listen address host:port (overrides server.listen; "
-                                          "port 0 picks a free port, see run/listen.addr)");
-  app.add_option("--workers", workers_flag, "Worker processes (overrides server.workers; 0 = one per CPU)")
+  app.add_option("--listen", listen_flag,
+                 "HTTP listen address host:port (overrides server.listen; "
+                 "port 0 picks a free port, see run/listen.addr)");
+  app.add_option("--workers", workers_flag,
+                 "Worker processes (overrides server.workers; 0 = one per CPU)")
       ->check(CLI::Range(0, 256));
-  app.add_option("--log-level", log_level, "trace|debug|info|warn|error (overrides server.log_level)");
+  app.add_option("--log-level", log_level,
+                 "trace|debug|info|warn|error (overrides server.log_level)");
   app.add_flag("--validate", validate, "Load and validate the configuration, print it, and exit");
   std::string log_file;
   app.add_option("--log-file", log_file,
@@ -171,8 +174,8 @@ int main(int argc, char** argv) {
 
   uint32_t workers = pool_size(cfg.server.workers);
   desired_workers = workers;
-  controld::Supervisor supervisor(&hub, {WorkerBinary(), paths->control_socket, listener->fd,
-                                         cfg.server.log_level, log_file});
+  controld::Supervisor supervisor(
+      &hub, {WorkerBinary(), paths->control_socket, listener->fd, cfg.server.log_level, log_file});
   supervisor.Resize(workers);
   (void)controld::WriteFileAtomic(paths->pid_file, absl::StrCat(self, "\n"), 0644);
   (void)controld::WriteFileAtomic(paths->listen_addr_file, listener->address + "\n", 0644);

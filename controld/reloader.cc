@@ -75,9 +75,11 @@ Reloader::Result Reloader::Reload() {
   result.nacks = change.nacks;
   LOG_INFO("reloaded ", paths_.config_file, ": snapshot v", change.version,
            result.ok ? " active on every worker" : " NOT applied everywhere", " (load ",
-           absl::SixDigits(result.load_ms), " ms, push+ACK ", absl::SixDigits(result.push_ms), " ms)");
+           absl::SixDigits(result.load_ms), " ms, push+ACK ", absl::SixDigits(result.push_ms),
+           " ms)");
   std::lock_guard<std::mutex> lock(last_mu_);
-  last_ = absl::StrCat(stamp, result.ok ? " ok: snapshot v" : " partial: snapshot v", change.version);
+  last_ =
+      absl::StrCat(stamp, result.ok ? " ok: snapshot v" : " partial: snapshot v", change.version);
   return result;
 }
 

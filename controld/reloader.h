@@ -34,7 +34,7 @@ class Reloader {
   };
 
   struct Hooks {
-    std::function<void(uint32_t)> workers_changed;         // new pool size
+    std::function<void(uint32_t)> workers_changed;        // new pool size
     std::function<void(BoundListener)> listener_changed;  // new socket, already listening
   };
   // Hooks run on the reloading thread, after every worker ACKed.

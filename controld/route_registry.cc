@@ -59,7 +59,8 @@ absl::StatusOr<RouteRegistry::Change> RouteRegistry::Add(const bitrouter::v1::Ro
     return absl::InvalidArgumentError(
         absl::StrCat("unknown strategy '", strategy, "': use priority or load_balance"));
   }
-  if (route.endpoints().empty()) return absl::InvalidArgumentError("a route needs at least one endpoint");
+  if (route.endpoints().empty())
+    return absl::InvalidArgumentError("a route needs at least one endpoint");
   config::VirtualModel m;
   m.name = route.name();
   m.strategy = strategy;
@@ -155,15 +156,16 @@ bitrouter::v1::TraceRouteResponse RouteRegistry::Trace(const std::string& model)
     const config::Provider* p = it == cfg->providers.end() ? nullptr : &it->second;
     hop->set_protocol(p ? p->api_protocol : "");
     hop->set_base_url(!t.api_base.empty() ? t.api_base : p ? p->api_base : "");
-    hop->set_key(!t.api_key.empty()  ? "endpoint api_key (redacted)"
-                 : t.key_index >= 0  ? absl::StrCat("pool key ", t.key_index + 1)
-                 : p                 ? p->reason
-                                     : "");
+    hop->set_key(!t.api_key.empty() ? "endpoint api_key (redacted)"
+                 : t.key_index >= 0 ? absl::StrCat("pool key ", t.key_index + 1)
+                 : p                ? p->reason
+                                    : "");
     bool openai = p != nullptr && p->api_protocol == "openai";
     hop->set_usable(openai);
-    std::string note = openai ? absl::StrCat("weight ", t.weight)
-                              : absl::StrCat("skipped for Chat Completions: speaks ",
-                                             p ? p->api_protocol : "?", " (translation not available yet)");
+    std::string note =
+        openai ? absl::StrCat("weight ", t.weight)
+               : absl::StrCat("skipped for Chat Completions: speaks ", p ? p->api_protocol : "?",
+                              " (translation not available yet)");
     hop->set_note(note);
   }
   return out;

@@ -35,11 +35,12 @@ absl::Status ClaimHome(const config::HomePaths& paths) {
     std::string text = buf.str();
     if (absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &pid) && pid > 0 && pid != getpid() &&
         kill(pid, 0) == 0 && IsBitrouterd(pid)) {
-      return absl::AlreadyExistsError(absl::StrCat("bitrouterd is already running in ", paths.home,
-                                                   " (pid ", pid, "); stop it with `bitrouterctl --home-dir ",
-                                                   paths.home, " stop`"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("bitrouterd is already running in ", paths.home, " (pid ", pid,
+                       "); stop it with `bitrouterctl --home-dir ", paths.home, " stop`"));
     }
-    LOG_INFO("removing stale run files from a previous bitrouterd (pid ", text.empty() ? "?" : absl::StripAsciiWhitespace(text), ")");
+    LOG_INFO("removing stale run files from a previous bitrouterd (pid ",
+             text.empty() ? "?" : absl::StripAsciiWhitespace(text), ")");
     RemoveRunFiles(paths);
   }
   return absl::OkStatus();
@@ -48,7 +49,8 @@ absl::Status ClaimHome(const config::HomePaths& paths) {
 absl::Status WriteFileAtomic(const std::string& path, const std::string& content, int mode) {
   std::string tmp = absl::StrCat(path, ".tmp.", getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return absl::InternalError(absl::StrCat("cannot write ", tmp, ": ", std::strerror(errno)));
+  if (fd < 0)
+    return absl::InternalError(absl::StrCat("cannot write ", tmp, ": ", std::strerror(errno)));
   ssize_t n = ::write(fd, content.data(), content.size());
   ::close(fd);
   if (n != static_cast<ssize_t>(content.size()) || ::rename(tmp.c_str(), path.c_str()) != 0) {

@@ -31,8 +31,9 @@ void AddRoute(const config::VirtualModel& m, bool runtime, bitrouter::v1::Snapsh
 
 }  // namespace
 
-bitrouter::v1::Snapshot BuildSnapshot(const config::Config& cfg, const std::string& listen,
-                                      const std::map<std::string, config::VirtualModel>& runtime_routes) {
+bitrouter::v1::Snapshot BuildSnapshot(
+    const config::Config& cfg, const std::string& listen,
+    const std::map<std::string, config::VirtualModel>& runtime_routes) {
   bitrouter::v1::Snapshot snap;
   snap.set_listen(listen);
   snap.set_extra_ca_file(cfg.ca_file);

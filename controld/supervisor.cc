@@ -6,8 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -27,12 +27,14 @@ constexpr auto kMaxBackoff = std::chrono::milliseconds(5000);
 std::string DescribeExit(int status) {
   if (WIFEXITED(status)) return absl::StrCat("exited with status ", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) {
-    return absl::StrCat("killed by signal ", WTERMSIG(status), " (", strsignal(WTERMSIG(status)), ")");
+    return absl::StrCat("killed by signal ", WTERMSIG(status), " (", strsignal(WTERMSIG(status)),
+                        ")");
   }
   return "stopped";
 }
 
-Supervisor::Supervisor(SnapshotHub* hub, Options options) : hub_(hub), options_(std::move(options)) {}
+Supervisor::Supervisor(SnapshotHub* hub, Options options)
+    : hub_(hub), options_(std::move(options)) {}
 
 void Supervisor::Resize(uint32_t count) {
   if (stopping_) return;
@@ -99,11 +101,16 @@ void Supervisor::Spawn(uint32_t id, Slot& slot) {
   std::string id_text = std::to_string(id);
   std::string fd_text = std::to_string(kChildListenFd);
   std::vector<const char*> argv = {options_.worker_binary.c_str(),
-                                   "--control-socket", options_.control_socket.c_str(),
-                                   "--worker-id",      id_text.c_str(),
-                                   "--listen-fd",      fd_text.c_str(),
-                                   "--log-level",      options_.log_level.c_str(),
-                                   nullptr,            nullptr,
+                                   "--control-socket",
+                                   options_.control_socket.c_str(),
+                                   "--worker-id",
+                                   id_text.c_str(),
+                                   "--listen-fd",
+                                   fd_text.c_str(),
+                                   "--log-level",
+                                   options_.log_level.c_str(),
+                                   nullptr,
+                                   nullptr,
                                    nullptr};
   if (!options_.log_file.empty()) {
     argv[argv.size() - 3] = "--log-file";
@@ -165,15 +172,17 @@ void Supervisor::Reap() {
       auto delay = std::chrono::milliseconds(0);
       if (slot.consecutive_failures > 1) {
         delay = std::min<std::chrono::milliseconds>(
-            kMaxBackoff, std::chrono::milliseconds(100LL << std::min<uint32_t>(slot.consecutive_failures - 2, 10)));
+            kMaxBackoff, std::chrono::milliseconds(
+                             100LL << std::min<uint32_t>(slot.consecutive_failures - 2, 10)));
       }
       slot.pending_restart = true;
       slot.restart_at = Clock::now() + delay;
       hub_->WorkerExited(id, why, true);
-      LOG_WARN("worker[", id, "] pid ", pid, " ", why, "; restarting in ", delay.count(), " ms",
-               slot.consecutive_failures > 1
-                   ? absl::StrCat(" (crash loop: ", slot.consecutive_failures, " quick exits in a row)")
-                   : std::string());
+      LOG_WARN(
+          "worker[", id, "] pid ", pid, " ", why, "; restarting in ", delay.count(), " ms",
+          slot.consecutive_failures > 1
+              ? absl::StrCat(" (crash loop: ", slot.consecutive_failures, " quick exits in a row)")
+              : std::string());
       break;
     }
   }

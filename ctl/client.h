@@ -35,8 +35,8 @@ int RunStop(const Context& ctx, int wait_seconds, bool force);
 // Daemonizes bitrouterd (logs in <home>/logs/) and waits for /health.
 int RunStart(const Context& ctx, const std::vector<std::string>& daemon_args, int wait_seconds);
 int RunRouteList(const Context& ctx);
-int RunRouteAdd(const Context& ctx, const std::string& name, const std::vector<std::string>& targets,
-                const std::string& strategy);
+int RunRouteAdd(const Context& ctx, const std::string& name,
+                const std::vector<std::string>& targets, const std::string& strategy);
 int RunRouteRemove(const Context& ctx, const std::string& name);
 int RunConfigValidate(const Context& ctx, const std::string& file);
 int RunInit(const Context& ctx, bool force);

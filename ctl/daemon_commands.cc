@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <string>
 #include <thread>
 
@@ -41,7 +41,8 @@ void PrintJson(const v1::StatusResponse& s) {
     const auto& p = s.providers(i);
     absl::StrAppend(&out, i ? "," : "", "{\"name\":", Json(p.name()),
                     ",\"active\":", p.active() ? "true" : "false", ",\"reason\":", Json(p.reason()),
-                    ",\"protocol\":", Json(p.protocol()), ",\"base_url\":", Json(p.base_url()), "}");
+                    ",\"protocol\":", Json(p.protocol()), ",\"base_url\":", Json(p.base_url()),
+                    "}");
   }
   out.append("],\"workers\":[");
   for (int i = 0; i < s.workers_size(); ++i) {
@@ -65,7 +66,9 @@ void PrintHuman(const v1::StatusResponse& s) {
     std::time_t t = s.config_mtime_unix();
     std::strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
     std::printf("  modified: %s%s\n", when,
-                s.last_reload().empty() && t > s.started_unix() ? " (after start: `bitrouterctl reload`?)" : "");
+                s.last_reload().empty() && t > s.started_unix()
+                    ? " (after start: `bitrouterctl reload`?)"
+                    : "");
   }
   if (!s.last_reload().empty()) std::printf("  reload:   %s\n", s.last_reload().c_str());
   std::printf("providers:\n");
@@ -98,8 +101,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectControl(const Context& ctx
         "bitrouterd is not running in ", ctx.paths.home, " (no ", ctx.paths.control_socket,
         "); start it with `bitrouterd --home-dir ", ctx.paths.home, "`"));
   }
-  auto channel = grpc::CreateChannel("unix:" + ctx.paths.control_socket,
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel("unix:" + ctx.paths.control_socket, grpc::InsecureChannelCredentials());
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(3))) {
     return absl::UnavailableError(absl::StrCat("cannot connect to ", ctx.paths.control_socket,
                                                ": bitrouterd is not answering (stale socket?)"));
@@ -164,15 +167,17 @@ int RunReload(const Context& ctx) {
                  static_cast<unsigned long long>(resp.snapshot_version()), resp.error().c_str());
     return 1;
   }
-  for (const auto& n : resp.nacks()) std::fprintf(stderr, "bitrouterctl: not applied by %s\n", n.c_str());
+  for (const auto& n : resp.nacks())
+    std::fprintf(stderr, "bitrouterctl: not applied by %s\n", n.c_str());
   if (ctx.json) {
     std::printf("{\"ok\":%s,\"snapshot_version\":%llu,\"load_ms\":%.3f,\"push_ms\":%.3f}\n",
-                resp.ok() ? "true" : "false", static_cast<unsigned long long>(resp.snapshot_version()),
-                resp.load_ms(), resp.push_ms());
-  } else if (resp.ok()) {
-    std::printf("reloaded: snapshot v%llu active on every worker (load %.1f ms, push to ACK %.1f ms)\n",
+                resp.ok() ? "true" : "false",
                 static_cast<unsigned long long>(resp.snapshot_version()), resp.load_ms(),
                 resp.push_ms());
+  } else if (resp.ok()) {
+    std::printf(
+        "reloaded: snapshot v%llu active on every worker (load %.1f ms, push to ACK %.1f ms)\n",
+        static_cast<unsigned long long>(resp.snapshot_version()), resp.load_ms(), resp.push_ms());
   }
   return resp.ok() ? 0 : 1;
 }

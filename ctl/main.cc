@@ -31,13 +31,15 @@ int main(int argc, char** argv) {
   auto* stop = app.add_subcommand(
       "stop", "Drain in-flight requests and streams, then stop bitrouterd and its workers");
   stop->add_option("--wait", wait_seconds, "Seconds to wait for the drain to finish (default 60)");
-  stop->add_flag("--force", force_stop, "Do not drain: kill the workers now (in-flight requests fail)");
+  stop->add_flag("--force", force_stop,
+                 "Do not drain: kill the workers now (in-flight requests fail)");
   std::vector<std::string> daemon_args;
   std::string start_listen;
   uint32_t start_workers = 0;
   int start_wait = 15;
   auto add_start_options = [&](CLI::App* cmd) {
-    cmd->add_option("--listen", start_listen, "HTTP listen address host:port (overrides server.listen)");
+    cmd->add_option("--listen", start_listen,
+                    "HTTP listen address host:port (overrides server.listen)");
     cmd->add_option("--workers", start_workers, "Worker processes (overrides server.workers)");
     cmd->add_option("--start-timeout", start_wait, "Seconds to wait for /health (default 15)");
     cmd->add_flag("--json", json, "Machine-readable output");
@@ -58,7 +60,8 @@ int main(int argc, char** argv) {
   reload->add_flag("--json", json, "Machine-readable output");
   auto* route = app.add_subcommand("route", "Runtime routes: list, add, rm, trace");
   route->require_subcommand(1);
-  auto* route_list = route->add_subcommand("list", "List routes (runtime routes shadow config routes)");
+  auto* route_list =
+      route->add_subcommand("list", "List routes (runtime routes shadow config routes)");
   route_list->add_flag("--json", json, "Machine-readable output");
   std::string route_name, strategy = "priority";
   std::vector<std::string> targets;
@@ -114,7 +117,8 @@ int main(int argc, char** argv) {
   if (status->parsed()) return bitrouter::ctl::RunStatus(ctx);
   if (stop->parsed()) return bitrouter::ctl::RunStop(ctx, wait_seconds, force_stop);
   if (!start_listen.empty()) daemon_args.insert(daemon_args.end(), {"--listen", start_listen});
-  if (start_workers != 0) daemon_args.insert(daemon_args.end(), {"--workers", std::to_string(start_workers)});
+  if (start_workers != 0)
+    daemon_args.insert(daemon_args.end(), {"--workers", std::to_string(start_workers)});
   if (start->parsed()) return bitrouter::ctl::RunStart(ctx, daemon_args, start_wait);
   if (restart->parsed()) {
     struct stat st;

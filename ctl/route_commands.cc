@@ -27,7 +27,8 @@ int ReportChange(const Context& ctx, const v1::RouteChangeResponse& resp, const 
     std::printf("%s (snapshot v%llu, active on every worker)\n", what.c_str(),
                 static_cast<unsigned long long>(resp.snapshot_version()));
   }
-  for (const auto& n : resp.nacks()) std::fprintf(stderr, "bitrouterctl: not applied by %s\n", n.c_str());
+  for (const auto& n : resp.nacks())
+    std::fprintf(stderr, "bitrouterctl: not applied by %s\n", n.c_str());
   return resp.nacks().empty() ? 0 : 1;
 }
 
@@ -43,9 +44,9 @@ int RunRouteList(const Context& ctx) {
     std::string out = "{\"routes\":[";
     for (int i = 0; i < resp.routes_size(); ++i) {
       const auto& r = resp.routes(i);
-      absl::StrAppend(&out, i ? "," : "", "{\"name\":", Json(r.name()), ",\"strategy\":",
-                      Json(r.strategy()), ",\"source\":", r.runtime() ? "\"runtime\"" : "\"config\"",
-                      ",\"endpoints\":[");
+      absl::StrAppend(
+          &out, i ? "," : "", "{\"name\":", Json(r.name()), ",\"strategy\":", Json(r.strategy()),
+          ",\"source\":", r.runtime() ? "\"runtime\"" : "\"config\"", ",\"endpoints\":[");
       for (int j = 0; j < r.endpoints_size(); ++j) {
         const auto& e = r.endpoints(j);
         absl::StrAppend(&out, j ? "," : "", "{\"provider\":", Json(e.provider()),
@@ -73,8 +74,8 @@ int RunRouteList(const Context& ctx) {
   return 0;
 }
 
-int RunRouteAdd(const Context& ctx, const std::string& name, const std::vector<std::string>& targets,
-                const std::string& strategy) {
+int RunRouteAdd(const Context& ctx, const std::string& name,
+                const std::vector<std::string>& targets, const std::string& strategy) {
   v1::AddRouteRequest req;
   auto* route = req.mutable_route();
   route->set_name(name);
@@ -117,20 +118,22 @@ int RunRouteTrace(const Context& ctx, const std::string& model) {
   });
   if (rc != 0) return rc;
   if (ctx.json) {
-    std::string out = absl::StrCat("{\"model\":", Json(model), ",\"found\":",
-                                   resp.found() ? "true" : "false");
+    std::string out =
+        absl::StrCat("{\"model\":", Json(model), ",\"found\":", resp.found() ? "true" : "false");
     if (!resp.found()) absl::StrAppend(&out, ",\"error\":", Json(resp.error()));
-    absl::StrAppend(&out, ",\"source\":", Json(resp.source()), ",\"strategy\":", Json(resp.strategy()),
-                    ",\"hops\":[");
+    absl::StrAppend(&out, ",\"source\":", Json(resp.source()),
+                    ",\"strategy\":", Json(resp.strategy()), ",\"hops\":[");
     for (int i = 0; i < resp.hops_size(); ++i) {
       const auto& h = resp.hops(i);
-      absl::StrAppend(&out, i ? "," : "", "{\"provider\":", Json(h.provider()), ",\"model_id\":",
-                      Json(h.model_id()), ",\"protocol\":", Json(h.protocol()), ",\"base_url\":",
-                      Json(h.base_url()), ",\"key\":", Json(h.key()), ",\"usable\":",
-                      h.usable() ? "true" : "false", ",\"note\":", Json(h.note()), "}");
+      absl::StrAppend(&out, i ? "," : "", "{\"provider\":", Json(h.provider()),
+                      ",\"model_id\":", Json(h.model_id()), ",\"protocol\":", Json(h.protocol()),
+                      ",\"base_url\":", Json(h.base_url()), ",\"key\":", Json(h.key()),
+                      ",\"usable\":", h.usable() ? "true" : "false", ",\"note\":", Json(h.note()),
+                      "}");
     }
     out.append("],\"skipped\":[");
-    for (int i = 0; i < resp.skipped_size(); ++i) absl::StrAppend(&out, i ? "," : "", Json(resp.skipped(i)));
+    for (int i = 0; i < resp.skipped_size(); ++i)
+      absl::StrAppend(&out, i ? "," : "", Json(resp.skipped(i)));
     out.append("]}\n");
     std::fputs(out.c_str(), stdout);
     return resp.found() ? 0 : 4;

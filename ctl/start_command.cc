@@ -48,7 +48,8 @@ std::string SiblingBinary(const char* name) {
 bool Healthy(const std::string& address) {
   std::string host;
   uint16_t port = 0;
-  if (!ParseHostPort(std::string(absl::StripAsciiWhitespace(address)), &host, &port).ok()) return false;
+  if (!ParseHostPort(std::string(absl::StripAsciiWhitespace(address)), &host, &port).ok())
+    return false;
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
@@ -60,7 +61,8 @@ bool Healthy(const std::string& address) {
   bool ok = connect(fd, res->ai_addr, res->ai_addrlen) == 0;
   freeaddrinfo(res);
   if (ok) {
-    static constexpr char kReq[] = "GET /health HTTP/1.1\r\nHost: bitrouter\r\nConnection: close\r\n\r\n";
+    static constexpr char kReq[] =
+        "GET /health HTTP/1.1\r\nHost: bitrouter\r\nConnection: close\r\n\r\n";
     ok = send(fd, kReq, sizeof(kReq) - 1, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof(kReq) - 1);
     char buf[64] = {0};
     ok = ok && recv(fd, buf, sizeof(buf) - 1, 0) > 12 && std::strncmp(buf + 9, "200", 3) == 0;
@@ -125,7 +127,8 @@ int RunStart(const Context& ctx, const std::vector<std::string>& daemon_args, in
       return 1;
     }
     if (PidFromFile(ctx.paths.pid_file) == pid) {
-      std::string addr = std::string(absl::StripAsciiWhitespace(ReadFile(ctx.paths.listen_addr_file)));
+      std::string addr =
+          std::string(absl::StripAsciiWhitespace(ReadFile(ctx.paths.listen_addr_file)));
       if (!addr.empty() && Healthy(addr)) {
         if (ctx.json) {
           std::printf("{\"pid\":%d,\"listen\":\"%s\",\"log\":\"%s\"}\n", pid, addr.c_str(),
@@ -139,7 +142,8 @@ int RunStart(const Context& ctx, const std::vector<std::string>& daemon_args, in
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  std::fprintf(stderr, "bitrouterctl: bitrouterd (pid %d) did not answer /health within %d s; see %s\n",
+  std::fprintf(stderr,
+               "bitrouterctl: bitrouterd (pid %d) did not answer /health within %d s; see %s\n",
                pid, wait_seconds, log_file.c_str());
   return 1;
 }

@@ -15,11 +15,16 @@ namespace bitrouter::worker {
 
 ControlClient::ControlClient(std::string socket_path, uint32_t worker_id, LoopQueue* queue,
                              Callbacks cb)
-    : socket_path_(std::move(socket_path)), worker_id_(worker_id), queue_(queue), cb_(std::move(cb)) {}
+    : socket_path_(std::move(socket_path)),
+      worker_id_(worker_id),
+      queue_(queue),
+      cb_(std::move(cb)) {}
 
 ControlClient::~ControlClient() { Stop(); }
 
-void ControlClient::Start() { thread_ = std::thread([this] { Run(); }); }
+void ControlClient::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void ControlClient::Stop() {
   stopping_ = true;

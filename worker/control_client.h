@@ -24,8 +24,8 @@ class LoopQueue;
 class ControlClient {
  public:
   struct Callbacks {
-    std::function<void(SnapshotPtr)> apply;         // runs on the loop
-    std::function<void(std::string why)> lost;      // runs on the loop
+    std::function<void(SnapshotPtr)> apply;     // runs on the loop
+    std::function<void(std::string why)> lost;  // runs on the loop
   };
   ControlClient(std::string socket_path, uint32_t worker_id, LoopQueue* queue, Callbacks cb);
   ~ControlClient();

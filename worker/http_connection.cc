@@ -11,9 +11,9 @@
 namespace bitrouter::worker {
 namespace {
 
-constexpr size_t kMaxPendingBytes = 1 << 20;    // pipelined bytes buffered while busy
-constexpr size_t kWriteHighWater = 1 << 20;     // pause the upstream above this
-constexpr size_t kWriteLowWater = 256 << 10;    // resume below this
+constexpr size_t kMaxPendingBytes = 1 << 20;  // pipelined bytes buffered while busy
+constexpr size_t kWriteHighWater = 1 << 20;   // pause the upstream above this
+constexpr size_t kWriteLowWater = 256 << 10;  // resume below this
 char g_read_buf[64 << 10];
 
 bool ValidRequestId(std::string_view id) {
@@ -144,7 +144,8 @@ void HttpConnection::RunParser(const char* data, size_t len) {
   }
   if (err == HPE_PAUSED && message_complete_) {
     const char* stop = llhttp_get_error_pos(&parser_);
-    if (stop != nullptr && stop < data + len) pending_.append(stop, static_cast<size_t>(data + len - stop));
+    if (stop != nullptr && stop < data + len)
+      pending_.append(stop, static_cast<size_t>(data + len - stop));
     Dispatch();
     return;
   }
@@ -230,7 +231,8 @@ int HttpConnection::OnHeaderField(llhttp_t* p, const char* at, size_t len) {
   if (self->in_value_ || self->req_.headers.empty()) {
     if (self->req_.headers.size() >= self->limits_->max_headers) {
       self->reject_status_ = 431;
-      self->reject_message_ = absl::StrCat("more than ", self->limits_->max_headers, " request headers");
+      self->reject_message_ =
+          absl::StrCat("more than ", self->limits_->max_headers, " request headers");
       return -1;
     }
     self->req_.headers.emplace_back();
@@ -268,7 +270,8 @@ int HttpConnection::OnBody(llhttp_t* p, const char* at, size_t len) {
   std::string& body = self->req_.body;
   if (body.size() + len > self->limits_->max_body_bytes) {
     self->reject_status_ = 413;
-    self->reject_message_ = absl::StrCat("request body exceeds ", self->limits_->max_body_bytes, " bytes");
+    self->reject_message_ =
+        absl::StrCat("request body exceeds ", self->limits_->max_body_bytes, " bytes");
     return -1;
   }
   if (body.capacity() < body.size() + len + protocol::kJsonPadding) {
@@ -288,9 +291,9 @@ int HttpConnection::OnMessageComplete(llhttp_t* p) {
 
 std::string HttpConnection::ResponseHead(int status, std::string_view header_lines,
                                          int64_t content_length) {
-  std::string head = absl::StrCat("HTTP/1.1 ", status, " ", AV(protocol::ReasonPhrase(status)),
-                                  "\r\n", AV(header_lines), "x-bitrouter-request-id: ",
-                                  req_.request_id, "\r\n");
+  std::string head =
+      absl::StrCat("HTTP/1.1 ", status, " ", AV(protocol::ReasonPhrase(status)), "\r\n",
+                   AV(header_lines), "x-bitrouter-request-id: ", req_.request_id, "\r\n");
   if (content_length >= 0) {
     absl::StrAppend(&head, "Content-Length: ", content_length, "\r\n");
   } else {
@@ -304,10 +307,12 @@ std::string HttpConnection::ResponseHead(int status, std::string_view header_lin
 void HttpConnection::SendResponse(int status, std::string_view content_type, std::string_view body,
                                   std::string_view extra_header_lines) {
   Uncork();
-  std::string lines = absl::StrCat("Content-Type: ", AV(content_type), "\r\n", AV(extra_header_lines));
+  std::string lines =
+      absl::StrCat("Content-Type: ", AV(content_type), "\r\n", AV(extra_header_lines));
   std::string head = ResponseHead(status, lines, static_cast<int64_t>(body.size()));
-  uv_buf_t bufs[2] = {uv_buf_init(head.data(), static_cast<unsigned>(head.size())),
-                      uv_buf_init(const_cast<char*>(body.data()), static_cast<unsigned>(body.size()))};
+  uv_buf_t bufs[2] = {
+      uv_buf_init(head.data(), static_cast<unsigned>(head.size())),
+      uv_buf_init(const_cast<char*>(body.data()), static_cast<unsigned>(body.size()))};
   response_started_ = true;
   Write(bufs, body.empty() ? 1 : 2);
   FinishRequest();
@@ -323,7 +328,8 @@ void HttpConnection::StartResponse(int status, std::string_view header_lines,
   response_chunked_ = content_length < 0;
   if (corked_) {
     cork_head_ = ResponseHead(status, header_lines, content_length);
-    cork_bufs_[cork_count_++] = uv_buf_init(cork_head_.data(), static_cast<unsigned>(cork_head_.size()));
+    cork_bufs_[cork_count_++] =
+        uv_buf_init(cork_head_.data(), static_cast<unsigned>(cork_head_.size()));
     return;
   }
   std::string head = ResponseHead(status, header_lines, content_length);

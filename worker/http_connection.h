@@ -144,7 +144,7 @@ class HttpConnection {
   unsigned cork_count_ = 0;
   char cork_sizes_[kMaxCorked / 3][20];  // chunk-size lines while corked
   unsigned cork_size_count_ = 0;
-  std::string cork_head_;                // response head while corked
+  std::string cork_head_;  // response head while corked
   bool draining_ = false;
   RequestHandler* handler_ = nullptr;
   const Limits* limits_ = nullptr;

@@ -124,35 +124,35 @@ int main(int argc, char** argv) {
     server.Drain(drain_ms, [&] { finish(); });
   };
 
-  ControlClient control(
-      args.control_socket, args.worker_id, queue,
-      {.apply =
-           [&](SnapshotPtr snap) {
-             uint64_t version = snap->version;
-             server.SetSnapshot(std::move(snap));
-             LOG_DEBUG("snapshot v", version, " applied");
-             if (!server.accepting() && !stopping) {
-               if (absl::Status s = server.StartAccepting(); !s.ok()) {
-                 LOG_ERROR("cannot accept: ", s.message());
-                 exit_code = 1;
-                 shutdown("listen socket unusable");
-                 return;
-               }
-               LOG_DEBUG("accepting connections (snapshot v", version, ")");
-             }
-           },
-       .lost =
-           [&](std::string why) {
-             if (!server.accepting() && server.snapshot() == nullptr) exit_code = 1;
-             shutdown(why);
-           }});
+  ControlClient control(args.control_socket, args.worker_id, queue,
+                        {.apply =
+                             [&](SnapshotPtr snap) {
+                               uint64_t version = snap->version;
+                               server.SetSnapshot(std::move(snap));
+                               LOG_DEBUG("snapshot v", version, " applied");
+                               if (!server.accepting() && !stopping) {
+                                 if (absl::Status s = server.StartAccepting(); !s.ok()) {
+                                   LOG_ERROR("cannot accept: ", s.message());
+                                   exit_code = 1;
+                                   shutdown("listen socket unusable");
+                                   return;
+                                 }
+                                 LOG_DEBUG("accepting connections (snapshot v", version, ")");
+                               }
+                             },
+                         .lost =
+                             [&](std::string why) {
+                               if (!server.accepting() && server.snapshot() == nullptr)
+                                 exit_code = 1;
+                               shutdown(why);
+                             }});
 
   std::function<void(const std::string&)> shutdown_fn = shutdown;
   sigterm.data = &shutdown_fn;
   sigint.data = &shutdown_fn;
   auto on_signal = [](uv_signal_t* h, int signum) {
-    (*static_cast<std::function<void(const std::string&)>*>(h->data))(
-        signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    (*static_cast<std::function<void(const std::string&)>*>(h->data))(signum == SIGTERM ? "SIGTERM"
+                                                                                        : "SIGINT");
   };
   uv_signal_start(&sigterm, on_signal, SIGTERM);
   uv_signal_start(&sigint, on_signal, SIGINT);
@@ -165,7 +165,8 @@ int main(int argc, char** argv) {
   control.Stop();
   // Close anything left (should be nothing) so uv_loop_close succeeds.
   uv_walk(
-      loop, [](uv_handle_t* h, void*) {
+      loop,
+      [](uv_handle_t* h, void*) {
         if (!uv_is_closing(h)) uv_close(h, nullptr);
       },
       nullptr);

@@ -20,10 +20,17 @@ namespace {
 
 // Upstream response headers relayed to the client; everything else
 // (hop-by-hop, framing, cookies) stays behind.
-constexpr std::string_view kRelayedHeaders[] = {
-    "content-type", "retry-after", "openai-processing-ms", "openai-version", "x-request-id",
-    "x-ratelimit-limit-requests", "x-ratelimit-limit-tokens", "x-ratelimit-remaining-requests",
-    "x-ratelimit-remaining-tokens", "x-ratelimit-reset-requests", "x-ratelimit-reset-tokens"};
+constexpr std::string_view kRelayedHeaders[] = {"content-type",
+                                                "retry-after",
+                                                "openai-processing-ms",
+                                                "openai-version",
+                                                "x-request-id",
+                                                "x-ratelimit-limit-requests",
+                                                "x-ratelimit-limit-tokens",
+                                                "x-ratelimit-remaining-requests",
+                                                "x-ratelimit-remaining-tokens",
+                                                "x-ratelimit-reset-requests",
+                                                "x-ratelimit-reset-tokens"};
 
 // Client request headers forwarded upstream.
 constexpr std::string_view kForwardedHeaders[] = {"openai-organization", "openai-project",
@@ -48,7 +55,8 @@ bool ValidFirstEvent(std::string_view event) {
   std::string data;
   while (pos < event.size()) {
     size_t nl = event.find('\n', pos);
-    std::string_view line = event.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    std::string_view line =
+        event.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     pos = nl == std::string_view::npos ? event.size() : nl + 1;
     if (line.substr(0, 5) == "data:") {
@@ -74,11 +82,16 @@ size_t EventEnd(std::string_view buf) {
 
 routing::Attempt::Kind KindOf(UpstreamFailure f) {
   switch (f) {
-    case UpstreamFailure::kTimeout: return routing::Attempt::Kind::kTimeout;
-    case UpstreamFailure::kConnect: return routing::Attempt::Kind::kConnect;
-    case UpstreamFailure::kTls: return routing::Attempt::Kind::kTls;
-    case UpstreamFailure::kReset: return routing::Attempt::Kind::kReset;
-    case UpstreamFailure::kProtocol: return routing::Attempt::Kind::kInvalidBody;
+    case UpstreamFailure::kTimeout:
+      return routing::Attempt::Kind::kTimeout;
+    case UpstreamFailure::kConnect:
+      return routing::Attempt::Kind::kConnect;
+    case UpstreamFailure::kTls:
+      return routing::Attempt::Kind::kTls;
+    case UpstreamFailure::kReset:
+      return routing::Attempt::Kind::kReset;
+    case UpstreamFailure::kProtocol:
+      return routing::Attempt::Kind::kInvalidBody;
   }
   return routing::Attempt::Kind::kReset;
 }
@@ -90,8 +103,8 @@ void StartChatCompletion(HttpConnection* conn) {
   const WorkerSnapshot& snap = *conn->snapshot();
   auto view = protocol::InspectRequest(req.body.data(), req.body.size());
   if (!view.ok()) {
-    conn->SendError({400, "invalid_request_error", "invalid_request",
-                     std::string(view.status().message())});
+    conn->SendError(
+        {400, "invalid_request_error", "invalid_request", std::string(view.status().message())});
     return;
   }
   auto resolution = snap.routes.Resolve(view->model);
@@ -177,7 +190,8 @@ void ProxyCall::StartAttempt() {
   Url base = provider_->base;
   std::string header_lines;
   if (!target_->api_base.empty() || !target_->api_key.empty()) {
-    if (!target_->api_base.empty()) base = *ParseUrl(target_->api_base);  // validated in the snapshot
+    if (!target_->api_base.empty())
+      base = *ParseUrl(target_->api_base);  // validated in the snapshot
     std::string key = !target_->api_key.empty() ? target_->api_key
                       : target_->key_index > 0  ? provider_->keys[target_->key_index]
                                                 : provider_->keys[0];
@@ -201,7 +215,8 @@ void ProxyCall::StartAttempt() {
   up.origin = base;
   up.tls = snapshot_->tls;
   up.timeouts = provider_->has_timeouts ? provider_->timeouts : snapshot_->timeouts;
-  if (auto it = snapshot_->route_timeouts.find(resolution_.name); it != snapshot_->route_timeouts.end()) {
+  if (auto it = snapshot_->route_timeouts.find(resolution_.name);
+      it != snapshot_->route_timeouts.end()) {
     up.timeouts = it->second;
   }
   up.pieces = {head_, b.substr(0, model_begin_), model_token_, b.substr(model_end_)};
@@ -212,10 +227,11 @@ void ProxyCall::AttemptFailed(routing::Attempt attempt, bool count_for_breaker) 
   Server* server = conn_->server();
   conn_->Uncork();  // nothing of a failed attempt was written; do not leave the cork on
   if (count_for_breaker) server->health().OnFailure(target_->id, NowMs());
-  if (attempt.retry_after_ms) server->health().OnRetryAfter(target_->id, NowMs() + *attempt.retry_after_ms);
+  if (attempt.retry_after_ms)
+    server->health().OnRetryAfter(target_->id, NowMs() + *attempt.retry_after_ms);
   probe_ = false;
-  LOG_DEBUG("request ", conn_->request().request_id, ": ", attempt.endpoint, " failed: ",
-            attempt.detail.empty() ? std::to_string(attempt.status) : attempt.detail);
+  LOG_DEBUG("request ", conn_->request().request_id, ": ", attempt.endpoint,
+            " failed: ", attempt.detail.empty() ? std::to_string(attempt.status) : attempt.detail);
   bool retry_same = !attempt.retry_after_ms && tries_on_target_ < snapshot_->failover.retries &&
                     attempt.kind != routing::Attempt::Kind::kStatus;
   attempts_.push_back(std::move(attempt));
@@ -260,7 +276,8 @@ void ProxyCall::FailAll() {
 }
 
 void ProxyCall::OnClientGone() {
-  if (probe_ && target_ != nullptr && conn_ != nullptr) conn_->server()->health().ReleaseProbe(target_->id);
+  if (probe_ && target_ != nullptr && conn_ != nullptr)
+    conn_->server()->health().ReleaseProbe(target_->id);
   conn_ = nullptr;
   phase_ = Phase::kDone;
   call_.reset();  // cancels the upstream request; its connection is not reused
@@ -284,7 +301,8 @@ void ProxyCall::OnUpstreamHeaders(const UpstreamHead& head) {
   sse_response_ = type.substr(0, 17) == "text/event-stream";
   switch (routing::ClassifyStatus(head.status)) {
     case routing::StatusClass::kFailover: {
-      routing::Attempt a{routing::Attempt::Kind::kStatus, EndpointName(), head.status, std::nullopt, ""};
+      routing::Attempt a{routing::Attempt::Kind::kStatus, EndpointName(), head.status, std::nullopt,
+                         ""};
       std::string_view ra = head.Header("retry-after");
       if (!ra.empty()) a.retry_after_ms = routing::ParseRetryAfterMs(ra, std::time(nullptr));
       // 429 is the upstream protecting itself, not a broken endpoint.
@@ -373,7 +391,8 @@ void ProxyCall::OnUpstreamComplete() {
     return;
   }
   // Relaying.
-  if (sse_response_ && routing::ClassifyStatus(upstream_head_.status) == routing::StatusClass::kSuccess &&
+  if (sse_response_ &&
+      routing::ClassifyStatus(upstream_head_.status) == routing::StatusClass::kSuccess &&
       !saw_terminal_) {
     FailAfterCommit("stream_truncated",
                     absl::StrCat("provider ", target_->provider,

@@ -59,8 +59,8 @@ void Server::HandleRequest(HttpConnection* conn) {
   if (path == "/health") {
     if (!get) {
       conn->SendResponse(405, "application/json",
-                         protocol::RenderOpenAIError({405, "invalid_request_error", "method_not_allowed",
-                                                      "use GET /health"}),
+                         protocol::RenderOpenAIError({405, "invalid_request_error",
+                                                      "method_not_allowed", "use GET /health"}),
                          "Allow: GET\r\n");
       return;
     }
@@ -70,8 +70,8 @@ void Server::HandleRequest(HttpConnection* conn) {
   if (path == "/v1/models") {
     if (!get) {
       conn->SendResponse(405, "application/json",
-                         protocol::RenderOpenAIError({405, "invalid_request_error", "method_not_allowed",
-                                                      "use GET /v1/models"}),
+                         protocol::RenderOpenAIError({405, "invalid_request_error",
+                                                      "method_not_allowed", "use GET /v1/models"}),
                          "Allow: GET\r\n");
       return;
     }
@@ -80,18 +80,19 @@ void Server::HandleRequest(HttpConnection* conn) {
   }
   if (path == "/v1/chat/completions") {
     if (!post) {
-      conn->SendResponse(405, "application/json",
-                         protocol::RenderOpenAIError({405, "invalid_request_error", "method_not_allowed",
-                                                      "use POST /v1/chat/completions"}),
-                         "Allow: POST\r\n");
+      conn->SendResponse(
+          405, "application/json",
+          protocol::RenderOpenAIError({405, "invalid_request_error", "method_not_allowed",
+                                       "use POST /v1/chat/completions"}),
+          "Allow: POST\r\n");
       return;
     }
     StartChatCompletion(conn);
     return;
   }
-  conn->SendError({404, "invalid_request_error", "unknown_endpoint",
-                   absl::StrCat("no route for ", llhttp_method_name(req.method), " ",
-                                std::string(path))});
+  conn->SendError(
+      {404, "invalid_request_error", "unknown_endpoint",
+       absl::StrCat("no route for ", llhttp_method_name(req.method), " ", std::string(path))});
 }
 
 void Server::OnConnectionClosed(HttpConnection* conn) {

@@ -37,11 +37,13 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
   snap->content_hash = proto.content_hash();
   const auto& l = proto.limits();
   Limits defaults;
-  snap->limits.max_body_bytes = l.max_body_bytes() == 0 ? defaults.max_body_bytes : l.max_body_bytes();
+  snap->limits.max_body_bytes =
+      l.max_body_bytes() == 0 ? defaults.max_body_bytes : l.max_body_bytes();
   snap->limits.max_header_bytes = OrDefault(l.max_header_bytes(), defaults.max_header_bytes);
   snap->limits.max_headers = OrDefault(l.max_headers(), defaults.max_headers);
   snap->limits.header_timeout_ms = OrDefault(l.header_timeout_ms(), defaults.header_timeout_ms);
-  snap->limits.keepalive_timeout_ms = OrDefault(l.keepalive_timeout_ms(), defaults.keepalive_timeout_ms);
+  snap->limits.keepalive_timeout_ms =
+      OrDefault(l.keepalive_timeout_ms(), defaults.keepalive_timeout_ms);
   snap->limits.drain_timeout_ms = OrDefault(l.drain_timeout_ms(), defaults.drain_timeout_ms);
   const auto& t = proto.timeouts();
   Timeouts tdef;

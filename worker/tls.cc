@@ -71,8 +71,8 @@ TlsSession::Result TlsSession::Fail(const char* what) {
   long verify = SSL_get_verify_result(ssl_);
   std::string detail = OpenSslErrors();
   if (verify != X509_V_OK) {
-    error_ = absl::StrCat(what, ": certificate verify failed: ",
-                          X509_verify_cert_error_string(verify));
+    error_ =
+        absl::StrCat(what, ": certificate verify failed: ", X509_verify_cert_error_string(verify));
   } else {
     error_ = absl::StrCat(what, detail.empty() ? "" : ": ", detail);
   }

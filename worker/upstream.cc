@@ -172,9 +172,9 @@ class UpstreamConn {
       return;
     }
     if (status != 0) {
-      self->Fail(UpstreamFailure::kConnect, absl::StrCat("cannot connect to ",
-                                                         self->origin_.HostHeader(), ": ",
-                                                         uv_strerror(status)));
+      self->Fail(UpstreamFailure::kConnect,
+                 absl::StrCat("cannot connect to ", self->origin_.HostHeader(), ": ",
+                              uv_strerror(status)));
       return;
     }
     uv_tcp_nodelay(&self->tcp_, 1);
@@ -202,7 +202,9 @@ class UpstreamConn {
   void StartReading() {
     uv_read_start(
         reinterpret_cast<uv_stream_t*>(&tcp_),
-        [](uv_handle_t*, size_t, uv_buf_t* buf) { *buf = uv_buf_init(g_read_buf, sizeof(g_read_buf)); },
+        [](uv_handle_t*, size_t, uv_buf_t* buf) {
+          *buf = uv_buf_init(g_read_buf, sizeof(g_read_buf));
+        },
         &UpstreamConn::OnRead);
   }
 
@@ -236,7 +238,8 @@ class UpstreamConn {
                             static_cast<unsigned>(req.pieces[i].size()));
       total += req.pieces[i].size();
     }
-    int written = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), bufs, static_cast<unsigned>(n));
+    int written =
+        uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), bufs, static_cast<unsigned>(n));
     if (written == UV_EAGAIN) written = 0;
     if (written < 0) {
       FailWrite(written);
@@ -289,8 +292,8 @@ class UpstreamConn {
   }
 
   void FailWrite(int status) {
-    Fail(UpstreamFailure::kReset,
-         absl::StrCat("writing to upstream ", origin_.HostHeader(), " failed: ", uv_strerror(status)));
+    Fail(UpstreamFailure::kReset, absl::StrCat("writing to upstream ", origin_.HostHeader(),
+                                               " failed: ", uv_strerror(status)));
   }
 
   static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
@@ -406,7 +409,8 @@ class UpstreamConn {
     --pool_->live_;
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &UpstreamConn::OnClosed);
     // While a socket swap is in progress its close callback counts the tcp handle.
-    if (!retrying_address_) uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &UpstreamConn::OnClosed);
+    if (!retrying_address_)
+      uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &UpstreamConn::OnClosed);
   }
 
   static void OnClosed(uv_handle_t* h) {
@@ -527,8 +531,7 @@ UpstreamPool::UpstreamPool(uv_loop_t* loop, DeferredDeleter* deleter)
 UpstreamPool::~UpstreamPool() = default;
 
 std::string UpstreamPool::PoolKey(const UpstreamRequest& request) {
-  return absl::StrCat(request.origin.Origin(), "|",
-                      reinterpret_cast<uintptr_t>(request.tls.get()));
+  return absl::StrCat(request.origin.Origin(), "|", reinterpret_cast<uintptr_t>(request.tls.get()));
 }
 
 std::unique_ptr<UpstreamCall> UpstreamPool::Start(UpstreamRequest request,

@@ -15,11 +15,16 @@ std::string g_tag = "bitrouter";
 
 const char* LevelName(Level level) {
   switch (level) {
-    case Level::kTrace: return "TRACE";
-    case Level::kDebug: return "DEBUG";
-    case Level::kInfo: return "INFO";
-    case Level::kWarn: return "WARN";
-    case Level::kError: return "ERROR";
+    case Level::kTrace:
+      return "TRACE";
+    case Level::kDebug:
+      return "DEBUG";
+    case Level::kInfo:
+      return "INFO";
+    case Level::kWarn:
+      return "WARN";
+    case Level::kError:
+      return "ERROR";
   }
   return "?";
 }
@@ -28,7 +33,7 @@ const char* LevelName(Level level) {
 
 bool ParseLevel(std::string_view text, Level* out) {
   static constexpr std::pair<std::string_view, Level> kNames[] = {
-      {"trace", Level::kTrace}, {"debug", Level::kDebug}, {"info", Level::kInfo},
+      {"trace", Level::kTrace}, {"debug", Level::kDebug},  {"info", Level::kInfo},
       {"warn", Level::kWarn},   {"warning", Level::kWarn}, {"error", Level::kError}};
   for (const auto& [name, level] : kNames) {
     if (name == text) {

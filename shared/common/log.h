@@ -23,9 +23,9 @@ inline bool Enabled(Level level) { return level >= GetLevel(); }
 
 }  // namespace bitrouter::log
 
-#define BR_LOG(level, ...)                                                    \
-  do {                                                                        \
-    if (::bitrouter::log::Enabled(::bitrouter::log::Level::level))            \
+#define BR_LOG(level, ...)                                                                  \
+  do {                                                                                      \
+    if (::bitrouter::log::Enabled(::bitrouter::log::Level::level))                          \
       ::bitrouter::log::Write(::bitrouter::log::Level::level, ::absl::StrCat(__VA_ARGS__)); \
   } while (0)
 #define LOG_DEBUG(...) BR_LOG(kDebug, __VA_ARGS__)

@@ -15,7 +15,8 @@ namespace bitrouter::log {
 absl::Status RedirectStderrTo(const std::string& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd < 0) {
-    return absl::InternalError(absl::StrCat("cannot open log file ", path, ": ", std::strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("cannot open log file ", path, ": ", std::strerror(errno)));
   }
   // dup2 clears FD_CLOEXEC on fd 2, so child processes inherit it.
   if (::dup2(fd, STDERR_FILENO) < 0) {

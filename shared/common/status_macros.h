@@ -7,10 +7,10 @@
 #define BR_CONCAT_INNER(a, b) a##b
 #define BR_CONCAT(a, b) BR_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                        \
-  do {                                               \
-    ::absl::Status br_status_ = (expr);              \
-    if (!br_status_.ok()) return br_status_;         \
+#define RETURN_IF_ERROR(expr)                \
+  do {                                       \
+    ::absl::Status br_status_ = (expr);      \
+    if (!br_status_.ok()) return br_status_; \
   } while (0)
 
 #define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

@@ -22,14 +22,16 @@ absl::Status ParseHostPort(std::string_view text, std::string* host, uint16_t* p
   if (bracketed) {
     size_t close = text.find(']');
     if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return absl::InvalidArgumentError(absl::StrCat("bad address '", AV(text), "': want [ipv6]:port"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad address '", AV(text), "': want [ipv6]:port"));
     }
     h = text.substr(1, close - 1);
     p = text.substr(close + 2);
   } else {
     size_t colon = text.rfind(':');
     if (colon == std::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat("bad address '", AV(text), "': want host:port"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad address '", AV(text), "': want host:port"));
     }
     h = text.substr(0, colon);
     p = text.substr(colon + 1);
@@ -88,7 +90,8 @@ absl::StatusOr<Url> ParseUrl(std::string_view text) {
     std::string_view h = authority;
     if (h.front() == '[') {
       if (h.back() != ']') {
-        return absl::InvalidArgumentError(absl::StrCat("invalid URL '", AV(text), "': bad IPv6 host"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("invalid URL '", AV(text), "': bad IPv6 host"));
       }
       h = h.substr(1, h.size() - 2);
     }

@@ -22,7 +22,8 @@ bool IsNameChar(char c, bool first) {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -131,8 +132,8 @@ absl::StatusOr<std::string> Substitute(std::string_view text, const EnvMap& env)
     bool valid = !name.empty() && IsNameChar(name[0], true);
     for (char c : name) valid = valid && IsNameChar(c, false);
     if (!valid) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("invalid placeholder '${", AV(inner), "}': want ${NAME} or ${NAME:-default}"));
+      return absl::InvalidArgumentError(absl::StrCat("invalid placeholder '${", AV(inner),
+                                                     "}': want ${NAME} or ${NAME:-default}"));
     }
     auto it = env.find(name);
     if (it != env.end() && !it->second.empty()) {

@@ -10,14 +10,14 @@ namespace bitrouter::config {
 
 struct HomePaths {
   std::string home;
-  std::string config_file;      // <home>/bitrouter.yaml (may not exist)
-  std::string env_file;         // <home>/.env
-  std::string run_dir;          // <home>/run
-  std::string control_socket;   // <home>/run/control.sock
-  std::string pid_file;         // <home>/run/bitrouterd.pid
-  std::string listen_addr_file; // <home>/run/listen.addr
-  std::string logs_dir;         // <home>/logs
-  std::string how;              // which rule chose the home, for status
+  std::string config_file;       // <home>/bitrouter.yaml (may not exist)
+  std::string env_file;          // <home>/.env
+  std::string run_dir;           // <home>/run
+  std::string control_socket;    // <home>/run/control.sock
+  std::string pid_file;          // <home>/run/bitrouterd.pid
+  std::string listen_addr_file;  // <home>/run/listen.addr
+  std::string logs_dir;          // <home>/logs
+  std::string how;               // which rule chose the home, for status
 };
 
 // Resolves the home without touching the filesystem beyond stat().

@@ -54,7 +54,8 @@ absl::StatusOr<RequestView> InspectRequest(const char* data, size_t size) {
     return absl::InvalidArgumentError("request body is not valid JSON");
   }
   simdjson::ondemand::object od_obj;
-  if (doc.get_object().get(od_obj)) return absl::InvalidArgumentError("request body must be a JSON object");
+  if (doc.get_object().get(od_obj))
+    return absl::InvalidArgumentError("request body must be a JSON object");
   bool found = false;
   bool seen_stream = false;
   for (auto field : od_obj) {
@@ -88,11 +89,21 @@ void AppendJsonString(std::string_view text, std::string* out) {
   out->push_back('"');
   for (unsigned char c : text) {
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         if (c < 0x20) {
           out->append("\\u00");

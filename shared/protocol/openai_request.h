@@ -15,9 +15,9 @@ namespace bitrouter::protocol {
 inline constexpr size_t kJsonPadding = 64;
 
 struct RequestView {
-  std::string model;         // unescaped `model` value
-  size_t model_begin = 0;    // offset of the opening quote of the value
-  size_t model_end = 0;      // offset one past the closing quote
+  std::string model;       // unescaped `model` value
+  size_t model_begin = 0;  // offset of the opening quote of the value
+  size_t model_end = 0;    // offset one past the closing quote
   bool stream = false;
 };
 

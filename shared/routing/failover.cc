@@ -25,7 +25,7 @@ std::optional<uint64_t> ParseRetryAfterMs(std::string_view value, int64_t now_un
     double ms = seconds * 1000;
     return ms > kMaxMs ? kMaxMs : static_cast<uint64_t>(ms);
   }
-  struct tm tm{};
+  struct tm tm {};
   std::string text(value);
   const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
   if (end == nullptr || *end != '\0') return std::nullopt;
@@ -51,12 +51,33 @@ FinalError Aggregate(const std::vector<Attempt>& attempts) {
         if (a.status == 429) ++rate_limited;
         if (a.status == 503) ++unavailable;
         break;
-      case Attempt::Kind::kTimeout: what = "timed out"; ++tried; ++timeouts; break;
-      case Attempt::Kind::kConnect: what = "connection failed"; ++tried; ++connect; break;
-      case Attempt::Kind::kTls: what = "TLS failed"; ++tried; ++tls; break;
-      case Attempt::Kind::kReset: what = "connection reset"; ++tried; break;
-      case Attempt::Kind::kInvalidBody: what = "invalid response body"; ++tried; break;
-      case Attempt::Kind::kSkipped: what = "skipped"; ++skipped; break;
+      case Attempt::Kind::kTimeout:
+        what = "timed out";
+        ++tried;
+        ++timeouts;
+        break;
+      case Attempt::Kind::kConnect:
+        what = "connection failed";
+        ++tried;
+        ++connect;
+        break;
+      case Attempt::Kind::kTls:
+        what = "TLS failed";
+        ++tried;
+        ++tls;
+        break;
+      case Attempt::Kind::kReset:
+        what = "connection reset";
+        ++tried;
+        break;
+      case Attempt::Kind::kInvalidBody:
+        what = "invalid response body";
+        ++tried;
+        break;
+      case Attempt::Kind::kSkipped:
+        what = "skipped";
+        ++skipped;
+        break;
     }
     if (!a.detail.empty()) absl::StrAppend(&what, " (", a.detail, ")");
     absl::StrAppend(&summary, summary.empty() ? "" : "; ", a.endpoint, ": ", what);

@@ -27,7 +27,7 @@ struct Attempt {
   std::string endpoint;  // provider:model (no secrets)
   int status = 0;        // for kStatus
   std::optional<uint64_t> retry_after_ms;
-  std::string detail;    // public description
+  std::string detail;  // public description
 };
 
 struct FinalError {

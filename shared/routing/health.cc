@@ -51,10 +51,14 @@ uint64_t EndpointHealth::WaitMs(const std::string& id, uint64_t now_ms) const {
 
 const char* EndpointHealth::Describe(Gate gate) {
   switch (gate) {
-    case Gate::kAllow: return "available";
-    case Gate::kProbe: return "half-open probe";
-    case Gate::kSkipOpen: return "circuit breaker open";
-    case Gate::kSkipRetryAfter: return "waiting out Retry-After";
+    case Gate::kAllow:
+      return "available";
+    case Gate::kProbe:
+      return "half-open probe";
+    case Gate::kSkipOpen:
+      return "circuit breaker open";
+    case Gate::kSkipRetryAfter:
+      return "waiting out Retry-After";
   }
   return "?";
 }

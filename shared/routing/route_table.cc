@@ -53,13 +53,13 @@ const ProviderSpec* RouteTable::FindProvider(std::string_view name) const {
 void RouteTable::Expand(const Target& endpoint, uint32_t group, Resolution* out) const {
   const ProviderSpec* p = FindProvider(endpoint.provider);
   if (p == nullptr) {
-    out->skipped.push_back(absl::StrCat(endpoint.provider, ":", endpoint.model_id,
-                                        " (provider not configured)"));
+    out->skipped.push_back(
+        absl::StrCat(endpoint.provider, ":", endpoint.model_id, " (provider not configured)"));
     return;
   }
   if (!p->active) {
-    out->skipped.push_back(absl::StrCat(endpoint.provider, ":", endpoint.model_id, " (",
-                                        p->inactive_reason, ")"));
+    out->skipped.push_back(
+        absl::StrCat(endpoint.provider, ":", endpoint.model_id, " (", p->inactive_reason, ")"));
     return;
   }
   size_t keys = endpoint.api_key.empty() ? std::max<size_t>(1, p->key_count) : 1;
@@ -85,8 +85,8 @@ absl::StatusOr<Resolution> RouteTable::Resolve(std::string_view model) const {
     if (res.targets.empty()) {
       std::string why;
       for (const auto& s : res.skipped) absl::StrAppend(&why, why.empty() ? "" : "; ", s);
-      return absl::NotFoundError(absl::StrCat(res.source, " '", AV(model),
-                                              "' has no usable endpoint: ", why));
+      return absl::NotFoundError(
+          absl::StrCat(res.source, " '", AV(model), "' has no usable endpoint: ", why));
     }
     return res;
   }
@@ -128,11 +128,13 @@ absl::StatusOr<Resolution> RouteTable::Resolve(std::string_view model) const {
     Expand(t, group++, &res);
   }
   if (res.targets.empty()) {
-    std::string why = absl::StrCat("model '", AV(model), "' not found: no runtime route or virtual model named '",
-                                   AV(model), "', not of the form provider:model_id, and no active provider lists it");
+    std::string why = absl::StrCat(
+        "model '", AV(model), "' not found: no runtime route or virtual model named '", AV(model),
+        "', not of the form provider:model_id, and no active provider lists it");
     if (!res.skipped.empty()) {
       absl::StrAppend(&why, " (inactive providers that list it: ");
-      for (size_t i = 0; i < res.skipped.size(); ++i) absl::StrAppend(&why, i ? ", " : "", res.skipped[i]);
+      for (size_t i = 0; i < res.skipped.size(); ++i)
+        absl::StrAppend(&why, i ? ", " : "", res.skipped[i]);
       why.append(")");
     }
     return absl::NotFoundError(why);

@@ -25,15 +25,15 @@ struct Target {
   std::string api_key;   // endpoint override; empty = the provider's key
   std::string api_base;  // endpoint override; empty = the provider's base
   uint32_t weight = 1;
-  int key_index = -1;    // which pool key (when the provider has a pool and no override)
-  uint32_t group = 0;    // targets expanded from one endpoint share a group
-  std::string id;        // stable id for health state
+  int key_index = -1;  // which pool key (when the provider has a pool and no override)
+  uint32_t group = 0;  // targets expanded from one endpoint share a group
+  std::string id;      // stable id for health state
 };
 
 struct RouteSpec {
   std::string name;
   std::string strategy = "priority";  // priority | load_balance
-  std::vector<Target> endpoints;       // provider, model_id, api_key, api_base, weight
+  std::vector<Target> endpoints;      // provider, model_id, api_key, api_base, weight
   bool runtime = false;
 };
 

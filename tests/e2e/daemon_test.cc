@@ -46,7 +46,9 @@ class DaemonTest : public ::testing::Test {
     EXPECT_EQ(log.find("ERROR: AddressSanitizer"), std::string::npos) << log;
     EXPECT_EQ(log.find(kTestKey), std::string::npos) << "secret in the log";
   }
-  std::vector<std::string> Start() { return {"start", "--listen", "127.0.0.1:0", "--workers", "1"}; }
+  std::vector<std::string> Start() {
+    return {"start", "--listen", "127.0.0.1:0", "--workers", "1"};
+  }
 
   FakeUpstream upstream_;
   RouterProcess home_;  // never started itself: only its home is used
@@ -60,8 +62,9 @@ TEST_F(DaemonTest, StartDaemonizesAnswersAndRefusesASecond) {
   pid_t pid = DaemonPid(home_);
   ASSERT_GT(pid, 0);
   EXPECT_TRUE(ProcessAlive(pid));
-  EXPECT_EQ(Fetch(Port(home_), "POST", kChatPath, R"({"model":"openai:gpt-4o","messages":[]})").status,
-            200);
+  EXPECT_EQ(
+      Fetch(Port(home_), "POST", kChatPath, R"({"model":"openai:gpt-4o","messages":[]})").status,
+      200);
   // Detached: its own session, not ctl's.
   EXPECT_EQ(getsid(pid), pid);
   EXPECT_EQ(home_.Ctl(Start(), &out, env_), 1);
@@ -86,7 +89,8 @@ TEST_F(DaemonTest, RestartReplacesTheDaemonAndStopForceKillsAtOnce) {
   std::string out;
   ASSERT_EQ(home_.Ctl(Start(), &out, env_), 0) << out;
   pid_t first = DaemonPid(home_);
-  ASSERT_EQ(home_.Ctl({"restart", "--listen", "127.0.0.1:0", "--workers", "1"}, &out, env_), 0) << out;
+  ASSERT_EQ(home_.Ctl({"restart", "--listen", "127.0.0.1:0", "--workers", "1"}, &out, env_), 0)
+      << out;
   pid_t second = DaemonPid(home_);
   EXPECT_NE(first, second);
   EXPECT_FALSE(ProcessAlive(first));
@@ -98,7 +102,9 @@ TEST_F(DaemonTest, RestartReplacesTheDaemonAndStopForceKillsAtOnce) {
     return r;
   });
   int port = Port(home_);
-  std::thread client([port] { Fetch(port, "POST", kChatPath, R"({"model":"openai:x","messages":[]})", {}, 15000); });
+  std::thread client([port] {
+    Fetch(port, "POST", kChatPath, R"({"model":"openai:x","messages":[]})", {}, 15000);
+  });
   ASSERT_TRUE(upstream_.WaitForRequests(1, 5000));
   auto t0 = std::chrono::steady_clock::now();
   ASSERT_EQ(home_.Ctl({"stop", "--force"}, &out), 0) << out;
@@ -114,7 +120,8 @@ TEST_F(DaemonTest, Sigusr1ReopensTheLogAfterRotation) {
   std::string log = home_.home() + "/logs/bitrouterd.log";
   ASSERT_EQ(std::rename(log.c_str(), (log + ".old").c_str()), 0);  // what logrotate does
   kill(DaemonPid(home_), SIGUSR1);
-  ASSERT_TRUE(WaitUntil([&] { return ReadAll(log).find("log reopened") != std::string::npos; }, 5000));
+  ASSERT_TRUE(
+      WaitUntil([&] { return ReadAll(log).find("log reopened") != std::string::npos; }, 5000));
   // A worker writes to the new file too: a request to an unknown provider logs nothing,
   // so use one that fails upstream (the worker logs a warning).
   upstream_.SetHandler([](const RecordedRequest&) {

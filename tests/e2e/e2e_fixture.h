@@ -47,7 +47,8 @@ class RouterTest : public ::testing::Test {
     if (upstream_ != nullptr) upstream_->Stop();
   }
 
-  HttpResponse Chat(const std::string& body, const HeaderList& headers = {}, int timeout_ms = 10000) {
+  HttpResponse Chat(const std::string& body, const HeaderList& headers = {},
+                    int timeout_ms = 10000) {
     return Fetch(router_->port(), "POST", kChatPath, body, headers, timeout_ms);
   }
 

@@ -37,15 +37,18 @@ class FailoverTest : public ::testing::Test {
     ASSERT_TRUE(primary_.Start());
     ASSERT_TRUE(backup_.Start());
     RouterProcess::Options o;
-    o.config_yaml = "inherit_defaults: false\n"
-                    "providers:\n"
-                    "  primary:\n    api_protocol: openai\n    api_base: " + primary_.base_url() +
-                    "\n    api_key: key-primary-1\n" + primary_extra +
-                    "  backup:\n    api_protocol: openai\n    api_base: " + backup_.base_url() +
-                    "\n    api_key: key-backup\n"
-                    "models:\n  smart:\n    strategy: " + strategy +
-                    "\n    endpoints:\n      - provider: primary\n        model_id: m-primary\n"
-                    "      - provider: backup\n        service_id: m-backup\n" + extra_yaml;
+    o.config_yaml =
+        "inherit_defaults: false\n"
+        "providers:\n"
+        "  primary:\n    api_protocol: openai\n    api_base: " +
+        primary_.base_url() + "\n    api_key: key-primary-1\n" + primary_extra +
+        "  backup:\n    api_protocol: openai\n    api_base: " + backup_.base_url() +
+        "\n    api_key: key-backup\n"
+        "models:\n  smart:\n    strategy: " +
+        strategy +
+        "\n    endpoints:\n      - provider: primary\n        model_id: m-primary\n"
+        "      - provider: backup\n        service_id: m-backup\n" +
+        extra_yaml;
     router_ = std::make_unique<RouterProcess>(o);
     std::string error;
     ASSERT_TRUE(router_->Start(&error)) << error;
@@ -70,13 +73,24 @@ class FailoverTest : public ::testing::Test {
 };
 
 TEST_F(FailoverTest, EachFailureClassMovesToTheNextEndpoint) {
-  Start("upstream:\n  timeouts: {first_byte: 400ms, idle: 400ms}\n"
-        "  circuit_breaker: {failures: 100, cooldown: 1s}\n");
+  Start(
+      "upstream:\n  timeouts: {first_byte: 400ms, idle: 400ms}\n"
+      "  circuit_breaker: {failures: 100, cooldown: 1s}\n");
   const std::vector<std::pair<std::string, Reply>> cases = {
-      {"500", Status(500)}, {"502", Status(502)}, {"503", Status(503)}, {"408", Status(408)},
-      {"429", Status(429)}, {"reset", Kind(Reply::Kind::kResetBeforeResponse)},
-      {"close", Kind(Reply::Kind::kCloseBeforeResponse)}, {"hang", Kind(Reply::Kind::kHang)},
-      {"invalid-2xx", [] { Reply r; r.body = "<html>not json</html>"; return r; }()},
+      {"500", Status(500)},
+      {"502", Status(502)},
+      {"503", Status(503)},
+      {"408", Status(408)},
+      {"429", Status(429)},
+      {"reset", Kind(Reply::Kind::kResetBeforeResponse)},
+      {"close", Kind(Reply::Kind::kCloseBeforeResponse)},
+      {"hang", Kind(Reply::Kind::kHang)},
+      {"invalid-2xx",
+       [] {
+         Reply r;
+         r.body = "<html>not json</html>";
+         return r;
+       }()},
   };
   for (const auto& [name, reply] : cases) {
     primary_.SetHandler([reply](const RecordedRequest&) { return reply; });
@@ -178,7 +192,8 @@ TEST_F(FailoverTest, KeyPoolRotatesKeys) {
 
 TEST_F(FailoverTest, StreamFailsOverBeforeTheFirstByte) {
   Start();
-  primary_.SetHandler([](const RecordedRequest&) { return Kind(Reply::Kind::kResetBeforeResponse); });
+  primary_.SetHandler(
+      [](const RecordedRequest&) { return Kind(Reply::Kind::kResetBeforeResponse); });
   HttpResponse r = Post(kSmartStream);
   ASSERT_EQ(r.status, 200);
   EXPECT_TRUE(r.complete);
@@ -227,11 +242,13 @@ TEST_F(FailoverTest, RuntimeRoutesAreVisibleAtOnceShadowConfigAndCanBeRemoved) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(ServedModel(r), "rt-model");
   // Shadow the config route `smart`.
-  ASSERT_EQ(router_->Ctl({"route", "add", "smart", "backup:shadow", "--strategy", "priority"}, &out), 0)
+  ASSERT_EQ(
+      router_->Ctl({"route", "add", "smart", "backup:shadow", "--strategy", "priority"}, &out), 0)
       << out;
   EXPECT_EQ(ServedModel(Post(kSmart)), "shadow");
   ASSERT_EQ(router_->Ctl({"route", "list", "--json"}, &out), 0);
-  EXPECT_NE(out.find(R"("name":"smart","strategy":"priority","source":"runtime")"), std::string::npos)
+  EXPECT_NE(out.find(R"("name":"smart","strategy":"priority","source":"runtime")"),
+            std::string::npos)
       << out;
   ASSERT_EQ(router_->Ctl({"route", "trace", "smart"}, &out), 0);
   EXPECT_NE(out.find("runtime route"), std::string::npos) << out;
@@ -282,7 +299,8 @@ TEST_F(FailoverTest, RuntimeRoutesAreGoneAfterARestart) {
   RouterProcess again(o);  // same home and bitrouter.yaml
   std::string error;
   ASSERT_TRUE(again.Start(&error)) << error;
-  EXPECT_EQ(Fetch(again.port(), "POST", kChatPath, R"({"model":"ephemeral","messages":[]})").status, 404);
+  EXPECT_EQ(Fetch(again.port(), "POST", kChatPath, R"({"model":"ephemeral","messages":[]})").status,
+            404);
   EXPECT_EQ(Fetch(again.port(), "POST", kChatPath, kSmart).status, 200) << "config routes remain";
   EXPECT_EQ(again.Stop(), 0);
 }
@@ -295,11 +313,13 @@ TEST(AutoCascadeTest, BareModelIdResolvesThroughActiveCatalogs) {
   RouterProcess router(o);
   std::string error;
   ASSERT_TRUE(router.Start(&error)) << error;
-  HttpResponse r = Fetch(router.port(), "POST", kChatPath, R"({"model":"gpt-4o-mini","messages":[]})");
+  HttpResponse r =
+      Fetch(router.port(), "POST", kChatPath, R"({"model":"gpt-4o-mini","messages":[]})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(JsonStringField(upstream.requests()[0].body, "model"), "gpt-4o-mini");
   // Listed only by an inactive provider: 404 that says so, never a silent fallback.
-  HttpResponse c = Fetch(router.port(), "POST", kChatPath, R"({"model":"deepseek-chat","messages":[]})");
+  HttpResponse c =
+      Fetch(router.port(), "POST", kChatPath, R"({"model":"deepseek-chat","messages":[]})");
   EXPECT_EQ(c.status, 404);
   EXPECT_NE(c.body.find("DEEPSEEK_API_KEY"), std::string::npos) << c.body;
   EXPECT_EQ(router.Stop(), 0);

@@ -103,8 +103,8 @@ TEST_F(LifecycleTest, StopLetsAnInFlightStreamFinish) {
   upstream_->SetHandler([](const RecordedRequest&) { return SlowStream(8, 100); });
   HttpClient client;
   ASSERT_TRUE(client.Connect(router_->port()));
-  ASSERT_TRUE(client.SendRaw(BuildRequest("POST", kChatPath,
-                                          R"({"model":"openai:gpt-4o","stream":true,"messages":[]})")));
+  ASSERT_TRUE(client.SendRaw(
+      BuildRequest("POST", kChatPath, R"({"model":"openai:gpt-4o","stream":true,"messages":[]})")));
   auto response = std::async(std::launch::async, [&] { return client.ReadResponse(15000); });
   ASSERT_TRUE(upstream_->WaitForRequests(1, 5000));
   std::string out;
@@ -182,8 +182,10 @@ TEST_F(LifecycleTest, StatusReportsProvidersWorkersAndSnapshot) {
   EXPECT_NE(json.find(R"("name":"openai","active":true,"reason":"key from OPENAI_API_KEY")"),
             std::string::npos)
       << json;
-  EXPECT_NE(json.find(R"("name":"anthropic","active":false,"reason":"no API key: set ANTHROPIC_API_KEY")"),
-            std::string::npos)
+  EXPECT_NE(
+      json.find(
+          R"("name":"anthropic","active":false,"reason":"no API key: set ANTHROPIC_API_KEY")"),
+      std::string::npos)
       << json;
   EXPECT_NE(json.find(R"("acked_version":1)"), std::string::npos) << json;
   EXPECT_EQ(json.find(kTestKey), std::string::npos) << "status must not print secrets";

@@ -30,8 +30,9 @@ TEST_F(LimitsTest, BodyOverSixteenMebibytesIs413) {
   HttpClient client;
   ASSERT_TRUE(client.Connect(router_->port()));
   // The declared length alone is enough: refused before the body is read.
-  ASSERT_TRUE(client.SendRaw("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
-                             "Content-Length: 16777217\r\n\r\n{\"model\":"));
+  ASSERT_TRUE(
+      client.SendRaw("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                     "Content-Length: 16777217\r\n\r\n{\"model\":"));
   HttpResponse r = client.ReadResponse();
   EXPECT_EQ(r.status, 413);
   EXPECT_NE(r.body.find("request_too_large"), std::string::npos) << r.body;
@@ -44,8 +45,9 @@ TEST_F(LimitsTest, ChunkedBodyOverTheLimitIs413) {
   StartAll();
   HttpClient client;
   ASSERT_TRUE(client.Connect(router_->port()));
-  ASSERT_TRUE(client.SendRaw("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
-                             "Transfer-Encoding: chunked\r\n\r\n"));
+  ASSERT_TRUE(
+      client.SendRaw("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n"));
   std::string chunk(1 << 20, 'a');
   char size[16];
   snprintf(size, sizeof(size), "%zx\r\n", chunk.size());
@@ -59,7 +61,8 @@ TEST_F(LimitsTest, ChunkedBodyOverTheLimitIs413) {
 
 TEST_F(LimitsTest, OversizedHeadersAre431) {
   StartAll();
-  HttpResponse big = Fetch(router_->port(), "GET", "/health", {}, {{"x-big", std::string(70000, 'a')}});
+  HttpResponse big =
+      Fetch(router_->port(), "GET", "/health", {}, {{"x-big", std::string(70000, 'a')}});
   EXPECT_EQ(big.status, 431);
   HeaderList many;
   for (int i = 0; i < 120; ++i) many.emplace_back("x-h" + std::to_string(i), "v");
@@ -73,7 +76,8 @@ TEST_F(LimitsTest, GarbageBytesGet400AndClose) {
   StartAll();
   HttpClient client;
   ASSERT_TRUE(client.Connect(router_->port()));
-  static constexpr char kTlsHelloLike[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n";
+  static constexpr char kTlsHelloLike[] =
+      "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n";
   ASSERT_TRUE(client.SendRaw(std::string(kTlsHelloLike, sizeof(kTlsHelloLike) - 1)));
   HttpResponse r = client.ReadResponse();
   EXPECT_EQ(r.status, 400);
@@ -110,8 +114,8 @@ TEST_F(LimitsTest, ClientDisconnectMidStreamCancelsTheUpstream) {
   {
     HttpClient client;
     ASSERT_TRUE(client.Connect(router_->port()));
-    ASSERT_TRUE(client.SendRaw(BuildRequest("POST", kChatPath,
-                                            R"({"model":"openai:gpt-4o","stream":true,"messages":[]})")));
+    ASSERT_TRUE(client.SendRaw(BuildRequest(
+        "POST", kChatPath, R"({"model":"openai:gpt-4o","stream":true,"messages":[]})")));
     int seen = 0;
     // Read a couple of events, then hang up mid-stream.
     std::thread closer([&] {

@@ -12,7 +12,8 @@ using ProxyTest = RouterTest;
 
 TEST_F(ProxyTest, JsonAnswerComesBackFromTheUpstream) {
   StartAll();
-  std::string body = R"({"model":"openai:gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"temperature":0.5})";
+  std::string body =
+      R"({"model":"openai:gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"temperature":0.5})";
   HttpResponse r = Chat(body, {{"x-bitrouter-request-id", "req-123"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body, ChatCompletionJson("gpt-4o-mini", "Hello from fake upstream"));
@@ -25,13 +26,16 @@ TEST_F(ProxyTest, JsonAnswerComesBackFromTheUpstream) {
   EXPECT_EQ(up.Header("authorization"), std::string("Bearer ") + kTestKey);
   EXPECT_EQ(up.Header("x-bitrouter-request-id"), "req-123");
   // Only the model value changed; every other byte is forwarded as sent.
-  EXPECT_EQ(up.body, R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"temperature":0.5})");
+  EXPECT_EQ(
+      up.body,
+      R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"temperature":0.5})");
 }
 
 TEST_F(ProxyTest, GeneratesARequestIdWhenAbsentOrInvalid) {
   StartAll();
   HttpResponse a = Chat(R"({"model":"openai:m","messages":[]})");
-  HttpResponse b = Chat(R"({"model":"openai:m","messages":[]})", {{"x-bitrouter-request-id", "bad id " + std::string(200, 'x')}});
+  HttpResponse b = Chat(R"({"model":"openai:m","messages":[]})",
+                        {{"x-bitrouter-request-id", "bad id " + std::string(200, 'x')}});
   ASSERT_EQ(a.status, 200);
   ASSERT_EQ(b.status, 200);
   EXPECT_FALSE(a.Header("x-bitrouter-request-id").empty());
@@ -45,7 +49,8 @@ TEST_F(ProxyTest, UpstreamErrorStatusAndBodyAreRelayed) {
   upstream_->SetHandler([](const RecordedRequest&) {
     Reply r;
     r.status = 401;
-    r.body = R"({"error":{"message":"Incorrect API key","type":"invalid_request_error","code":"invalid_api_key"}})";
+    r.body =
+        R"({"error":{"message":"Incorrect API key","type":"invalid_request_error","code":"invalid_api_key"}})";
     return r;
   });
   HttpResponse r = Chat(R"({"model":"openai:gpt-4o","messages":[]})");
@@ -66,8 +71,8 @@ TEST_F(ProxyTest, SseStreamIsRelayedByteForByteAsItArrives) {
   });
   HttpClient client;
   ASSERT_TRUE(client.Connect(router_->port()));
-  ASSERT_TRUE(client.SendRaw(BuildRequest("POST", kChatPath,
-                                          R"({"model":"openai:gpt-4o","stream":true,"messages":[]})")));
+  ASSERT_TRUE(client.SendRaw(
+      BuildRequest("POST", kChatPath, R"({"model":"openai:gpt-4o","stream":true,"messages":[]})")));
   std::string expected;
   for (const auto& c : chunks) expected += c;
   auto start = std::chrono::steady_clock::now();
@@ -108,16 +113,19 @@ TEST_F(ProxyTest, KeepAliveAndPipelinedRequestsAnswerInOrder) {
   EXPECT_EQ(health.status, 200);
   EXPECT_EQ(health.body, R"({"status":"ok"})");
   // The connection stays usable, and upstream connections are pooled.
-  ASSERT_TRUE(client.SendRaw(BuildRequest("POST", kChatPath, R"({"model":"openai:again","messages":[]})")));
+  ASSERT_TRUE(
+      client.SendRaw(BuildRequest("POST", kChatPath, R"({"model":"openai:again","messages":[]})")));
   EXPECT_EQ(client.ReadResponse().status, 200);
   EXPECT_EQ(upstream_->connections_accepted(), 1);
 }
 
 TEST_F(ProxyTest, ChunkedRequestBodyIsAccepted) {
   StartAll();
-  std::string body = R"({"model":"openai:gpt-4o","messages":[{"role":"user","content":"chunked"}]})";
-  std::string raw = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                    "Transfer-Encoding: chunked\r\n\r\n";
+  std::string body =
+      R"({"model":"openai:gpt-4o","messages":[{"role":"user","content":"chunked"}]})";
+  std::string raw =
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n";
   raw += "10\r\n" + body.substr(0, 16) + "\r\n";
   char size[16];
   snprintf(size, sizeof(size), "%zx", body.size() - 16);

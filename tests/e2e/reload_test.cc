@@ -20,8 +20,10 @@ namespace {
 
 std::string ConfigServing(const FakeUpstream& up, const std::string& model_id) {
   return "inherit_defaults: false\nproviders:\n  up:\n    api_protocol: openai\n    api_base: " +
-         up.base_url() + "\n    api_key: k\nmodels:\n  alias:\n    endpoints:\n      - provider: up\n"
-         "        model_id: " + model_id + "\n";
+         up.base_url() +
+         "\n    api_key: k\nmodels:\n  alias:\n    endpoints:\n      - provider: up\n"
+         "        model_id: " +
+         model_id + "\n";
 }
 
 class ReloadTest : public ::testing::Test {
@@ -39,10 +41,12 @@ class ReloadTest : public ::testing::Test {
     EXPECT_EQ(router_->Stop(), 0) << router_->Log();
     EXPECT_EQ(router_->Log().find("ERROR: AddressSanitizer"), std::string::npos) << router_->Log();
   }
-  void WriteConfig(const std::string& yaml) { std::ofstream(router_->home() + "/bitrouter.yaml") << yaml; }
+  void WriteConfig(const std::string& yaml) {
+    std::ofstream(router_->home() + "/bitrouter.yaml") << yaml;
+  }
   std::string Served(const std::string& model) {
-    HttpResponse r = Fetch(router_->port(), "POST", kChatPath,
-                           R"({"model":")" + model + R"(","messages":[]})");
+    HttpResponse r =
+        Fetch(router_->port(), "POST", kChatPath, R"({"model":")" + model + R"(","messages":[]})");
     return r.status == 200 ? JsonStringField(r.body, "model") : "HTTP " + std::to_string(r.status);
   }
   FakeUpstream upstream_;
@@ -101,13 +105,17 @@ TEST(ReloadPoolTest, ServerWorkersGrowsAndShrinksThePoolOnReload) {
   ASSERT_EQ(router.Ctl({"reload"}, &out), 0) << out;
   EXPECT_TRUE(router.WaitForWorkers(3, {}, 5000)) << router.Log();
   EXPECT_TRUE(ProcessAlive(first[0])) << "growing does not restart existing workers";
-  ASSERT_TRUE(WaitUntil([&] {
-    router.Ctl({"status", "--json"}, &out);
-    return out.find(R"("state":"starting")") == std::string::npos &&
-           out.find(R"("state":"connected")") == std::string::npos;
-  }, 5000)) << out;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        router.Ctl({"status", "--json"}, &out);
+        return out.find(R"("state":"starting")") == std::string::npos &&
+               out.find(R"("state":"connected")") == std::string::npos;
+      },
+      5000))
+      << out;
   for (int i = 0; i < 6; ++i) {
-    EXPECT_EQ(Fetch(router.port(), "POST", kChatPath, R"({"model":"alias","messages":[]})").status, 200);
+    EXPECT_EQ(Fetch(router.port(), "POST", kChatPath, R"({"model":"alias","messages":[]})").status,
+              200);
   }
   std::ofstream(router.home() + "/bitrouter.yaml") << config(1);
   ASSERT_EQ(router.Ctl({"reload"}, &out), 0) << out;
@@ -116,7 +124,8 @@ TEST(ReloadPoolTest, ServerWorkersGrowsAndShrinksThePoolOnReload) {
   EXPECT_NE(router.Log().find("retired"), std::string::npos) << router.Log();
   ASSERT_EQ(router.Ctl({"status", "--json"}, &out), 0);
   EXPECT_EQ(out.find(R"("id":2)"), std::string::npos) << "retired workers leave status: " << out;
-  EXPECT_EQ(Fetch(router.port(), "POST", kChatPath, R"({"model":"alias","messages":[]})").status, 200);
+  EXPECT_EQ(Fetch(router.port(), "POST", kChatPath, R"({"model":"alias","messages":[]})").status,
+            200);
   EXPECT_EQ(router.Stop(), 0);
 }
 
@@ -161,14 +170,16 @@ TEST(ReloadListenerTest, NewAddressOpensFirstAndTheOldOneDrains) {
     return r;
   });
   auto stream = std::async(std::launch::async, [&] {
-    return Fetch(p1, "POST", kChatPath, R"({"model":"alias","stream":true,"messages":[]})", {}, 15000);
+    return Fetch(p1, "POST", kChatPath, R"({"model":"alias","stream":true,"messages":[]})", {},
+                 15000);
   });
   ASSERT_TRUE(upstream.WaitForRequests(1, 5000));
   std::ofstream(router.home() + "/bitrouter.yaml") << config(p2);
   ASSERT_EQ(router.Ctl({"reload"}, &out), 0) << out;
   // The new address answers as soon as reload returned.
   upstream.SetHandler(nullptr);
-  EXPECT_EQ(Fetch(p2, "POST", kChatPath, R"({"model":"alias","messages":[]})", {}, 5000).status, 200);
+  EXPECT_EQ(Fetch(p2, "POST", kChatPath, R"({"model":"alias","messages":[]})", {}, 5000).status,
+            200);
   // The in-flight stream on the old address finished whole.
   HttpResponse s = stream.get();
   EXPECT_EQ(s.status, 200);
@@ -176,10 +187,12 @@ TEST(ReloadListenerTest, NewAddressOpensFirstAndTheOldOneDrains) {
   EXPECT_NE(s.body.find("data: [DONE]"), std::string::npos);
   // The old generation drained and exited; the old address no longer answers.
   for (pid_t w : old_workers) EXPECT_TRUE(WaitUntil([&] { return !ProcessAlive(w); }, 10000));
-  EXPECT_TRUE(WaitUntil([&] { return Fetch(p1, "GET", "/health", {}, {}, 500).status == 0; }, 5000));
+  EXPECT_TRUE(
+      WaitUntil([&] { return Fetch(p1, "GET", "/health", {}, {}, 500).status == 0; }, 5000));
   EXPECT_EQ(router.WorkerPids().size(), 2u);
   ASSERT_EQ(router.Ctl({"status", "--json"}, &out), 0);
-  EXPECT_NE(out.find("\"listen\":\"127.0.0.1:" + std::to_string(p2) + "\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"listen\":\"127.0.0.1:" + std::to_string(p2) + "\""), std::string::npos)
+      << out;
   // An address that cannot be bound rejects the reload; the current one keeps serving.
   int busy = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -214,7 +227,8 @@ TEST_F(ReloadTest, ReloadsUnderLoadFailNoRequest) {
       }
       auto until = std::chrono::steady_clock::now() + std::chrono::seconds(8);
       for (int i = 0; i < 10000 && !stop && std::chrono::steady_clock::now() < until; ++i) {
-        if (!client.SendRaw(BuildRequest("POST", kChatPath, R"({"model":"alias","messages":[]})"))) {
+        if (!client.SendRaw(
+                BuildRequest("POST", kChatPath, R"({"model":"alias","messages":[]})"))) {
           ++failed;
           return;
         }

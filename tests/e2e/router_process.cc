@@ -50,8 +50,10 @@ void RemoveTree(const std::string& path) {
 std::vector<std::string> ChildEnv(const std::map<std::string, std::string>& extra,
                                   const std::string& home) {
   std::vector<std::string> env = {"PATH=/usr/bin:/bin", "HOME=" + home, "GRPC_VERBOSITY=ERROR"};
-  if (const char* asan = std::getenv("ASAN_OPTIONS")) env.push_back(std::string("ASAN_OPTIONS=") + asan);
-  if (const char* ubsan = std::getenv("UBSAN_OPTIONS")) env.push_back(std::string("UBSAN_OPTIONS=") + ubsan);
+  if (const char* asan = std::getenv("ASAN_OPTIONS"))
+    env.push_back(std::string("ASAN_OPTIONS=") + asan);
+  if (const char* ubsan = std::getenv("UBSAN_OPTIONS"))
+    env.push_back(std::string("UBSAN_OPTIONS=") + ubsan);
   for (const auto& [k, v] : extra) env.push_back(k + "=" + v);
   return env;
 }
@@ -148,7 +150,8 @@ bool RouterProcess::Start(std::string* error) {
     std::ofstream(home_ + "/bitrouter.yaml") << options_.config_yaml;
   }
   std::vector<std::string> args = BaseArgs();
-  pid_ = Spawn(args, ChildEnv(options_.env, home_), home_ + "/stdout.log", home_ + "/bitrouterd.log");
+  pid_ =
+      Spawn(args, ChildEnv(options_.env, home_), home_ + "/stdout.log", home_ + "/bitrouterd.log");
   reaped_ = false;
   bool up = WaitUntil(
       [&] {
@@ -173,9 +176,11 @@ bool RouterProcess::Start(std::string* error) {
 
 int RouterProcess::RunToExit(int timeout_ms) {
   std::string error;
-  if (!options_.config_yaml.empty()) std::ofstream(home_ + "/bitrouter.yaml") << options_.config_yaml;
+  if (!options_.config_yaml.empty())
+    std::ofstream(home_ + "/bitrouter.yaml") << options_.config_yaml;
   std::vector<std::string> args = BaseArgs();
-  pid_ = Spawn(args, ChildEnv(options_.env, home_), home_ + "/stdout.log", home_ + "/bitrouterd.log");
+  pid_ =
+      Spawn(args, ChildEnv(options_.env, home_), home_ + "/stdout.log", home_ + "/bitrouterd.log");
   reaped_ = false;
   int code = -1;
   if (!Exited(timeout_ms, &code)) {
@@ -224,7 +229,8 @@ std::vector<pid_t> RouterProcess::WorkerPids() const {
     if (p <= 0) continue;
     std::string stat = ReadFile("/proc/" + std::to_string(p) + "/stat");
     size_t open = stat.find('('), close = stat.rfind(')');
-    if (open == std::string::npos || close == std::string::npos || close + 4 >= stat.size()) continue;
+    if (open == std::string::npos || close == std::string::npos || close + 4 >= stat.size())
+      continue;
     std::string comm = stat.substr(open + 1, close - open - 1);
     char state = stat[close + 2];
     pid_t ppid = std::atoi(stat.c_str() + close + 4);

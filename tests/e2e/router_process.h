@@ -16,9 +16,9 @@ class RouterProcess {
   struct Options {
     std::map<std::string, std::string> env;  // e.g. OPENAI_API_KEY, OPENAI_BASE_URL
     std::string config_yaml;                 // written to <home>/bitrouter.yaml when set
-    int workers = 1;  // --workers N; 0 = leave it to the config
+    int workers = 1;                         // --workers N; 0 = leave it to the config
     std::vector<std::string> extra_args;
-    std::string home;  // reuse this home instead of a fresh temp one (not removed)
+    std::string home;         // reuse this home instead of a fresh temp one (not removed)
     bool listen_flag = true;  // pass --listen 127.0.0.1:0 (false: the config decides)
   };
 

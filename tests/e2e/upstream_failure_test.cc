@@ -175,7 +175,8 @@ TEST_F(TlsUpstreamTest, HostNameIsResolvedVerifiedAndSentAsSni) {
   HttpResponse r = Chat(kJsonBody);
   ASSERT_EQ(r.status, 200) << r.body;
   ASSERT_EQ(upstream_->request_count(), 1u);
-  EXPECT_EQ(upstream_->requests()[0].Header("host"), "localhost:" + std::to_string(upstream_->port()));
+  EXPECT_EQ(upstream_->requests()[0].Header("host"),
+            "localhost:" + std::to_string(upstream_->port()));
 }
 
 TEST_F(TlsUpstreamTest, UntrustedCertificateIs502) {

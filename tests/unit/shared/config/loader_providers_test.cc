@@ -417,8 +417,7 @@ TEST(ReferenceConfigTest, Loads) {
   EXPECT_EQ(cfg->server.listen, "127.0.0.1:8787");
   EXPECT_EQ(cfg->server.log_level, "info");
   EXPECT_TRUE(cfg->inherit_defaults);
-  for (const char* s :
-       {"database", "tools", "guardrails", "wallet", "mpp", "solana_rpc_url"}) {
+  for (const char* s : {"database", "tools", "guardrails", "wallet", "mpp", "solana_rpc_url"}) {
     EXPECT_TRUE(HasWarning(*cfg, s)) << s << Warnings(*cfg);
   }
   EXPECT_EQ(cfg->server.control_socket, "bitrouter.sock");

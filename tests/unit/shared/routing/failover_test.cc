@@ -7,8 +7,10 @@ namespace {
 
 TEST(ClassifyTest, StatusClasses) {
   for (int s : {200, 201, 299}) EXPECT_EQ(ClassifyStatus(s), StatusClass::kSuccess) << s;
-  for (int s : {500, 502, 503, 504, 529, 408, 429}) EXPECT_EQ(ClassifyStatus(s), StatusClass::kFailover) << s;
-  for (int s : {400, 401, 403, 404, 409, 413, 422}) EXPECT_EQ(ClassifyStatus(s), StatusClass::kRelay) << s;
+  for (int s : {500, 502, 503, 504, 529, 408, 429})
+    EXPECT_EQ(ClassifyStatus(s), StatusClass::kFailover) << s;
+  for (int s : {400, 401, 403, 404, 409, 413, 422})
+    EXPECT_EQ(ClassifyStatus(s), StatusClass::kRelay) << s;
 }
 
 TEST(RetryAfterParseTest, SecondsDatesAndJunk) {
@@ -26,13 +28,15 @@ TEST(RetryAfterParseTest, SecondsDatesAndJunk) {
 using K = Attempt::Kind;
 
 TEST(AggregateTest, AllRateLimitedIs429WithTheSmallestRetryAfter) {
-  FinalError e = Aggregate({{K::kStatus, "a:m", 429, 30'000, ""}, {K::kStatus, "b:m", 429, 7'000, ""}});
+  FinalError e =
+      Aggregate({{K::kStatus, "a:m", 429, 30'000, ""}, {K::kStatus, "b:m", 429, 7'000, ""}});
   EXPECT_EQ(e.status, 429);
   EXPECT_EQ(e.retry_after_s, 7u);
 }
 
 TEST(AggregateTest, AllTimeoutsIs504) {
-  EXPECT_EQ(Aggregate({{K::kTimeout, "a:m", 0, {}, ""}, {K::kTimeout, "b:m", 0, {}, ""}}).status, 504);
+  EXPECT_EQ(Aggregate({{K::kTimeout, "a:m", 0, {}, ""}, {K::kTimeout, "b:m", 0, {}, ""}}).status,
+            504);
 }
 
 TEST(AggregateTest, EverythingCoolingDownIs503WithTheShortestWait) {
@@ -43,7 +47,8 @@ TEST(AggregateTest, EverythingCoolingDownIs503WithTheShortestWait) {
 }
 
 TEST(AggregateTest, MixedIs502AndNamesEveryEndpoint) {
-  FinalError e = Aggregate({{K::kStatus, "a:m", 500, {}, ""}, {K::kConnect, "b:m", 0, {}, "refused"},
+  FinalError e = Aggregate({{K::kStatus, "a:m", 500, {}, ""},
+                            {K::kConnect, "b:m", 0, {}, "refused"},
                             {K::kTimeout, "c:m", 0, {}, ""}});
   EXPECT_EQ(e.status, 502);
   EXPECT_EQ(e.code, "upstream_error");

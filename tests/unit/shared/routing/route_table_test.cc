@@ -26,7 +26,8 @@ RouteTable MakeTable() {
   RouteTable t;
   t.AddProvider({"openai", "openai", {"gpt-4o", "gpt-4o-mini"}, 1, true, ""});
   t.AddProvider({"openrouter", "openai", {"gpt-4o", "claude"}, 2, true, ""});
-  t.AddProvider({"deepseek", "openai", {"deepseek-chat"}, 1, false, "no API key: set DEEPSEEK_API_KEY"});
+  t.AddProvider(
+      {"deepseek", "openai", {"deepseek-chat"}, 1, false, "no API key: set DEEPSEEK_API_KEY"});
   RouteSpec smart{"smart", "priority", {}, false};
   smart.endpoints.push_back(Ep("openai", "gpt-4o"));
   smart.endpoints.push_back(Ep("deepseek", "deepseek-chat"));
