@@ -10,6 +10,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <sys/types.h>
+
 #include <functional>
 
 #include "bitrouter/v1/control.grpc.pb.h"
@@ -28,6 +30,10 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectControl(const Context& ctx
 // Returns 0, 1 (the RPC failed) or 3 (bitrouterd not running).
 using AdminCall = std::function<grpc::Status(v1::Admin::Stub&, grpc::ClientContext*)>;
 int CallAdmin(const Context& ctx, int deadline_seconds, const AdminCall& call);
+
+// The pid in <home>/run/bitrouterd.pid if that process is alive (not a
+// zombie), else 0.
+pid_t RunningDaemonPid(const Context& ctx);
 
 int RunStatus(const Context& ctx);
 int RunReload(const Context& ctx);

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 
@@ -110,6 +112,17 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectControl(const Context& ctx
   return channel;
 }
 
+pid_t RunningDaemonPid(const Context& ctx) {
+  std::ifstream pid_in(ctx.paths.pid_file);
+  pid_t pid = 0;
+  if (!(pid_in >> pid) || pid <= 0) return 0;
+  std::ifstream stat_in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(stat_in)), std::istreambuf_iterator<char>());
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] == 'Z') return 0;
+  return pid;
+}
+
 int CallAdmin(const Context& ctx, int deadline_seconds, const AdminCall& call) {
   auto channel = ConnectControl(ctx);
   if (!channel.ok()) {
@@ -190,10 +203,13 @@ int RunStop(const Context& ctx, int wait_seconds, bool force) {
     return stub.Stop(rpc, req, &resp);
   });
   if (rc != 0) return rc;
-  // Wait for the drain to finish: bitrouterd removes its socket last.
+  // Wait until the process is gone, not just its socket: gRPC removes the
+  // socket while bitrouterd is still finishing its exit.
+  pid_t pid = RunningDaemonPid(ctx);
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(wait_seconds);
   struct stat sb;
-  while (::stat(ctx.paths.control_socket.c_str(), &sb) == 0) {
+  while (::stat(ctx.paths.control_socket.c_str(), &sb) == 0 ||
+         (pid > 0 && RunningDaemonPid(ctx) == pid)) {
     if (std::chrono::steady_clock::now() > until) {
       std::fprintf(stderr, "bitrouterctl: bitrouterd is still draining after %ds\n", wait_seconds);
       return 1;

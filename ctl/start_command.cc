@@ -81,8 +81,8 @@ pid_t PidFromFile(const std::string& path) {
 }  // namespace
 
 int RunStart(const Context& ctx, const std::vector<std::string>& daemon_args, int wait_seconds) {
-  pid_t existing = PidFromFile(ctx.paths.pid_file);
-  if (existing > 0 && kill(existing, 0) == 0) {
+  pid_t existing = RunningDaemonPid(ctx);
+  if (existing > 0) {
     std::fprintf(stderr, "bitrouterctl: bitrouterd is already running in %s (pid %d)\n",
                  ctx.paths.home.c_str(), existing);
     return 1;

@@ -365,9 +365,10 @@ void ProxyCall::OnUpstreamComplete() {
   if (conn_ == nullptr) return;
   call_.reset();
   if (phase_ == Phase::kTrying) {
-    // A body-less 2xx/4xx never reaches here without headers; be safe.
-    Commit(0);
-    FinishOk();
+    // llhttp reports the head before completion, so this is a broken upstream.
+    AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), 0, std::nullopt,
+                   "response ended without a head"},
+                  true);
     return;
   }
   if (phase_ == Phase::kBufferJson) {

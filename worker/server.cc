@@ -20,7 +20,7 @@ Server::Server(uv_loop_t* loop, int listen_fd, uint32_t worker_id)
   uv_timer_init(loop_, &drain_timer_);
   drain_timer_.data = this;
   deleter_ = new DeferredDeleter(loop_);
-  pool_ = std::make_unique<UpstreamPool>(loop_, deleter_);
+  pool_ = std::make_unique<UpstreamPool>(loop_);
   std::random_device rd;
   id_prefix_ = absl::StrCat("br-", absl::Hex(rd(), absl::kZeroPad8), "-", worker_id_, "-");
 }

@@ -7,7 +7,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "shared/common/strings.h"
-#include "worker/loop_queue.h"
 #include "worker/resolver.h"
 #include "worker/tls.h"
 
@@ -525,8 +524,8 @@ void UpstreamCall::ResumeReading() {
 
 // ------------------------------------------------------------ pool
 
-UpstreamPool::UpstreamPool(uv_loop_t* loop, DeferredDeleter* deleter)
-    : loop_(loop), deleter_(deleter), resolver_(std::make_unique<Resolver>(loop)) {}
+UpstreamPool::UpstreamPool(uv_loop_t* loop)
+    : loop_(loop), resolver_(std::make_unique<Resolver>(loop)) {}
 
 UpstreamPool::~UpstreamPool() = default;
 

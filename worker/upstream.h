@@ -17,7 +17,6 @@
 
 namespace bitrouter::worker {
 
-class DeferredDeleter;
 class UpstreamConn;
 class Resolver;
 
@@ -87,7 +86,7 @@ class UpstreamCall {
 
 class UpstreamPool {
  public:
-  UpstreamPool(uv_loop_t* loop, DeferredDeleter* deleter);
+  explicit UpstreamPool(uv_loop_t* loop);
   ~UpstreamPool();
   std::unique_ptr<UpstreamCall> Start(UpstreamRequest request, UpstreamHandler* handler);
   // Closes idle connections (drain / shutdown). Active ones finish first.
@@ -104,7 +103,6 @@ class UpstreamPool {
   static std::string PoolKey(const UpstreamRequest& request);
 
   uv_loop_t* loop_;
-  DeferredDeleter* deleter_;
   std::unique_ptr<Resolver> resolver_;
   std::map<std::string, std::vector<UpstreamConn*>> idle_;
   size_t live_ = 0;
