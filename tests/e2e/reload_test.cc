@@ -129,23 +129,10 @@ TEST(ReloadPoolTest, ServerWorkersGrowsAndShrinksThePoolOnReload) {
   EXPECT_EQ(router.Stop(), 0);
 }
 
-// A free loopback port: bind 0, read it back, release it.
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 TEST(ReloadListenerTest, NewAddressOpensFirstAndTheOldOneDrains) {
   FakeUpstream upstream;
   ASSERT_TRUE(upstream.Start());
-  int p1 = FreePort(), p2 = FreePort();
+  int p1 = UnusedLoopbackPort(), p2 = UnusedLoopbackPort();
   auto config = [&](int port) {
     return "server:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n  workers: 2\n" +
            ConfigServing(upstream, "m");

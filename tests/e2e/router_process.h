@@ -69,5 +69,7 @@ std::string BinPath(const std::string& name);
 bool WaitUntil(const std::function<bool()>& pred, int timeout_ms);
 // Whether a process exists (and is not a zombie).
 bool ProcessAlive(pid_t pid);
+// A loopback port nothing listens on: bind port 0, read it back, release it.
+int UnusedLoopbackPort();
 
 }  // namespace bitrouter::testing

@@ -24,23 +24,10 @@ constexpr char kJsonBody[] = R"({"model":"openai:gpt-4o","messages":[]})";
 
 using UpstreamFailureTest = RouterTest;
 
-// A port with nothing listening: bind, read the port, close.
-int DeadPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 TEST(UpstreamConnectTest, RefusedConnectionIs502) {
   RouterProcess::Options o;
   o.env = {{"OPENAI_API_KEY", kTestKey},
-           {"OPENAI_BASE_URL", "http://127.0.0.1:" + std::to_string(DeadPort()) + "/v1"}};
+           {"OPENAI_BASE_URL", "http://127.0.0.1:" + std::to_string(UnusedLoopbackPort()) + "/v1"}};
   RouterProcess router(o);
   std::string error;
   ASSERT_TRUE(router.Start(&error)) << error;
