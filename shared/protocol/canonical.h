@@ -1,0 +1,152 @@
+#pragma once
+// The canonical request/response form every wire-protocol adapter parses into
+// and renders from (non-streaming). Plain data: no JSON library types leak
+// out. "Absent" is an empty optional / empty string / empty vector, and
+// renderers omit absent fields (they never write JSON null).
+//
+// Raw JSON members (tool parameters, JSON schemas, tool-call arguments) hold
+// minified JSON text exactly as the client or upstream sent it.
+//
+// Thread: values only; safe to move between threads.
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "shared/common/strings.h"
+
+namespace bitrouter::protocol {
+
+enum class Role { kUser, kAssistant, kTool };
+
+struct ContentPart {
+  enum class Kind {
+    kText,              // text
+    kImage,             // image_url, or media_type + data (base64)
+    kThinking,          // text = thinking text, signature = Anthropic signature
+    kRedactedThinking,  // data = opaque Anthropic payload
+    kToolCall,          // tool_call_id, name, arguments (assistant)
+    kToolResult,        // tool_call_id, result, is_error (role kTool)
+  };
+  Kind kind = Kind::kText;
+  std::string text;
+  std::string image_url;   // kImage by URL (never a data: URL; those are decoded)
+  std::string media_type;  // kImage base64, e.g. "image/png"
+  std::string data;        // kImage base64 payload / kRedactedThinking payload
+  std::string signature;   // kThinking
+  std::string tool_call_id;
+  std::string name;
+  std::string arguments;            // kToolCall: JSON text (an object), "{}" when empty
+  std::vector<ContentPart> result;  // kToolResult: text/image parts
+  bool is_error = false;            // kToolResult
+
+  static ContentPart Text(std::string t) {
+    ContentPart p;
+    p.text = std::move(t);
+    return p;
+  }
+};
+
+struct Message {
+  Role role = Role::kUser;
+  // User: text/image. Assistant: text/thinking/redacted/tool calls, in the
+  // order produced. Tool: one or more kToolResult parts.
+  std::vector<ContentPart> content;
+};
+
+struct Tool {
+  std::string name;
+  std::string description;  // empty = absent
+  std::string parameters;   // JSON schema text; empty = absent
+};
+
+struct ToolChoice {
+  enum class Mode { kAuto, kNone, kRequired, kSpecific };
+  Mode mode = Mode::kAuto;
+  std::string name;  // kSpecific
+};
+
+struct ResponseFormat {
+  enum class Type { kText, kJsonObject, kJsonSchema };
+  Type type = Type::kText;
+  std::string name;         // kJsonSchema (OpenAI requires one)
+  std::string description;  // optional
+  std::string schema;       // kJsonSchema: JSON schema text
+  std::optional<bool> strict;
+};
+
+struct Thinking {
+  enum class Mode { kEnabled, kDisabled, kAdaptive };
+  Mode mode = Mode::kEnabled;
+  std::optional<int64_t> budget_tokens;
+};
+
+struct CanonicalRequest {
+  std::string model;
+  std::vector<std::string> system;  // system/developer prompts, in order
+  std::vector<Message> messages;
+  std::vector<Tool> tools;
+  std::optional<ToolChoice> tool_choice;
+  std::optional<bool> parallel_tool_calls;
+  std::optional<int64_t> max_tokens;
+  std::optional<double> temperature;
+  std::optional<double> top_p;
+  std::vector<std::string> stop;
+  bool stream = false;
+  std::optional<ResponseFormat> response_format;
+  std::optional<std::string> reasoning_effort;  // e.g. "low", "medium", "high"
+  std::optional<Thinking> thinking;             // Anthropic extended thinking
+};
+
+enum class FinishReason { kStop, kLength, kToolCalls, kContentFilter };
+
+struct Usage {
+  // prompt_tokens counts ALL input tokens, including cache reads and writes
+  // (OpenAI semantics); Anthropic's input_tokens excludes both.
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;  // includes reasoning tokens
+  std::optional<int64_t> reasoning_tokens;
+  std::optional<int64_t> cache_read_tokens;
+  std::optional<int64_t> cache_write_tokens;
+};
+
+struct CanonicalResponse {
+  std::string id;
+  std::string model;
+  std::optional<int64_t> created;  // unix seconds (OpenAI); absent -> renderer uses now
+  // kText, kThinking, kRedactedThinking, kToolCall, in order.
+  std::vector<ContentPart> content;
+  std::optional<FinishReason> finish_reason;
+  std::optional<std::string> stop_sequence;  // which stop sequence fired, when known
+  std::optional<Usage> usage;
+};
+
+// Every kToolResult must answer a kToolCall from an earlier assistant message,
+// and no call id may be answered twice. InvalidArgument with a client-facing
+// message otherwise.
+inline absl::Status ValidateToolResults(const CanonicalRequest& req) {
+  std::set<std::string> open_calls;
+  std::set<std::string> answered;
+  for (const Message& m : req.messages) {
+    for (const ContentPart& p : m.content) {
+      if (p.kind == ContentPart::Kind::kToolCall) open_calls.insert(p.tool_call_id);
+      if (p.kind != ContentPart::Kind::kToolResult) continue;
+      if (!open_calls.count(p.tool_call_id)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("tool result for '", AV(p.tool_call_id),
+                         "' has no matching tool call in an earlier assistant message"));
+      }
+      if (!answered.insert(p.tool_call_id).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("tool call '", AV(p.tool_call_id), "' is answered twice"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace bitrouter::protocol

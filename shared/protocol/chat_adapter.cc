@@ -1,0 +1,644 @@
+#include "shared/protocol/chat_adapter.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <simdjson.h>
+
+#include <ctime>
+#include <utility>
+
+#include "shared/common/status_macros.h"
+#include "shared/protocol/json_fields.h"
+
+namespace bitrouter::protocol::chat {
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::object;
+using W = rapidjson::Writer<rapidjson::StringBuffer>;
+using Kind = ContentPart::Kind;
+
+using json::Bad;
+using json::Has;
+using json::Idx;
+using json::OptBool;
+using json::OptInt;
+using json::OptNumber;
+using json::OptString;
+using json::ParseObject;
+using json::Raw;
+using json::ReqString;
+using json::Str;
+using json::Sub;
+
+// ---- request parsing ----
+
+absl::StatusOr<ContentPart> ParseImage(object part, std::string_view path) {
+  element iu;
+  object iu_obj;
+  if (!Has(part, "image_url", &iu) || iu.get_object().get(iu_obj)) {
+    return Bad(Sub(path, "image_url"), "must be an object");
+  }
+  ASSIGN_OR_RETURN(std::string url, ReqString(iu_obj, "url", Sub(path, "image_url.url")));
+  ContentPart p;
+  p.kind = Kind::kImage;
+  if (url.rfind("data:", 0) != 0) {
+    p.image_url = std::move(url);
+    return p;
+  }
+  size_t comma = url.find(',');
+  size_t marker = comma == std::string::npos ? comma : url.rfind(";base64", comma);
+  if (comma == std::string::npos || marker == std::string::npos || marker + 7 != comma) {
+    return Bad(Sub(path, "image_url.url"), "must be an http(s) URL or a base64 data URL");
+  }
+  p.media_type = url.substr(5, marker - 5);
+  p.data = url.substr(comma + 1);
+  return p;
+}
+
+// String-or-array content. Images are allowed in user messages only.
+absl::StatusOr<std::vector<ContentPart>> ParseContent(element content, std::string_view path,
+                                                      bool allow_images) {
+  std::vector<ContentPart> parts;
+  std::string_view text;
+  if (!content.get_string().get(text)) {
+    parts.push_back(ContentPart::Text(std::string(text)));
+    return parts;
+  }
+  array arr;
+  if (content.get_array().get(arr)) return Bad(path, "must be a string or an array");
+  size_t i = 0;
+  for (element e : arr) {
+    std::string p_path = Idx(path, i++);
+    object part;
+    if (e.get_object().get(part)) return Bad(p_path, "must be an object");
+    ASSIGN_OR_RETURN(std::string type, ReqString(part, "type", Sub(p_path, "type")));
+    if (type == "text" || type == "refusal") {
+      ASSIGN_OR_RETURN(std::string t, ReqString(part, type, Sub(p_path, type)));
+      parts.push_back(ContentPart::Text(std::move(t)));
+    } else if (type == "image_url" && allow_images) {
+      ASSIGN_OR_RETURN(ContentPart img, ParseImage(part, p_path));
+      parts.push_back(std::move(img));
+    } else {
+      return Bad(Sub(p_path, "type"), absl::StrCat("'", AV(type), "' is not supported here"));
+    }
+  }
+  return parts;
+}
+
+absl::Status ParseToolCalls(object m, std::string_view path, std::vector<ContentPart>* out) {
+  element calls;
+  if (!Has(m, "tool_calls", &calls)) return absl::OkStatus();
+  array arr;
+  if (calls.get_array().get(arr)) return Bad(Sub(path, "tool_calls"), "must be an array");
+  size_t i = 0;
+  for (element e : arr) {
+    std::string t_path = Idx(Sub(path, "tool_calls"), i++);
+    object call, fn;
+    if (e.get_object().get(call)) return Bad(t_path, "must be an object");
+    ContentPart p;
+    p.kind = Kind::kToolCall;
+    ASSIGN_OR_RETURN(p.tool_call_id, ReqString(call, "id", Sub(t_path, "id")));
+    element fe;
+    if (!Has(call, "function", &fe) || fe.get_object().get(fn)) {
+      return Bad(Sub(t_path, "function"), "must be an object");
+    }
+    ASSIGN_OR_RETURN(p.name, ReqString(fn, "name", Sub(t_path, "function.name")));
+    ASSIGN_OR_RETURN(std::optional<std::string> args,
+                     OptString(fn, "arguments", Sub(t_path, "function.arguments")));
+    p.arguments = args && !args->empty() ? std::move(*args) : "{}";
+    out->push_back(std::move(p));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseMessage(object m, std::string_view path, CanonicalRequest* req) {
+  ASSIGN_OR_RETURN(std::string role, ReqString(m, "role", Sub(path, "role")));
+  element content;
+  bool has_content = Has(m, "content", &content);
+  std::string c_path = Sub(path, "content");
+  if (role == "system" || role == "developer") {
+    if (!has_content) return Bad(c_path, "is required");
+    ASSIGN_OR_RETURN(std::vector<ContentPart> parts, ParseContent(content, c_path, false));
+    for (ContentPart& p : parts) req->system.push_back(std::move(p.text));
+    return absl::OkStatus();
+  }
+  Message msg;
+  if (role == "user") {
+    if (!has_content) return Bad(c_path, "is required");
+    msg.role = Role::kUser;
+    ASSIGN_OR_RETURN(msg.content, ParseContent(content, c_path, true));
+  } else if (role == "assistant") {
+    msg.role = Role::kAssistant;
+    if (has_content) {
+      ASSIGN_OR_RETURN(msg.content, ParseContent(content, c_path, false));
+    }
+    RETURN_IF_ERROR(ParseToolCalls(m, path, &msg.content));
+    if (msg.content.empty()) return Bad(path, "needs 'content' or 'tool_calls'");
+  } else if (role == "tool") {
+    msg.role = Role::kTool;
+    ContentPart p;
+    p.kind = Kind::kToolResult;
+    ASSIGN_OR_RETURN(p.tool_call_id, ReqString(m, "tool_call_id", Sub(path, "tool_call_id")));
+    if (has_content) {
+      ASSIGN_OR_RETURN(p.result, ParseContent(content, c_path, false));
+    }
+    msg.content.push_back(std::move(p));
+  } else {
+    return Bad(Sub(path, "role"), absl::StrCat("has unknown value '", AV(role), "'"));
+  }
+  req->messages.push_back(std::move(msg));
+  return absl::OkStatus();
+}
+
+absl::Status ParseTools(object root, CanonicalRequest* req) {
+  element e;
+  if (!Has(root, "tools", &e)) return absl::OkStatus();
+  array arr;
+  if (e.get_array().get(arr)) return Bad("tools", "must be an array");
+  size_t i = 0;
+  for (element t : arr) {
+    std::string path = Idx("tools", i++);
+    object tool, fn;
+    if (t.get_object().get(tool)) return Bad(path, "must be an object");
+    ASSIGN_OR_RETURN(std::string type, ReqString(tool, "type", Sub(path, "type")));
+    if (type != "function") {
+      return Bad(Sub(path, "type"), absl::StrCat("'", AV(type), "' is not supported"));
+    }
+    element fe;
+    if (!Has(tool, "function", &fe) || fe.get_object().get(fn)) {
+      return Bad(Sub(path, "function"), "must be an object");
+    }
+    Tool out;
+    ASSIGN_OR_RETURN(out.name, ReqString(fn, "name", Sub(path, "function.name")));
+    ASSIGN_OR_RETURN(std::optional<std::string> desc,
+                     OptString(fn, "description", Sub(path, "function.description")));
+    out.description = desc.value_or("");
+    element params;
+    if (Has(fn, "parameters", &params)) {
+      if (!params.is_object()) return Bad(Sub(path, "function.parameters"), "must be an object");
+      out.parameters = simdjson::minify(params);
+    }
+    req->tools.push_back(std::move(out));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseToolChoice(object root, CanonicalRequest* req) {
+  element e;
+  if (!Has(root, "tool_choice", &e)) return absl::OkStatus();
+  ToolChoice tc;
+  std::string_view s;
+  object o;
+  if (!e.get_string().get(s)) {
+    if (s == "auto") {
+      tc.mode = ToolChoice::Mode::kAuto;
+    } else if (s == "none") {
+      tc.mode = ToolChoice::Mode::kNone;
+    } else if (s == "required") {
+      tc.mode = ToolChoice::Mode::kRequired;
+    } else {
+      return Bad("tool_choice", absl::StrCat("has unknown value '", AV(s), "'"));
+    }
+  } else if (!e.get_object().get(o)) {
+    object fn;
+    element fe;
+    if (!Has(o, "function", &fe) || fe.get_object().get(fn)) {
+      return Bad("tool_choice.function", "must be an object");
+    }
+    tc.mode = ToolChoice::Mode::kSpecific;
+    ASSIGN_OR_RETURN(tc.name, ReqString(fn, "name", "tool_choice.function.name"));
+  } else {
+    return Bad("tool_choice", "must be a string or an object");
+  }
+  req->tool_choice = tc;
+  return absl::OkStatus();
+}
+
+absl::Status ParseResponseFormat(object root, CanonicalRequest* req) {
+  element e;
+  object rf;
+  if (!Has(root, "response_format", &e)) return absl::OkStatus();
+  if (e.get_object().get(rf)) return Bad("response_format", "must be an object");
+  ASSIGN_OR_RETURN(std::string type, ReqString(rf, "type", "response_format.type"));
+  ResponseFormat out;
+  if (type == "text") {
+    out.type = ResponseFormat::Type::kText;
+  } else if (type == "json_object") {
+    out.type = ResponseFormat::Type::kJsonObject;
+  } else if (type == "json_schema") {
+    out.type = ResponseFormat::Type::kJsonSchema;
+    object js;
+    element je;
+    if (!Has(rf, "json_schema", &je) || je.get_object().get(js)) {
+      return Bad("response_format.json_schema", "must be an object");
+    }
+    ASSIGN_OR_RETURN(out.name, ReqString(js, "name", "response_format.json_schema.name"));
+    ASSIGN_OR_RETURN(std::optional<std::string> d,
+                     OptString(js, "description", "response_format.json_schema.description"));
+    out.description = d.value_or("");
+    ASSIGN_OR_RETURN(out.strict, OptBool(js, "strict", "response_format.json_schema.strict"));
+    element schema;
+    if (Has(js, "schema", &schema)) {
+      if (!schema.is_object())
+        return Bad("response_format.json_schema.schema", "must be an object");
+      out.schema = simdjson::minify(schema);
+    }
+  } else {
+    return Bad("response_format.type", absl::StrCat("has unknown value '", AV(type), "'"));
+  }
+  req->response_format = std::move(out);
+  return absl::OkStatus();
+}
+
+absl::Status ParseStop(object root, CanonicalRequest* req) {
+  element stop;
+  if (!Has(root, "stop", &stop)) return absl::OkStatus();
+  std::string_view s;
+  array sa;
+  if (!stop.get_string().get(s)) {
+    req->stop.emplace_back(s);
+    return absl::OkStatus();
+  }
+  if (stop.get_array().get(sa)) return Bad("stop", "must be a string or an array of strings");
+  for (element se : sa) {
+    if (se.get_string().get(s)) return Bad("stop", "must be a string or an array of strings");
+    req->stop.emplace_back(s);
+  }
+  return absl::OkStatus();
+}
+
+// ---- rendering ----
+
+void RenderParts(W& w, const std::vector<ContentPart>& parts) {
+  if (parts.size() == 1 && parts[0].kind == Kind::kText) {
+    Str(w, parts[0].text);
+    return;
+  }
+  w.StartArray();
+  for (const ContentPart& p : parts) {
+    w.StartObject();
+    if (p.kind == Kind::kImage) {
+      Str(w, "type"), Str(w, "image_url"), Str(w, "image_url");
+      w.StartObject();
+      Str(w, "url");
+      if (!p.image_url.empty()) {
+        Str(w, p.image_url);
+      } else {
+        Str(w, absl::StrCat("data:", AV(p.media_type), ";base64,", AV(p.data)));
+      }
+      w.EndObject();
+    } else {
+      Str(w, "type"), Str(w, "text"), Str(w, "text"), Str(w, p.text);
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+void RenderToolCalls(W& w, const std::vector<const ContentPart*>& calls) {
+  Str(w, "tool_calls");
+  w.StartArray();
+  for (const ContentPart* c : calls) {
+    w.StartObject();
+    Str(w, "id"), Str(w, c->tool_call_id), Str(w, "type"), Str(w, "function");
+    Str(w, "function");
+    w.StartObject();
+    Str(w, "name"), Str(w, c->name), Str(w, "arguments"), Str(w, c->arguments);
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+absl::Status RenderMessage(W& w, const Message& m, size_t index) {
+  if (m.role == Role::kUser) {
+    w.StartObject();
+    Str(w, "role"), Str(w, "user"), Str(w, "content");
+    RenderParts(w, m.content);
+    w.EndObject();
+    return absl::OkStatus();
+  }
+  if (m.role == Role::kTool) {
+    for (const ContentPart& p : m.content) {
+      for (const ContentPart& r : p.result) {
+        if (r.kind != Kind::kText) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "messages[", index, "]: only text tool results can be sent to this upstream"));
+        }
+      }
+      w.StartObject();
+      Str(w, "role"), Str(w, "tool"), Str(w, "tool_call_id"), Str(w, p.tool_call_id);
+      Str(w, "content");
+      if (p.result.empty()) {
+        Str(w, "");
+      } else {
+        RenderParts(w, p.result);
+      }
+      w.EndObject();
+    }
+    return absl::OkStatus();
+  }
+  // Assistant: thinking blocks have no Chat request field and are dropped.
+  std::vector<ContentPart> texts;
+  std::vector<const ContentPart*> calls;
+  for (const ContentPart& p : m.content) {
+    if (p.kind == Kind::kText) texts.push_back(p);
+    if (p.kind == Kind::kToolCall) calls.push_back(&p);
+  }
+  w.StartObject();
+  Str(w, "role"), Str(w, "assistant");
+  if (!texts.empty() || calls.empty()) {
+    Str(w, "content");
+    if (texts.empty()) texts.push_back(ContentPart::Text(""));
+    RenderParts(w, texts);
+  }
+  if (!calls.empty()) RenderToolCalls(w, calls);
+  w.EndObject();
+  return absl::OkStatus();
+}
+
+void RenderToolChoice(W& w, const ToolChoice& tc) {
+  Str(w, "tool_choice");
+  switch (tc.mode) {
+    case ToolChoice::Mode::kAuto:
+      return Str(w, "auto");
+    case ToolChoice::Mode::kNone:
+      return Str(w, "none");
+    case ToolChoice::Mode::kRequired:
+      return Str(w, "required");
+    case ToolChoice::Mode::kSpecific:
+      w.StartObject();
+      Str(w, "type"), Str(w, "function"), Str(w, "function");
+      w.StartObject();
+      Str(w, "name"), Str(w, tc.name);
+      w.EndObject();
+      w.EndObject();
+      return;
+  }
+}
+
+void RenderResponseFormat(W& w, const ResponseFormat& rf) {
+  Str(w, "response_format");
+  w.StartObject();
+  Str(w, "type");
+  if (rf.type == ResponseFormat::Type::kText) Str(w, "text");
+  if (rf.type == ResponseFormat::Type::kJsonObject) Str(w, "json_object");
+  if (rf.type == ResponseFormat::Type::kJsonSchema) {
+    Str(w, "json_schema"), Str(w, "json_schema");
+    w.StartObject();
+    // OpenAI requires a name; Anthropic has none to carry over.
+    Str(w, "name"), Str(w, rf.name.empty() ? "response" : rf.name);
+    if (!rf.description.empty()) Str(w, "description"), Str(w, rf.description);
+    if (!rf.schema.empty()) Str(w, "schema"), Raw(w, rf.schema);
+    if (rf.strict) Str(w, "strict"), w.Bool(*rf.strict);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+// Anthropic thinking budget -> nearest OpenAI reasoning_effort.
+std::string EffortForBudget(int64_t budget) {
+  if (budget <= 2048) return "low";
+  if (budget <= 8192) return "medium";
+  return "high";
+}
+
+const char* FinishName(FinishReason r) {
+  switch (r) {
+    case FinishReason::kLength:
+      return "length";
+    case FinishReason::kToolCalls:
+      return "tool_calls";
+    case FinishReason::kContentFilter:
+      return "content_filter";
+    case FinishReason::kStop:
+      break;
+  }
+  return "stop";
+}
+
+absl::StatusOr<Usage> ParseUsage(object usage) {
+  Usage u;
+  ASSIGN_OR_RETURN(auto prompt, OptInt(usage, "prompt_tokens", "usage.prompt_tokens"));
+  ASSIGN_OR_RETURN(auto completion, OptInt(usage, "completion_tokens", "usage.completion_tokens"));
+  u.prompt_tokens = prompt.value_or(0);
+  u.completion_tokens = completion.value_or(0);
+  element de;
+  object details;
+  if (Has(usage, "prompt_tokens_details", &de) && !de.get_object().get(details)) {
+    ASSIGN_OR_RETURN(u.cache_read_tokens,
+                     OptInt(details, "cached_tokens", "usage.prompt_tokens_details.cached_tokens"));
+  }
+  if (Has(usage, "completion_tokens_details", &de) && !de.get_object().get(details)) {
+    ASSIGN_OR_RETURN(
+        u.reasoning_tokens,
+        OptInt(details, "reasoning_tokens", "usage.completion_tokens_details.reasoning_tokens"));
+  }
+  return u;
+}
+
+}  // namespace
+
+absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
+  thread_local simdjson::dom::parser parser;
+  ASSIGN_OR_RETURN(object root, ParseObject(parser, json, "request body"));
+  CanonicalRequest req;
+  ASSIGN_OR_RETURN(req.model, ReqString(root, "model", "model"));
+  element msgs;
+  array arr;
+  if (!Has(root, "messages", &msgs)) return Bad("messages", "is required");
+  if (msgs.get_array().get(arr)) return Bad("messages", "must be an array");
+  size_t i = 0;
+  for (element e : arr) {
+    std::string path = Idx("messages", i++);
+    object m;
+    if (e.get_object().get(m)) return Bad(path, "must be an object");
+    RETURN_IF_ERROR(ParseMessage(m, path, &req));
+  }
+  if (req.messages.empty()) return Bad("messages", "must contain a user or assistant message");
+  RETURN_IF_ERROR(ParseTools(root, &req));
+  RETURN_IF_ERROR(ParseToolChoice(root, &req));
+  ASSIGN_OR_RETURN(req.parallel_tool_calls,
+                   OptBool(root, "parallel_tool_calls", "parallel_tool_calls"));
+  ASSIGN_OR_RETURN(req.max_tokens, OptInt(root, "max_completion_tokens", "max_completion_tokens"));
+  if (!req.max_tokens) {
+    ASSIGN_OR_RETURN(req.max_tokens, OptInt(root, "max_tokens", "max_tokens"));
+  }
+  ASSIGN_OR_RETURN(req.temperature, OptNumber(root, "temperature", "temperature"));
+  ASSIGN_OR_RETURN(req.top_p, OptNumber(root, "top_p", "top_p"));
+  RETURN_IF_ERROR(ParseStop(root, &req));
+  ASSIGN_OR_RETURN(std::optional<bool> stream, OptBool(root, "stream", "stream"));
+  req.stream = stream.value_or(false);
+  RETURN_IF_ERROR(ParseResponseFormat(root, &req));
+  ASSIGN_OR_RETURN(req.reasoning_effort, OptString(root, "reasoning_effort", "reasoning_effort"));
+  RETURN_IF_ERROR(ValidateToolResults(req));
+  return req;
+}
+
+absl::StatusOr<std::string> RenderRequest(const CanonicalRequest& req,
+                                          std::string_view upstream_model) {
+  rapidjson::StringBuffer buf;
+  W w(buf);
+  w.StartObject();
+  Str(w, "model"), Str(w, upstream_model);
+  Str(w, "messages");
+  w.StartArray();
+  for (const std::string& s : req.system) {
+    w.StartObject();
+    Str(w, "role"), Str(w, "system"), Str(w, "content"), Str(w, s);
+    w.EndObject();
+  }
+  for (size_t i = 0; i < req.messages.size(); ++i) {
+    RETURN_IF_ERROR(RenderMessage(w, req.messages[i], i));
+  }
+  w.EndArray();
+  if (!req.tools.empty()) {
+    Str(w, "tools");
+    w.StartArray();
+    for (const Tool& t : req.tools) {
+      w.StartObject();
+      Str(w, "type"), Str(w, "function"), Str(w, "function");
+      w.StartObject();
+      Str(w, "name"), Str(w, t.name);
+      if (!t.description.empty()) Str(w, "description"), Str(w, t.description);
+      if (!t.parameters.empty()) Str(w, "parameters"), Raw(w, t.parameters);
+      w.EndObject();
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  if (req.tool_choice) RenderToolChoice(w, *req.tool_choice);
+  if (req.parallel_tool_calls && !req.tools.empty()) {
+    Str(w, "parallel_tool_calls"), w.Bool(*req.parallel_tool_calls);
+  }
+  if (req.max_tokens) Str(w, "max_completion_tokens"), w.Int64(*req.max_tokens);
+  if (req.temperature) Str(w, "temperature"), w.Double(*req.temperature);
+  if (req.top_p) Str(w, "top_p"), w.Double(*req.top_p);
+  if (!req.stop.empty()) {
+    Str(w, "stop");
+    w.StartArray();
+    for (const std::string& s : req.stop) Str(w, s);
+    w.EndArray();
+  }
+  if (req.stream) Str(w, "stream"), w.Bool(true);
+  if (req.response_format) RenderResponseFormat(w, *req.response_format);
+  if (req.reasoning_effort) {
+    Str(w, "reasoning_effort");
+    Str(w, *req.reasoning_effort == "max" ? "xhigh" : *req.reasoning_effort);
+  } else if (req.thinking && req.thinking->mode == Thinking::Mode::kEnabled &&
+             req.thinking->budget_tokens) {
+    Str(w, "reasoning_effort"), Str(w, EffortForBudget(*req.thinking->budget_tokens));
+  }
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json) {
+  thread_local simdjson::dom::parser parser;
+  ASSIGN_OR_RETURN(object root, ParseObject(parser, json, "upstream response"));
+  CanonicalResponse resp;
+  ASSIGN_OR_RETURN(resp.id, ReqString(root, "id", "id"));
+  ASSIGN_OR_RETURN(std::optional<std::string> model, OptString(root, "model", "model"));
+  resp.model = model.value_or("");
+  ASSIGN_OR_RETURN(resp.created, OptInt(root, "created", "created"));
+  element ce;
+  array choices;
+  if (!Has(root, "choices", &ce) || ce.get_array().get(choices) || choices.size() == 0) {
+    return Bad("choices", "must be a non-empty array");
+  }
+  object choice, msg;
+  element me;
+  if (choices.at(0).get_object().get(choice)) return Bad("choices[0]", "must be an object");
+  if (!Has(choice, "message", &me) || me.get_object().get(msg)) {
+    return Bad("choices[0].message", "must be an object");
+  }
+  element content;
+  if (Has(msg, "content", &content)) {
+    ASSIGN_OR_RETURN(resp.content, ParseContent(content, "choices[0].message.content", false));
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> refusal,
+                   OptString(msg, "refusal", "choices[0].message.refusal"));
+  if (refusal) resp.content.push_back(ContentPart::Text(std::move(*refusal)));
+  RETURN_IF_ERROR(ParseToolCalls(msg, "choices[0].message", &resp.content));
+  ASSIGN_OR_RETURN(std::optional<std::string> finish,
+                   OptString(choice, "finish_reason", "choices[0].finish_reason"));
+  if (finish) {
+    if (*finish == "length") {
+      resp.finish_reason = FinishReason::kLength;
+    } else if (*finish == "tool_calls" || *finish == "function_call") {
+      resp.finish_reason = FinishReason::kToolCalls;
+    } else if (*finish == "content_filter") {
+      resp.finish_reason = FinishReason::kContentFilter;
+    } else {
+      resp.finish_reason = FinishReason::kStop;
+    }
+  }
+  element ue;
+  object usage;
+  if (Has(root, "usage", &ue)) {
+    if (ue.get_object().get(usage)) return Bad("usage", "must be an object");
+    ASSIGN_OR_RETURN(resp.usage, ParseUsage(usage));
+  }
+  return resp;
+}
+
+absl::StatusOr<std::string> RenderResponse(const CanonicalResponse& resp,
+                                           std::string_view client_model) {
+  rapidjson::StringBuffer buf;
+  W w(buf);
+  w.StartObject();
+  Str(w, "id"), Str(w, resp.id), Str(w, "object"), Str(w, "chat.completion");
+  Str(w, "created");
+  w.Int64(resp.created ? *resp.created : static_cast<int64_t>(std::time(nullptr)));
+  Str(w, "model"), Str(w, client_model);
+  Str(w, "choices");
+  w.StartArray();
+  w.StartObject();
+  Str(w, "index"), w.Int(0);
+  Str(w, "message");
+  w.StartObject();
+  Str(w, "role"), Str(w, "assistant");
+  // Chat has one content string; thinking blocks have no Chat field.
+  std::string text;
+  bool has_text = false;
+  std::vector<const ContentPart*> calls;
+  for (const ContentPart& p : resp.content) {
+    if (p.kind == Kind::kText) {
+      text += p.text;
+      has_text = true;
+    }
+    if (p.kind == Kind::kToolCall) calls.push_back(&p);
+  }
+  if (has_text) Str(w, "content"), Str(w, text);
+  if (!calls.empty()) RenderToolCalls(w, calls);
+  w.EndObject();
+  Str(w, "finish_reason"), Str(w, FinishName(resp.finish_reason.value_or(FinishReason::kStop)));
+  w.EndObject();
+  w.EndArray();
+  if (const auto& u = resp.usage) {
+    Str(w, "usage");
+    w.StartObject();
+    Str(w, "prompt_tokens"), w.Int64(u->prompt_tokens);
+    Str(w, "completion_tokens"), w.Int64(u->completion_tokens);
+    Str(w, "total_tokens"), w.Int64(u->prompt_tokens + u->completion_tokens);
+    if (u->cache_read_tokens) {
+      Str(w, "prompt_tokens_details");
+      w.StartObject();
+      Str(w, "cached_tokens"), w.Int64(*u->cache_read_tokens);
+      w.EndObject();
+    }
+    if (u->reasoning_tokens) {
+      Str(w, "completion_tokens_details");
+      w.StartObject();
+      Str(w, "reasoning_tokens"), w.Int64(*u->reasoning_tokens);
+      w.EndObject();
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+}  // namespace bitrouter::protocol::chat

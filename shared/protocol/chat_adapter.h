@@ -1,0 +1,29 @@
+#pragma once
+// OpenAI Chat Completions <-> canonical form (non-streaming).
+// Wire format: OpenAI API reference, "Create chat completion" and "The chat
+// completion object".
+//
+// Parse* take the body bytes (need not be padded; copied internally) and
+// return InvalidArgument with a client-facing message on bad input.
+// Render* return JSON text with absent fields omitted (never null), or
+// InvalidArgument when the canonical value cannot be expressed in Chat.
+// Thread: thread-local parsers; call from any thread.
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "shared/protocol/canonical.h"
+
+namespace bitrouter::protocol::chat {
+
+absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json);
+absl::StatusOr<std::string> RenderRequest(const CanonicalRequest& req,
+                                          std::string_view upstream_model);
+
+absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json);
+// `created` absent in `resp` -> the current time.
+absl::StatusOr<std::string> RenderResponse(const CanonicalResponse& resp,
+                                           std::string_view client_model);
+
+}  // namespace bitrouter::protocol::chat

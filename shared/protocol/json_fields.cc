@@ -1,0 +1,90 @@
+#include "shared/protocol/json_fields.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "shared/common/status_macros.h"
+#include "shared/common/strings.h"
+
+namespace bitrouter::protocol::json {
+
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+absl::Status Bad(std::string_view path, std::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("field '", AV(path), "' ", AV(what)));
+}
+std::string Sub(std::string_view path, std::string_view key) {
+  return absl::StrCat(AV(path), ".", AV(key));
+}
+std::string Idx(std::string_view path, size_t i) { return absl::StrCat(AV(path), "[", i, "]"); }
+
+absl::StatusOr<object> ParseObject(simdjson::dom::parser& parser, std::string_view json,
+                                   std::string_view what) {
+  element root;
+  if (auto err = parser.parse(json.data(), json.size(), true).get(root)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(AV(what), " is not valid JSON: ", simdjson::error_message(err)));
+  }
+  object obj;
+  if (root.get_object().get(obj)) {
+    return absl::InvalidArgumentError(absl::StrCat(AV(what), " must be a JSON object"));
+  }
+  return obj;
+}
+
+// Present and not null.
+bool Has(object o, std::string_view key, element* out) {
+  return !o.at_key(key).get(*out) && !out->is_null();
+}
+
+absl::StatusOr<std::optional<std::string>> OptString(object o, std::string_view key,
+                                                     std::string_view path) {
+  element e;
+  if (!Has(o, key, &e)) return std::optional<std::string>();
+  std::string_view s;
+  if (e.get_string().get(s)) return Bad(path, "must be a string");
+  return std::optional<std::string>(std::string(s));
+}
+
+absl::StatusOr<std::string> ReqString(object o, std::string_view key, std::string_view path) {
+  ASSIGN_OR_RETURN(std::optional<std::string> s, OptString(o, key, path));
+  if (!s)
+    return absl::InvalidArgumentError(absl::StrCat("missing required field '", AV(path), "'"));
+  return std::move(*s);
+}
+
+absl::StatusOr<std::optional<double>> OptNumber(object o, std::string_view key,
+                                                std::string_view path) {
+  element e;
+  if (!Has(o, key, &e)) return std::optional<double>();
+  double d = 0;
+  if (e.get_double().get(d)) return Bad(path, "must be a number");
+  return std::optional<double>(d);
+}
+
+absl::StatusOr<std::optional<int64_t>> OptInt(object o, std::string_view key,
+                                              std::string_view path) {
+  element e;
+  if (!Has(o, key, &e)) return std::optional<int64_t>();
+  int64_t v = 0;
+  if (e.get_int64().get(v)) return Bad(path, "must be an integer");
+  return std::optional<int64_t>(v);
+}
+
+absl::StatusOr<std::optional<bool>> OptBool(object o, std::string_view key, std::string_view path) {
+  element e;
+  if (!Has(o, key, &e)) return std::optional<bool>();
+  bool b = false;
+  if (e.get_bool().get(b)) return Bad(path, "must be a boolean");
+  return std::optional<bool>(b);
+}
+
+void Str(Writer& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+void Raw(Writer& w, std::string_view json) {
+  w.RawValue(json.data(), json.size(), rapidjson::kObjectType);
+}
+
+}  // namespace bitrouter::protocol::json

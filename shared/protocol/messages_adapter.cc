@@ -1,0 +1,602 @@
+#include "shared/protocol/messages_adapter.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "shared/common/status_macros.h"
+#include "shared/protocol/json_fields.h"
+
+namespace bitrouter::protocol::messages {
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::object;
+using W = rapidjson::Writer<rapidjson::StringBuffer>;
+using Kind = ContentPart::Kind;
+
+using json::Bad;
+using json::Has;
+using json::Idx;
+using json::OptBool;
+using json::OptInt;
+using json::OptNumber;
+using json::OptString;
+using json::ParseObject;
+using json::Raw;
+using json::ReqString;
+using json::Str;
+using json::Sub;
+
+// ---- request parsing ----
+
+absl::StatusOr<ContentPart> ParseImage(object block, std::string_view path) {
+  element se;
+  object src;
+  if (!Has(block, "source", &se) || se.get_object().get(src)) {
+    return Bad(Sub(path, "source"), "must be an object");
+  }
+  ASSIGN_OR_RETURN(std::string type, ReqString(src, "type", Sub(path, "source.type")));
+  ContentPart p;
+  p.kind = Kind::kImage;
+  if (type == "base64") {
+    ASSIGN_OR_RETURN(p.media_type, ReqString(src, "media_type", Sub(path, "source.media_type")));
+    ASSIGN_OR_RETURN(p.data, ReqString(src, "data", Sub(path, "source.data")));
+  } else if (type == "url") {
+    ASSIGN_OR_RETURN(p.image_url, ReqString(src, "url", Sub(path, "source.url")));
+  } else {
+    return Bad(Sub(path, "source.type"), absl::StrCat("'", AV(type), "' is not supported"));
+  }
+  return p;
+}
+
+absl::StatusOr<std::vector<ContentPart>> ParseBlocks(element content, std::string_view path,
+                                                     bool assistant, bool nested);
+
+absl::StatusOr<ContentPart> ParseBlock(object block, std::string_view path, bool assistant,
+                                       bool nested) {
+  ASSIGN_OR_RETURN(std::string type, ReqString(block, "type", Sub(path, "type")));
+  ContentPart p;
+  if (type == "text") {
+    ASSIGN_OR_RETURN(p.text, ReqString(block, "text", Sub(path, "text")));
+    return p;
+  }
+  if (type == "image" && !assistant) return ParseImage(block, path);
+  if (type == "thinking" && assistant && !nested) {
+    p.kind = Kind::kThinking;
+    ASSIGN_OR_RETURN(p.text, ReqString(block, "thinking", Sub(path, "thinking")));
+    ASSIGN_OR_RETURN(std::optional<std::string> sig,
+                     OptString(block, "signature", Sub(path, "signature")));
+    p.signature = sig.value_or("");
+    return p;
+  }
+  if (type == "redacted_thinking" && assistant && !nested) {
+    p.kind = Kind::kRedactedThinking;
+    ASSIGN_OR_RETURN(p.data, ReqString(block, "data", Sub(path, "data")));
+    return p;
+  }
+  if (type == "tool_use" && assistant && !nested) {
+    p.kind = Kind::kToolCall;
+    ASSIGN_OR_RETURN(p.tool_call_id, ReqString(block, "id", Sub(path, "id")));
+    ASSIGN_OR_RETURN(p.name, ReqString(block, "name", Sub(path, "name")));
+    element input;
+    if (!Has(block, "input", &input) || !input.is_object()) {
+      return Bad(Sub(path, "input"), "must be an object");
+    }
+    p.arguments = simdjson::minify(input);
+    return p;
+  }
+  if (type == "tool_result" && !assistant && !nested) {
+    p.kind = Kind::kToolResult;
+    ASSIGN_OR_RETURN(p.tool_call_id, ReqString(block, "tool_use_id", Sub(path, "tool_use_id")));
+    ASSIGN_OR_RETURN(std::optional<bool> is_error,
+                     OptBool(block, "is_error", Sub(path, "is_error")));
+    p.is_error = is_error.value_or(false);
+    element content;
+    if (Has(block, "content", &content)) {
+      ASSIGN_OR_RETURN(p.result, ParseBlocks(content, Sub(path, "content"), false, true));
+    }
+    return p;
+  }
+  return Bad(Sub(path, "type"), absl::StrCat("'", AV(type), "' is not supported here"));
+}
+
+absl::StatusOr<std::vector<ContentPart>> ParseBlocks(element content, std::string_view path,
+                                                     bool assistant, bool nested) {
+  std::vector<ContentPart> parts;
+  std::string_view text;
+  if (!content.get_string().get(text)) {
+    parts.push_back(ContentPart::Text(std::string(text)));
+    return parts;
+  }
+  array arr;
+  if (content.get_array().get(arr)) return Bad(path, "must be a string or an array");
+  size_t i = 0;
+  for (element e : arr) {
+    std::string b_path = Idx(path, i++);
+    object block;
+    if (e.get_object().get(block)) return Bad(b_path, "must be an object");
+    ASSIGN_OR_RETURN(ContentPart p, ParseBlock(block, b_path, assistant, nested));
+    parts.push_back(std::move(p));
+  }
+  return parts;
+}
+
+// A user turn may mix tool_result blocks and text/images: consecutive
+// tool_result blocks become one canonical kTool message.
+absl::Status ParseMessage(object m, std::string_view path, CanonicalRequest* req) {
+  ASSIGN_OR_RETURN(std::string role, ReqString(m, "role", Sub(path, "role")));
+  if (role != "user" && role != "assistant") {
+    return Bad(Sub(path, "role"), absl::StrCat("has unknown value '", AV(role), "'"));
+  }
+  element content;
+  if (!Has(m, "content", &content)) return Bad(Sub(path, "content"), "is required");
+  bool assistant = role == "assistant";
+  ASSIGN_OR_RETURN(std::vector<ContentPart> parts,
+                   ParseBlocks(content, Sub(path, "content"), assistant, false));
+  if (assistant) {
+    req->messages.push_back(Message{Role::kAssistant, std::move(parts)});
+    return absl::OkStatus();
+  }
+  for (ContentPart& p : parts) {
+    Role r = p.kind == Kind::kToolResult ? Role::kTool : Role::kUser;
+    if (req->messages.empty() || req->messages.back().role != r) req->messages.push_back({r, {}});
+    req->messages.back().content.push_back(std::move(p));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseTools(object root, CanonicalRequest* req) {
+  element e;
+  if (!Has(root, "tools", &e)) return absl::OkStatus();
+  array arr;
+  if (e.get_array().get(arr)) return Bad("tools", "must be an array");
+  size_t i = 0;
+  for (element t : arr) {
+    std::string path = Idx("tools", i++);
+    object tool;
+    if (t.get_object().get(tool)) return Bad(path, "must be an object");
+    ASSIGN_OR_RETURN(std::optional<std::string> type, OptString(tool, "type", Sub(path, "type")));
+    if (type && *type != "custom") {
+      return Bad(Sub(path, "type"),
+                 absl::StrCat("'", AV(*type), "' (server tool) is not supported"));
+    }
+    Tool out;
+    ASSIGN_OR_RETURN(out.name, ReqString(tool, "name", Sub(path, "name")));
+    ASSIGN_OR_RETURN(std::optional<std::string> desc,
+                     OptString(tool, "description", Sub(path, "description")));
+    out.description = desc.value_or("");
+    element schema;
+    if (!Has(tool, "input_schema", &schema) || !schema.is_object()) {
+      return Bad(Sub(path, "input_schema"), "must be an object");
+    }
+    out.parameters = simdjson::minify(schema);
+    req->tools.push_back(std::move(out));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseToolChoice(object root, CanonicalRequest* req) {
+  element e;
+  object o;
+  if (!Has(root, "tool_choice", &e)) return absl::OkStatus();
+  if (e.get_object().get(o)) return Bad("tool_choice", "must be an object");
+  ASSIGN_OR_RETURN(std::string type, ReqString(o, "type", "tool_choice.type"));
+  ToolChoice tc;
+  if (type == "auto") {
+    tc.mode = ToolChoice::Mode::kAuto;
+  } else if (type == "any") {
+    tc.mode = ToolChoice::Mode::kRequired;
+  } else if (type == "none") {
+    tc.mode = ToolChoice::Mode::kNone;
+  } else if (type == "tool") {
+    tc.mode = ToolChoice::Mode::kSpecific;
+    ASSIGN_OR_RETURN(tc.name, ReqString(o, "name", "tool_choice.name"));
+  } else {
+    return Bad("tool_choice.type", absl::StrCat("has unknown value '", AV(type), "'"));
+  }
+  ASSIGN_OR_RETURN(std::optional<bool> disable, OptBool(o, "disable_parallel_tool_use",
+                                                        "tool_choice.disable_parallel_tool_use"));
+  if (disable) req->parallel_tool_calls = !*disable;
+  req->tool_choice = tc;
+  return absl::OkStatus();
+}
+
+absl::Status ParseFormat(object fmt, std::string_view path, CanonicalRequest* req) {
+  ASSIGN_OR_RETURN(std::string type, ReqString(fmt, "type", Sub(path, "type")));
+  if (type != "json_schema") {
+    return Bad(Sub(path, "type"), absl::StrCat("has unknown value '", AV(type), "'"));
+  }
+  element schema;
+  if (!Has(fmt, "schema", &schema) || !schema.is_object()) {
+    return Bad(Sub(path, "schema"), "must be an object");
+  }
+  ResponseFormat rf;
+  rf.type = ResponseFormat::Type::kJsonSchema;
+  rf.schema = simdjson::minify(schema);
+  req->response_format = std::move(rf);
+  return absl::OkStatus();
+}
+
+absl::Status ParseThinkingAndOutput(object root, CanonicalRequest* req) {
+  element e;
+  object o;
+  if (Has(root, "thinking", &e)) {
+    if (e.get_object().get(o)) return Bad("thinking", "must be an object");
+    ASSIGN_OR_RETURN(std::string type, ReqString(o, "type", "thinking.type"));
+    Thinking t;
+    if (type == "enabled") {
+      t.mode = Thinking::Mode::kEnabled;
+    } else if (type == "disabled") {
+      t.mode = Thinking::Mode::kDisabled;
+    } else if (type == "adaptive") {
+      t.mode = Thinking::Mode::kAdaptive;
+    } else {
+      return Bad("thinking.type", absl::StrCat("has unknown value '", AV(type), "'"));
+    }
+    ASSIGN_OR_RETURN(t.budget_tokens, OptInt(o, "budget_tokens", "thinking.budget_tokens"));
+    req->thinking = t;
+  }
+  if (Has(root, "output_config", &e)) {
+    if (e.get_object().get(o)) return Bad("output_config", "must be an object");
+    ASSIGN_OR_RETURN(req->reasoning_effort, OptString(o, "effort", "output_config.effort"));
+    element fe;
+    object fmt;
+    if (Has(o, "format", &fe)) {
+      if (fe.get_object().get(fmt)) return Bad("output_config.format", "must be an object");
+      RETURN_IF_ERROR(ParseFormat(fmt, "output_config.format", req));
+    }
+  }
+  // Pre-GA spelling of output_config.format.
+  if (!req->response_format && Has(root, "output_format", &e)) {
+    if (e.get_object().get(o)) return Bad("output_format", "must be an object");
+    RETURN_IF_ERROR(ParseFormat(o, "output_format", req));
+  }
+  return absl::OkStatus();
+}
+
+// ---- rendering ----
+
+absl::Status RenderBlock(W& w, const ContentPart& p) {
+  w.StartObject();
+  switch (p.kind) {
+    case Kind::kText:
+      Str(w, "type"), Str(w, "text"), Str(w, "text"), Str(w, p.text);
+      break;
+    case Kind::kImage:
+      Str(w, "type"), Str(w, "image"), Str(w, "source");
+      w.StartObject();
+      if (!p.image_url.empty()) {
+        Str(w, "type"), Str(w, "url"), Str(w, "url"), Str(w, p.image_url);
+      } else {
+        Str(w, "type"), Str(w, "base64"), Str(w, "media_type"), Str(w, p.media_type);
+        Str(w, "data"), Str(w, p.data);
+      }
+      w.EndObject();
+      break;
+    case Kind::kThinking:
+      Str(w, "type"), Str(w, "thinking"), Str(w, "thinking"), Str(w, p.text);
+      if (!p.signature.empty()) Str(w, "signature"), Str(w, p.signature);
+      break;
+    case Kind::kRedactedThinking:
+      Str(w, "type"), Str(w, "redacted_thinking"), Str(w, "data"), Str(w, p.data);
+      break;
+    case Kind::kToolCall: {
+      thread_local simdjson::dom::parser parser;
+      element args;
+      if (parser.parse(p.arguments.data(), p.arguments.size(), true).get(args) ||
+          !args.is_object()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "arguments of tool call '", AV(p.tool_call_id), "' are not a JSON object"));
+      }
+      Str(w, "type"), Str(w, "tool_use"), Str(w, "id"), Str(w, p.tool_call_id);
+      Str(w, "name"), Str(w, p.name), Str(w, "input"), Raw(w, simdjson::minify(args));
+      break;
+    }
+    case Kind::kToolResult:
+      Str(w, "type"), Str(w, "tool_result"), Str(w, "tool_use_id"), Str(w, p.tool_call_id);
+      if (p.result.size() == 1 && p.result[0].kind == Kind::kText) {
+        Str(w, "content"), Str(w, p.result[0].text);
+      } else if (!p.result.empty()) {
+        Str(w, "content");
+        w.StartArray();
+        for (const ContentPart& r : p.result) RETURN_IF_ERROR(RenderBlock(w, r));
+        w.EndArray();
+      }
+      if (p.is_error) Str(w, "is_error"), w.Bool(true);
+      break;
+  }
+  w.EndObject();
+  return absl::OkStatus();
+}
+
+// Anthropic alternates user/assistant turns: tool results travel in a user
+// turn, and adjacent turns of one role are merged. Empty text is dropped (the
+// API rejects empty text blocks).
+absl::Status RenderMessages(W& w, const std::vector<Message>& messages) {
+  struct Turn {
+    bool assistant;
+    std::vector<const ContentPart*> blocks;
+  };
+  std::vector<Turn> turns;
+  for (const Message& m : messages) {
+    bool assistant = m.role == Role::kAssistant;
+    std::vector<const ContentPart*> blocks;
+    for (const ContentPart& p : m.content) {
+      if (p.kind == Kind::kText && p.text.empty()) continue;
+      blocks.push_back(&p);
+    }
+    if (blocks.empty()) continue;
+    if (turns.empty() || turns.back().assistant != assistant) turns.push_back({assistant, {}});
+    turns.back().blocks.insert(turns.back().blocks.end(), blocks.begin(), blocks.end());
+  }
+  Str(w, "messages");
+  w.StartArray();
+  for (const Turn& t : turns) {
+    w.StartObject();
+    Str(w, "role"), Str(w, t.assistant ? "assistant" : "user"), Str(w, "content");
+    if (t.blocks.size() == 1 && t.blocks[0]->kind == Kind::kText) {
+      Str(w, t.blocks[0]->text);
+    } else {
+      w.StartArray();
+      for (const ContentPart* p : t.blocks) RETURN_IF_ERROR(RenderBlock(w, *p));
+      w.EndArray();
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  return absl::OkStatus();
+}
+
+// OpenAI reasoning_effort -> thinking budget (Anthropic minimum is 1024).
+std::optional<int64_t> BudgetForEffort(std::string_view effort) {
+  if (effort == "minimal" || effort == "low") return 1024;
+  if (effort == "medium") return 8192;
+  if (effort == "high") return 16384;
+  if (effort == "xhigh" || effort == "max") return 32768;
+  return std::nullopt;  // "none" or unknown: no thinking
+}
+
+void RenderThinkingAndOutput(W& w, const CanonicalRequest& req, int64_t max_tokens) {
+  std::optional<Thinking> thinking = req.thinking;
+  if (!thinking && req.reasoning_effort) {
+    if (auto budget = BudgetForEffort(*req.reasoning_effort)) {
+      // budget_tokens must stay below max_tokens.
+      int64_t capped = std::min(*budget, max_tokens - 1);
+      if (capped >= 1024) thinking = Thinking{Thinking::Mode::kEnabled, capped};
+    }
+  }
+  if (thinking) {
+    Str(w, "thinking");
+    w.StartObject();
+    Str(w, "type");
+    if (thinking->mode == Thinking::Mode::kEnabled) Str(w, "enabled");
+    if (thinking->mode == Thinking::Mode::kDisabled) Str(w, "disabled");
+    if (thinking->mode == Thinking::Mode::kAdaptive) Str(w, "adaptive");
+    if (thinking->budget_tokens) Str(w, "budget_tokens"), w.Int64(*thinking->budget_tokens);
+    w.EndObject();
+  }
+  // output_config.effort pairs with adaptive thinking; otherwise the effort
+  // was already expressed as a budget above.
+  bool effort =
+      req.reasoning_effort && req.thinking && req.thinking->mode == Thinking::Mode::kAdaptive;
+  const auto& rf = req.response_format;
+  bool format = rf && rf->type == ResponseFormat::Type::kJsonSchema && !rf->schema.empty();
+  if (!effort && !format) return;
+  Str(w, "output_config");
+  w.StartObject();
+  if (effort) Str(w, "effort"), Str(w, *req.reasoning_effort);
+  if (format) {
+    Str(w, "format");
+    w.StartObject();
+    Str(w, "type"), Str(w, "json_schema"), Str(w, "schema"), Raw(w, rf->schema);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+const char* StopReasonName(const CanonicalResponse& resp) {
+  switch (resp.finish_reason.value_or(FinishReason::kStop)) {
+    case FinishReason::kLength:
+      return "max_tokens";
+    case FinishReason::kToolCalls:
+      return "tool_use";
+    case FinishReason::kContentFilter:
+      return "refusal";
+    case FinishReason::kStop:
+      break;
+  }
+  return resp.stop_sequence ? "stop_sequence" : "end_turn";
+}
+
+}  // namespace
+
+absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
+  thread_local simdjson::dom::parser parser;
+  ASSIGN_OR_RETURN(object root, ParseObject(parser, json, "request body"));
+  CanonicalRequest req;
+  ASSIGN_OR_RETURN(req.model, ReqString(root, "model", "model"));
+  element sys;
+  if (Has(root, "system", &sys)) {
+    ASSIGN_OR_RETURN(std::vector<ContentPart> parts, ParseBlocks(sys, "system", false, true));
+    for (ContentPart& p : parts) {
+      if (p.kind != Kind::kText) return Bad("system", "may contain only text blocks");
+      req.system.push_back(std::move(p.text));
+    }
+  }
+  element msgs;
+  array arr;
+  if (!Has(root, "messages", &msgs)) return Bad("messages", "is required");
+  if (msgs.get_array().get(arr)) return Bad("messages", "must be an array");
+  size_t i = 0;
+  for (element e : arr) {
+    std::string path = Idx("messages", i++);
+    object m;
+    if (e.get_object().get(m)) return Bad(path, "must be an object");
+    RETURN_IF_ERROR(ParseMessage(m, path, &req));
+  }
+  if (req.messages.empty()) return Bad("messages", "must not be empty");
+  RETURN_IF_ERROR(ParseTools(root, &req));
+  RETURN_IF_ERROR(ParseToolChoice(root, &req));
+  ASSIGN_OR_RETURN(req.max_tokens, OptInt(root, "max_tokens", "max_tokens"));
+  ASSIGN_OR_RETURN(req.temperature, OptNumber(root, "temperature", "temperature"));
+  ASSIGN_OR_RETURN(req.top_p, OptNumber(root, "top_p", "top_p"));
+  element stop;
+  if (Has(root, "stop_sequences", &stop)) {
+    array sa;
+    if (stop.get_array().get(sa)) return Bad("stop_sequences", "must be an array of strings");
+    for (element se : sa) {
+      std::string_view s;
+      if (se.get_string().get(s)) return Bad("stop_sequences", "must be an array of strings");
+      req.stop.emplace_back(s);
+    }
+  }
+  ASSIGN_OR_RETURN(std::optional<bool> stream, OptBool(root, "stream", "stream"));
+  req.stream = stream.value_or(false);
+  RETURN_IF_ERROR(ParseThinkingAndOutput(root, &req));
+  RETURN_IF_ERROR(ValidateToolResults(req));
+  return req;
+}
+
+absl::StatusOr<std::string> RenderRequest(const CanonicalRequest& req,
+                                          std::string_view upstream_model) {
+  rapidjson::StringBuffer buf;
+  W w(buf);
+  w.StartObject();
+  Str(w, "model"), Str(w, upstream_model);
+  int64_t max_tokens = req.max_tokens.value_or(kDefaultMaxTokens);
+  Str(w, "max_tokens"), w.Int64(max_tokens);
+  if (req.system.size() == 1) {
+    Str(w, "system"), Str(w, req.system[0]);
+  } else if (!req.system.empty()) {
+    Str(w, "system");
+    w.StartArray();
+    for (const std::string& s : req.system) RETURN_IF_ERROR(RenderBlock(w, ContentPart::Text(s)));
+    w.EndArray();
+  }
+  RETURN_IF_ERROR(RenderMessages(w, req.messages));
+  if (!req.tools.empty()) {
+    Str(w, "tools");
+    w.StartArray();
+    for (const Tool& t : req.tools) {
+      w.StartObject();
+      Str(w, "name"), Str(w, t.name);
+      if (!t.description.empty()) Str(w, "description"), Str(w, t.description);
+      Str(w, "input_schema"), Raw(w, t.parameters.empty() ? R"({"type":"object"})" : t.parameters);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  bool no_parallel = req.parallel_tool_calls == false && !req.tools.empty();
+  if (req.tool_choice || no_parallel) {
+    ToolChoice tc = req.tool_choice.value_or(ToolChoice{});
+    Str(w, "tool_choice");
+    w.StartObject();
+    Str(w, "type");
+    if (tc.mode == ToolChoice::Mode::kAuto) Str(w, "auto");
+    if (tc.mode == ToolChoice::Mode::kNone) Str(w, "none");
+    if (tc.mode == ToolChoice::Mode::kRequired) Str(w, "any");
+    if (tc.mode == ToolChoice::Mode::kSpecific) Str(w, "tool"), Str(w, "name"), Str(w, tc.name);
+    if (no_parallel && tc.mode != ToolChoice::Mode::kNone) {
+      Str(w, "disable_parallel_tool_use"), w.Bool(true);
+    }
+    w.EndObject();
+  }
+  if (!req.stop.empty()) {
+    Str(w, "stop_sequences");
+    w.StartArray();
+    for (const std::string& s : req.stop) Str(w, s);
+    w.EndArray();
+  }
+  // OpenAI allows temperature up to 2, Anthropic up to 1.
+  if (req.temperature) Str(w, "temperature"), w.Double(std::min(*req.temperature, 1.0));
+  if (req.top_p) Str(w, "top_p"), w.Double(*req.top_p);
+  if (req.stream) Str(w, "stream"), w.Bool(true);
+  RenderThinkingAndOutput(w, req, max_tokens);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json) {
+  thread_local simdjson::dom::parser parser;
+  ASSIGN_OR_RETURN(object root, ParseObject(parser, json, "upstream response"));
+  CanonicalResponse resp;
+  ASSIGN_OR_RETURN(std::optional<std::string> type, OptString(root, "type", "type"));
+  if (type && *type != "message") {
+    return Bad("type", absl::StrCat("is '", AV(*type), "', expected 'message'"));
+  }
+  ASSIGN_OR_RETURN(resp.id, ReqString(root, "id", "id"));
+  ASSIGN_OR_RETURN(std::optional<std::string> model, OptString(root, "model", "model"));
+  resp.model = model.value_or("");
+  element content;
+  if (!Has(root, "content", &content)) return Bad("content", "is required");
+  ASSIGN_OR_RETURN(resp.content, ParseBlocks(content, "content", true, false));
+  ASSIGN_OR_RETURN(std::optional<std::string> stop, OptString(root, "stop_reason", "stop_reason"));
+  ASSIGN_OR_RETURN(resp.stop_sequence, OptString(root, "stop_sequence", "stop_sequence"));
+  if (stop) {
+    if (*stop == "max_tokens" || *stop == "model_context_window_exceeded") {
+      resp.finish_reason = FinishReason::kLength;
+    } else if (*stop == "tool_use") {
+      resp.finish_reason = FinishReason::kToolCalls;
+    } else if (*stop == "refusal") {
+      resp.finish_reason = FinishReason::kContentFilter;
+    } else {  // end_turn, stop_sequence, pause_turn
+      resp.finish_reason = FinishReason::kStop;
+    }
+  }
+  element ue;
+  object usage;
+  if (Has(root, "usage", &ue)) {
+    if (ue.get_object().get(usage)) return Bad("usage", "must be an object");
+    Usage u;
+    ASSIGN_OR_RETURN(auto input, OptInt(usage, "input_tokens", "usage.input_tokens"));
+    ASSIGN_OR_RETURN(auto output, OptInt(usage, "output_tokens", "usage.output_tokens"));
+    ASSIGN_OR_RETURN(u.cache_read_tokens,
+                     OptInt(usage, "cache_read_input_tokens", "usage.cache_read_input_tokens"));
+    ASSIGN_OR_RETURN(u.cache_write_tokens, OptInt(usage, "cache_creation_input_tokens",
+                                                  "usage.cache_creation_input_tokens"));
+    u.prompt_tokens =
+        input.value_or(0) + u.cache_read_tokens.value_or(0) + u.cache_write_tokens.value_or(0);
+    u.completion_tokens = output.value_or(0);
+    resp.usage = u;
+  }
+  return resp;
+}
+
+absl::StatusOr<std::string> RenderResponse(const CanonicalResponse& resp,
+                                           std::string_view client_model) {
+  rapidjson::StringBuffer buf;
+  W w(buf);
+  w.StartObject();
+  Str(w, "id"), Str(w, resp.id), Str(w, "type"), Str(w, "message");
+  Str(w, "role"), Str(w, "assistant"), Str(w, "model"), Str(w, client_model);
+  Str(w, "content");
+  w.StartArray();
+  for (const ContentPart& p : resp.content) {
+    if (p.kind == Kind::kText && p.text.empty()) continue;
+    RETURN_IF_ERROR(RenderBlock(w, p));
+  }
+  w.EndArray();
+  Str(w, "stop_reason"), Str(w, StopReasonName(resp));
+  if (resp.stop_sequence) Str(w, "stop_sequence"), Str(w, *resp.stop_sequence);
+  if (const auto& u = resp.usage) {
+    int64_t cached = u->cache_read_tokens.value_or(0) + u->cache_write_tokens.value_or(0);
+    Str(w, "usage");
+    w.StartObject();
+    Str(w, "input_tokens"), w.Int64(std::max<int64_t>(0, u->prompt_tokens - cached));
+    Str(w, "output_tokens"), w.Int64(u->completion_tokens);
+    if (u->cache_write_tokens) {
+      Str(w, "cache_creation_input_tokens"), w.Int64(*u->cache_write_tokens);
+    }
+    if (u->cache_read_tokens) Str(w, "cache_read_input_tokens"), w.Int64(*u->cache_read_tokens);
+    w.EndObject();
+  }
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+}  // namespace bitrouter::protocol::messages

@@ -1,0 +1,33 @@
+#pragma once
+// Anthropic Messages <-> canonical form (non-streaming).
+// Wire format: Anthropic API reference, "Messages" (request and response).
+//
+// Parse* take the body bytes (need not be padded; copied internally) and
+// return InvalidArgument with a client-facing message on bad input.
+// Render* return JSON text with absent fields omitted (never null), or
+// InvalidArgument when the canonical value cannot be expressed in Messages.
+// Thread: thread-local parsers; call from any thread.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "shared/protocol/canonical.h"
+
+namespace bitrouter::protocol::messages {
+
+inline constexpr int64_t kDefaultMaxTokens = 4096;
+
+absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json);
+// Anthropic requires max_tokens: absent in `req` -> kDefaultMaxTokens.
+// reasoning_effort without thinking becomes a thinking budget (low 1024,
+// medium 8192, high 16384, xhigh/max 32768), capped below max_tokens.
+absl::StatusOr<std::string> RenderRequest(const CanonicalRequest& req,
+                                          std::string_view upstream_model);
+
+absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json);
+absl::StatusOr<std::string> RenderResponse(const CanonicalResponse& resp,
+                                           std::string_view client_model);
+
+}  // namespace bitrouter::protocol::messages
