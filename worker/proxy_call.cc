@@ -39,11 +39,15 @@ constexpr std::string_view kForwardedHeaders[] = {"openai-organization", "openai
 // A JSON answer above this is relayed unvalidated rather than held in memory.
 constexpr size_t kMaxValidatedBody = 32u << 20;
 
-bool ValidJsonObject(const std::string& body) {
+// Parses in place: the string's spare capacity serves as simdjson's padding,
+// so the body is not copied (reserve() only reallocates when it is short).
+bool ValidJsonObject(std::string& body) {
   thread_local simdjson::dom::parser parser;
-  simdjson::padded_string padded(body);
+  body.reserve(body.size() + protocol::kJsonPadding);
   simdjson::dom::element root;
-  if (parser.parse(padded).get(root)) return false;
+  if (parser.parse(reinterpret_cast<const uint8_t*>(body.data()), body.size(), false).get(root)) {
+    return false;
+  }
   return root.is_object();
 }
 
@@ -315,9 +319,17 @@ void ProxyCall::OnUpstreamHeaders(const UpstreamHead& head) {
       probe_ = false;
       Commit(-1);
       return;
-    case routing::StatusClass::kSuccess:
+    case routing::StatusClass::kSuccess: {
       phase_ = sse_response_ ? Phase::kBufferSse : Phase::kBufferJson;
+      // Size the hold buffer once, padding for the in-place validation included.
+      int64_t n = 0;
+      std::string_view cl = head.Header("content-length");
+      if (!sse_response_ && absl::SimpleAtoi(AV(cl), &n) && n > 0 &&
+          static_cast<size_t>(n) <= kMaxValidatedBody) {
+        buffer_.reserve(static_cast<size_t>(n) + protocol::kJsonPadding);
+      }
       return;
+    }
   }
 }
 
