@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "shared/common/strings.h"
 #include "shared/protocol/openai_request.h"
+#include "shared/protocol/errors.h"
+#include "worker/inbound.h"
 #include "worker/loop_queue.h"
 #include "worker/server.h"
 
@@ -179,6 +181,7 @@ void HttpConnection::ResetRequest() {
   req_.body.clear();
   req_.keep_alive = true;
   req_.request_id.clear();
+  req_.protocol = protocol::Protocol::kChat;
   header_bytes_ = 0;
   in_value_ = false;
   message_complete_ = false;
@@ -252,6 +255,7 @@ int HttpConnection::OnHeaderValue(llhttp_t* p, const char* at, size_t len) {
 int HttpConnection::OnHeadersComplete(llhttp_t* p) {
   auto* self = static_cast<HttpConnection*>(p->data);
   self->req_.method = static_cast<llhttp_method_t>(p->method);
+  self->req_.protocol = ProtocolForPath(self->req_.Path());
   uint64_t max_body = self->limits_->max_body_bytes;
   if ((p->flags & F_CONTENT_LENGTH) && p->content_length > max_body) {
     self->reject_status_ = 413;
@@ -319,7 +323,7 @@ void HttpConnection::SendResponse(int status, std::string_view content_type, std
 }
 
 void HttpConnection::SendError(const protocol::HttpError& error) {
-  SendResponse(error.status, "application/json", protocol::RenderOpenAIError(error));
+  SendResponse(error.status, "application/json", protocol::RenderError(req_.protocol, error));
 }
 
 void HttpConnection::StartResponse(int status, std::string_view header_lines,

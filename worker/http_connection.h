@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "shared/protocol/adapters.h"
 #include "shared/protocol/openai_errors.h"
 #include "worker/snapshot.h"
 
@@ -32,6 +33,8 @@ struct InboundRequest {
   std::string body;  // capacity always leaves protocol::kJsonPadding spare bytes
   bool keep_alive = true;
   std::string request_id;
+  // The client's wire protocol, from the path: shapes every error answer.
+  protocol::Protocol protocol = protocol::Protocol::kChat;
   std::string_view Header(std::string_view name) const;
   std::string_view Path() const;  // url without the query
 };

@@ -10,8 +10,10 @@
 #include "absl/strings/str_cat.h"
 #include "shared/common/log.h"
 #include "shared/common/strings.h"
+#include "shared/protocol/errors.h"
 #include "shared/protocol/openai_errors.h"
 #include "shared/protocol/openai_request.h"
+#include "worker/inbound.h"
 #include "worker/server.h"
 #include "worker/timer.h"
 
@@ -31,10 +33,6 @@ constexpr std::string_view kRelayedHeaders[] = {"content-type",
                                                 "x-ratelimit-remaining-tokens",
                                                 "x-ratelimit-reset-requests",
                                                 "x-ratelimit-reset-tokens"};
-
-// Client request headers forwarded upstream.
-constexpr std::string_view kForwardedHeaders[] = {"openai-organization", "openai-project",
-                                                  "openai-beta", "user-agent"};
 
 // A JSON answer above this is relayed unvalidated rather than held in memory.
 constexpr size_t kMaxValidatedBody = 32u << 20;
@@ -100,18 +98,30 @@ routing::Attempt::Kind KindOf(UpstreamFailure f) {
   return routing::Attempt::Kind::kReset;
 }
 
+
+// Markers of a complete passthrough stream, per protocol. A marker may
+// straddle reads, so they are checked against the last bytes too.
+std::vector<std::string_view> TerminalMarkers(protocol::Protocol p) {
+  switch (p) {
+    case protocol::Protocol::kChat:
+      // `data: [DONE]`, or a chunk with a non-null finish_reason.
+      return {"data: [DONE]", "data:[DONE]", "\"finish_reason\":\"", "\"finish_reason\": \""};
+    case protocol::Protocol::kMessages:
+      return {"message_stop"};
+    case protocol::Protocol::kResponses:
+      // A failed response ends the stream in-band: no error of ours on top.
+      return {"response.completed", "response.incomplete", "response.failed"};
+    case protocol::Protocol::kGemini:
+      return {"\"finishReason\":", "\"finishReason\" :"};
+  }
+  return {};
+}
+
 }  // namespace
 
-void StartChatCompletion(HttpConnection* conn) {
-  const InboundRequest& req = conn->request();
+void StartProxy(HttpConnection* conn, InboundCall in) {
   const WorkerSnapshot& snap = *conn->snapshot();
-  auto view = protocol::InspectRequest(req.body.data(), req.body.size());
-  if (!view.ok()) {
-    conn->SendError(
-        {400, "invalid_request_error", "invalid_request", std::string(view.status().message())});
-    return;
-  }
-  auto resolution = snap.routes.Resolve(view->model);
+  auto resolution = snap.routes.Resolve(in.model);
   if (!resolution.ok()) {
     conn->SendError({404, "invalid_request_error", "model_not_found",
                      std::string(resolution.status().message())});
@@ -119,22 +129,19 @@ void StartChatCompletion(HttpConnection* conn) {
   }
   uint64_t counter = conn->server()->NextCounter(resolution->name);
   std::vector<size_t> order = routing::OrderTargets(*resolution, counter);
-  auto* call = new ProxyCall(conn, std::move(*resolution), std::move(order), view->model_begin,
-                             view->model_end, view->stream);
+  auto* call = new ProxyCall(conn, std::move(in), std::move(*resolution), std::move(order));
   conn->SetHandler(call);
   call->Start();
 }
 
-ProxyCall::ProxyCall(HttpConnection* conn, routing::Resolution resolution,
-                     std::vector<size_t> order, size_t model_begin, size_t model_end, bool stream)
+ProxyCall::ProxyCall(HttpConnection* conn, InboundCall in, routing::Resolution resolution,
+                     std::vector<size_t> order)
     : conn_(conn),
       loop_(conn->server()->loop()),
       snapshot_(conn->snapshot()),
+      in_(std::move(in)),
       resolution_(std::move(resolution)),
-      order_(std::move(order)),
-      model_begin_(model_begin),
-      model_end_(model_end),
-      stream_(stream) {}
+      order_(std::move(order)) {}
 
 ProxyCall::~ProxyCall() {
   if (retry_timer_ != nullptr) retry_timer_->Cancel();
@@ -159,13 +166,6 @@ void ProxyCall::NextAttempt() {
     tries_on_target_ = 0;
     provider_ = snapshot_->FindProvider(target_->provider);
     if (provider_ == nullptr) continue;  // resolution only yields active providers
-    if (provider_->protocol != "openai") {
-      attempts_.push_back({routing::Attempt::Kind::kSkipped, EndpointName(), 0, std::nullopt,
-                           absl::StrCat("speaks the ", provider_->protocol,
-                                        " protocol; Chat Completions reach openai-protocol "
-                                        "providers only in this version")});
-      continue;
-    }
     routing::EndpointHealth::Gate gate = health.Check(target_->id, NowMs());
     if (gate == routing::EndpointHealth::Gate::kSkipOpen ||
         gate == routing::EndpointHealth::Gate::kSkipRetryAfter) {
@@ -183,47 +183,18 @@ void ProxyCall::NextAttempt() {
 }
 
 void ProxyCall::StartAttempt() {
-  const InboundRequest& req = conn_->request();
-  const std::string& body = req.body;
   phase_ = Phase::kTrying;
   buffer_.clear();
   saw_terminal_ = false;
   tail_.clear();
-  model_token_.clear();
-  protocol::AppendJsonString(target_->model_id, &model_token_);
-  Url base = provider_->base;
-  std::string header_lines;
-  if (!target_->api_base.empty() || !target_->api_key.empty()) {
-    if (!target_->api_base.empty())
-      base = *ParseUrl(target_->api_base);  // validated in the snapshot
-    std::string key = !target_->api_key.empty() ? target_->api_key
-                      : target_->key_index > 0  ? provider_->keys[target_->key_index]
-                                                : provider_->keys[0];
-    header_lines = provider_->RenderHeaderLines(base, key);
-  } else {
-    size_t k = target_->key_index > 0 ? static_cast<size_t>(target_->key_index) : 0;
-    header_lines = provider_->header_lines[k < provider_->header_lines.size() ? k : 0];
-  }
-  size_t length = body.size() - (model_end_ - model_begin_) + model_token_.size();
-  head_ = absl::StrCat("POST ", base.path, "/chat/completions HTTP/1.1\r\n", header_lines,
-                       "Content-Type: application/json\r\nContent-Length: ", length,
-                       "\r\nx-bitrouter-request-id: ", req.request_id, "\r\n");
-  head_.append(stream_ ? "Accept: text/event-stream\r\n" : "Accept: application/json\r\n");
-  for (std::string_view name : kForwardedHeaders) {
-    std::string_view value = req.Header(name);
-    if (!value.empty()) absl::StrAppend(&head_, AV(name), ": ", AV(value), "\r\n");
-  }
-  head_.append("\r\n");
-  std::string_view b = body;
+  translator_.reset();
   UpstreamRequest up;
-  up.origin = base;
-  up.tls = snapshot_->tls;
-  up.timeouts = provider_->has_timeouts ? provider_->timeouts : snapshot_->timeouts;
-  if (auto it = snapshot_->route_timeouts.find(resolution_.name);
-      it != snapshot_->route_timeouts.end()) {
-    up.timeouts = it->second;
+  if (!BuildRequest(&up)) {
+    if (probe_) conn_ == nullptr ? void() : conn_->server()->health().ReleaseProbe(target_->id);
+    probe_ = false;
+    if (conn_ != nullptr) NextAttempt();  // skipped; else the client was answered
+    return;
   }
-  up.pieces = {head_, b.substr(0, model_begin_), model_token_, b.substr(model_end_)};
   call_ = conn_->server()->pool().Start(std::move(up), this);
 }
 
@@ -240,6 +211,7 @@ void ProxyCall::AttemptFailed(routing::Attempt attempt, bool count_for_breaker) 
                     attempt.kind != routing::Attempt::Kind::kStatus;
   attempts_.push_back(std::move(attempt));
   call_.reset();
+  translator_.reset();
   if (retry_same) {
     // Jittered exponential backoff: base * 2^n * [0.5, 1.5).
     static thread_local std::mt19937 rng(std::random_device{}());
@@ -259,15 +231,16 @@ void ProxyCall::FailAll() {
   HttpConnection* conn = conn_;
   conn_ = nullptr;
   phase_ = Phase::kDone;
-  bool all_protocol = !attempts_.empty();
+  bool all_untranslatable = !attempts_.empty();
   for (const auto& a : attempts_) {
-    all_protocol = all_protocol && a.kind == routing::Attempt::Kind::kSkipped &&
-                   a.detail.find("protocol") != std::string::npos;
+    all_untranslatable = all_untranslatable && a.kind == routing::Attempt::Kind::kSkipped &&
+                         a.detail.rfind("cannot carry", 0) == 0;
   }
-  if (all_protocol) {
-    conn->SendError({501, "invalid_request_error", "protocol_not_supported",
-                     absl::StrCat("no endpoint of '", resolution_.name,
-                                  "' speaks the openai protocol: ", attempts_[0].detail)});
+  if (all_untranslatable) {
+    // The request uses something no endpoint's protocol can express.
+    conn->SendError({400, "invalid_request_error", "unsupported_for_model",
+                     absl::StrCat("'", resolution_.name, "' cannot serve this request: ",
+                                  untranslatable_)});
     return;
   }
   routing::FinalError e = routing::Aggregate(attempts_);
@@ -276,7 +249,8 @@ void ProxyCall::FailAll() {
   if (e.retry_after_s) extra = absl::StrCat("Retry-After: ", *e.retry_after_s, "\r\n");
   std::string_view type = e.status == 429 ? "rate_limit_error" : "upstream_error";
   conn->SendResponse(e.status, "application/json",
-                     protocol::RenderOpenAIError({e.status, type, e.code, e.message}), extra);
+                     protocol::RenderError(in_.client, {e.status, type, e.code, e.message}),
+                     extra);
 }
 
 void ProxyCall::OnClientGone() {
@@ -298,6 +272,11 @@ void ProxyCall::OnClientWritable() {
   }
 }
 
+void ProxyCall::Accepted() {
+  conn_->server()->health().OnSuccess(target_->id);
+  probe_ = false;
+}
+
 void ProxyCall::OnUpstreamHeaders(const UpstreamHead& head) {
   if (conn_ == nullptr) return;
   upstream_head_ = head;
@@ -314,12 +293,27 @@ void ProxyCall::OnUpstreamHeaders(const UpstreamHead& head) {
       return;
     }
     case routing::StatusClass::kRelay:
-      // The client's own mistake (400, 401, ...): back to it unchanged.
-      conn_->server()->health().OnSuccess(target_->id);
-      probe_ = false;
+      // The client's own mistake (400, 401, ...): back to it, in its shape.
+      Accepted();
+      if (translate_) {
+        phase_ = Phase::kBufferError;
+        return;
+      }
       Commit(-1);
       return;
     case routing::StatusClass::kSuccess: {
+      if (translate_ && sse_response_) {
+        if (!in_.stream) {
+          AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), head.status,
+                         std::nullopt, "answered a non-streaming request with a stream"},
+                        true);
+          return;
+        }
+        phase_ = Phase::kTranslateSse;
+        translator_ =
+            std::make_unique<protocol::StreamTranslator>(upstream_, in_.client, EncoderOpts());
+        return;
+      }
       phase_ = sse_response_ ? Phase::kBufferSse : Phase::kBufferJson;
       // Size the hold buffer once, padding for the in-place validation included.
       int64_t n = 0;
@@ -335,16 +329,29 @@ void ProxyCall::OnUpstreamHeaders(const UpstreamHead& head) {
 
 void ProxyCall::OnUpstreamBody(const char* data, size_t len) {
   if (conn_ == nullptr) return;
-  if (phase_ == Phase::kRelay) {
-    RelayBody(data, len);
-    return;
+  switch (phase_) {
+    case Phase::kRelay:
+      RelayBody(data, len);
+      return;
+    case Phase::kTranslateSse:
+      FeedTranslated(data, len);
+      return;
+    case Phase::kBufferError:
+      if (buffer_.size() < kMaxValidatedBody) buffer_.append(data, len);
+      return;
+    default:
+      break;
   }
   buffer_.append(data, len);
   if (phase_ == Phase::kBufferJson) {
-    if (buffer_.size() > kMaxValidatedBody) {
+    if (buffer_.size() > kMaxValidatedBody && !translate_) {
       Commit(-1);
       // buffer_ stays untouched from here on: a corked write points into it.
       RelayBody(buffer_.data(), buffer_.size());
+    } else if (buffer_.size() > kMaxValidatedBody) {
+      AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), upstream_head_.status,
+                     std::nullopt, "answer too large to translate"},
+                    true);
     }
     return;
   }
@@ -361,8 +368,7 @@ void ProxyCall::OnUpstreamBody(const char* data, size_t len) {
         return;
       }
       if (event.find("data:") != std::string_view::npos) {
-        conn_->server()->health().OnSuccess(target_->id);
-        probe_ = false;
+        Accepted();
         Commit(-1);
         // buffer_ stays untouched from here on: a corked write points into it.
         RelayBody(buffer_.data(), buffer_.size());
@@ -376,32 +382,74 @@ void ProxyCall::OnUpstreamBody(const char* data, size_t len) {
 void ProxyCall::OnUpstreamComplete() {
   if (conn_ == nullptr) return;
   call_.reset();
-  if (phase_ == Phase::kTrying) {
-    // llhttp reports the head before completion, so this is a broken upstream.
-    AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), 0, std::nullopt,
-                   "response ended without a head"},
-                  true);
-    return;
-  }
-  if (phase_ == Phase::kBufferJson) {
-    if (!ValidJsonObject(buffer_)) {
-      AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), upstream_head_.status,
-                     std::nullopt, "2xx answer is not a JSON object"},
+  switch (phase_) {
+    case Phase::kTrying:
+      // llhttp reports the head before completion, so this is a broken upstream.
+      AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), 0, std::nullopt,
+                     "response ended without a head"},
                     true);
       return;
+    case Phase::kBufferError:
+      CompleteTranslatedError();
+      return;
+    case Phase::kBufferJson:
+      if (translate_) {
+        CompleteTranslatedJson();
+        return;
+      }
+      if (!ValidJsonObject(buffer_)) {
+        AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), upstream_head_.status,
+                       std::nullopt, "2xx answer is not a JSON object"},
+                      true);
+        return;
+      }
+      Accepted();
+      Commit(static_cast<int64_t>(buffer_.size()));
+      conn_->WriteBody(buffer_.data(), buffer_.size());
+      FinishOk();
+      return;
+    case Phase::kBufferSse:
+      AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), upstream_head_.status,
+                     std::nullopt, "stream ended before its first event"},
+                    true);
+      return;
+    case Phase::kTranslateSse: {
+      absl::Status s = translator_->End();
+      if (!committed_) {
+        if (!s.ok() || translator_->upstream_failed()) {
+          std::string why = !s.ok() ? std::string(s.message())
+                                    : absl::StrCat("stream error: ",
+                                                   translator_->upstream_error().message);
+          AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(),
+                         upstream_head_.status, std::nullopt, why},
+                        true);
+          return;
+        }
+        Accepted();
+        Commit(-1, in_.client == protocol::Protocol::kGemini && !in_.gemini_sse
+                       ? "application/json"
+                       : "text/event-stream");
+      }
+      if (!s.ok()) {
+        FailAfterCommit("stream_truncated",
+                        absl::StrCat("provider ", target_->provider, ": ", s.message()));
+        return;
+      }
+      FlushTranslated();
+      if (translator_->upstream_failed()) {
+        LOG_WARN("request ", conn_->request().request_id, ": provider ", target_->provider,
+                 " failed mid-stream: ", translator_->upstream_error().message);
+        HttpConnection* conn = conn_;
+        conn_ = nullptr;
+        phase_ = Phase::kDone;
+        conn->AbortResponse();
+        return;
+      }
+      FinishOk();
+      return;
     }
-    conn_->server()->health().OnSuccess(target_->id);
-    probe_ = false;
-    Commit(static_cast<int64_t>(buffer_.size()));
-    conn_->WriteBody(buffer_.data(), buffer_.size());
-    FinishOk();
-    return;
-  }
-  if (phase_ == Phase::kBufferSse) {
-    AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), upstream_head_.status,
-                   std::nullopt, "stream ended before its first event"},
-                  true);
-    return;
+    default:
+      break;
   }
   // Relaying.
   if (sse_response_ &&
@@ -409,7 +457,7 @@ void ProxyCall::OnUpstreamComplete() {
       !saw_terminal_) {
     FailAfterCommit("stream_truncated",
                     absl::StrCat("provider ", target_->provider,
-                                 ": the stream ended without its terminal event ([DONE])"));
+                                 ": the stream ended without its terminal event"));
     return;
   }
   FinishOk();
@@ -418,7 +466,7 @@ void ProxyCall::OnUpstreamComplete() {
 void ProxyCall::OnUpstreamFailure(UpstreamFailure kind, const std::string& detail) {
   if (conn_ == nullptr) return;
   call_.reset();
-  if (phase_ != Phase::kRelay) {
+  if (!committed_) {
     AttemptFailed({KindOf(kind), EndpointName(), 0, std::nullopt, detail}, true);
     return;
   }
@@ -428,17 +476,26 @@ void ProxyCall::OnUpstreamFailure(UpstreamFailure kind, const std::string& detai
 }
 
 void ProxyCall::OnUpstreamReadBegin() {
-  if (conn_ != nullptr) conn_->Cork();
+  // Translated output is produced into the translator's buffer and written
+  // once per read (FlushTranslated), so only passthrough bytes are corked.
+  if (conn_ != nullptr && !translate_) conn_->Cork();
 }
 
 void ProxyCall::OnUpstreamReadEnd() {
-  if (conn_ != nullptr) conn_->Uncork();
+  if (conn_ == nullptr) return;
+  if (translate_) {
+    if (committed_ && phase_ == Phase::kTranslateSse) FlushTranslated();
+    return;
+  }
+  conn_->Uncork();
 }
 
-void ProxyCall::Commit(int64_t content_length) {
-  phase_ = Phase::kRelay;
+void ProxyCall::Commit(int64_t content_length, std::string_view content_type) {
+  if (phase_ != Phase::kTranslateSse) phase_ = Phase::kRelay;
+  committed_ = true;
   std::string lines;
   for (const auto& [name, value] : upstream_head_.headers) {
+    if (!content_type.empty() && EqualsIgnoreCase(name, "content-type")) continue;
     for (std::string_view relayed : kRelayedHeaders) {
       if (EqualsIgnoreCase(name, relayed)) {
         absl::StrAppend(&lines, name, ": ", value, "\r\n");
@@ -446,8 +503,12 @@ void ProxyCall::Commit(int64_t content_length) {
       }
     }
   }
-  if (sse_response_) lines.append("Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n");
-  if (content_length < 0) {
+  if (!content_type.empty()) absl::StrAppend(&lines, "Content-Type: ", AV(content_type), "\r\n");
+  bool stream = content_type.empty() ? sse_response_ : content_type == "text/event-stream";
+  if (stream || phase_ == Phase::kTranslateSse) {
+    lines.append("Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n");
+  }
+  if (content_length < 0 && content_type.empty()) {
     std::string_view cl = upstream_head_.Header("content-length");
     int64_t n = 0;
     if (!cl.empty() && upstream_head_.Header("transfer-encoding").empty() &&
@@ -469,16 +530,11 @@ void ProxyCall::RelayBody(const char* data, size_t len) {
 
 void ProxyCall::ScanForTerminal(const char* data, size_t len) {
   if (saw_terminal_) return;
-  // The terminal event is `data: [DONE]`; a chunk with a non-null
-  // finish_reason also marks a complete answer. Markers may straddle reads,
-  // so the last bytes of the previous read are checked with the new ones.
-  static constexpr std::string_view kMarkers[] = {"data: [DONE]", "data:[DONE]",
-                                                  "\"finish_reason\":\"", "\"finish_reason\": \""};
   constexpr size_t kKeep = 24;
   std::string_view d(data, len);
   std::string joint = tail_;
   joint.append(d.substr(0, kKeep));
-  for (std::string_view m : kMarkers) {
+  for (std::string_view m : TerminalMarkers(upstream_)) {
     if (d.find(m) != std::string_view::npos || joint.find(m) != std::string::npos) {
       saw_terminal_ = true;
       return;
@@ -501,16 +557,21 @@ void ProxyCall::FinishOk() {
 
 void ProxyCall::FailAfterCommit(const std::string& code, const std::string& message) {
   HttpConnection* conn = conn_;
+  LOG_WARN("request ", conn->request().request_id, ": ", message);
+  if (translator_ != nullptr) {
+    translator_->Fail({502, code, message});
+    FlushTranslated();
+  } else {
+    // Only upstream bytes are ever corked: flush them before writing our own.
+    conn->Uncork();
+    if (sse_response_) {
+      std::string event =
+          protocol::RenderStreamError(in_.client, {502, "upstream_error", code, message});
+      conn->WriteBody(event.data(), event.size());
+    }
+  }
   conn_ = nullptr;
   phase_ = Phase::kDone;
-  LOG_WARN("request ", conn->request().request_id, ": ", message);
-  // Only upstream bytes are ever corked: flush them before writing our own.
-  conn->Uncork();
-  std::string event;
-  if (sse_response_) {
-    event = protocol::RenderOpenAIStreamError({502, "upstream_error", code, message});
-    conn->WriteBody(event.data(), event.size());
-  }
   conn->AbortResponse();
 }
 

@@ -1,23 +1,34 @@
 #pragma once
-// The OpenAI Chat Completions proxy pipeline for one request: resolve the
-// model to an ordered list of endpoints, then try them until one answers.
+// The proxy pipeline for one inference request, whatever the client's wire
+// protocol: resolve the model to an ordered list of endpoints, then try them
+// until one answers.
+//
+// Same protocol in and out is a passthrough: the body is forwarded with only
+// the `model` value spliced (Gemini: the model is in the path) and the answer
+// relayed byte for byte. Otherwise the request goes through the canonical
+// form once (parsed lazily, on the first endpoint that needs it) and is
+// rendered for each endpoint's protocol; JSON answers are translated whole,
+// streams event by event (shared/protocol/stream_translator.h).
 //
 // Failover that never lies:
 //  - 5xx, 408, 429, connect errors, resets, timeouts and a 2xx whose body is
-//    not valid JSON (or whose first SSE event is not) move to the next
-//    endpoint; any other status is relayed unchanged;
+//    not valid for its protocol (or whose first stream event is not) move to
+//    the next endpoint; any other status is relayed (in the client's error
+//    shape when translating);
 //  - nothing reaches the client until an answer is accepted ("commit"); a
 //    JSON answer is validated whole, a stream by its first event;
 //  - after the commit there is no failover: a failure ends the response with
-//    an in-band error and without its terminator, and a stream that ends
-//    without its terminal event ([DONE] / finish_reason) is a failure too;
+//    the client protocol's in-band error and without its terminator, and a
+//    stream that ends without its terminal event is a failure too;
 //  - when every endpoint failed, one aggregate error (429 / 504 / 503 / 502).
-// The body is never re-serialised: only the `model` value is spliced.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "shared/protocol/adapters.h"
+#include "shared/protocol/stream_translator.h"
 #include "shared/routing/failover.h"
 #include "shared/routing/route_table.h"
 #include "worker/http_connection.h"
@@ -27,13 +38,25 @@ namespace bitrouter::worker {
 
 class OneShotTimer;
 
-// Handles POST /v1/chat/completions on `conn` (answers errors itself).
-void StartChatCompletion(HttpConnection* conn);
+// What the endpoint learned from the client's request before routing.
+struct InboundCall {
+  protocol::Protocol client = protocol::Protocol::kChat;
+  std::string model;  // the name the client asked for (the routing key)
+  bool stream = false;
+  // The `model` value's bytes in the body (not for Gemini: it is in the path).
+  size_t model_begin = 0;
+  size_t model_end = 0;
+  bool include_usage = false;  // Chat: stream_options.include_usage
+  bool gemini_sse = true;      // Gemini stream: ?alt=sse rather than a JSON array
+};
+
+// Resolves `in.model` and starts a ProxyCall on `conn` (answers errors itself).
+void StartProxy(HttpConnection* conn, InboundCall in);
 
 class ProxyCall : public RequestHandler, public UpstreamHandler {
  public:
-  ProxyCall(HttpConnection* conn, routing::Resolution resolution, std::vector<size_t> order,
-            size_t model_begin, size_t model_end, bool stream);
+  ProxyCall(HttpConnection* conn, InboundCall in, routing::Resolution resolution,
+            std::vector<size_t> order);
   ~ProxyCall() override;
   void Start();
 
@@ -49,25 +72,46 @@ class ProxyCall : public RequestHandler, public UpstreamHandler {
   void OnUpstreamReadEnd() override;
 
  private:
-  enum class Phase { kTrying, kBufferJson, kBufferSse, kRelay, kDone };
+  enum class Phase {
+    kTrying,        // request sent, no head yet
+    kBufferJson,    // 2xx JSON held until complete (validated / translated)
+    kBufferSse,     // passthrough stream held until its first event
+    kBufferError,   // translated 4xx held until complete (reshaped)
+    kTranslateSse,  // translated stream (before and after the commit)
+    kRelay,         // committed passthrough
+    kDone,
+  };
 
   void NextAttempt();
   void StartAttempt();
+  // Builds the upstream request for the current target into head_/body_;
+  // false when this endpoint cannot carry the request (recorded as skipped)
+  // or the client's request is invalid (answered; conn_ is null then).
+  bool BuildRequest(UpstreamRequest* up);
   // The current attempt failed before the commit: record it and move on (or
   // retry the same endpoint after a backoff).
   void AttemptFailed(routing::Attempt attempt, bool count_for_breaker);
   void FailAll();
-  void Commit(int64_t content_length);
+  void Accepted();  // the endpoint answered usably: health bookkeeping
+  // `content_type` empty: relay the upstream's.
+  void Commit(int64_t content_length, std::string_view content_type = {});
   void RelayBody(const char* data, size_t len);
   void FinishOk();
   void FailAfterCommit(const std::string& code, const std::string& message);
   void ScanForTerminal(const char* data, size_t len);
+  // Translated paths.
+  void CompleteTranslatedJson();
+  void CompleteTranslatedError();
+  void FeedTranslated(const char* data, size_t len);
+  void FlushTranslated();
+  protocol::EncoderOptions EncoderOpts() const;
   std::string EndpointName() const;
   uint64_t NowMs() const;
 
   HttpConnection* conn_;  // null once the client is gone or the response ended
   uv_loop_t* loop_;
   SnapshotPtr snapshot_;  // keeps the resolution's providers alive
+  InboundCall in_;
   routing::Resolution resolution_;
   std::vector<size_t> order_;
   size_t next_ = 0;
@@ -77,19 +121,26 @@ class ProxyCall : public RequestHandler, public UpstreamHandler {
   uint32_t tries_on_target_ = 0;
   std::vector<routing::Attempt> attempts_;
 
-  size_t model_begin_;
-  size_t model_end_;
-  bool stream_;
+  // The current attempt.
+  protocol::Protocol upstream_ = protocol::Protocol::kChat;
+  bool translate_ = false;
   std::string head_;         // upstream request line + headers
-  std::string model_token_;  // the spliced JSON string for the model
+  std::string model_token_;  // passthrough: the spliced JSON string for the model
+  std::string body_;         // translated: the rendered upstream body
+  // Lazily parsed client request (translation only); parse errors answer 400.
+  std::optional<protocol::CanonicalRequest> canonical_;
+  std::string untranslatable_;  // why the last endpoint could not carry the request
 
   Phase phase_ = Phase::kTrying;
+  bool committed_ = false;
   UpstreamHead upstream_head_;  // kept until the commit
   std::string buffer_;          // body held back until it is validated
+  std::string out_body_;        // translated JSON / error body (written once)
   bool sse_response_ = false;
   bool saw_terminal_ = false;
   std::string tail_;  // last bytes of the relayed stream (markers that straddle reads)
   bool paused_ = false;
+  std::unique_ptr<protocol::StreamTranslator> translator_;
   std::unique_ptr<UpstreamCall> call_;
   OneShotTimer* retry_timer_ = nullptr;
 };

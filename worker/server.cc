@@ -8,7 +8,7 @@
 #include "shared/common/log.h"
 #include "worker/http_connection.h"
 #include "worker/loop_queue.h"
-#include "worker/proxy_call.h"
+#include "worker/inference_endpoints.h"
 #include "worker/upstream.h"
 
 namespace bitrouter::worker {
@@ -55,7 +55,6 @@ void Server::HandleRequest(HttpConnection* conn) {
   const InboundRequest& req = conn->request();
   std::string_view path = req.Path();
   bool get = req.method == HTTP_GET || req.method == HTTP_HEAD;
-  bool post = req.method == HTTP_POST;
   if (path == "/health") {
     if (!get) {
       conn->SendResponse(405, "application/json",
@@ -78,18 +77,7 @@ void Server::HandleRequest(HttpConnection* conn) {
     conn->SendResponse(200, "application/json", conn->snapshot()->models_json);
     return;
   }
-  if (path == "/v1/chat/completions") {
-    if (!post) {
-      conn->SendResponse(
-          405, "application/json",
-          protocol::RenderOpenAIError({405, "invalid_request_error", "method_not_allowed",
-                                       "use POST /v1/chat/completions"}),
-          "Allow: POST\r\n");
-      return;
-    }
-    StartChatCompletion(conn);
-    return;
-  }
+  if (HandleInference(conn)) return;
   conn->SendError(
       {404, "invalid_request_error", "unknown_endpoint",
        absl::StrCat("no route for ", llhttp_method_name(req.method), " ", std::string(path))});

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "shared/common/url.h"
+#include "shared/protocol/adapters.h"
 #include "shared/routing/health.h"
 #include "shared/routing/route_table.h"
 
@@ -26,7 +27,10 @@ struct Timeouts {
 
 struct ProviderRuntime {
   std::string name;
-  std::string protocol;  // openai | anthropic | google
+  std::string protocol;  // config api_protocol: openai | openai_responses | anthropic | google
+  protocol::Protocol wire = protocol::Protocol::kChat;
+  // Default headers carry an anthropic-version (else the worker sends one).
+  bool has_anthropic_version = false;
   Url base;
   // Pre-rendered header lines per pool key ("Host: ...\r\n" + auth + default
   // headers) so the hot path only concatenates. Index 0 is api_key.

@@ -59,6 +59,12 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
     ProviderRuntime rt;
     rt.name = p.name();
     rt.protocol = p.protocol();
+    std::optional<protocol::Protocol> wire = protocol::ProtocolFromConfig(rt.protocol);
+    if (!wire) {
+      return absl::InvalidArgumentError(absl::StrCat("provider ", p.name(), ": api_protocol '",
+                                                     rt.protocol, "' is not served"));
+    }
+    rt.wire = *wire;
     auto url = ParseUrl(p.base_url());
     if (!url.ok()) {
       return absl::InvalidArgumentError(
@@ -84,6 +90,7 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
             absl::StrCat("provider ", p.name(), ": invalid default header '", h.name(), "'"));
       }
       absl::StrAppend(&rt.default_header_lines, h.name(), ": ", h.value(), "\r\n");
+      if (EqualsIgnoreCase(h.name(), "anthropic-version")) rt.has_anthropic_version = true;
     }
     for (const auto& k : rt.keys) rt.header_lines.push_back(rt.RenderHeaderLines(rt.base, k));
     if (p.has_timeouts()) {

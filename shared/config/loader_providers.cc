@@ -18,7 +18,8 @@ namespace bitrouter::config::internal {
 namespace {
 
 bool ServedProtocol(const std::string& protocol) {
-  return protocol == "openai" || protocol == "anthropic" || protocol == "google";
+  return protocol == "openai" || protocol == "openai_responses" || protocol == "responses" ||
+         protocol == "anthropic" || protocol == "google";
 }
 
 absl::Status ReadPricing(const Reader& r, const YAML::Node& node, const std::string& path,
@@ -182,7 +183,7 @@ absl::Status ReadProvider(const Reader& r, const YAML::Node& node, const std::st
                absl::StrCat("'", p->api_protocol,
                             "' is accepted but not supported yet; the provider stays inactive"));
       } else if (!ServedProtocol(p->api_protocol)) {
-        return r.Error(v, fpath, "expected one of openai, anthropic, google, mcp, rest");
+        return r.Error(v, fpath, "expected one of openai, openai_responses, anthropic, google, mcp, rest");
       }
     } else if (key == "env_prefix") {
       ASSIGN_OR_RETURN(p->env_prefix, r.String(v, fpath));
@@ -364,6 +365,17 @@ absl::Status ReadProviders(const Reader& r, const YAML::Node& node, Config* cfg,
         return r.Error(kv.second, path, "a new provider needs api_base (or derives)");
       }
       if (scratch.api_protocol.empty()) scratch.api_protocol = "openai";
+      // Without an auth section a new provider authenticates the way its
+      // protocol's reference API does.
+      if (!kv.second["auth"] && scratch.auth == AuthStyle::kBearer) {
+        if (scratch.api_protocol == "anthropic") {
+          scratch.auth = AuthStyle::kHeader;
+          scratch.auth_header = "x-api-key";
+        } else if (scratch.api_protocol == "google") {
+          scratch.auth = AuthStyle::kHeader;
+          scratch.auth_header = "x-goog-api-key";
+        }
+      }
       scratch.name = name;
       cfg->providers[name] = std::move(scratch);
     }

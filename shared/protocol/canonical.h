@@ -62,6 +62,7 @@ struct Tool {
   std::string name;
   std::string description;  // empty = absent
   std::string parameters;   // JSON schema text; empty = absent
+  std::optional<bool> strict;  // OpenAI strict schema adherence, when the client said
 };
 
 struct ToolChoice {
@@ -99,6 +100,7 @@ struct CanonicalRequest {
   bool stream = false;
   std::optional<ResponseFormat> response_format;
   std::optional<std::string> reasoning_effort;  // e.g. "low", "medium", "high"
+  std::optional<std::string> reasoning_summary;  // Responses reasoning.summary ("auto", ...)
   std::optional<Thinking> thinking;             // Anthropic extended thinking
 };
 

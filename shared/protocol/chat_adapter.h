@@ -9,11 +9,13 @@
 // InvalidArgument when the canonical value cannot be expressed in Chat.
 // Thread: thread-local parsers; call from any thread.
 
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
 #include "shared/protocol/canonical.h"
+#include "shared/protocol/stream.h"
 
 namespace bitrouter::protocol::chat {
 
@@ -25,5 +27,11 @@ absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json);
 // `created` absent in `resp` -> the current time.
 absl::StatusOr<std::string> RenderResponse(const CanonicalResponse& resp,
                                            std::string_view client_model);
+
+// Streams (chat_stream.cc): the decoder reads this protocol's upstream SSE
+// events into `sink`; the encoder renders canonical events as this
+// protocol's client SSE.
+std::unique_ptr<StreamDecoder> MakeStreamDecoder(StreamSink* sink);
+std::unique_ptr<StreamEncoder> MakeStreamEncoder(const EncoderOptions& options);
 
 }  // namespace bitrouter::protocol::chat

@@ -9,11 +9,13 @@
 // Thread: thread-local parsers; call from any thread.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
 #include "shared/protocol/canonical.h"
+#include "shared/protocol/stream.h"
 
 namespace bitrouter::protocol::messages {
 
@@ -29,5 +31,11 @@ absl::StatusOr<std::string> RenderRequest(const CanonicalRequest& req,
 absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json);
 absl::StatusOr<std::string> RenderResponse(const CanonicalResponse& resp,
                                            std::string_view client_model);
+
+// Streams (messages_stream.cc): the decoder reads this protocol's upstream SSE
+// events into `sink`; the encoder renders canonical events as this
+// protocol's client SSE.
+std::unique_ptr<StreamDecoder> MakeStreamDecoder(StreamSink* sink);
+std::unique_ptr<StreamEncoder> MakeStreamEncoder(const EncoderOptions& options);
 
 }  // namespace bitrouter::protocol::messages

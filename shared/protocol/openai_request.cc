@@ -46,6 +46,11 @@ absl::StatusOr<RequestView> InspectRequest(const char* data, size_t size) {
     }
     view.stream = flag;
   }
+  simdjson::dom::element options;
+  if (!obj.at_key("stream_options").get(options) && options.is_object()) {
+    bool include = false;
+    if (!options["include_usage"].get_bool().get(include)) view.include_usage = include;
+  }
   // Locate the top-level `model` value in the original bytes. Duplicates of
   // `model` or `stream` are rejected: upstreams often keep the last one while
   // we would route on the first.

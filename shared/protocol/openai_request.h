@@ -19,6 +19,7 @@ struct RequestView {
   size_t model_begin = 0;  // offset of the opening quote of the value
   size_t model_end = 0;    // offset one past the closing quote
   bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage (Chat)
 };
 
 // `data[size .. size + kJsonPadding)` must be readable (contents ignored).

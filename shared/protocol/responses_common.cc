@@ -1,0 +1,233 @@
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "shared/common/status_macros.h"
+#include "shared/protocol/responses_internal.h"
+
+namespace bitrouter::protocol::responses::internal {
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::object;
+using Kind = ContentPart::Kind;
+
+using json::Bad;
+using json::Has;
+using json::Idx;
+using json::OptInt;
+using json::OptString;
+using json::Str;
+using json::Sub;
+
+bool IdChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-';
+}
+
+std::string IdSafe(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (IdChar(c)) out.push_back(c);
+  }
+  return out;
+}
+
+// The texts of a reasoning item's summary (summary_text) or content
+// (reasoning_text) array.
+absl::Status CollectTexts(object item, std::string_view key, std::string_view part_type,
+                          std::string_view path, std::vector<std::string>* out) {
+  element e;
+  if (!Has(item, key, &e)) return absl::OkStatus();
+  array arr;
+  if (e.get_array().get(arr)) return Bad(Sub(path, key), "must be an array");
+  size_t i = 0;
+  for (element pe : arr) {
+    std::string p_path = Idx(Sub(path, key), i++);
+    object part;
+    if (pe.get_object().get(part)) return Bad(p_path, "must be an object");
+    ASSIGN_OR_RETURN(std::string type, json::ReqString(part, "type", Sub(p_path, "type")));
+    if (type != part_type) {
+      return Bad(Sub(p_path, "type"), absl::StrCat("'", AV(type), "' is not supported here"));
+    }
+    ASSIGN_OR_RETURN(std::string text, json::ReqString(part, "text", Sub(p_path, "text")));
+    if (!text.empty()) out->push_back(std::move(text));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string ResponseId(std::string_view raw, std::string_view fallback) {
+  if (raw.rfind("resp_", 0) == 0 && IdSafe(raw) == raw) return std::string(raw);
+  std::string safe = IdSafe(raw);
+  if (safe.empty()) safe = IdSafe(fallback);
+  return absl::StrCat("resp_", safe);
+}
+
+std::string ItemId(std::string_view prefix, std::string_view response_id, size_t index) {
+  std::string_view base = response_id;
+  if (base.rfind("resp_", 0) == 0) base.remove_prefix(5);
+  return absl::StrCat(AV(prefix), "_", AV(base), "_", index);
+}
+
+std::string CallId(const ContentPart& p, std::string_view response_id, size_t index) {
+  if (!p.tool_call_id.empty()) return p.tool_call_id;
+  return ItemId("call", response_id, index);
+}
+
+absl::StatusOr<Usage> ParseUsage(object usage, std::string_view path) {
+  Usage u;
+  ASSIGN_OR_RETURN(auto input, OptInt(usage, "input_tokens", Sub(path, "input_tokens")));
+  ASSIGN_OR_RETURN(auto output, OptInt(usage, "output_tokens", Sub(path, "output_tokens")));
+  u.prompt_tokens = input.value_or(0);
+  u.completion_tokens = output.value_or(0);
+  element de;
+  object details;
+  if (Has(usage, "input_tokens_details", &de)) {
+    if (de.get_object().get(details))
+      return Bad(Sub(path, "input_tokens_details"), "must be an object");
+    ASSIGN_OR_RETURN(u.cache_read_tokens, OptInt(details, "cached_tokens",
+                                                 Sub(path, "input_tokens_details.cached_tokens")));
+  }
+  if (Has(usage, "output_tokens_details", &de)) {
+    if (de.get_object().get(details)) {
+      return Bad(Sub(path, "output_tokens_details"), "must be an object");
+    }
+    ASSIGN_OR_RETURN(
+        u.reasoning_tokens,
+        OptInt(details, "reasoning_tokens", Sub(path, "output_tokens_details.reasoning_tokens")));
+  }
+  return u;
+}
+
+// The SDKs type both details objects as always present, so they are written
+// with 0 when the upstream did not say.
+void WriteUsage(json::Writer& w, const Usage& u) {
+  w.StartObject();
+  Str(w, "input_tokens"), w.Int64(u.prompt_tokens);
+  Str(w, "input_tokens_details");
+  w.StartObject();
+  Str(w, "cached_tokens"), w.Int64(u.cache_read_tokens.value_or(0));
+  w.EndObject();
+  Str(w, "output_tokens"), w.Int64(u.completion_tokens);
+  Str(w, "output_tokens_details");
+  w.StartObject();
+  Str(w, "reasoning_tokens"), w.Int64(u.reasoning_tokens.value_or(0));
+  w.EndObject();
+  Str(w, "total_tokens"), w.Int64(u.prompt_tokens + u.completion_tokens);
+  w.EndObject();
+}
+
+absl::StatusOr<std::optional<ContentPart>> ParseReasoning(object item, std::string_view path) {
+  std::vector<std::string> texts;
+  RETURN_IF_ERROR(CollectTexts(item, "summary", "summary_text", path, &texts));
+  if (texts.empty()) {
+    RETURN_IF_ERROR(CollectTexts(item, "content", "reasoning_text", path, &texts));
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> encrypted,
+                   OptString(item, "encrypted_content", Sub(path, "encrypted_content")));
+  ContentPart p;
+  if (!texts.empty()) {
+    p.kind = Kind::kThinking;
+    for (size_t i = 0; i < texts.size(); ++i) {
+      if (i > 0) p.text += "\n\n";
+      p.text += texts[i];
+    }
+    p.signature = encrypted.value_or("");
+    return std::optional<ContentPart>(std::move(p));
+  }
+  if (encrypted && !encrypted->empty()) {
+    p.kind = Kind::kRedactedThinking;
+    p.data = std::move(*encrypted);
+    return std::optional<ContentPart>(std::move(p));
+  }
+  return std::optional<ContentPart>();
+}
+
+void WriteOutputItem(json::Writer& w, const ContentPart& p, std::string_view response_id,
+                     size_t index) {
+  w.StartObject();
+  switch (p.kind) {
+    case Kind::kThinking:
+    case Kind::kRedactedThinking:
+      Str(w, "id"), Str(w, ItemId("rs", response_id, index));
+      Str(w, "type"), Str(w, "reasoning"), Str(w, "summary");
+      w.StartArray();
+      if (p.kind == Kind::kThinking && !p.text.empty()) {
+        w.StartObject();
+        Str(w, "type"), Str(w, "summary_text"), Str(w, "text"), Str(w, p.text);
+        w.EndObject();
+      }
+      w.EndArray();
+      if (p.kind == Kind::kThinking && !p.signature.empty()) {
+        Str(w, "encrypted_content"), Str(w, p.signature);
+      }
+      if (p.kind == Kind::kRedactedThinking) Str(w, "encrypted_content"), Str(w, p.data);
+      break;
+    case Kind::kToolCall:
+      Str(w, "id"), Str(w, ItemId("fc", response_id, index));
+      Str(w, "type"), Str(w, "function_call"), Str(w, "status"), Str(w, "completed");
+      Str(w, "call_id"), Str(w, CallId(p, response_id, index));
+      Str(w, "name"), Str(w, p.name);
+      Str(w, "arguments"), Str(w, p.arguments.empty() ? std::string_view("{}") : p.arguments);
+      break;
+    default:  // kText
+      Str(w, "id"), Str(w, ItemId("msg", response_id, index));
+      Str(w, "type"), Str(w, "message"), Str(w, "status"), Str(w, "completed");
+      Str(w, "role"), Str(w, "assistant"), Str(w, "content");
+      w.StartArray();
+      w.StartObject();
+      Str(w, "type"), Str(w, "output_text"), Str(w, "text"), Str(w, p.text);
+      Str(w, "annotations");
+      w.StartArray();
+      w.EndArray();
+      w.EndObject();
+      w.EndArray();
+      break;
+  }
+  w.EndObject();
+}
+
+void WriteResponse(json::Writer& w, const ResponseObject& r) {
+  w.StartObject();
+  Str(w, "id"), Str(w, r.id), Str(w, "object"), Str(w, "response");
+  Str(w, "created_at"), w.Int64(r.created_at);
+  Str(w, "status"), Str(w, r.status);
+  Str(w, "model"), Str(w, r.model);
+  Str(w, "output");
+  w.StartArray();
+  if (r.output) {
+    for (size_t i = 0; i < r.output->size(); ++i) WriteOutputItem(w, (*r.output)[i], r.id, i);
+  }
+  w.EndArray();
+  if (!r.incomplete_reason.empty()) {
+    Str(w, "incomplete_details");
+    w.StartObject();
+    Str(w, "reason"), Str(w, r.incomplete_reason);
+    w.EndObject();
+  }
+  if (!r.error_code.empty()) {
+    Str(w, "error");
+    w.StartObject();
+    Str(w, "code"), Str(w, r.error_code), Str(w, "message"), Str(w, r.error_message);
+    w.EndObject();
+  }
+  if (r.usage) {
+    Str(w, "usage");
+    WriteUsage(w, *r.usage);
+  }
+  w.EndObject();
+}
+
+std::string_view StatusFor(std::optional<FinishReason> reason) {
+  return IncompleteReasonFor(reason).empty() ? "completed" : "incomplete";
+}
+
+std::string_view IncompleteReasonFor(std::optional<FinishReason> reason) {
+  if (reason == FinishReason::kLength) return "max_output_tokens";
+  if (reason == FinishReason::kContentFilter) return "content_filter";
+  return "";
+}
+
+}  // namespace bitrouter::protocol::responses::internal

@@ -1,0 +1,68 @@
+#pragma once
+// Pieces shared by the Responses request, response and stream code: ids,
+// usage, reasoning items and the output-item / response-object writers (the
+// stream encoder's response.completed carries the same object a non-streaming
+// call returns).
+//
+// Reasoning mapping (both directions):
+//   reasoning item with summary/content text  <-> kThinking (text = the parts
+//     joined with "\n\n", signature = encrypted_content)
+//   reasoning item without text but with encrypted_content <-> kRedactedThinking
+//     (data = encrypted_content)
+//   reasoning item with neither -> dropped.
+// So an Anthropic signature travels to a Responses client as the reasoning
+// item's encrypted_content and comes back on the next turn unchanged.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "absl/status/statusor.h"
+#include "shared/protocol/canonical.h"
+#include "shared/protocol/json_fields.h"
+
+namespace bitrouter::protocol::responses::internal {
+
+// The client-facing response id: `raw` when it already is a "resp_" id,
+// else "resp_" + its id-safe characters; "resp_<fallback>" when `raw` is empty.
+std::string ResponseId(std::string_view raw, std::string_view fallback);
+// Deterministic item id "<prefix>_<response id without resp_>_<index>".
+std::string ItemId(std::string_view prefix, std::string_view response_id, size_t index);
+
+absl::StatusOr<Usage> ParseUsage(simdjson::dom::object usage, std::string_view path);
+void WriteUsage(json::Writer& w, const Usage& u);
+
+// A reasoning item as canonical content (see the mapping above); nullopt when
+// it carries nothing.
+absl::StatusOr<std::optional<ContentPart>> ParseReasoning(simdjson::dom::object item,
+                                                          std::string_view path);
+
+// One finished output item for canonical part `p` (kText, kThinking,
+// kRedactedThinking, kToolCall) at output index `index`.
+void WriteOutputItem(json::Writer& w, const ContentPart& p, std::string_view response_id,
+                     size_t index);
+// The tool call's call_id ("" -> derived from the item position).
+std::string CallId(const ContentPart& p, std::string_view response_id, size_t index);
+
+struct ResponseObject {
+  std::string_view id;
+  int64_t created_at = 0;
+  std::string_view status;  // in_progress, completed, incomplete, failed
+  std::string_view model;
+  const std::vector<ContentPart>* output = nullptr;  // null: "output":[]
+  const Usage* usage = nullptr;
+  std::string_view incomplete_reason;  // "" = none
+  std::string_view error_code;         // "" = no error object
+  std::string_view error_message;
+};
+void WriteResponse(json::Writer& w, const ResponseObject& r);
+
+// The finish reason the client gets, and the response status for it.
+std::string_view StatusFor(std::optional<FinishReason> reason);
+std::string_view IncompleteReasonFor(std::optional<FinishReason> reason);
+
+}  // namespace bitrouter::protocol::responses::internal

@@ -1,0 +1,112 @@
+#pragma once
+// Streaming translation through the canonical form: an upstream stream
+// decoder (one per wire protocol) turns the provider's SSE events into
+// canonical stream events and hands them to a client stream encoder (one per
+// wire protocol), which appends the client's SSE bytes to its output.
+//
+// The canonical stream is a block model (the richest lifecycle of the four):
+//   OnStart
+//   ( OnBlockStart  OnDelta*  OnBlockStop )*      blocks never overlap
+//   OnFinish                                      terminal: success
+// or, at any point after OnStart (or even before it), OnError: terminal,
+// failure. Nothing follows a terminal event.
+//
+// Decoders emit events as soon as the upstream event that carries them is
+// complete: nothing is buffered to the end of the stream (except where a wire
+// format itself demands whole values, e.g. a Gemini functionCall).
+//
+// Thread: an encoder/decoder pair belongs to one request on one thread.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "shared/protocol/canonical.h"
+
+namespace bitrouter::protocol {
+
+struct StreamStart {
+  std::string id;     // upstream response id ("" = unknown; encoders derive one)
+  std::string model;  // upstream model (encoders print the client's model instead)
+  std::optional<Usage> usage;  // input-side usage when the upstream reports it early
+};
+
+enum class BlockKind { kText, kThinking, kRedactedThinking, kToolCall };
+
+struct BlockStart {
+  BlockKind kind = BlockKind::kText;
+  std::string tool_call_id;  // kToolCall ("" = the upstream gave none; encoders derive one)
+  std::string name;          // kToolCall
+  std::string data;          // kRedactedThinking: the opaque payload
+};
+
+enum class DeltaKind {
+  kText,       // in a kText block
+  kThinking,   // in a kThinking block
+  kSignature,  // in a kThinking block (Anthropic signature, Gemini thoughtSignature)
+  kArguments,  // in a kToolCall block: a piece of the arguments JSON text
+};
+
+struct StreamFinish {
+  std::optional<FinishReason> reason;
+  std::optional<std::string> stop_sequence;
+  std::optional<Usage> usage;  // the complete usage when the upstream reported it
+};
+
+struct StreamError {
+  int status = 502;          // for protocols whose error events carry a code
+  std::string type;          // e.g. "upstream_error", "overloaded_error"
+  std::string message;
+};
+
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  virtual void OnStart(const StreamStart& start) = 0;
+  virtual void OnBlockStart(const BlockStart& block) = 0;
+  virtual void OnDelta(DeltaKind kind, std::string_view text) = 0;
+  virtual void OnBlockStop() = 0;
+  virtual void OnFinish(const StreamFinish& finish) = 0;
+  virtual void OnError(const StreamError& error) = 0;
+};
+
+// Client side: renders canonical events as the client's SSE bytes.
+class StreamEncoder : public StreamSink {
+ public:
+  // Bytes produced so far and not yet taken; the caller writes and clears it.
+  std::string& out() { return out_; }
+  // A terminal event (OnFinish or OnError) was rendered.
+  bool done() const { return done_; }
+
+ protected:
+  std::string out_;
+  bool done_ = false;
+};
+
+struct EncoderOptions {
+  std::string client_model;   // the model name the client asked for
+  int64_t created = 0;        // unix seconds for "created"/"created_at" fields
+  bool include_usage = false;  // Chat: stream_options.include_usage was set
+  bool gemini_sse = true;      // Gemini: SSE (alt=sse) rather than a JSON array stream
+};
+
+// Upstream side: consumes the provider's SSE events, emits canonical events.
+class StreamDecoder {
+ public:
+  virtual ~StreamDecoder() = default;
+  // One complete SSE event: `event` is its event: field ("" if none), `data`
+  // its data: lines joined with '\n'. A malformed event is an error (the
+  // stream fails; the caller reports it to the encoder via OnError).
+  virtual absl::Status OnEvent(std::string_view event, std::string_view data) = 0;
+  // The upstream body ended. OK only when the terminal event was seen (and
+  // OnFinish emitted); otherwise an error naming what was missing. Also
+  // emits OnFinish for protocols that end by closing (Gemini).
+  virtual absl::Status OnEnd() = 0;
+  // OnFinish or OnError was emitted.
+  virtual bool done() const = 0;
+};
+
+}  // namespace bitrouter::protocol

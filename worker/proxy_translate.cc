@@ -1,0 +1,117 @@
+// ProxyCall: answers from an endpoint whose protocol differs from the
+// client's, translated through the canonical form.
+
+#include <ctime>
+
+#include "absl/strings/str_cat.h"
+#include "shared/common/log.h"
+#include "shared/common/strings.h"
+#include "shared/protocol/errors.h"
+#include "worker/proxy_call.h"
+#include "worker/server.h"
+
+namespace bitrouter::worker {
+
+protocol::EncoderOptions ProxyCall::EncoderOpts() const {
+  protocol::EncoderOptions o;
+  o.client_model = in_.model;
+  o.created = static_cast<int64_t>(std::time(nullptr));
+  o.include_usage = in_.include_usage;
+  o.gemini_sse = in_.gemini_sse;
+  return o;
+}
+
+void ProxyCall::FeedTranslated(const char* data, size_t len) {
+  absl::Status s = translator_->Feed(std::string_view(data, len));
+  if (!committed_) {
+    if (!s.ok() || translator_->upstream_failed()) {
+      // Nothing reached the client yet: a malformed or failed stream is
+      // just a failed attempt.
+      std::string why = !s.ok() ? std::string(s.message())
+                                : absl::StrCat("stream error: ",
+                                               translator_->upstream_error().message);
+      AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), upstream_head_.status,
+                     std::nullopt, why},
+                    true);
+      return;
+    }
+    if (translator_->out().empty()) return;  // no complete event yet
+    Accepted();
+    Commit(-1, in_.client == protocol::Protocol::kGemini && !in_.gemini_sse ? "application/json"
+                                                                          : "text/event-stream");
+  }
+  if (!s.ok()) {
+    FailAfterCommit("upstream_error",
+                    absl::StrCat("provider ", target_->provider, ": ", s.message()));
+    return;
+  }
+  // Written at the end of the read (OnUpstreamReadEnd): one write per read.
+}
+
+void ProxyCall::FlushTranslated() {
+  if (conn_ == nullptr || translator_ == nullptr) return;
+  std::string& out = translator_->out();
+  if (out.empty()) return;
+  conn_->WriteBody(out.data(), out.size());  // not corked: copied or written now
+  out.clear();
+  if (conn_ != nullptr && conn_->congested() && call_ != nullptr && !paused_) {
+    paused_ = true;
+    call_->PauseReading();
+  }
+}
+
+void ProxyCall::CompleteTranslatedJson() {
+  const protocol::Adapter& up = protocol::AdapterFor(upstream_);
+  auto resp = up.parse_response(buffer_);
+  if (!resp.ok()) {
+    AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), upstream_head_.status,
+                   std::nullopt,
+                   absl::StrCat("2xx answer is not a valid ", AV(protocol::ProtocolName(upstream_)),
+                                " response: ", resp.status().message())},
+                  true);
+    return;
+  }
+  if (!resp->created) resp->created = static_cast<int64_t>(std::time(nullptr));
+  if (in_.stream) {
+    // Asked for a stream, got one JSON body: replay it as stream events.
+    auto encoder = protocol::AdapterFor(in_.client).make_encoder(EncoderOpts());
+    protocol::ReplayResponse(*resp, encoder.get());
+    out_body_ = std::move(encoder->out());
+    Accepted();
+    Commit(-1, in_.client == protocol::Protocol::kGemini && !in_.gemini_sse ? "application/json"
+                                                                          : "text/event-stream");
+  } else {
+    auto rendered = protocol::AdapterFor(in_.client).render_response(*resp, in_.model);
+    if (!rendered.ok()) {
+      AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), upstream_head_.status,
+                     std::nullopt,
+                     absl::StrCat("answer cannot be expressed in the ",
+                                  AV(protocol::ProtocolName(in_.client)),
+                                  " protocol: ", rendered.status().message())},
+                    true);
+      return;
+    }
+    out_body_ = std::move(*rendered);
+    Accepted();
+    Commit(static_cast<int64_t>(out_body_.size()), "application/json");
+  }
+  conn_->WriteBody(out_body_.data(), out_body_.size());
+  FinishOk();
+}
+
+void ProxyCall::CompleteTranslatedError() {
+  int status = upstream_head_.status;
+  protocol::UpstreamErrorInfo info = protocol::ParseUpstreamError(buffer_);
+  std::string message =
+      info.message.empty()
+          ? absl::StrCat("provider ", target_->provider, " answered ", status, " ",
+                         AV(protocol::ReasonPhrase(status)))
+          : info.message;
+  std::string type = info.type.empty() ? "invalid_request_error" : info.type;
+  out_body_ = protocol::RenderError(in_.client, {status, type, "", std::move(message)});
+  Commit(static_cast<int64_t>(out_body_.size()), "application/json");
+  conn_->WriteBody(out_body_.data(), out_body_.size());
+  FinishOk();
+}
+
+}  // namespace bitrouter::worker
