@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "shared/common/strings.h"
-#include "shared/protocol/openai_request.h"
 #include "shared/protocol/errors.h"
+#include "shared/protocol/openai_request.h"
 #include "worker/inbound.h"
 #include "worker/loop_queue.h"
 #include "worker/server.h"

@@ -51,8 +51,8 @@ void StartGemini(HttpConnection* conn, GeminiTarget target) {
   if (parser.parse(reinterpret_cast<const uint8_t*>(req.body.data()), req.body.size(), false)
           .get(root) ||
       !root.is_object()) {
-    conn->SendError({400, "invalid_request_error", "invalid_request",
-                     "request body must be a JSON object"});
+    conn->SendError(
+        {400, "invalid_request_error", "invalid_request", "request body must be a JSON object"});
     return;
   }
   InboundCall in;
@@ -94,8 +94,8 @@ void CountTokens(HttpConnection* conn) {
   const InboundRequest& req = conn->request();
   auto parsed = protocol::messages::ParseRequest(req.body);
   if (!parsed.ok()) {
-    conn->SendError({400, "invalid_request_error", "invalid_request",
-                     std::string(parsed.status().message())});
+    conn->SendError(
+        {400, "invalid_request_error", "invalid_request", std::string(parsed.status().message())});
     return;
   }
   conn->SendResponse(200, "application/json",

@@ -98,7 +98,6 @@ routing::Attempt::Kind KindOf(UpstreamFailure f) {
   return routing::Attempt::Kind::kReset;
 }
 
-
 // Markers of a complete passthrough stream, per protocol. A marker may
 // straddle reads, so they are checked against the last bytes too.
 std::vector<std::string_view> TerminalMarkers(protocol::Protocol p) {
@@ -238,9 +237,9 @@ void ProxyCall::FailAll() {
   }
   if (all_untranslatable) {
     // The request uses something no endpoint's protocol can express.
-    conn->SendError({400, "invalid_request_error", "unsupported_for_model",
-                     absl::StrCat("'", resolution_.name, "' cannot serve this request: ",
-                                  untranslatable_)});
+    conn->SendError(
+        {400, "invalid_request_error", "unsupported_for_model",
+         absl::StrCat("'", resolution_.name, "' cannot serve this request: ", untranslatable_)});
     return;
   }
   routing::FinalError e = routing::Aggregate(attempts_);
@@ -249,8 +248,7 @@ void ProxyCall::FailAll() {
   if (e.retry_after_s) extra = absl::StrCat("Retry-After: ", *e.retry_after_s, "\r\n");
   std::string_view type = e.status == 429 ? "rate_limit_error" : "upstream_error";
   conn->SendResponse(e.status, "application/json",
-                     protocol::RenderError(in_.client, {e.status, type, e.code, e.message}),
-                     extra);
+                     protocol::RenderError(in_.client, {e.status, type, e.code, e.message}), extra);
 }
 
 void ProxyCall::OnClientGone() {
@@ -417,9 +415,9 @@ void ProxyCall::OnUpstreamComplete() {
       absl::Status s = translator_->End();
       if (!committed_) {
         if (!s.ok() || translator_->upstream_failed()) {
-          std::string why = !s.ok() ? std::string(s.message())
-                                    : absl::StrCat("stream error: ",
-                                                   translator_->upstream_error().message);
+          std::string why =
+              !s.ok() ? std::string(s.message())
+                      : absl::StrCat("stream error: ", translator_->upstream_error().message);
           AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(),
                          upstream_head_.status, std::nullopt, why},
                         true);

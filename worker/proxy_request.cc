@@ -61,8 +61,8 @@ bool ProxyCall::BuildRequest(UpstreamRequest* up) {
   upstream_ = provider_->wire;
   // A Gemini client streaming without alt=sse wants a JSON array, which no
   // upstream sends: that goes through the codecs even Gemini to Gemini.
-  translate_ = upstream_ != in_.client ||
-               (in_.client == Protocol::kGemini && in_.stream && !in_.gemini_sse);
+  translate_ =
+      upstream_ != in_.client || (in_.client == Protocol::kGemini && in_.stream && !in_.gemini_sse);
   std::string_view b = body;
   if (translate_) {
     if (!canonical_) {
@@ -83,10 +83,10 @@ bool ProxyCall::BuildRequest(UpstreamRequest* up) {
     auto rendered = protocol::AdapterFor(upstream_).render_request(*canonical_, target_->model_id);
     if (!rendered.ok()) {
       untranslatable_ = std::string(rendered.status().message());
-      attempts_.push_back({routing::Attempt::Kind::kSkipped, EndpointName(), 0, std::nullopt,
-                           absl::StrCat("cannot carry the request in the ",
-                                        AV(protocol::ProtocolName(upstream_)),
-                                        " protocol: ", untranslatable_)});
+      attempts_.push_back(
+          {routing::Attempt::Kind::kSkipped, EndpointName(), 0, std::nullopt,
+           absl::StrCat("cannot carry the request in the ", AV(protocol::ProtocolName(upstream_)),
+                        " protocol: ", untranslatable_)});
       return false;
     }
     body_ = std::move(*rendered);
@@ -127,9 +127,8 @@ bool ProxyCall::BuildRequest(UpstreamRequest* up) {
   } else if (upstream_ == Protocol::kMessages) {
     if (!provider_->has_anthropic_version) {
       // A Messages client's own version wins; everyone else gets the stable one.
-      std::string_view version = in_.client == Protocol::kMessages
-                                     ? req.Header("anthropic-version")
-                                     : std::string_view();
+      std::string_view version =
+          in_.client == Protocol::kMessages ? req.Header("anthropic-version") : std::string_view();
       if (version.empty()) version = kDefaultAnthropicVersion;
       absl::StrAppend(&head_, "anthropic-version: ", AV(version), "\r\n");
     }

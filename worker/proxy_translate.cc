@@ -27,9 +27,9 @@ void ProxyCall::FeedTranslated(const char* data, size_t len) {
     if (!s.ok() || translator_->upstream_failed()) {
       // Nothing reached the client yet: a malformed or failed stream is
       // just a failed attempt.
-      std::string why = !s.ok() ? std::string(s.message())
-                                : absl::StrCat("stream error: ",
-                                               translator_->upstream_error().message);
+      std::string why = !s.ok()
+                            ? std::string(s.message())
+                            : absl::StrCat("stream error: ", translator_->upstream_error().message);
       AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), upstream_head_.status,
                      std::nullopt, why},
                     true);
@@ -38,7 +38,7 @@ void ProxyCall::FeedTranslated(const char* data, size_t len) {
     if (translator_->out().empty()) return;  // no complete event yet
     Accepted();
     Commit(-1, in_.client == protocol::Protocol::kGemini && !in_.gemini_sse ? "application/json"
-                                                                          : "text/event-stream");
+                                                                            : "text/event-stream");
   }
   if (!s.ok()) {
     FailAfterCommit("upstream_error",
@@ -64,11 +64,11 @@ void ProxyCall::CompleteTranslatedJson() {
   const protocol::Adapter& up = protocol::AdapterFor(upstream_);
   auto resp = up.parse_response(buffer_);
   if (!resp.ok()) {
-    AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), upstream_head_.status,
-                   std::nullopt,
-                   absl::StrCat("2xx answer is not a valid ", AV(protocol::ProtocolName(upstream_)),
-                                " response: ", resp.status().message())},
-                  true);
+    AttemptFailed(
+        {routing::Attempt::Kind::kInvalidBody, EndpointName(), upstream_head_.status, std::nullopt,
+         absl::StrCat("2xx answer is not a valid ", AV(protocol::ProtocolName(upstream_)),
+                      " response: ", resp.status().message())},
+        true);
     return;
   }
   if (!resp->created) resp->created = static_cast<int64_t>(std::time(nullptr));
@@ -79,7 +79,7 @@ void ProxyCall::CompleteTranslatedJson() {
     out_body_ = std::move(encoder->out());
     Accepted();
     Commit(-1, in_.client == protocol::Protocol::kGemini && !in_.gemini_sse ? "application/json"
-                                                                          : "text/event-stream");
+                                                                            : "text/event-stream");
   } else {
     auto rendered = protocol::AdapterFor(in_.client).render_response(*resp, in_.model);
     if (!rendered.ok()) {
@@ -102,11 +102,10 @@ void ProxyCall::CompleteTranslatedJson() {
 void ProxyCall::CompleteTranslatedError() {
   int status = upstream_head_.status;
   protocol::UpstreamErrorInfo info = protocol::ParseUpstreamError(buffer_);
-  std::string message =
-      info.message.empty()
-          ? absl::StrCat("provider ", target_->provider, " answered ", status, " ",
-                         AV(protocol::ReasonPhrase(status)))
-          : info.message;
+  std::string message = info.message.empty()
+                            ? absl::StrCat("provider ", target_->provider, " answered ", status,
+                                           " ", AV(protocol::ReasonPhrase(status)))
+                            : info.message;
   std::string type = info.type.empty() ? "invalid_request_error" : info.type;
   out_body_ = protocol::RenderError(in_.client, {status, type, "", std::move(message)});
   Commit(static_cast<int64_t>(out_body_.size()), "application/json");

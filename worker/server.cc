@@ -7,8 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "shared/common/log.h"
 #include "worker/http_connection.h"
-#include "worker/loop_queue.h"
 #include "worker/inference_endpoints.h"
+#include "worker/loop_queue.h"
 #include "worker/upstream.h"
 
 namespace bitrouter::worker {

@@ -61,8 +61,8 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
     rt.protocol = p.protocol();
     std::optional<protocol::Protocol> wire = protocol::ProtocolFromConfig(rt.protocol);
     if (!wire) {
-      return absl::InvalidArgumentError(absl::StrCat("provider ", p.name(), ": api_protocol '",
-                                                     rt.protocol, "' is not served"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("provider ", p.name(), ": api_protocol '", rt.protocol, "' is not served"));
     }
     rt.wire = *wire;
     auto url = ParseUrl(p.base_url());

@@ -8,9 +8,8 @@
 namespace bitrouter::protocol {
 namespace {
 
-constexpr Adapter kChat = {chat::ParseRequest,      chat::RenderRequest,
-                           chat::ParseResponse,     chat::RenderResponse,
-                           chat::MakeStreamDecoder, chat::MakeStreamEncoder};
+constexpr Adapter kChat = {chat::ParseRequest,   chat::RenderRequest,     chat::ParseResponse,
+                           chat::RenderResponse, chat::MakeStreamDecoder, chat::MakeStreamEncoder};
 constexpr Adapter kResponses = {responses::ParseRequest,      responses::RenderRequest,
                                 responses::ParseResponse,     responses::RenderResponse,
                                 responses::MakeStreamDecoder, responses::MakeStreamEncoder};

@@ -60,8 +60,8 @@ struct Message {
 
 struct Tool {
   std::string name;
-  std::string description;  // empty = absent
-  std::string parameters;   // JSON schema text; empty = absent
+  std::string description;     // empty = absent
+  std::string parameters;      // JSON schema text; empty = absent
   std::optional<bool> strict;  // OpenAI strict schema adherence, when the client said
 };
 
@@ -99,9 +99,9 @@ struct CanonicalRequest {
   std::vector<std::string> stop;
   bool stream = false;
   std::optional<ResponseFormat> response_format;
-  std::optional<std::string> reasoning_effort;  // e.g. "low", "medium", "high"
+  std::optional<std::string> reasoning_effort;   // e.g. "low", "medium", "high"
   std::optional<std::string> reasoning_summary;  // Responses reasoning.summary ("auto", ...)
-  std::optional<Thinking> thinking;             // Anthropic extended thinking
+  std::optional<Thinking> thinking;              // Anthropic extended thinking
 };
 
 enum class FinishReason { kStop, kLength, kToolCalls, kContentFilter };

@@ -70,7 +70,7 @@ absl::StatusOr<std::vector<ContentPart>> ParseContent(element content, std::stri
   if (content.get_array().get(arr)) return Bad(path, "must be a string or an array");
   size_t i = 0;
   for (element e : arr) {
-    std::string p_path = Idx(path, i++);
+    json::Path p_path = Idx(path, i++);
     object part;
     if (e.get_object().get(part)) return Bad(p_path, "must be an object");
     ASSIGN_OR_RETURN(std::string type, ReqString(part, "type", Sub(p_path, "type")));
@@ -94,7 +94,7 @@ absl::Status ParseToolCalls(object m, std::string_view path, std::vector<Content
   if (calls.get_array().get(arr)) return Bad(Sub(path, "tool_calls"), "must be an array");
   size_t i = 0;
   for (element e : arr) {
-    std::string t_path = Idx(Sub(path, "tool_calls"), i++);
+    json::Path t_path = Idx(Sub(path, "tool_calls"), i++);
     object call, fn;
     if (e.get_object().get(call)) return Bad(t_path, "must be an object");
     ContentPart p;
@@ -117,7 +117,7 @@ absl::Status ParseMessage(object m, std::string_view path, CanonicalRequest* req
   ASSIGN_OR_RETURN(std::string role, ReqString(m, "role", Sub(path, "role")));
   element content;
   bool has_content = Has(m, "content", &content);
-  std::string c_path = Sub(path, "content");
+  json::Path c_path = Sub(path, "content");
   if (role == "system" || role == "developer") {
     if (!has_content) return Bad(c_path, "is required");
     ASSIGN_OR_RETURN(std::vector<ContentPart> parts, ParseContent(content, c_path, false));
@@ -159,7 +159,7 @@ absl::Status ParseTools(object root, CanonicalRequest* req) {
   if (e.get_array().get(arr)) return Bad("tools", "must be an array");
   size_t i = 0;
   for (element t : arr) {
-    std::string path = Idx("tools", i++);
+    json::Path path = Idx("tools", i++);
     object tool, fn;
     if (t.get_object().get(tool)) return Bad(path, "must be an object");
     ASSIGN_OR_RETURN(std::string type, ReqString(tool, "type", Sub(path, "type")));
@@ -452,7 +452,7 @@ absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
   if (msgs.get_array().get(arr)) return Bad("messages", "must be an array");
   size_t i = 0;
   for (element e : arr) {
-    std::string path = Idx("messages", i++);
+    json::Path path = Idx("messages", i++);
     object m;
     if (e.get_object().get(m)) return Bad(path, "must be an object");
     RETURN_IF_ERROR(ParseMessage(m, path, &req));
@@ -522,7 +522,12 @@ absl::StatusOr<std::string> RenderRequest(const CanonicalRequest& req,
     for (const std::string& s : req.stop) Str(w, s);
     w.EndArray();
   }
-  if (req.stream) Str(w, "stream"), w.Bool(true);
+  if (req.stream) {
+    Str(w, "stream"), w.Bool(true);
+    // A translated stream needs the upstream's usage (Messages message_delta,
+    // Responses response.completed, Gemini usageMetadata report it).
+    Str(w, "stream_options"), w.StartObject(), Str(w, "include_usage"), w.Bool(true), w.EndObject();
+  }
   if (req.response_format) RenderResponseFormat(w, *req.response_format);
   if (req.reasoning_effort) {
     Str(w, "reasoning_effort");

@@ -179,7 +179,7 @@ class ChatDecoder : public StreamDecoder {
     if (has_choices) {
       size_t i = 0;
       for (element c : choices) {
-        std::string path = Idx("choices", i++);
+        json::Path path = Idx("choices", i++);
         object choice;
         if (c.get_object().get(choice)) return Bad(path, "must be an object");
         ASSIGN_OR_RETURN(std::optional<int64_t> index, OptInt(choice, "index", Sub(path, "index")));
@@ -198,7 +198,7 @@ class ChatDecoder : public StreamDecoder {
   absl::Status OnChoice(object choice, std::string_view path) {
     element de;
     if (Has(choice, "delta", &de)) {
-      std::string d_path = Sub(path, "delta");
+      json::Path d_path = Sub(path, "delta");
       object delta;
       if (de.get_object().get(delta)) return Bad(d_path, "must be an object");
       // DeepSeek / vLLM send reasoning_content, OpenRouter reasoning.
@@ -233,7 +233,7 @@ class ChatDecoder : public StreamDecoder {
   absl::Status OnToolCalls(array calls, std::string_view path) {
     size_t i = 0;
     for (element e : calls) {
-      std::string t_path = Idx(path, i++);
+      json::Path t_path = Idx(path, i++);
       object call;
       if (e.get_object().get(call)) return Bad(t_path, "must be an object");
       ASSIGN_OR_RETURN(std::optional<int64_t> index, OptInt(call, "index", Sub(t_path, "index")));
@@ -307,7 +307,10 @@ class ChatDecoder : public StreamDecoder {
   }
 
   StreamSink* sink_;
-  simdjson::dom::parser parser_;
+  // One parser per thread for every decoder: events are parsed one at a time
+  // and nothing parsed outlives OnEvent; a per-stream parser would allocate
+  // its buffers anew for every request.
+  simdjson::dom::parser& parser_ = json::ThreadParser();
   bool started_ = false;
   bool done_ = false;
   Open open_ = Open::kNone;

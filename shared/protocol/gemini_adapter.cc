@@ -99,6 +99,22 @@ const char* FinishToGemini(FinishReason r) {
   return "STOP";
 }
 
+std::string MimeFromUrl(std::string_view url) {
+  size_t end = url.find_first_of("?#");
+  std::string_view path = url.substr(0, end);
+  size_t dot = path.rfind('.');
+  if (dot == std::string_view::npos) return "";
+  std::string ext(path.substr(dot + 1));
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext == "png") return "image/png";
+  if (ext == "jpg" || ext == "jpeg") return "image/jpeg";
+  if (ext == "gif") return "image/gif";
+  if (ext == "webp") return "image/webp";
+  if (ext == "heic") return "image/heic";
+  if (ext == "heif") return "image/heif";
+  return "";
+}
+
 std::string DerivedCallId(std::string_view scope, size_t n) {
   return absl::StrCat("call_", AV(scope), "_", n);
 }
@@ -203,7 +219,7 @@ absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json) {
       if (pe.get_array().get(parts)) return Bad("candidates[0].content.parts", "must be an array");
       size_t i = 0, calls = 0;
       for (element p : parts) {
-        std::string path = Idx("candidates[0].content.parts", i++);
+        json::Path path = Idx("candidates[0].content.parts", i++);
         object part;
         if (p.get_object().get(part)) return Bad(path, "must be an object");
         RETURN_IF_ERROR(internal::ParseModelPart(part, path, resp.id, &calls, &resp.content));

@@ -1,6 +1,7 @@
 #pragma once
 // Google Gemini (generateContent) <-> canonical form.
-// Wire format: Gemini API reference, "models.generateContent", "models.streamGenerateContent" and "GenerateContentResponse".
+// Wire format: Gemini API reference, "models.generateContent", "models.streamGenerateContent" and
+// "GenerateContentResponse".
 //
 // Parse* take the body bytes (need not be padded; copied internally) and
 // return InvalidArgument with a client-facing message on bad input.

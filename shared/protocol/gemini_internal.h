@@ -49,6 +49,9 @@ void WriteUsage(W& w, const Usage& u);
 std::optional<FinishReason> FinishFromGemini(std::string_view reason);
 const char* FinishToGemini(FinishReason r);
 
+// An image/* MIME type guessed from a URL's extension ("" when unknown).
+std::string MimeFromUrl(std::string_view url);
+
 // A deterministic tool-call id for a Gemini functionCall without one.
 std::string DerivedCallId(std::string_view scope, size_t n);
 

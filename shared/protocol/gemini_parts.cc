@@ -71,7 +71,7 @@ absl::Status ParseModelPart(object part, std::string_view path, std::string_view
   }
   k = Key(part, "functionCall");
   if (Has(part, k, &e)) {
-    std::string c_path = Sub(path, k);
+    json::Path c_path = Sub(path, k);
     object call;
     if (e.get_object().get(call)) return Bad(c_path, "must be an object");
     ContentPart p;

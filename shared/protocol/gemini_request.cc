@@ -1,7 +1,7 @@
-// Gemini GenerateContentRequest <-> canonical request. The model and the
+// Gemini GenerateContentRequest -> canonical request. The model and the
 // streaming flag live in the URL path (models/{model}:generateContent or
 // :streamGenerateContent), so ParseRequest leaves model empty and stream
-// false, and RenderRequest writes neither.
+// false (the worker sets both).
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <map>
 #include <utility>
 
 #include "shared/common/status_macros.h"
@@ -94,22 +93,6 @@ std::string SchemaText(element e) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-// An image/* MIME type from a URL's extension ("" when unknown).
-std::string MimeFromUrl(std::string_view url) {
-  size_t end = url.find_first_of("?#");
-  std::string_view path = url.substr(0, end);
-  size_t dot = path.rfind('.');
-  if (dot == std::string_view::npos) return "";
-  std::string ext = Lower(path.substr(dot + 1));
-  if (ext == "png") return "image/png";
-  if (ext == "jpg" || ext == "jpeg") return "image/jpeg";
-  if (ext == "gif") return "image/gif";
-  if (ext == "webp") return "image/webp";
-  if (ext == "heic") return "image/heic";
-  if (ext == "heif") return "image/heif";
-  return "";
-}
-
 bool IsImage(std::string_view mime) { return mime.rfind("image/", 0) == 0; }
 
 // functionResponse.response -> canonical result text: {"result": "..."} (or
@@ -190,7 +173,7 @@ absl::StatusOr<ContentPart> ParseFileData(element e, std::string_view path) {
   p.kind = Kind::kImage;
   ASSIGN_OR_RETURN(p.image_url, ReqString(o, uk, Sub(path, uk)));
   ASSIGN_OR_RETURN(std::optional<std::string> mime, OptString(o, mk, Sub(path, mk)));
-  std::string m = mime ? *mime : MimeFromUrl(p.image_url);
+  std::string m = mime ? *mime : internal::MimeFromUrl(p.image_url);
   if (!IsImage(m)) {
     return Bad(path, absl::StrCat("'", AV(m.empty() ? std::string("unknown type") : m),
                                   "' is not supported (image URLs only)"));
@@ -244,7 +227,7 @@ absl::Status ParseContent(object c, std::string_view path, ParseState* st) {
   std::vector<ContentPart> out;
   size_t i = 0;
   for (element e : parts) {
-    std::string p_path = Idx(Sub(path, "parts"), i++);
+    json::Path p_path = Idx(Sub(path, "parts"), i++);
     object part;
     if (e.get_object().get(part)) return Bad(p_path, "must be an object");
     if (r == "model") {
@@ -289,7 +272,7 @@ absl::Status ParseSystem(element e, std::string_view path, CanonicalRequest* req
   }
   size_t i = 0;
   for (element p : parts) {
-    std::string p_path = Idx(Sub(path, "parts"), i++);
+    json::Path p_path = Idx(Sub(path, "parts"), i++);
     object part;
     if (p.get_object().get(part)) return Bad(p_path, "must be an object");
     ASSIGN_OR_RETURN(std::string text, ReqString(part, "text", Sub(p_path, "text")));
@@ -305,7 +288,7 @@ absl::Status ParseTools(object root, CanonicalRequest* req) {
   if (e.get_array().get(tools)) return Bad("tools", "must be an array");
   size_t i = 0;
   for (element t : tools) {
-    std::string path = Idx("tools", i++);
+    json::Path path = Idx("tools", i++);
     object tool;
     if (t.get_object().get(tool)) return Bad(path, "must be an object");
     for (auto field : tool) {
@@ -320,7 +303,7 @@ absl::Status ParseTools(object root, CanonicalRequest* req) {
     if (de.get_array().get(decls)) return Bad(Sub(path, k), "must be an array");
     size_t j = 0;
     for (element d : decls) {
-      std::string d_path = Idx(Sub(path, k), j++);
+      json::Path d_path = Idx(Sub(path, k), j++);
       object decl;
       if (d.get_object().get(decl)) return Bad(d_path, "must be an object");
       Tool out;
@@ -350,7 +333,7 @@ absl::Status ParseToolConfig(object root, CanonicalRequest* req) {
   if (!Has(root, k, &e)) return absl::OkStatus();
   if (e.get_object().get(tc)) return Bad(k, "must be an object");
   std::string fk = Key(tc, "functionCallingConfig");
-  std::string path = Sub(k, fk);
+  json::Path path = Sub(k, fk);
   if (!Has(tc, fk, &e)) return absl::OkStatus();
   if (e.get_object().get(fcc)) return Bad(path, "must be an object");
   ASSIGN_OR_RETURN(std::optional<std::string> mode, OptString(fcc, "mode", Sub(path, "mode")));
@@ -388,7 +371,7 @@ absl::Status ParseThinkingConfig(object gc, std::string_view gc_path, CanonicalR
   element e;
   object tc;
   if (!Has(gc, k, &e)) return absl::OkStatus();
-  std::string path = Sub(gc_path, k);
+  json::Path path = Sub(gc_path, k);
   if (e.get_object().get(tc)) return Bad(path, "must be an object");
   std::string bk = Key(tc, "thinkingBudget");
   ASSIGN_OR_RETURN(std::optional<int64_t> budget, OptInt(tc, bk, Sub(path, bk)));
@@ -466,235 +449,6 @@ absl::Status ParseGenerationConfig(object root, CanonicalRequest* req) {
   return ParseThinkingConfig(gc, path, req);
 }
 
-// ---- rendering ----
-
-absl::Status WriteUserPart(W& w, const ContentPart& p) {
-  w.StartObject();
-  if (p.kind == Kind::kImage && p.image_url.empty()) {
-    Str(w, "inlineData");
-    w.StartObject();
-    Str(w, "mimeType"), Str(w, p.media_type), Str(w, "data"), Str(w, p.data);
-    w.EndObject();
-  } else if (p.kind == Kind::kImage) {
-    Str(w, "fileData");
-    w.StartObject();
-    std::string mime = MimeFromUrl(p.image_url);
-    if (!mime.empty()) Str(w, "mimeType"), Str(w, mime);
-    Str(w, "fileUri"), Str(w, p.image_url);
-    w.EndObject();
-  } else {
-    Str(w, "text"), Str(w, p.text);
-  }
-  w.EndObject();
-  return absl::OkStatus();
-}
-
-absl::Status WriteToolResult(W& w, const ContentPart& p,
-                             const std::map<std::string, std::string>& names) {
-  auto it = names.find(p.tool_call_id);
-  if (it == names.end()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("tool result for '", AV(p.tool_call_id),
-                     "' has no matching tool call (Gemini needs the function name)"));
-  }
-  std::string text;
-  for (const ContentPart& r : p.result) {
-    if (r.kind != Kind::kText) {
-      return absl::InvalidArgumentError(
-          "only text tool results can be sent to this upstream (Gemini)");
-    }
-    if (!text.empty() && !r.text.empty()) text += "\n";
-    text += r.text;
-  }
-  w.StartObject();
-  Str(w, "functionResponse");
-  w.StartObject();
-  if (!p.tool_call_id.empty()) Str(w, "id"), Str(w, p.tool_call_id);
-  Str(w, "name"), Str(w, it->second), Str(w, "response");
-  thread_local simdjson::dom::parser parser;
-  element parsed;
-  if (!p.is_error && !parser.parse(text.data(), text.size(), true).get(parsed) &&
-      parsed.is_object()) {
-    Raw(w, simdjson::minify(parsed));  // already a JSON object: pass it as is
-  } else {
-    w.StartObject();
-    Str(w, p.is_error ? "error" : "result"), Str(w, text);
-    w.EndObject();
-  }
-  w.EndObject();
-  w.EndObject();
-  return absl::OkStatus();
-}
-
-// Adjacent messages of one Gemini role (tool results travel as "user") share
-// one content; contents without parts are left out.
-absl::Status WriteContents(W& w, const std::vector<Message>& messages) {
-  std::map<std::string, std::string> names;  // tool call id -> function name
-  Str(w, "contents");
-  w.StartArray();
-  for (size_t i = 0; i < messages.size();) {
-    bool model = messages[i].role == Role::kAssistant;
-    std::vector<const ContentPart*> parts;
-    for (; i < messages.size() && (messages[i].role == Role::kAssistant) == model; ++i) {
-      for (const ContentPart& p : messages[i].content) {
-        parts.push_back(&p);
-        if (p.kind == Kind::kToolCall) names[p.tool_call_id] = p.name;
-      }
-    }
-    std::string rendered;
-    if (model) {
-      ASSIGN_OR_RETURN(rendered, internal::RenderModelParts(parts, true));
-    } else {
-      rapidjson::StringBuffer buf;
-      W pw(buf);
-      pw.StartArray();
-      for (const ContentPart* p : parts) {
-        if (p->kind == Kind::kToolResult) {
-          RETURN_IF_ERROR(WriteToolResult(pw, *p, names));
-        } else if (p->kind == Kind::kImage || (p->kind == Kind::kText && !p->text.empty())) {
-          RETURN_IF_ERROR(WriteUserPart(pw, *p));
-        }
-      }
-      pw.EndArray();
-      rendered.assign(buf.GetString(), buf.GetSize());
-    }
-    if (rendered == "[]") continue;
-    w.StartObject();
-    Str(w, "role"), Str(w, model ? "model" : "user"), Str(w, "parts");
-    w.RawValue(rendered.data(), rendered.size(), rapidjson::kArrayType);
-    w.EndObject();
-  }
-  w.EndArray();
-  return absl::OkStatus();
-}
-
-void WriteTools(W& w, const CanonicalRequest& req) {
-  if (req.tools.empty()) return;
-  Str(w, "tools");
-  w.StartArray();
-  w.StartObject();
-  Str(w, "functionDeclarations");
-  w.StartArray();
-  for (const Tool& t : req.tools) {
-    w.StartObject();
-    Str(w, "name"), Str(w, t.name);
-    if (!t.description.empty()) Str(w, "description"), Str(w, t.description);
-    // Full JSON Schema (OpenAI/Anthropic tools) fits parametersJsonSchema;
-    // `parameters` accepts only Google's OpenAPI subset.
-    if (!t.parameters.empty()) Str(w, "parametersJsonSchema"), Raw(w, t.parameters);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  w.EndArray();
-  if (!req.tool_choice) return;
-  Str(w, "toolConfig");
-  w.StartObject();
-  Str(w, "functionCallingConfig");
-  w.StartObject();
-  Str(w, "mode");
-  switch (req.tool_choice->mode) {
-    case ToolChoice::Mode::kAuto:
-      Str(w, "AUTO");
-      break;
-    case ToolChoice::Mode::kNone:
-      Str(w, "NONE");
-      break;
-    case ToolChoice::Mode::kRequired:
-      Str(w, "ANY");
-      break;
-    case ToolChoice::Mode::kSpecific:
-      Str(w, "ANY"), Str(w, "allowedFunctionNames");
-      w.StartArray();
-      Str(w, req.tool_choice->name);
-      w.EndArray();
-      break;
-  }
-  w.EndObject();
-  w.EndObject();
-}
-
-// Gemini 1.x/2.x models take a thinkingBudget; later ones a thinkingLevel.
-bool BudgetModel(std::string_view model) {
-  if (model.rfind("models/", 0) == 0) model.remove_prefix(7);
-  return model.rfind("gemini-1", 0) == 0 || model.rfind("gemini-2", 0) == 0;
-}
-
-// reasoning_effort -> thinkingBudget for budget models.
-std::optional<int64_t> BudgetForEffort(std::string_view effort) {
-  if (effort == "none") return 0;
-  if (effort == "minimal") return 512;
-  if (effort == "low") return 1024;
-  if (effort == "medium") return 8192;
-  if (effort == "high" || effort == "xhigh" || effort == "max") return 24576;
-  return std::nullopt;
-}
-
-// reasoning_effort -> thinkingLevel (minimal, low, medium, high).
-std::optional<std::string> LevelForEffort(std::string_view effort) {
-  if (effort == "minimal" || effort == "low" || effort == "medium" || effort == "high") {
-    return std::string(effort);
-  }
-  if (effort == "xhigh" || effort == "max") return std::string("high");
-  return std::nullopt;
-}
-
-// thinkingConfig from canonical thinking / reasoning_effort. Thoughts are
-// requested (includeThoughts) whenever thinking is on, so they can reach
-// clients that show them.
-void WriteThinking(W& w, const CanonicalRequest& req, std::string_view model) {
-  std::optional<int64_t> budget;
-  std::optional<std::string> level;
-  const std::optional<std::string>& effort = req.reasoning_effort;
-  if (req.thinking && req.thinking->mode == Thinking::Mode::kDisabled) {
-    budget = 0;
-  } else if (req.thinking && req.thinking->mode == Thinking::Mode::kEnabled &&
-             req.thinking->budget_tokens) {
-    budget = *req.thinking->budget_tokens;
-  } else if (effort && *effort == "none") {
-    budget = 0;
-  } else if (effort && BudgetModel(model)) {
-    budget = BudgetForEffort(*effort);
-  } else if (effort) {
-    level = LevelForEffort(*effort);
-  }
-  if (!budget && !level && req.thinking) budget = -1;  // enabled/adaptive: dynamic
-  if (!budget && !level) return;
-  Str(w, "thinkingConfig");
-  w.StartObject();
-  if (budget) Str(w, "thinkingBudget"), w.Int64(*budget);
-  if (level) Str(w, "thinkingLevel"), Str(w, *level);
-  if (budget != 0) Str(w, "includeThoughts"), w.Bool(true);
-  w.EndObject();
-}
-
-void WriteGenerationConfig(W& w, const CanonicalRequest& req, std::string_view model) {
-  const auto& rf = req.response_format;
-  bool json = rf && rf->type != ResponseFormat::Type::kText;
-  bool any = req.max_tokens || req.temperature || req.top_p || !req.stop.empty() || json ||
-             req.thinking || req.reasoning_effort;
-  if (!any) return;
-  Str(w, "generationConfig");
-  w.StartObject();
-  if (req.max_tokens) Str(w, "maxOutputTokens"), w.Int64(*req.max_tokens);
-  if (req.temperature) Str(w, "temperature"), w.Double(*req.temperature);
-  if (req.top_p) Str(w, "topP"), w.Double(*req.top_p);
-  if (!req.stop.empty()) {
-    Str(w, "stopSequences");
-    w.StartArray();
-    for (const std::string& s : req.stop) Str(w, s);
-    w.EndArray();
-  }
-  if (json) {
-    Str(w, "responseMimeType"), Str(w, "application/json");
-    if (rf->type == ResponseFormat::Type::kJsonSchema && !rf->schema.empty()) {
-      Str(w, "responseJsonSchema"), Raw(w, rf->schema);
-    }
-  }
-  WriteThinking(w, req, model);
-  w.EndObject();
-}
-
 }  // namespace
 
 absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
@@ -712,7 +466,7 @@ absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
   if (e.get_array().get(contents)) return Bad("contents", "must be an array");
   size_t i = 0;
   for (element c : contents) {
-    std::string path = Idx("contents", i++);
+    json::Path path = Idx("contents", i++);
     object content;
     if (c.get_object().get(content)) return Bad(path, "must be an object");
     RETURN_IF_ERROR(ParseContent(content, path, &st));
@@ -723,31 +477,6 @@ absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
   RETURN_IF_ERROR(ParseGenerationConfig(root, &req));
   RETURN_IF_ERROR(ValidateToolResults(req));
   return req;
-}
-
-absl::StatusOr<std::string> RenderRequest(const CanonicalRequest& req,
-                                          std::string_view upstream_model) {
-  rapidjson::StringBuffer buf;
-  W w(buf);
-  w.StartObject();
-  RETURN_IF_ERROR(WriteContents(w, req.messages));
-  if (!req.system.empty()) {
-    Str(w, "systemInstruction");
-    w.StartObject();
-    Str(w, "parts");
-    w.StartArray();
-    for (const std::string& s : req.system) {
-      w.StartObject();
-      Str(w, "text"), Str(w, s);
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-  }
-  WriteTools(w, req);
-  WriteGenerationConfig(w, req, upstream_model);
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
 }
 
 }  // namespace bitrouter::protocol::gemini

@@ -57,22 +57,29 @@ class Decoder : public StreamDecoder {
     ASSIGN_OR_RETURN(object root, json::ParseObject(parser_, data, "upstream stream event"));
     element e;
     if (Has(root, "error", &e)) return Error(e);
-    if (!started_) {
-      StreamStart start;
-      std::string k = Key(root, "responseId");
-      ASSIGN_OR_RETURN(std::optional<std::string> id, OptString(root, k, k));
-      k = Key(root, "modelVersion");
-      ASSIGN_OR_RETURN(std::optional<std::string> model, OptString(root, k, k));
-      start.id = response_id_ = id.value_or("");
-      start.model = model.value_or("");
-      started_ = true;
-      sink_->OnStart(start);
-    }
     std::string k = Key(root, "usageMetadata");
     if (Has(root, k, &e)) {
       object usage;
       if (e.get_object().get(usage)) return Bad(k, "must be an object");
       ASSIGN_OR_RETURN(usage_, internal::ParseUsage(usage, k));
+    }
+    if (!started_) {
+      StreamStart start;
+      k = Key(root, "responseId");
+      ASSIGN_OR_RETURN(std::optional<std::string> id, OptString(root, k, k));
+      k = Key(root, "modelVersion");
+      ASSIGN_OR_RETURN(std::optional<std::string> model, OptString(root, k, k));
+      start.id = response_id_ = id.value_or("");
+      start.model = model.value_or("");
+      if (usage_) {
+        // Gemini repeats promptTokenCount on every chunk: input-side usage.
+        Usage input;
+        input.prompt_tokens = usage_->prompt_tokens;
+        input.cache_read_tokens = usage_->cache_read_tokens;
+        start.usage = input;
+      }
+      started_ = true;
+      sink_->OnStart(start);
     }
     k = Key(root, "promptFeedback");
     object feedback;
@@ -98,7 +105,7 @@ class Decoder : public StreamDecoder {
         if (e.get_array().get(parts)) return Bad("candidates[0].content.parts", "must be an array");
         size_t i = 0;
         for (element p : parts) {
-          std::string path = Idx("candidates[0].content.parts", i++);
+          json::Path path = Idx("candidates[0].content.parts", i++);
           object part;
           if (p.get_object().get(part)) return Bad(path, "must be an object");
           RETURN_IF_ERROR(Part(part, path));
@@ -202,7 +209,7 @@ class Decoder : public StreamDecoder {
     }
     k = Key(part, "functionCall");
     if (Has(part, k, &e)) {
-      std::string c_path = Sub(path, k);
+      json::Path c_path = Sub(path, k);
       object call;
       if (e.get_object().get(call)) return Bad(c_path, "must be an object");
       BlockStart b;
@@ -238,7 +245,10 @@ class Decoder : public StreamDecoder {
   }
 
   StreamSink* sink_;
-  simdjson::dom::parser parser_;
+  // One parser per thread for every decoder: events are parsed one at a time
+  // and nothing parsed outlives OnEvent; a per-stream parser would allocate
+  // its buffers anew for every request.
+  simdjson::dom::parser& parser_ = json::ThreadParser();
   bool started_ = false;
   bool done_ = false;
   bool finished_ = false;  // a finishReason or blockReason was seen

@@ -14,10 +14,51 @@ using simdjson::dom::object;
 absl::Status Bad(std::string_view path, std::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("field '", AV(path), "' ", AV(what)));
 }
-std::string Sub(std::string_view path, std::string_view key) {
-  return absl::StrCat(AV(path), ".", AV(key));
+void Path::Append(std::string_view s) {
+  constexpr size_t kCap = sizeof(buf_);
+  if (len_ == kCap) return;  // already truncated
+  if (len_ + s.size() <= kCap - 3) {
+    // A byte loop: paths are short, and gcc misjudges memcpy from literals here.
+    for (char c : s) buf_[len_++] = c;
+    return;
+  }
+  while (len_ < kCap - 3 && !s.empty()) {
+    buf_[len_++] = s.front();
+    s.remove_prefix(1);
+  }
+  buf_[len_++] = '.';
+  buf_[len_++] = '.';
+  buf_[len_++] = '.';
 }
-std::string Idx(std::string_view path, size_t i) { return absl::StrCat(AV(path), "[", i, "]"); }
+
+Path Sub(std::string_view path, std::string_view key) {
+  Path p;
+  p.Append(path);
+  p.Append(".");
+  p.Append(key);
+  return p;
+}
+
+Path Idx(std::string_view path, size_t i) {
+  char digits[24];
+  char* end = digits + sizeof(digits);
+  char* d = end;
+  *--d = ']';
+  do {
+    *--d = static_cast<char>('0' + i % 10);
+    i /= 10;
+  } while (i != 0);
+  *--d = '[';
+  Path p;
+  p.Append(path);
+  p.Append(std::string_view(d, static_cast<size_t>(end - d)));
+  return p;
+}
+
+simdjson::dom::parser& ThreadParser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
 
 absl::StatusOr<object> ParseObject(simdjson::dom::parser& parser, std::string_view json,
                                    std::string_view what) {

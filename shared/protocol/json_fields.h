@@ -22,8 +22,25 @@ using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 // InvalidArgument "field '<path>' <what>".
 absl::Status Bad(std::string_view path, std::string_view what);
-std::string Sub(std::string_view path, std::string_view key);  // "path.key"
-std::string Idx(std::string_view path, size_t i);              // "path[i]"
+// A JSON path for error messages, built on the stack: paths are made for
+// every field read but printed only on error, so they must not allocate.
+// Longer than its buffer, it keeps the head and ends in "...".
+class Path {
+ public:
+  Path() = default;
+  operator std::string_view() const { return {buf_, len_}; }        // NOLINT: implicit by design
+  operator std::string() const { return std::string(buf_, len_); }  // NOLINT
+  void Append(std::string_view s);
+
+ private:
+  char buf_[120];
+  size_t len_ = 0;
+};
+Path Sub(std::string_view path, std::string_view key);  // "path.key"
+Path Idx(std::string_view path, size_t i);              // "path[i]"
+
+// The calling thread's parser for short-lived parses (stream events).
+simdjson::dom::parser& ThreadParser();
 
 // Parses `json` (`what` names it in errors) and requires an object.
 absl::StatusOr<simdjson::dom::object> ParseObject(simdjson::dom::parser& parser,

@@ -117,7 +117,7 @@ absl::StatusOr<std::vector<ContentPart>> ParseBlocks(element content, std::strin
   if (content.get_array().get(arr)) return Bad(path, "must be a string or an array");
   size_t i = 0;
   for (element e : arr) {
-    std::string b_path = Idx(path, i++);
+    json::Path b_path = Idx(path, i++);
     object block;
     if (e.get_object().get(block)) return Bad(b_path, "must be an object");
     ASSIGN_OR_RETURN(ContentPart p, ParseBlock(block, b_path, assistant, nested));
@@ -157,7 +157,7 @@ absl::Status ParseTools(object root, CanonicalRequest* req) {
   if (e.get_array().get(arr)) return Bad("tools", "must be an array");
   size_t i = 0;
   for (element t : arr) {
-    std::string path = Idx("tools", i++);
+    json::Path path = Idx("tools", i++);
     object tool;
     if (t.get_object().get(tool)) return Bad(path, "must be an object");
     ASSIGN_OR_RETURN(std::optional<std::string> type, OptString(tool, "type", Sub(path, "type")));
@@ -434,7 +434,7 @@ absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
   if (msgs.get_array().get(arr)) return Bad("messages", "must be an array");
   size_t i = 0;
   for (element e : arr) {
-    std::string path = Idx("messages", i++);
+    json::Path path = Idx("messages", i++);
     object m;
     if (e.get_object().get(m)) return Bad(path, "must be an object");
     RETURN_IF_ERROR(ParseMessage(m, path, &req));

@@ -155,7 +155,7 @@ class MessagesDecoder : public StreamDecoder {
     element ue;
     if (!Has(root, "usage", &ue)) return absl::OkStatus();
     object u;
-    std::string p = json::Sub(path, "usage");
+    json::Path p = json::Sub(path, "usage");
     if (ue.get_object().get(u)) return Bad(p, "must be an object");
     ASSIGN_OR_RETURN(auto input, OptInt(u, "input_tokens", json::Sub(p, "input_tokens")));
     ASSIGN_OR_RETURN(auto output, OptInt(u, "output_tokens", json::Sub(p, "output_tokens")));
@@ -330,7 +330,10 @@ class MessagesDecoder : public StreamDecoder {
   }
 
   StreamSink* sink_;
-  simdjson::dom::parser parser_;
+  // One parser per thread for every decoder: events are parsed one at a time
+  // and nothing parsed outlives OnEvent; a per-stream parser would allocate
+  // its buffers anew for every request.
+  simdjson::dom::parser& parser_ = json::ThreadParser();
   bool started_ = false;
   bool done_ = false;
   bool open_ = false;      // a block was started on the sink

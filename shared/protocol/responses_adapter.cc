@@ -88,7 +88,7 @@ absl::StatusOr<std::vector<ContentPart>> ParseParts(element content, std::string
   if (content.get_array().get(arr)) return Bad(path, "must be a string or an array");
   size_t i = 0;
   for (element e : arr) {
-    std::string p_path = Idx(path, i++);
+    json::Path p_path = Idx(path, i++);
     object part;
     if (e.get_object().get(part)) return Bad(p_path, "must be an object");
     ASSIGN_OR_RETURN(std::string type, ReqString(part, "type", Sub(p_path, "type")));
@@ -119,7 +119,7 @@ void Append(CanonicalRequest* req, Role role, ContentPart p) {
 absl::Status ParseMessageItem(object item, std::string_view path, CanonicalRequest* req) {
   ASSIGN_OR_RETURN(std::string role, ReqString(item, "role", Sub(path, "role")));
   element content;
-  std::string c_path = Sub(path, "content");
+  json::Path c_path = Sub(path, "content");
   if (!Has(item, "content", &content)) return Bad(c_path, "is required");
   if (role == "system" || role == "developer") {
     ASSIGN_OR_RETURN(std::vector<ContentPart> parts, ParseParts(content, c_path, false));
@@ -183,7 +183,7 @@ absl::Status ParseTools(object root, CanonicalRequest* req) {
   if (e.get_array().get(arr)) return Bad("tools", "must be an array");
   size_t i = 0;
   for (element t : arr) {
-    std::string path = Idx("tools", i++);
+    json::Path path = Idx("tools", i++);
     object tool;
     if (t.get_object().get(tool)) return Bad(path, "must be an object");
     ASSIGN_OR_RETURN(std::string type, ReqString(tool, "type", Sub(path, "type")));
@@ -437,7 +437,7 @@ absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
   } else if (!input.get_array().get(items)) {
     size_t i = 0;
     for (element e : items) {
-      std::string path = Idx("input", i++);
+      json::Path path = Idx("input", i++);
       object item;
       if (e.get_object().get(item)) return Bad(path, "must be an object");
       RETURN_IF_ERROR(ParseItem(item, path, &req));

@@ -1,6 +1,7 @@
 #pragma once
 // OpenAI Responses <-> canonical form.
-// Wire format: OpenAI API reference, "Create a model response", "The response object" and "Streaming events".
+// Wire format: OpenAI API reference, "Create a model response", "The response object" and
+// "Streaming events".
 //
 // Parse* take the body bytes (need not be padded; copied internally) and
 // return InvalidArgument with a client-facing message on bad input.

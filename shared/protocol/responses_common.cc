@@ -43,7 +43,7 @@ absl::Status CollectTexts(object item, std::string_view key, std::string_view pa
   if (e.get_array().get(arr)) return Bad(Sub(path, key), "must be an array");
   size_t i = 0;
   for (element pe : arr) {
-    std::string p_path = Idx(Sub(path, key), i++);
+    json::Path p_path = Idx(Sub(path, key), i++);
     object part;
     if (pe.get_object().get(part)) return Bad(p_path, "must be an object");
     ASSIGN_OR_RETURN(std::string type, json::ReqString(part, "type", Sub(p_path, "type")));

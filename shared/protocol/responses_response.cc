@@ -43,7 +43,7 @@ absl::Status ParseMessageOutput(object item, std::string_view path, CanonicalRes
   }
   size_t i = 0;
   for (element e : content) {
-    std::string p_path = Idx(Sub(path, "content"), i++);
+    json::Path p_path = Idx(Sub(path, "content"), i++);
     object part;
     if (e.get_object().get(part)) return Bad(p_path, "must be an object");
     ASSIGN_OR_RETURN(std::string type, ReqString(part, "type", Sub(p_path, "type")));
@@ -119,7 +119,7 @@ absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json) {
   bool saw_call = false;
   size_t i = 0;
   for (element e : output) {
-    std::string path = Idx("output", i++);
+    json::Path path = Idx("output", i++);
     object item;
     if (e.get_object().get(item)) return Bad(path, "must be an object");
     RETURN_IF_ERROR(ParseOutputItem(item, path, &resp, &saw_call));

@@ -319,15 +319,15 @@ class Decoder : public StreamDecoder {
   enum class OpenKind { kNone, kText, kThinking, kTool };
 
   absl::Status Dispatch(const std::string& t, object o) {
-    if (t == "error") return Error(o, o);
+    if (t == "error") return Error(o);
     if (t == "response.failed") {
       element re;
       object resp, err;
       if (Has(o, "response", &re) && !re.get_object().get(resp)) {
         element ee;
-        if (Has(resp, "error", &ee) && !ee.get_object().get(err)) return Error(err, o);
+        if (Has(resp, "error", &ee) && !ee.get_object().get(err)) return Error(err);
       }
-      return Error(o, o);
+      return Error(o);
     }
     if (t == "response.created" || t == "response.in_progress" || t == "response.queued") {
       if (started_) return absl::OkStatus();
@@ -375,7 +375,8 @@ class Decoder : public StreamDecoder {
     }
     if (t == "response.function_call_arguments.delta") {
       ASSIGN_OR_RETURN(std::string delta, json::ReqString(o, "delta", "delta"));
-      if (open_ != OpenKind::kTool) return json::Bad("delta", "arrived outside a function_call item");
+      if (open_ != OpenKind::kTool)
+        return json::Bad("delta", "arrived outside a function_call item");
       if (!delta.empty()) sink_->OnDelta(DeltaKind::kArguments, delta);
       args_streamed_ = args_streamed_ || !delta.empty();
       return absl::OkStatus();
@@ -554,7 +555,7 @@ class Decoder : public StreamDecoder {
 
   // An error event ({code, message} at top level or nested under "error")
   // or a response.failed's response.error.
-  absl::Status Error(object err, object event) {
+  absl::Status Error(object err) {
     element ne;
     object nested;
     if (Has(err, "error", &ne) && !ne.get_object().get(nested)) err = nested;
@@ -565,7 +566,6 @@ class Decoder : public StreamDecoder {
     if (e.message.empty()) e.message = "upstream reported an error";
     if (e.type.empty()) e.type = "upstream_error";
     if (e.type == "rate_limit_exceeded") e.status = 429;
-    (void)event;
     done_ = true;
     sink_->OnError(e);
     return absl::OkStatus();
@@ -587,7 +587,10 @@ class Decoder : public StreamDecoder {
   enum class Source { kNone, kSummary, kContent };
 
   StreamSink* sink_;
-  simdjson::dom::parser parser_;
+  // One parser per thread for every decoder: events are parsed one at a time
+  // and nothing parsed outlives OnEvent; a per-stream parser would allocate
+  // its buffers anew for every request.
+  simdjson::dom::parser& parser_ = json::ThreadParser();
   bool started_ = false;
   bool done_ = false;
   OpenKind open_ = OpenKind::kNone;

@@ -31,7 +31,7 @@ class SseParser {
  private:
   absl::Status Line(std::string_view line, OnEvent on_event);
 
-  std::string line_;   // the current unfinished line
+  std::string line_;      // the current unfinished line
   bool last_cr_ = false;  // the previous byte was CR (a following LF belongs to it)
   std::string event_;
   std::string data_;

@@ -29,8 +29,8 @@
 namespace bitrouter::protocol {
 
 struct StreamStart {
-  std::string id;     // upstream response id ("" = unknown; encoders derive one)
-  std::string model;  // upstream model (encoders print the client's model instead)
+  std::string id;              // upstream response id ("" = unknown; encoders derive one)
+  std::string model;           // upstream model (encoders print the client's model instead)
   std::optional<Usage> usage;  // input-side usage when the upstream reports it early
 };
 
@@ -57,8 +57,8 @@ struct StreamFinish {
 };
 
 struct StreamError {
-  int status = 502;          // for protocols whose error events carry a code
-  std::string type;          // e.g. "upstream_error", "overloaded_error"
+  int status = 502;  // for protocols whose error events carry a code
+  std::string type;  // e.g. "upstream_error", "overloaded_error"
   std::string message;
 };
 
@@ -87,8 +87,8 @@ class StreamEncoder : public StreamSink {
 };
 
 struct EncoderOptions {
-  std::string client_model;   // the model name the client asked for
-  int64_t created = 0;        // unix seconds for "created"/"created_at" fields
+  std::string client_model;    // the model name the client asked for
+  int64_t created = 0;         // unix seconds for "created"/"created_at" fields
   bool include_usage = false;  // Chat: stream_options.include_usage was set
   bool gemini_sse = true;      // Gemini: SSE (alt=sse) rather than a JSON array stream
 };

@@ -41,7 +41,9 @@ Options (each also settable through the environment variable in brackets):
   -d, --duration D      wrk duration per measured run, e.g. 10s, 1m [DURATION, default: 10s]
   -w, --warmup D        wrk warm-up before each measured run [WARMUP, default: 2s]
   -c, --conns "1 16"    connection counts to measure [CONNS]
-  -m, --modes "json sse" response modes to measure [MODES]
+  -m, --modes "json sse" response modes to measure [MODES]: json, sse, and the
+                        translated tjson / tsse (an Anthropic Messages client at
+                        /v1/messages, translated to the Chat upstream and back)
       --router-cpu N    CPU for bitrouterd and its worker [ROUTER_CPU, default: 0]
       --load-cpu N      CPU for bench_upstream and wrk [LOAD_CPU, default: 1]
       --no-pin          do not pin processes to CPUs [PIN=0]
@@ -154,7 +156,10 @@ duration_s() {
 duration_s "$DURATION" >/dev/null || die "bad duration '$DURATION' (use e.g. 10s, 1m)"
 duration_s "$WARMUP" >/dev/null || die "bad warm-up '$WARMUP'"
 for c in $CONNS; do [[ $c =~ ^[1-9][0-9]*$ ]] || die "bad connection count '$c'"; done
-for m in $MODES; do [[ $m == json || $m == sse ]] || die "bad mode '$m' (json or sse)"; done
+for m in $MODES; do
+  [[ $m == json || $m == sse || $m == tjson || $m == tsse ]] \
+    || die "bad mode '$m' (json, sse, tjson or tsse)"
+done
 
 NCPU=$(nproc 2>/dev/null || echo 1)
 if [[ $PIN == 1 ]]; then
@@ -263,10 +268,18 @@ write_body() {  # write_body FILE MODEL STREAM
 {"model":"$2","messages":[{"role":"system","content":"You are a senior software engineer helping a teammate review a pull request. Answer concisely, name the files you refer to, and prefer concrete suggestions over general advice."},{"role":"user","content":"Here is the diff summary: the connection pool now keeps idle upstream sockets for 60 seconds, evicts the oldest one when the per-host limit of 32 is reached, and retries a request once when a pooled socket turns out to have been closed by the peer. Is there a risk of sending a non-idempotent request twice?"},{"role":"assistant","content":"Yes. If the peer closed the socket after reading the request but before answering, a blind retry can duplicate a POST. Retry only when nothing was written yet, or when the failure happened before the first byte of the request reached the kernel."},{"role":"user","content":"Good point. Can you suggest a minimal change to the retry condition and a unit test that would catch a regression?"}],"temperature":0.2,"max_tokens":512,"stream":$3}
 EOF
 }
+# The same conversation as an Anthropic Messages request (translated modes).
+write_messages_body() {  # write_messages_body FILE MODEL STREAM
+  cat >"$1" <<EOF
+{"model":"$2","system":"You are a senior software engineer helping a teammate review a pull request. Answer concisely, name the files you refer to, and prefer concrete suggestions over general advice.","messages":[{"role":"user","content":"Here is the diff summary: the connection pool now keeps idle upstream sockets for 60 seconds, evicts the oldest one when the per-host limit of 32 is reached, and retries a request once when a pooled socket turns out to have been closed by the peer. Is there a risk of sending a non-idempotent request twice?"},{"role":"assistant","content":"Yes. If the peer closed the socket after reading the request but before answering, a blind retry can duplicate a POST. Retry only when nothing was written yet, or when the failure happened before the first byte of the request reached the kernel."},{"role":"user","content":"Good point. Can you suggest a minimal change to the retry condition and a unit test that would catch a regression?"}],"temperature":0.2,"max_tokens":512,"stream":$3}
+EOF
+}
 for m in json sse; do
   stream=false; [[ $m == sse ]] && stream=true
   write_body "$WORK/body-$m-direct.json" "gpt-4o-mini" "$stream"
   write_body "$WORK/body-$m-router.json" "openai:gpt-4o-mini" "$stream"
+  write_body "$WORK/body-t$m-direct.json" "gpt-4o-mini" "$stream"
+  write_messages_body "$WORK/body-t$m-router.json" "openai:gpt-4o-mini" "$stream"
 done
 BODY_BYTES=$(wc -c <"$WORK/body-json-router.json")
 
@@ -318,6 +331,7 @@ health_ok() {
 wait_until "$STARTUP_TIMEOUT" "GET /health on the address in run/listen.addr to answer 200" health_ok
 ROUTER_BASE="http://$ROUTER_ADDR"
 ROUTER_URL="$ROUTER_BASE/v1/chat/completions"
+router_url() { if [[ $1 == t* ]]; then echo "$ROUTER_BASE/v1/messages"; else echo "$ROUTER_URL"; fi; }
 
 # The worker: a child of bitrouterd running bitrouter-worker (-f: the process
 # name is cut to 15 characters, the command line is not).
@@ -351,15 +365,17 @@ check_path() {  # check_path NAME URL BODY_FILE MODE [AUTH]
     head -c 600 "$out" >&2; echo >&2
     die "$name $mode request answered HTTP $code"
   fi
-  if [[ $mode == sse ]]; then
+  if [[ $mode == *sse ]]; then
     grep -q '^data:' "$out" || die "$name sse answer has no 'data:' line"
+  elif [[ $name == router && $mode == tjson ]]; then
+    grep -q '"content"' "$out" || die "$name json answer has no \"content\""
   else
     grep -q '"choices"' "$out" || die "$name json answer has no \"choices\""
   fi
 }
 for m in $MODES; do
   check_path direct "$DIRECT_URL" "$WORK/body-$m-direct.json" "$m" bench
-  check_path router "$ROUTER_URL" "$WORK/body-$m-router.json" "$m"
+  check_path router "$(router_url "$m")" "$WORK/body-$m-router.json" "$m"
 done
 
 read_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
@@ -390,7 +406,7 @@ RESULTS=()   # "mode conns d_p50 d_p99 d_rps r_p50 r_p99 r_rps add50 add99 ratio
 for m in $MODES; do
   for c in $CONNS; do
     for side in direct router; do
-      if [[ $side == direct ]]; then url=$DIRECT_URL auth=bench; else url=$ROUTER_URL auth=""; fi
+      if [[ $side == direct ]]; then url=$DIRECT_URL auth=bench; else url=$(router_url "$m") auth=""; fi
       body=$WORK/body-$m-$side.json
       log "$m, $c conn: $side (warm-up $WARMUP, then $DURATION)"
       wrk_run "$WORK/warmup.txt" "$WARMUP" "$c" "$url" "$body" "$auth"

@@ -25,8 +25,8 @@ using bitrouter::protocol::Protocol;
 using Clock = std::chrono::steady_clock;
 
 std::string Filler(size_t n, int seed) {
-  static const char* kWords[] = {"router ", "token ", "stream ", "agent ", "model ",
-                                 "provider ", "latency ", "canonical "};
+  static const char* kWords[] = {"router ", "token ",    "stream ",  "agent ",
+                                 "model ",  "provider ", "latency ", "canonical "};
   std::string s;
   while (s.size() < n) s += kWords[(s.size() + seed) % 8];
   s.resize(n);
@@ -60,13 +60,16 @@ std::string ChatStream(size_t size) {
       "\n\n";
   int i = 0;
   while (s.size() < size) {
-    s += R"(data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":")" +
-         Filler(24, i++) + "\"}}]}\n\n";
+    s +=
+        R"(data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":")" +
+        Filler(24, i++) + "\"}}]}\n\n";
   }
-  s += R"(data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})"
-       "\n\n";
-  s += R"(data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":9,"total_tokens":14}})"
-       "\n\ndata: [DONE]\n\n";
+  s +=
+      R"(data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})"
+      "\n\n";
+  s +=
+      R"(data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":9,"total_tokens":14}})"
+      "\n\ndata: [DONE]\n\n";
   return s;
 }
 
@@ -120,6 +123,14 @@ int main() {
           ok = ok && t.End().ok() && t.done();
         },
         runs);
+    // Where the request time goes: parsing into the canonical form vs rendering.
+    auto parsed = AdapterFor(Protocol::kChat).parse_request(req);
+    double parse_us =
+        MedianMicros([&] { ok = ok && AdapterFor(Protocol::kChat).parse_request(req).ok(); }, runs);
+    double render_us = MedianMicros(
+        [&] { ok = ok && AdapterFor(Protocol::kMessages).render_request(*parsed, "c").ok(); },
+        runs);
+    std::printf("           (request: parse %.1f us + render %.1f us)\n", parse_us, render_us);
     if (!ok) {
       std::fprintf(stderr, "translation failed\n");
       return 1;

@@ -121,9 +121,8 @@ TEST_F(TranslateTest, MessagesClientToChatUpstream) {
 }
 
 TEST_F(TranslateTest, MessagesClientStreamsFromChatUpstream) {
-  HttpResponse r = Post(kMessagesPath,
-                        R"({"model":"openai:gpt-4o","max_tokens":100,"stream":true,)"
-                        R"("messages":[{"role":"user","content":"hi"}]})");
+  HttpResponse r = Post(kMessagesPath, R"({"model":"openai:gpt-4o","max_tokens":100,"stream":true,)"
+                                       R"("messages":[{"role":"user","content":"hi"}]})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Header("content-type"), "text/event-stream");
   EXPECT_TRUE(r.complete);
@@ -210,13 +209,14 @@ TEST_F(TranslateTest, MessagesPassthroughSplicesOnlyTheModel) {
   });
   const std::string body =
       R"({"model":"ant:claude-x","max_tokens":9,"messages":[{"role":"user","content":"hi"}],"metadata":{"user_id":"u1"},"future_field":[1,2]})";
-  HttpResponse r = Post(kMessagesPath, body,
-                        {{"anthropic-version", "2023-06-01"}, {"anthropic-beta", "b1"}});
+  HttpResponse r =
+      Post(kMessagesPath, body, {{"anthropic-version", "2023-06-01"}, {"anthropic-beta", "b1"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body, kAnthropicMessage);
   RecordedRequest up = LastUpstream();
-  EXPECT_EQ(up.body,
-            R"({"model":"claude-x","max_tokens":9,"messages":[{"role":"user","content":"hi"}],"metadata":{"user_id":"u1"},"future_field":[1,2]})");
+  EXPECT_EQ(
+      up.body,
+      R"({"model":"claude-x","max_tokens":9,"messages":[{"role":"user","content":"hi"}],"metadata":{"user_id":"u1"},"future_field":[1,2]})");
   EXPECT_EQ(up.Header("anthropic-beta"), "b1");
 }
 
@@ -276,8 +276,8 @@ TEST_F(TranslateTest, GeminiPassthroughKeepsTheBodyAndPutsTheModelInThePath) {
 }
 
 TEST_F(TranslateTest, ResponsesClientToChatUpstreamAndStream) {
-  HttpResponse r = Post(kResponsesPath,
-                        R"({"model":"openai:gpt-4o","instructions":"Be brief.","input":"hi"})");
+  HttpResponse r =
+      Post(kResponsesPath, R"({"model":"openai:gpt-4o","instructions":"Be brief.","input":"hi"})");
   ASSERT_EQ(r.status, 200) << r.body;
   rapidjson::Document resp = Json(r.body);
   EXPECT_STREQ(resp["object"].GetString(), "response");
@@ -337,8 +337,7 @@ TEST_F(TranslateTest, UpstreamErrorsComeBackInTheClientsShape) {
 }
 
 TEST_F(TranslateTest, RouterErrorsComeBackInTheClientsShape) {
-  HttpResponse m = Post(kMessagesPath,
-                        R"({"model":"nope:nothing","max_tokens":5,"messages":[]})");
+  HttpResponse m = Post(kMessagesPath, R"({"model":"nope:nothing","max_tokens":5,"messages":[]})");
   EXPECT_EQ(m.status, 404);
   rapidjson::Document me = Json(m.body);
   EXPECT_STREQ(me["type"].GetString(), "error");
@@ -349,8 +348,9 @@ TEST_F(TranslateTest, RouterErrorsComeBackInTheClientsShape) {
   EXPECT_STREQ(Json(bad.body)["error"]["type"].GetString(), "invalid_request_error");
 
   // Translation parses the whole request: an unknown role is the client's error.
-  HttpResponse role = Post(kMessagesPath,
-                           R"({"model":"openai:gpt-4o","max_tokens":5,"messages":[{"role":"wizard","content":"x"}]})");
+  HttpResponse role = Post(
+      kMessagesPath,
+      R"({"model":"openai:gpt-4o","max_tokens":5,"messages":[{"role":"wizard","content":"x"}]})");
   EXPECT_EQ(role.status, 400);
   EXPECT_NE(role.body.find("wizard"), std::string::npos) << role.body;
   EXPECT_EQ(upstream_->request_count(), 0u);
@@ -375,12 +375,12 @@ TEST_F(TranslateTest, TranslatedStreamCutMidwayEndsWithAnErrorNotASuccess) {
         "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\","
         "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo\"}}]}\n\n"
         "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\","
-        "\"choices\":[{\"index\":0,\"delta\":{\"content\":\" there, this is a longer piece\"}}]}\n\n";
+        "\"choices\":[{\"index\":0,\"delta\":{\"content\":\" there, this is a longer "
+        "piece\"}}]}\n\n";
     return r;
   });
-  HttpResponse r = Post(kMessagesPath,
-                        R"({"model":"openai:gpt-4o","max_tokens":100,"stream":true,)"
-                        R"("messages":[{"role":"user","content":"hi"}]})");
+  HttpResponse r = Post(kMessagesPath, R"({"model":"openai:gpt-4o","max_tokens":100,"stream":true,)"
+                                       R"("messages":[{"role":"user","content":"hi"}]})");
   EXPECT_EQ(r.status, 200);
   EXPECT_FALSE(r.complete) << "a failed stream must not end like a complete one";
   EXPECT_EQ(r.body.find("message_stop"), std::string::npos) << r.body;
@@ -409,9 +409,8 @@ TEST_F(TranslateTest, MalformedFirstEventFailsOverBeforeAnythingIsSent) {
     }
     return DefaultReply(req);
   });
-  HttpResponse r = Post(kMessagesPath,
-                        R"({"model":"smart","max_tokens":100,"stream":true,)"
-                        R"("messages":[{"role":"user","content":"hi"}]})");
+  HttpResponse r = Post(kMessagesPath, R"({"model":"smart","max_tokens":100,"stream":true,)"
+                                       R"("messages":[{"role":"user","content":"hi"}]})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_TRUE(r.complete);
   EXPECT_EQ(EventNames(r.body).back(), "message_stop") << r.body;
@@ -420,14 +419,15 @@ TEST_F(TranslateTest, MalformedFirstEventFailsOverBeforeAnythingIsSent) {
 }
 
 TEST_F(TranslateTest, CountTokensEstimates) {
-  HttpResponse small = Post("/v1/messages/count_tokens",
-                            R"({"model":"ant:claude-x","messages":[{"role":"user","content":"hi"}]})");
+  HttpResponse small =
+      Post("/v1/messages/count_tokens",
+           R"({"model":"ant:claude-x","messages":[{"role":"user","content":"hi"}]})");
   ASSERT_EQ(small.status, 200) << small.body;
   int64_t a = Json(small.body)["input_tokens"].GetInt64();
   std::string long_text(4000, 'a');
-  HttpResponse big = Post("/v1/messages/count_tokens",
-                          R"({"model":"ant:claude-x","messages":[{"role":"user","content":")" +
-                              long_text + R"("}]})");
+  HttpResponse big = Post(
+      "/v1/messages/count_tokens",
+      R"({"model":"ant:claude-x","messages":[{"role":"user","content":")" + long_text + R"("}]})");
   ASSERT_EQ(big.status, 200) << big.body;
   int64_t b = Json(big.body)["input_tokens"].GetInt64();
   EXPECT_GT(a, 0);

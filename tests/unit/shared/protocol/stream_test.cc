@@ -36,7 +36,8 @@ std::string ReadFile(const fs::path& p) {
 }
 
 std::optional<Protocol> ByName(std::string_view name) {
-  for (Protocol p : {Protocol::kChat, Protocol::kResponses, Protocol::kMessages, Protocol::kGemini}) {
+  for (Protocol p :
+       {Protocol::kChat, Protocol::kResponses, Protocol::kMessages, Protocol::kGemini}) {
     if (ProtocolName(p) == name) return p;
   }
   return std::nullopt;
@@ -63,8 +64,8 @@ struct RunResult {
 
 // Feeds `input` in pieces of `step` bytes (0 = whole) through decoder ->
 // encoder, the way the worker does.
-RunResult Translate(Protocol up, Protocol client, const EncoderOptions& opts, const std::string& input,
-              size_t step) {
+RunResult Translate(Protocol up, Protocol client, const EncoderOptions& opts,
+                    const std::string& input, size_t step) {
   RunResult run;
   std::unique_ptr<StreamEncoder> enc = AdapterFor(client).make_encoder(opts);
   if (!enc) {
@@ -182,7 +183,8 @@ TEST_P(StreamGolden, MatchesTranscript) {
   for (size_t i = 0; i < std::max(got.size(), want.size()); ++i) {
     if (i >= got.size() || i >= want.size()) {
       ADD_FAILURE() << "event count differs: got " << got.size() << ", want " << want.size()
-                    << "\ngot:\n" << whole.out;
+                    << "\ngot:\n"
+                    << whole.out;
       break;
     }
     EXPECT_EQ(got[i].name, want[i].name) << "event " << i;
@@ -204,7 +206,7 @@ std::vector<Event> Frame(const std::string& text, size_t step) {
   SseParser p;
   for (size_t pos = 0; pos < text.size(); pos += step) {
     EXPECT_TRUE(p.Feed(std::string_view(text).substr(pos, step), [&](std::string_view e,
-                                                                       std::string_view d) {
+                                                                     std::string_view d) {
                    events.push_back({std::string(e), std::string(d)});
                    return absl::OkStatus();
                  }).ok());

@@ -44,7 +44,8 @@ std::string Pretty(const rapidjson::Document& d) {
 constexpr int64_t kCreated = 1700000000;
 
 std::optional<Protocol> ByName(std::string_view name) {
-  for (Protocol p : {Protocol::kChat, Protocol::kResponses, Protocol::kMessages, Protocol::kGemini}) {
+  for (Protocol p :
+       {Protocol::kChat, Protocol::kResponses, Protocol::kMessages, Protocol::kGemini}) {
     if (ProtocolName(p) == name) return p;
   }
   return std::nullopt;
@@ -287,7 +288,8 @@ TEST(TranslateCanonical, AbsentFieldsAreOmitted) {
 TEST(TranslateRobustness, AnyInputThroughAnyAdapter) {
   std::vector<std::string> bodies;
   for (const auto& d : fs::recursive_directory_iterator(BR_TESTDATA_DIR)) {
-    if (d.is_regular_file() && d.path().extension() == ".json") bodies.push_back(ReadFile(d.path()));
+    if (d.is_regular_file() && d.path().extension() == ".json")
+      bodies.push_back(ReadFile(d.path()));
   }
   ASSERT_FALSE(bodies.empty());
   size_t parsed = 0;
