@@ -84,6 +84,7 @@ std::string_view GeminiStatus(int status) {
     case 501:
       return "UNIMPLEMENTED";
     case 503:
+    case 529:  // Anthropic "overloaded"
       return "UNAVAILABLE";
     default:
       return status >= 500 ? "INTERNAL" : "FAILED_PRECONDITION";
