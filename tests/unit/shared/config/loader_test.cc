@@ -294,8 +294,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "http:// or https://"},
         ErrorCase{"Protocol",
                   "providers:\n  mine:\n    api_base: http://h\n    api_protocol: grpc\n",
-                  "cfg.yaml:4: providers.mine.api_protocol: expected one of openai, anthropic, "
-                  "google, mcp, rest"},
+                  "cfg.yaml:4: providers.mine.api_protocol: expected one of openai, "
+                  "openai_responses, anthropic, google, mcp, rest"},
         ErrorCase{"AuthType",
                   "providers:\n  mine:\n    api_base: http://h\n    auth:\n      type: digest\n",
                   "cfg.yaml:5: providers.mine.auth.type: expected bearer, header or mpp"},
