@@ -188,13 +188,15 @@ void ProxyCall::StartAttempt() {
   tail_.clear();
   translator_.reset();
   UpstreamRequest up;
+  Server* server = conn_->server();
   if (!BuildRequest(&up)) {
-    if (probe_) conn_ == nullptr ? void() : conn_->server()->health().ReleaseProbe(target_->id);
+    // Never sent: a half-open breaker's probe slot goes back unused.
+    if (probe_) server->health().ReleaseProbe(target_->id);
     probe_ = false;
     if (conn_ != nullptr) NextAttempt();  // skipped; else the client was answered
     return;
   }
-  call_ = conn_->server()->pool().Start(std::move(up), this);
+  call_ = server->pool().Start(std::move(up), this);
 }
 
 void ProxyCall::AttemptFailed(routing::Attempt attempt, bool count_for_breaker) {

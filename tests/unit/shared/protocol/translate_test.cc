@@ -1,3 +1,4 @@
+#include <iostream>
 // Golden-file tests for request/response translation through the canonical
 // form. Each testdata/translate/<direction>/<case>.in.json is translated and
 // compared semantically (parsed DOM equality, key order ignored) with
@@ -177,6 +178,10 @@ TEST(TranslateErrors, ClientFacingInvalidArgument) {
   auto msg_req = St(messages::ParseRequest);
   auto chat_resp = St(chat::ParseResponse);
   auto msg_resp = St(messages::ParseResponse);
+  auto resp_req = St(AdapterFor(Protocol::kResponses).parse_request);
+  auto resp_resp = St(AdapterFor(Protocol::kResponses).parse_response);
+  auto gem_req = St(AdapterFor(Protocol::kGemini).parse_request);
+  auto gem_resp = St(AdapterFor(Protocol::kGemini).parse_response);
   const ErrorCase cases[] = {
       {"chat invalid json", chat_req, R"({"model":)", "not valid JSON"},
       {"messages invalid json", msg_req, "nope", "not valid JSON"},
@@ -247,6 +252,351 @@ TEST(TranslateErrors, ClientFacingInvalidArgument) {
       {"messages response content type", msg_resp,
        R"({"id":"m","type":"message","role":"assistant","content":5})",
        "'content' must be a string or an array"},
+      // ---- Chat (more) ----
+      {"chat not json at all", chat_req, "", "not valid JSON"},
+      {"chat message not object", chat_req, R"({"model":"m","messages":["hi"]})",
+       "'messages[0]' must be an object"},
+      {"chat missing role", chat_req, R"({"model":"m","messages":[{"content":"x"}]})",
+       "'messages[0].role'"},
+      {"chat user without content", chat_req, R"({"model":"m","messages":[{"role":"user"}]})",
+       "'messages[0].content' is required"},
+      {"chat image in system", chat_req,
+       R"({"model":"m","messages":[{"role":"system","content":[{"type":"image_url","image_url":{"url":"https://x/y.png"}}]},{"role":"user","content":"x"}]})",
+       "'messages[0].content[0].type' 'image_url' is not supported here"},
+      {"chat image_url not object", chat_req,
+       R"({"model":"m","messages":[{"role":"user","content":[{"type":"image_url","image_url":"https://x/y.png"}]}]})",
+       "'messages[0].content[0].image_url' must be an object"},
+      {"chat tool_calls type", chat_req,
+       R"({"model":"m","messages":[{"role":"assistant","tool_calls":{}}]})",
+       "'messages[0].tool_calls' must be an array"},
+      {"chat tool without id", chat_req,
+       R"({"model":"m","messages":[{"role":"tool","content":"42"}]})",
+       "'messages[0].tool_call_id'"},
+      {"chat only system", chat_req,
+       R"({"model":"m","messages":[{"role":"system","content":"x"}]})",
+       "must contain a user or assistant message"},
+      {"chat tool parameters type", chat_req,
+       R"({"model":"m","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f","parameters":"{}"}}]})",
+       "'tools[0].function.parameters' must be an object"},
+      {"chat tool_choice type", chat_req,
+       R"({"model":"m","messages":[{"role":"user","content":"x"}],"tool_choice":3})",
+       "'tool_choice' must be a string or an object"},
+      {"chat response_format type", chat_req,
+       R"({"model":"m","messages":[{"role":"user","content":"x"}],"response_format":{"type":"yaml"}})",
+       "'response_format.type' has unknown value 'yaml'"},
+      {"chat json_schema missing", chat_req,
+       R"({"model":"m","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema"}})",
+       "'response_format.json_schema' must be an object"},
+      {"chat stop type", chat_req,
+       R"({"model":"m","messages":[{"role":"user","content":"x"}],"stop":[1]})",
+       "'stop' must be a string or an array of strings"},
+      {"chat max_tokens fraction", chat_req,
+       R"({"model":"m","messages":[{"role":"user","content":"x"}],"max_tokens":1.5})",
+       "'max_tokens' must be an integer"},
+      {"chat stream type", chat_req,
+       R"({"model":"m","messages":[{"role":"user","content":"x"}],"stream":"yes"})",
+       "'stream' must be a boolean"},
+      {"chat response message missing", chat_resp, R"({"id":"x","choices":[{"index":0}]})",
+       "'choices[0].message' must be an object"},
+      {"chat response missing id", chat_resp,
+       R"({"choices":[{"index":0,"message":{"role":"assistant","content":"hi"}}]})", "'id'"},
+      // ---- Messages (more) ----
+      {"messages not an object", msg_req, "[]", "must be a JSON object"},
+      {"messages missing messages", msg_req, R"({"model":"m","max_tokens":5})",
+       "'messages' is required"},
+      {"messages empty messages", msg_req, R"({"model":"m","max_tokens":5,"messages":[]})",
+       "'messages' must not be empty"},
+      {"messages missing content", msg_req,
+       R"({"model":"m","max_tokens":5,"messages":[{"role":"user"}]})",
+       "'messages[0].content' is required"},
+      {"messages image source type", msg_req,
+       R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"file","file_id":"f"}}]}]})",
+       "'messages[0].content[0].source.type' 'file' is not supported"},
+      {"messages image in assistant turn", msg_req,
+       R"({"model":"m","max_tokens":5,"messages":[{"role":"assistant","content":[{"type":"image","source":{"type":"url","url":"https://x/y.png"}}]}]})",
+       "'messages[0].content[0].type' 'image' is not supported here"},
+      {"messages thinking in user turn", msg_req,
+       R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"thinking","thinking":"hm"}]}]})",
+       "'messages[0].content[0].type' 'thinking' is not supported here"},
+      {"messages system image", msg_req,
+       R"({"model":"m","max_tokens":5,"system":[{"type":"image","source":{"type":"url","url":"https://x/y.png"}}],"messages":[{"role":"user","content":"x"}]})",
+       "'system"},
+      {"messages tool input_schema missing", msg_req,
+       R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"tools":[{"name":"f"}]})",
+       "'tools[0].input_schema' must be an object"},
+      {"messages tool_choice string", msg_req,
+       R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"tool_choice":"auto"})",
+       "'tool_choice' must be an object"},
+      {"messages tool_choice type", msg_req,
+       R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"tool_choice":{"type":"sometimes"}})",
+       "'tool_choice.type' has unknown value 'sometimes'"},
+      {"messages stop_sequences type", msg_req,
+       R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"stop_sequences":"END"})",
+       "'stop_sequences' must be an array of strings"},
+      {"messages output format type", msg_req,
+       R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"output_config":{"format":{"type":"yaml"}}})",
+       "'output_config.format.type' has unknown value 'yaml'"},
+      {"messages output format schema", msg_req,
+       R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"output_format":{"type":"json_schema"}})",
+       "'output_format.schema' must be an object"},
+      {"messages response wrong type", msg_resp,
+       R"({"id":"m","type":"completion","role":"assistant","content":[]})",
+       "'type' is 'completion', expected 'message'"},
+      {"messages response usage type", msg_resp,
+       R"({"id":"m","type":"message","role":"assistant","content":[],"usage":{"input_tokens":"9"}})",
+       "'usage.input_tokens' must be an integer"},
+      // ---- Responses requests ----
+      {"responses invalid json", resp_req, R"({"model":"m","input":)", "not valid JSON"},
+      {"responses not an object", resp_req, R"("hi")", "must be a JSON object"},
+      {"responses missing model", resp_req, R"({"input":"hi"})", "'model'"},
+      {"responses missing input", resp_req, R"({"model":"m"})", "'input' is required"},
+      {"responses input type", resp_req, R"({"model":"m","input":5})",
+       "'input' must be a string or an array"},
+      {"responses input empty", resp_req, R"({"model":"m","input":[]})",
+       "'input' must contain a user or assistant message"},
+      {"responses item not object", resp_req, R"({"model":"m","input":["hi"]})",
+       "'input[0]' must be an object"},
+      {"responses unknown item type", resp_req,
+       R"({"model":"m","input":[{"type":"web_search_call","id":"ws_1"}]})",
+       "'input[0].type' 'web_search_call' is not supported"},
+      {"responses item_reference", resp_req,
+       R"({"model":"m","input":[{"type":"item_reference","id":"msg_1"}]})",
+       "'input[0].type' 'item_reference' is not supported"},
+      {"responses unknown role", resp_req,
+       R"({"model":"m","input":[{"role":"wizard","content":"x"}]})",
+       "'input[0].role' has unknown value 'wizard'"},
+      {"responses message without content", resp_req,
+       R"({"model":"m","input":[{"role":"user"}]})", "'input[0].content' is required"},
+      {"responses content type", resp_req,
+       R"({"model":"m","input":[{"role":"user","content":7}]})",
+       "'input[0].content' must be a string or an array"},
+      {"responses unsupported part", resp_req,
+       R"({"model":"m","input":[{"role":"user","content":[{"type":"input_file","file_id":"f"}]}]})",
+       "'input[0].content[0].type' 'input_file' is not supported here"},
+      {"responses image in assistant", resp_req,
+       R"({"model":"m","input":[{"role":"assistant","content":[{"type":"input_image","image_url":"https://x/y.png"}]}]})",
+       "'input[0].content[0].type' 'input_image' is not supported here"},
+      {"responses input_image file_id", resp_req,
+       R"({"model":"m","input":[{"role":"user","content":[{"type":"input_image","file_id":"file-1"}]}]})",
+       "'input[0].content[0].file_id' is not supported"},
+      {"responses bad data url", resp_req,
+       R"({"model":"m","input":[{"role":"user","content":[{"type":"input_image","image_url":"data:image/png,xyz"}]}]})",
+       "'input[0].content[0].image_url' must be an http(s) URL or a base64 data URL"},
+      {"responses previous_response_id", resp_req,
+       R"({"model":"m","input":"hi","previous_response_id":"resp_1"})",
+       "'previous_response_id' is not supported"},
+      {"responses conversation", resp_req,
+       R"({"model":"m","input":"hi","conversation":"conv_1"})", "'conversation' is not supported"},
+      {"responses stored prompt", resp_req,
+       R"({"model":"m","input":"hi","prompt":{"id":"pmpt_1"}})", "'prompt'"},
+      {"responses background", resp_req, R"({"model":"m","input":"hi","background":true})",
+       "'background' is not supported"},
+      {"responses background type", resp_req, R"({"model":"m","input":"hi","background":"yes"})",
+       "'background' must be a boolean"},
+      {"responses builtin tool", resp_req,
+       R"({"model":"m","input":"hi","tools":[{"type":"web_search"}]})",
+       "'tools[0].type' 'web_search' is not supported"},
+      {"responses file_search tool", resp_req,
+       R"({"model":"m","input":"hi","tools":[{"type":"file_search","vector_store_ids":["vs"]}]})",
+       "'tools[0].type' 'file_search' is not supported"},
+      {"responses tool parameters type", resp_req,
+       R"({"model":"m","input":"hi","tools":[{"type":"function","name":"f","parameters":[]}]})",
+       "'tools[0].parameters' must be an object"},
+      {"responses orphan function_call_output", resp_req,
+       R"({"model":"m","input":[{"role":"user","content":"hi"},{"type":"function_call_output","call_id":"call_9","output":"42"}]})",
+       "tool result for 'call_9' has no matching tool call"},
+      {"responses duplicate function_call_output", resp_req,
+       R"({"model":"m","input":[{"type":"function_call","call_id":"c1","name":"f","arguments":"{}"},{"type":"function_call_output","call_id":"c1","output":"1"},{"type":"function_call_output","call_id":"c1","output":"2"}]})",
+       "answered twice"},
+      {"responses function_call_output without output", resp_req,
+       R"({"model":"m","input":[{"type":"function_call","call_id":"c1","name":"f"},{"type":"function_call_output","call_id":"c1"}]})",
+       "'input[1].output' is required"},
+      {"responses function_call without call_id", resp_req,
+       R"({"model":"m","input":[{"type":"function_call","name":"f","arguments":"{}"}]})",
+       "'input[0].call_id'"},
+      {"responses text.format type", resp_req,
+       R"({"model":"m","input":"hi","text":{"format":{"type":"yaml"}}})",
+       "'text.format.type' has unknown value 'yaml'"},
+      {"responses text.format not object", resp_req,
+       R"({"model":"m","input":"hi","text":{"format":"json"}})",
+       "'text.format' must be an object"},
+      {"responses json_schema without schema", resp_req,
+       R"({"model":"m","input":"hi","text":{"format":{"type":"json_schema","name":"r"}}})",
+       "'text.format.schema' must be an object"},
+      {"responses json_schema without name", resp_req,
+       R"({"model":"m","input":"hi","text":{"format":{"type":"json_schema","schema":{}}}})",
+       "'text.format.name'"},
+      {"responses tool_choice value", resp_req,
+       R"({"model":"m","input":"hi","tool_choice":"sometimes"})",
+       "'tool_choice' has unknown value 'sometimes'"},
+      {"responses tool_choice builtin", resp_req,
+       R"({"model":"m","input":"hi","tool_choice":{"type":"web_search_preview"}})",
+       "'tool_choice.type' 'web_search_preview' is not supported"},
+      {"responses tool_choice type", resp_req, R"({"model":"m","input":"hi","tool_choice":1})",
+       "'tool_choice' must be a string or an object"},
+      {"responses reasoning type", resp_req, R"({"model":"m","input":"hi","reasoning":"high"})",
+       "'reasoning' must be an object"},
+      {"responses reasoning summary part", resp_req,
+       R"({"model":"m","input":[{"type":"reasoning","summary":[{"type":"output_text","text":"x"}]},{"role":"user","content":"hi"}]})",
+       "'input[0].summary[0].type' 'output_text' is not supported here"},
+      {"responses max_output_tokens type", resp_req,
+       R"({"model":"m","input":"hi","max_output_tokens":"10"})",
+       "'max_output_tokens' must be an integer"},
+      // ---- Responses responses ----
+      {"responses response invalid json", resp_resp, "{", "not valid JSON"},
+      {"responses response failed", resp_resp,
+       R"({"id":"resp_1","object":"response","status":"failed","error":{"code":"server_error","message":"boom"},"output":[]})",
+       "'status' is 'failed': boom"},
+      {"responses response cancelled", resp_resp,
+       R"({"id":"resp_1","object":"response","status":"cancelled","output":[]})",
+       "'status' is 'cancelled'"},
+      {"responses response in progress", resp_resp,
+       R"({"id":"resp_1","object":"response","status":"in_progress","output":[]})",
+       "'status' is 'in_progress', expected a finished response"},
+      {"responses response wrong object", resp_resp,
+       R"({"id":"x","object":"chat.completion","choices":[]})",
+       "'object' is 'chat.completion', expected 'response'"},
+      {"responses response missing output", resp_resp,
+       R"({"id":"resp_1","object":"response","status":"completed"})", "'output' must be an array"},
+      {"responses response unknown item", resp_resp,
+       R"({"id":"resp_1","object":"response","status":"completed","output":[{"type":"web_search_call","id":"ws"}]})",
+       "'output[0].type' 'web_search_call' is not supported"},
+      {"responses response message content", resp_resp,
+       R"({"id":"resp_1","object":"response","status":"completed","output":[{"type":"message","role":"assistant","content":"hi"}]})",
+       "'output[0].content' must be an array"},
+      {"responses response usage type", resp_resp,
+       R"({"id":"resp_1","object":"response","status":"completed","output":[],"usage":{"input_tokens":"9"}})",
+       "'usage.input_tokens' must be an integer"},
+      // ---- Gemini requests ----
+      {"gemini invalid json", gem_req, R"({"contents":[)", "not valid JSON"},
+      {"gemini not an object", gem_req, "[]", "must be a JSON object"},
+      {"gemini missing contents", gem_req, "{}", "'contents' is required"},
+      {"gemini contents type", gem_req, R"({"contents":{"role":"user"}})",
+       "'contents' must be an array"},
+      {"gemini contents empty", gem_req, R"({"contents":[]})", "'contents' must not be empty"},
+      {"gemini content not object", gem_req, R"({"contents":["hi"]})",
+       "'contents[0]' must be an object"},
+      {"gemini unknown role", gem_req, R"({"contents":[{"role":"x","parts":[{"text":"hi"}]}]})",
+       "field 'contents[0].role' has unknown value 'x'"},
+      {"gemini parts missing", gem_req, R"({"contents":[{"role":"user"}]})",
+       "'contents[0].parts' must be an array"},
+      {"gemini part not object", gem_req, R"({"contents":[{"role":"user","parts":["hi"]}]})",
+       "'contents[0].parts[0]' must be an object"},
+      {"gemini empty part", gem_req, R"({"contents":[{"role":"user","parts":[{}]}]})",
+       "'contents[0].parts[0]' must have a text, inlineData, fileData or functionResponse"},
+      {"gemini unknown user part", gem_req,
+       R"({"contents":[{"role":"user","parts":[{"executableCode":{"code":"1"}}]}]})",
+       "'contents[0].parts[0].executableCode' is not supported in a user turn"},
+      {"gemini unknown model part", gem_req,
+       R"({"contents":[{"role":"user","parts":[{"text":"hi"}]},{"role":"model","parts":[{"inlineData":{"mimeType":"image/png","data":"AA=="}}]}]})",
+       "'contents[1].parts[0].inlineData' is not supported in a model turn"},
+      {"gemini functionCall in user turn", gem_req,
+       R"({"contents":[{"role":"user","parts":[{"functionCall":{"name":"f","args":{}}}]}]})",
+       "'contents[0].parts[0].functionCall' is not supported in a user turn"},
+      {"gemini functionCall args type", gem_req,
+       R"({"contents":[{"role":"model","parts":[{"functionCall":{"name":"f","args":"{}"}}]}]})",
+       "'contents[0].parts[0].functionCall.args' must be an object"},
+      {"gemini text type", gem_req, R"({"contents":[{"role":"user","parts":[{"text":5}]}]})",
+       "'contents[0].parts[0].text' must be a string"},
+      {"gemini inlineData non-image", gem_req,
+       R"({"contents":[{"role":"user","parts":[{"inlineData":{"mimeType":"application/pdf","data":"AA=="}}]}]})",
+       "'contents[0].parts[0].inlineData.mimeType' 'application/pdf' is not supported"},
+      {"gemini fileData non-image", gem_req,
+       R"({"contents":[{"role":"user","parts":[{"fileData":{"mimeType":"video/mp4","fileUri":"gs://b/v.mp4"}}]}]})",
+       "'contents[0].parts[0].fileData' 'video/mp4' is not supported (image URLs only)"},
+      {"gemini fileData unknown type", gem_req,
+       R"({"contents":[{"role":"user","parts":[{"fileData":{"fileUri":"gs://b/doc.pdf"}}]}]})",
+       "'contents[0].parts[0].fileData' 'unknown type' is not supported"},
+      {"gemini fileData snake_case", gem_req,
+       R"({"contents":[{"role":"user","parts":[{"file_data":{"mime_type":"audio/wav","file_uri":"gs://b/a.wav"}}]}]})",
+       "'contents[0].parts[0].file_data' 'audio/wav' is not supported"},
+      {"gemini orphan functionResponse", gem_req,
+       R"({"contents":[{"role":"user","parts":[{"functionResponse":{"name":"f","response":{"result":"1"}}}]}]})",
+       "'contents[0].parts[0].functionResponse' answers 'f' but no unanswered functionCall"},
+      {"gemini functionResponse answered twice", gem_req,
+       R"({"contents":[{"role":"model","parts":[{"functionCall":{"name":"f","args":{}}}]},{"role":"user","parts":[{"functionResponse":{"name":"f","response":{}}},{"functionResponse":{"name":"f","response":{}}}]}]})",
+       "'contents[1].parts[1].functionResponse' answers 'f'"},
+      {"gemini functionResponse response type", gem_req,
+       R"({"contents":[{"role":"model","parts":[{"functionCall":{"name":"f","args":{}}}]},{"role":"user","parts":[{"functionResponse":{"name":"f","response":"ok"}}]}]})",
+       "'contents[1].parts[0].functionResponse.response' must be an object"},
+      {"gemini functionResponse parts", gem_req,
+       R"({"contents":[{"role":"model","parts":[{"functionCall":{"name":"f","args":{}}}]},{"role":"user","parts":[{"functionResponse":{"name":"f","response":{},"parts":[]}}]}]})",
+       "'contents[1].parts[0].functionResponse.parts' is not supported"},
+      {"gemini googleSearch tool", gem_req,
+       R"({"contents":[{"parts":[{"text":"hi"}]}],"tools":[{"googleSearch":{}}]})",
+       "'tools[0].googleSearch' is not supported"},
+      {"gemini codeExecution tool", gem_req,
+       R"({"contents":[{"parts":[{"text":"hi"}]}],"tools":[{"codeExecution":{}}]})",
+       "'tools[0].codeExecution' is not supported"},
+      {"gemini functionDeclarations type", gem_req,
+       R"({"contents":[{"parts":[{"text":"hi"}]}],"tools":[{"functionDeclarations":{}}]})",
+       "'tools[0].functionDeclarations' must be an array"},
+      {"gemini declaration parameters type", gem_req,
+       R"({"contents":[{"parts":[{"text":"hi"}]}],"tools":[{"functionDeclarations":[{"name":"f","parameters":"x"}]}]})",
+       "'tools[0].functionDeclarations[0].parameters' must be an object"},
+      {"gemini toolConfig mode", gem_req,
+       R"({"contents":[{"parts":[{"text":"hi"}]}],"toolConfig":{"functionCallingConfig":{"mode":"SOMETIMES"}}})",
+       "'toolConfig.functionCallingConfig.mode' has unknown value 'SOMETIMES'"},
+      {"gemini allowedFunctionNames type", gem_req,
+       R"({"contents":[{"parts":[{"text":"hi"}]}],"toolConfig":{"functionCallingConfig":{"mode":"ANY","allowedFunctionNames":[1]}}})",
+       "'toolConfig.functionCallingConfig.allowedFunctionNames' must be an array of strings"},
+      {"gemini candidateCount", gem_req,
+       R"({"contents":[{"parts":[{"text":"hi"}]}],"generationConfig":{"candidateCount":2}})",
+       "'generationConfig.candidateCount' must be 1"},
+      {"gemini responseMimeType", gem_req,
+       R"({"contents":[{"parts":[{"text":"hi"}]}],"generationConfig":{"responseMimeType":"text/x.enum"}})",
+       "'generationConfig.responseMimeType' 'text/x.enum' is not supported"},
+      {"gemini responseSchema type", gem_req,
+       R"({"contents":[{"parts":[{"text":"hi"}]}],"generationConfig":{"responseSchema":"x"}})",
+       "'generationConfig.responseSchema' must be an object"},
+      {"gemini stopSequences type", gem_req,
+       R"({"contents":[{"parts":[{"text":"hi"}]}],"generationConfig":{"stopSequences":"END"}})",
+       "'generationConfig.stopSequences' must be an array of strings"},
+      {"gemini maxOutputTokens snake_case type", gem_req,
+       R"({"contents":[{"parts":[{"text":"hi"}]}],"generation_config":{"max_output_tokens":"9"}})",
+       "'generation_config.max_output_tokens' must be an integer"},
+      {"gemini thinkingBudget type", gem_req,
+       R"({"contents":[{"parts":[{"text":"hi"}]}],"generationConfig":{"thinkingConfig":{"thinkingBudget":"lots"}}})",
+       "'generationConfig.thinkingConfig.thinkingBudget' must be an integer"},
+      {"gemini cachedContent", gem_req,
+       R"({"contents":[{"parts":[{"text":"hi"}]}],"cachedContent":"cachedContents/abc"})",
+       "'cachedContent' is not supported"},
+      {"gemini cached_content", gem_req,
+       R"({"contents":[{"parts":[{"text":"hi"}]}],"cached_content":"cachedContents/abc"})",
+       "'cached_content' is not supported"},
+      {"gemini systemInstruction part", gem_req,
+       R"({"systemInstruction":{"parts":[{"inlineData":{"mimeType":"image/png","data":"AA=="}}]},"contents":[{"parts":[{"text":"hi"}]}]})",
+       "'systemInstruction.parts[0].text'"},
+      // ---- Gemini responses ----
+      {"gemini response invalid json", gem_resp, "{\"candidates\":", "not valid JSON"},
+      {"gemini response error body", gem_resp,
+       R"({"error":{"code":429,"message":"quota","status":"RESOURCE_EXHAUSTED"}})",
+       "'error' is set"},
+      {"gemini response no candidates", gem_resp, R"({"responseId":"r"})",
+       "'candidates' must be a non-empty array"},
+      {"gemini response empty candidates", gem_resp,
+       R"({"candidates":[],"promptFeedback":{"safetyRatings":[]}})",
+       "'candidates' must be a non-empty array"},
+      {"gemini response candidate type", gem_resp, R"({"candidates":[5]})",
+       "'candidates[0]' must be an object"},
+      {"gemini response parts type", gem_resp,
+       R"({"candidates":[{"content":{"role":"model","parts":{}}}]})",
+       "'candidates[0].content.parts' must be an array"},
+      {"gemini response unknown part", gem_resp,
+       R"({"candidates":[{"content":{"role":"model","parts":[{"executableCode":{"code":"1"}}]}}]})",
+       "'candidates[0].content.parts[0].executableCode' is not supported in a model turn"},
+      {"gemini response usage type", gem_resp,
+       R"({"candidates":[{"content":{"role":"model","parts":[{"text":"hi"}]}}],"usageMetadata":{"promptTokenCount":"9"}})",
+       "'usageMetadata.promptTokenCount' must be an integer"},
+      {"gemini response usage snake_case type", gem_resp,
+       R"({"candidates":[{"content":{"role":"model","parts":[{"text":"hi"}]}}],"usage_metadata":{"thoughts_token_count":1.5}})",
+       "'usage_metadata.thoughts_token_count' must be an integer"},
+      {"gemini response usage not object", gem_resp,
+       R"({"candidates":[{"content":{"role":"model","parts":[{"text":"hi"}]}}],"usageMetadata":[]})",
+       "'usageMetadata' must be an object"},
+      {"gemini response finishReason type", gem_resp,
+       R"({"candidates":[{"content":{"role":"model","parts":[{"text":"hi"}]},"finishReason":1}]})",
+       "'candidates[0].finishReason' must be a string"},
   };
   for (const ErrorCase& c : cases) {
     absl::Status s = c.run(c.body);
@@ -269,6 +619,94 @@ TEST(TranslateErrors, RenderRejectsWhatTheTargetCannotCarry) {
   ASSERT_TRUE(mreq.ok()) << mreq.status();
   auto cout = chat::RenderRequest(*mreq, "gpt");
   EXPECT_EQ(cout.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Parses `body` with `from`, renders the request into `into`; the render must
+// fail with InvalidArgument naming `message`.
+void ExpectRenderRequestRejected(Protocol from, Protocol into, const std::string& body,
+                                 const std::string& message) {
+  SCOPED_TRACE(std::string(ProtocolName(from)) + " -> " + std::string(ProtocolName(into)) + ": " +
+               body);
+  auto req = AdapterFor(from).parse_request(body);
+  ASSERT_TRUE(req.ok()) << req.status();
+  auto out = AdapterFor(into).render_request(*req, "up");
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument) << out.status();
+  EXPECT_NE(out.status().message().find(message), absl::string_view::npos) << out.status();
+}
+
+void ExpectRenderResponseRejected(Protocol from, Protocol into, const std::string& body,
+                                  const std::string& message) {
+  SCOPED_TRACE(std::string(ProtocolName(from)) + " -> " + std::string(ProtocolName(into)) + ": " +
+               body);
+  auto resp = AdapterFor(from).parse_response(body);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  auto out = AdapterFor(into).render_response(*resp, "client");
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument) << out.status();
+  EXPECT_NE(out.status().message().find(message), absl::string_view::npos) << out.status();
+}
+
+TEST(TranslateErrors, RenderIntoResponsesRejectsStopSequences) {
+  const std::string stop = "stop sequences are not supported";
+  ExpectRenderRequestRejected(Protocol::kChat, Protocol::kResponses,
+                              R"({"model":"m","messages":[{"role":"user","content":"x"}],"stop":"END"})",
+                              stop);
+  ExpectRenderRequestRejected(
+      Protocol::kMessages, Protocol::kResponses,
+      R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"stop_sequences":["END"]})",
+      stop);
+  ExpectRenderRequestRejected(
+      Protocol::kGemini, Protocol::kResponses,
+      R"({"contents":[{"parts":[{"text":"x"}]}],"generationConfig":{"stopSequences":["END"]}})",
+      stop);
+  // Without stop sequences the same request renders.
+  auto req = AdapterFor(Protocol::kChat)
+                 .parse_request(R"({"model":"m","messages":[{"role":"user","content":"x"}]})");
+  ASSERT_TRUE(req.ok()) << req.status();
+  EXPECT_TRUE(AdapterFor(Protocol::kResponses).render_request(*req, "up").ok());
+}
+
+TEST(TranslateErrors, RenderIntoGeminiRejectsWhatItCannotCarry) {
+  // Images inside tool results: functionResponse.response is JSON only.
+  ExpectRenderRequestRejected(
+      Protocol::kMessages, Protocol::kGemini,
+      R"({"model":"m","max_tokens":9,"messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"shot","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":[{"type":"image","source":{"type":"url","url":"https://x/y.png"}}]}]}]})",
+      "only text tool results");
+  ExpectRenderRequestRejected(
+      Protocol::kResponses, Protocol::kGemini,
+      R"({"model":"m","input":[{"type":"function_call","call_id":"c1","name":"shot","arguments":"{}"},{"type":"function_call_output","call_id":"c1","output":[{"type":"input_image","image_url":"https://x/y.png"}]}]})",
+      "only text tool results");
+  // Tool-call arguments that are not a JSON object cannot become args.
+  ExpectRenderRequestRejected(
+      Protocol::kChat, Protocol::kGemini,
+      R"({"model":"m","messages":[{"role":"assistant","tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"[1]"}}]}]})",
+      "arguments of tool call 'c1' are not a JSON object");
+  ExpectRenderRequestRejected(
+      Protocol::kResponses, Protocol::kGemini,
+      R"({"model":"m","input":[{"type":"function_call","call_id":"c1","name":"f","arguments":"{not json"}]})",
+      "arguments of tool call 'c1' are not a JSON object");
+  // A tool result with no call in the request (no parser produces one, but a
+  // renderer must not invent the function name).
+  CanonicalRequest req;
+  ContentPart result;
+  result.kind = ContentPart::Kind::kToolResult;
+  result.tool_call_id = "call_9";
+  result.result.push_back(ContentPart::Text("42"));
+  req.messages.push_back(Message{Role::kUser, {ContentPart::Text("hi")}});
+  req.messages.push_back(Message{Role::kTool, {result}});
+  auto out = AdapterFor(Protocol::kGemini).render_request(req, "gemini");
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument) << out.status();
+  EXPECT_NE(out.status().message().find("'call_9' has no matching tool call"),
+            absl::string_view::npos)
+      << out.status();
+}
+
+TEST(TranslateErrors, RenderResponseRejectsNonObjectArguments) {
+  const std::string body =
+      R"({"id":"x","choices":[{"index":0,"message":{"role":"assistant","tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{oops"}}]},"finish_reason":"tool_calls"}]})";
+  ExpectRenderResponseRejected(Protocol::kChat, Protocol::kGemini, body,
+                               "arguments of tool call 'c1' are not a JSON object");
+  ExpectRenderResponseRejected(Protocol::kChat, Protocol::kMessages, body,
+                               "arguments of tool call 'c1' are not a JSON object");
 }
 
 TEST(TranslateCanonical, AbsentFieldsAreOmitted) {
@@ -322,3 +760,61 @@ TEST(TranslateRobustness, AnyInputThroughAnyAdapter) {
 
 }  // namespace
 }  // namespace bitrouter::protocol
+namespace bitrouter::protocol {
+TEST(Probe, Print) {
+  struct P { Protocol p; bool resp; std::string body; };
+  std::string longkey(300, 'k');
+  std::string deep;
+  for (int i = 0; i < 900; ++i) deep += "{\"a\":";
+  deep += "1";
+  for (int i = 0; i < 900; ++i) deep += "}";
+  std::vector<P> ps = {
+    {Protocol::kGemini, false, R"({"contents":[{"role":"user","parts":[{"text":null}]}]})"},
+    {Protocol::kGemini, false, R"({"contents":[{"role":"user","parts":[{"thought":true}]}]})"},
+    {Protocol::kGemini, false, R"({"contents":[{"role":"model","parts":[{}]}]})"},
+    {Protocol::kGemini, false, R"({"contents":[{"role":"model","parts":[]}]})"},
+    {Protocol::kGemini, false, R"({"contents":[{"role":"user","parts":[]}]})"},
+    {Protocol::kGemini, false, R"({"contents":[{"role":"user","parts":[{")" + longkey + R"(":1}]}]})"},
+    {Protocol::kGemini, false, R"({"contents":[{"role":"user","parts":[{"text":"x"}]}],"tools":[{"functionDeclarations":[{"name":"f","parameters":)" + deep + "}]}]}"},
+    {Protocol::kGemini, false, R"({"contents":[{"parts":[{"text":"hi"}]}],"generationConfig":{"candidateCount":1.0}})"},
+    {Protocol::kGemini, false, R"({"contents":[{"parts":[{"text":"hi"}]}],"generationConfig":{"responseMimeType":"text/x.enum","responseSchema":{"type":"STRING","enum":["a"]}}})"},
+    {Protocol::kGemini, false, R"({"contents":[{"parts":[{"text":"hi"}]}],"tools":[{}]})"},
+    {Protocol::kGemini, false, R"({"contents":[{"parts":[{"inlineData":{"mimeType":"image/png"}}]}]})"},
+    {Protocol::kGemini, false, R"({"contents":[{"parts":[{"text":"hi"}]}],"safetySettings":[{"category":"X","threshold":"Y"}]})"},
+    {Protocol::kGemini, true, R"({"candidates":[],"promptFeedback":{"blockReason":"SAFETY"}})"},
+    {Protocol::kGemini, true, R"({"promptFeedback":{"blockReason":5}})"},
+    {Protocol::kGemini, true, R"({"candidates":[{}]})"},
+    {Protocol::kGemini, true, R"({"candidates":[{"content":{"parts":[{"functionResponse":{"name":"f"}}]}}]})"},
+    {Protocol::kResponses, false, R"({"model":"m","input":[{"role":"user","content":[{"type":"input_image","image_url":"data:;base64,"}]}]})"},
+    {Protocol::kResponses, false, R"({"model":"m","input":[{"role":"user","content":[]}]})"},
+    {Protocol::kResponses, false, R"({"model":"m","input":[{"type":"reasoning"}]})"},
+    {Protocol::kResponses, false, R"({"model":"m","input":"hi","max_output_tokens":-5})"},
+    {Protocol::kResponses, false, R"({"model":"m","input":"hi","include":["file_search_call.results"],"store":true})"},
+    {Protocol::kResponses, false, R"({"model":"m","input":"hi","tools":[{"type":"custom","name":"x"}]})"},
+    {Protocol::kResponses, false, R"({"model":"m","input":"hi","tool_choice":{"type":"allowed_tools","tools":[]}})"},
+    {Protocol::kResponses, false, R"({"model":"m","input":[{"type":"function_call_output","call_id":"c","output":"x"},{"type":"function_call","call_id":"c","name":"f"}]})"},
+    {Protocol::kResponses, true, R"({"id":"resp_1","object":"response","status":"incomplete","output":[]})"},
+    {Protocol::kResponses, true, R"({"id":"resp_1","status":"completed","output":[{"type":"message","content":[{"type":"output_text"}]}]})"},
+    {Protocol::kChat, false, R"({"model":"m","messages":[{"role":"user","content":"x"}],"n":2})"},
+    {Protocol::kChat, false, R"({"model":"m","messages":[{"role":"assistant","content":[{"type":"image_url","image_url":{"url":"https://x"}}]}]})"},
+    {Protocol::kChat, false, R"({"model":"m","messages":[{"role":"user","content":[]}]})"},
+    {Protocol::kChat, false, R"({"model":"m","messages":[{"role":"tool","tool_call_id":"c","content":[{"type":"image_url","image_url":{"url":"https://x"}}]}]})"},
+    {Protocol::kMessages, false, R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":[]}]})"},
+    {Protocol::kMessages, false, R"({"model":"m","messages":[{"role":"user","content":"x"}]})"},
+    {Protocol::kMessages, false, R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"tool_result","tool_use_id":"t"}]}]}]})"},
+    {Protocol::kMessages, true, R"({"id":"m","role":"assistant","content":[{"type":"server_tool_use","id":"x","name":"web_search","input":{}}]})"},
+  };
+  for (auto& p : ps) {
+    const Adapter& a = AdapterFor(p.p);
+    absl::Status s = p.resp ? a.parse_response(p.body).status() : a.parse_request(p.body).status();
+    std::cout << ProtocolName(p.p) << (p.resp ? " resp " : " req ") << p.body.substr(0, 150) << "\n   => " << s.ToString().substr(0, 250) << "\n";
+    if (s.ok() && !p.resp) {
+      auto r = a.parse_request(p.body);
+      for (Protocol into : {Protocol::kChat, Protocol::kResponses, Protocol::kMessages, Protocol::kGemini}) {
+        auto out = AdapterFor(into).render_request(*r, "up");
+        std::cout << "     -> " << ProtocolName(into) << ": " << (out.ok() ? out->substr(0, 200) : out.status().ToString()) << "\n";
+      }
+    }
+  }
+}
+}
