@@ -1,4 +1,3 @@
-#include <iostream>
 // Golden-file tests for request/response translation through the canonical
 // form. Each testdata/translate/<direction>/<case>.in.json is translated and
 // compared semantically (parsed DOM equality, key order ignored) with
@@ -365,10 +364,9 @@ TEST(TranslateErrors, ClientFacingInvalidArgument) {
       {"responses unknown role", resp_req,
        R"({"model":"m","input":[{"role":"wizard","content":"x"}]})",
        "'input[0].role' has unknown value 'wizard'"},
-      {"responses message without content", resp_req,
-       R"({"model":"m","input":[{"role":"user"}]})", "'input[0].content' is required"},
-      {"responses content type", resp_req,
-       R"({"model":"m","input":[{"role":"user","content":7}]})",
+      {"responses message without content", resp_req, R"({"model":"m","input":[{"role":"user"}]})",
+       "'input[0].content' is required"},
+      {"responses content type", resp_req, R"({"model":"m","input":[{"role":"user","content":7}]})",
        "'input[0].content' must be a string or an array"},
       {"responses unsupported part", resp_req,
        R"({"model":"m","input":[{"role":"user","content":[{"type":"input_file","file_id":"f"}]}]})",
@@ -385,8 +383,8 @@ TEST(TranslateErrors, ClientFacingInvalidArgument) {
       {"responses previous_response_id", resp_req,
        R"({"model":"m","input":"hi","previous_response_id":"resp_1"})",
        "'previous_response_id' is not supported"},
-      {"responses conversation", resp_req,
-       R"({"model":"m","input":"hi","conversation":"conv_1"})", "'conversation' is not supported"},
+      {"responses conversation", resp_req, R"({"model":"m","input":"hi","conversation":"conv_1"})",
+       "'conversation' is not supported"},
       {"responses stored prompt", resp_req,
        R"({"model":"m","input":"hi","prompt":{"id":"pmpt_1"}})", "'prompt'"},
       {"responses background", resp_req, R"({"model":"m","input":"hi","background":true})",
@@ -418,8 +416,7 @@ TEST(TranslateErrors, ClientFacingInvalidArgument) {
        R"({"model":"m","input":"hi","text":{"format":{"type":"yaml"}}})",
        "'text.format.type' has unknown value 'yaml'"},
       {"responses text.format not object", resp_req,
-       R"({"model":"m","input":"hi","text":{"format":"json"}})",
-       "'text.format' must be an object"},
+       R"({"model":"m","input":"hi","text":{"format":"json"}})", "'text.format' must be an object"},
       {"responses json_schema without schema", resp_req,
        R"({"model":"m","input":"hi","text":{"format":{"type":"json_schema","name":"r"}}})",
        "'text.format.schema' must be an object"},
@@ -647,9 +644,9 @@ void ExpectRenderResponseRejected(Protocol from, Protocol into, const std::strin
 
 TEST(TranslateErrors, RenderIntoResponsesRejectsStopSequences) {
   const std::string stop = "stop sequences are not supported";
-  ExpectRenderRequestRejected(Protocol::kChat, Protocol::kResponses,
-                              R"({"model":"m","messages":[{"role":"user","content":"x"}],"stop":"END"})",
-                              stop);
+  ExpectRenderRequestRejected(
+      Protocol::kChat, Protocol::kResponses,
+      R"({"model":"m","messages":[{"role":"user","content":"x"}],"stop":"END"})", stop);
   ExpectRenderRequestRejected(
       Protocol::kMessages, Protocol::kResponses,
       R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"stop_sequences":["END"]})",
@@ -760,61 +757,3 @@ TEST(TranslateRobustness, AnyInputThroughAnyAdapter) {
 
 }  // namespace
 }  // namespace bitrouter::protocol
-namespace bitrouter::protocol {
-TEST(Probe, Print) {
-  struct P { Protocol p; bool resp; std::string body; };
-  std::string longkey(300, 'k');
-  std::string deep;
-  for (int i = 0; i < 900; ++i) deep += "{\"a\":";
-  deep += "1";
-  for (int i = 0; i < 900; ++i) deep += "}";
-  std::vector<P> ps = {
-    {Protocol::kGemini, false, R"({"contents":[{"role":"user","parts":[{"text":null}]}]})"},
-    {Protocol::kGemini, false, R"({"contents":[{"role":"user","parts":[{"thought":true}]}]})"},
-    {Protocol::kGemini, false, R"({"contents":[{"role":"model","parts":[{}]}]})"},
-    {Protocol::kGemini, false, R"({"contents":[{"role":"model","parts":[]}]})"},
-    {Protocol::kGemini, false, R"({"contents":[{"role":"user","parts":[]}]})"},
-    {Protocol::kGemini, false, R"({"contents":[{"role":"user","parts":[{")" + longkey + R"(":1}]}]})"},
-    {Protocol::kGemini, false, R"({"contents":[{"role":"user","parts":[{"text":"x"}]}],"tools":[{"functionDeclarations":[{"name":"f","parameters":)" + deep + "}]}]}"},
-    {Protocol::kGemini, false, R"({"contents":[{"parts":[{"text":"hi"}]}],"generationConfig":{"candidateCount":1.0}})"},
-    {Protocol::kGemini, false, R"({"contents":[{"parts":[{"text":"hi"}]}],"generationConfig":{"responseMimeType":"text/x.enum","responseSchema":{"type":"STRING","enum":["a"]}}})"},
-    {Protocol::kGemini, false, R"({"contents":[{"parts":[{"text":"hi"}]}],"tools":[{}]})"},
-    {Protocol::kGemini, false, R"({"contents":[{"parts":[{"inlineData":{"mimeType":"image/png"}}]}]})"},
-    {Protocol::kGemini, false, R"({"contents":[{"parts":[{"text":"hi"}]}],"safetySettings":[{"category":"X","threshold":"Y"}]})"},
-    {Protocol::kGemini, true, R"({"candidates":[],"promptFeedback":{"blockReason":"SAFETY"}})"},
-    {Protocol::kGemini, true, R"({"promptFeedback":{"blockReason":5}})"},
-    {Protocol::kGemini, true, R"({"candidates":[{}]})"},
-    {Protocol::kGemini, true, R"({"candidates":[{"content":{"parts":[{"functionResponse":{"name":"f"}}]}}]})"},
-    {Protocol::kResponses, false, R"({"model":"m","input":[{"role":"user","content":[{"type":"input_image","image_url":"data:;base64,"}]}]})"},
-    {Protocol::kResponses, false, R"({"model":"m","input":[{"role":"user","content":[]}]})"},
-    {Protocol::kResponses, false, R"({"model":"m","input":[{"type":"reasoning"}]})"},
-    {Protocol::kResponses, false, R"({"model":"m","input":"hi","max_output_tokens":-5})"},
-    {Protocol::kResponses, false, R"({"model":"m","input":"hi","include":["file_search_call.results"],"store":true})"},
-    {Protocol::kResponses, false, R"({"model":"m","input":"hi","tools":[{"type":"custom","name":"x"}]})"},
-    {Protocol::kResponses, false, R"({"model":"m","input":"hi","tool_choice":{"type":"allowed_tools","tools":[]}})"},
-    {Protocol::kResponses, false, R"({"model":"m","input":[{"type":"function_call_output","call_id":"c","output":"x"},{"type":"function_call","call_id":"c","name":"f"}]})"},
-    {Protocol::kResponses, true, R"({"id":"resp_1","object":"response","status":"incomplete","output":[]})"},
-    {Protocol::kResponses, true, R"({"id":"resp_1","status":"completed","output":[{"type":"message","content":[{"type":"output_text"}]}]})"},
-    {Protocol::kChat, false, R"({"model":"m","messages":[{"role":"user","content":"x"}],"n":2})"},
-    {Protocol::kChat, false, R"({"model":"m","messages":[{"role":"assistant","content":[{"type":"image_url","image_url":{"url":"https://x"}}]}]})"},
-    {Protocol::kChat, false, R"({"model":"m","messages":[{"role":"user","content":[]}]})"},
-    {Protocol::kChat, false, R"({"model":"m","messages":[{"role":"tool","tool_call_id":"c","content":[{"type":"image_url","image_url":{"url":"https://x"}}]}]})"},
-    {Protocol::kMessages, false, R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":[]}]})"},
-    {Protocol::kMessages, false, R"({"model":"m","messages":[{"role":"user","content":"x"}]})"},
-    {Protocol::kMessages, false, R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"tool_result","tool_use_id":"t"}]}]}]})"},
-    {Protocol::kMessages, true, R"({"id":"m","role":"assistant","content":[{"type":"server_tool_use","id":"x","name":"web_search","input":{}}]})"},
-  };
-  for (auto& p : ps) {
-    const Adapter& a = AdapterFor(p.p);
-    absl::Status s = p.resp ? a.parse_response(p.body).status() : a.parse_request(p.body).status();
-    std::cout << ProtocolName(p.p) << (p.resp ? " resp " : " req ") << p.body.substr(0, 150) << "\n   => " << s.ToString().substr(0, 250) << "\n";
-    if (s.ok() && !p.resp) {
-      auto r = a.parse_request(p.body);
-      for (Protocol into : {Protocol::kChat, Protocol::kResponses, Protocol::kMessages, Protocol::kGemini}) {
-        auto out = AdapterFor(into).render_request(*r, "up");
-        std::cout << "     -> " << ProtocolName(into) << ": " << (out.ok() ? out->substr(0, 200) : out.status().ToString()) << "\n";
-      }
-    }
-  }
-}
-}
