@@ -151,4 +151,28 @@ inline absl::Status ValidateToolResults(const CanonicalRequest& req) {
   return absl::OkStatus();
 }
 
+// What every parsed request must satisfy, whatever its protocol: at least one
+// message, no message without content (an empty turn would be dropped or
+// rejected upstream), a positive token limit, and consistent tool results.
+inline absl::Status ValidateConversation(const CanonicalRequest& req) {
+  if (req.messages.empty()) {
+    return absl::InvalidArgumentError("the request has no user or assistant message");
+  }
+  for (size_t i = 0; i < req.messages.size(); ++i) {
+    bool has_content = false;
+    for (const ContentPart& p : req.messages[i].content) {
+      has_content = has_content || p.kind != ContentPart::Kind::kText || !p.text.empty();
+    }
+    if (!has_content) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "message ", i + 1, " of the conversation has no content (empty text or no parts)"));
+    }
+  }
+  if (req.max_tokens && *req.max_tokens < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the output token limit must be at least 1 (got ", *req.max_tokens, ")"));
+  }
+  return ValidateToolResults(req);
+}
+
 }  // namespace bitrouter::protocol

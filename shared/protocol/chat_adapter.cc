@@ -473,7 +473,7 @@ absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
   req.stream = stream.value_or(false);
   RETURN_IF_ERROR(ParseResponseFormat(root, &req));
   ASSIGN_OR_RETURN(req.reasoning_effort, OptString(root, "reasoning_effort", "reasoning_effort"));
-  RETURN_IF_ERROR(ValidateToolResults(req));
+  RETURN_IF_ERROR(ValidateConversation(req));
   return req;
 }
 

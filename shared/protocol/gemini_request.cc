@@ -475,7 +475,7 @@ absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
   RETURN_IF_ERROR(ParseTools(root, &req));
   RETURN_IF_ERROR(ParseToolConfig(root, &req));
   RETURN_IF_ERROR(ParseGenerationConfig(root, &req));
-  RETURN_IF_ERROR(ValidateToolResults(req));
+  RETURN_IF_ERROR(ValidateConversation(req));
   return req;
 }
 

@@ -458,7 +458,7 @@ absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
   ASSIGN_OR_RETURN(std::optional<bool> stream, OptBool(root, "stream", "stream"));
   req.stream = stream.value_or(false);
   RETURN_IF_ERROR(ParseThinkingAndOutput(root, &req));
-  RETURN_IF_ERROR(ValidateToolResults(req));
+  RETURN_IF_ERROR(ValidateConversation(req));
   return req;
 }
 

@@ -468,7 +468,7 @@ absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
                        OptString(reasoning, "generate_summary", "reasoning.generate_summary"));
     }
   }
-  RETURN_IF_ERROR(ValidateToolResults(req));
+  RETURN_IF_ERROR(ValidateConversation(req));
   return req;
 }
 

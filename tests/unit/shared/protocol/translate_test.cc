@@ -183,6 +183,18 @@ TEST(TranslateErrors, ClientFacingInvalidArgument) {
   auto gem_resp = St(AdapterFor(Protocol::kGemini).parse_response);
   const ErrorCase cases[] = {
       {"chat invalid json", chat_req, R"({"model":)", "not valid JSON"},
+      {"chat empty user content", chat_req,
+       R"({"model":"m","messages":[{"role":"user","content":[]}]})",
+       "message 1 of the conversation has no content"},
+      {"chat negative max_tokens", chat_req,
+       R"({"model":"m","messages":[{"role":"user","content":"x"}],"max_tokens":-5})", "at least 1"},
+      {"gemini empty model turn", gem_req,
+       R"({"contents":[{"role":"user","parts":[{"text":"x"}]},{"role":"model","parts":[]}]})",
+       "message 2 of the conversation has no content"},
+      {"responses empty user content", resp_req,
+       R"({"model":"m","input":[{"role":"user","content":[]}]})", "has no content"},
+      {"responses negative max_output_tokens", resp_req,
+       R"({"model":"m","input":"x","max_output_tokens":-5})", "at least 1"},
       {"messages invalid json", msg_req, "nope", "not valid JSON"},
       {"chat not an object", chat_req, "[1,2]", "must be a JSON object"},
       {"chat missing model", chat_req, R"({"messages":[]})", "'model'"},
