@@ -476,15 +476,15 @@ void ProxyCall::OnUpstreamFailure(UpstreamFailure kind, const std::string& detai
 }
 
 void ProxyCall::OnUpstreamReadBegin() {
-  // Translated output is produced into the translator's buffer and written
-  // once per read (FlushTranslated), so only passthrough bytes are corked.
-  if (conn_ != nullptr && !translate_) conn_->Cork();
+  if (conn_ != nullptr) conn_->Cork();
 }
 
 void ProxyCall::OnUpstreamReadEnd() {
   if (conn_ == nullptr) return;
-  if (translate_) {
-    if (committed_ && phase_ == Phase::kTranslateSse) FlushTranslated();
+  // Translated output gathers in the translator's buffer during the read and
+  // leaves with the response head (if it was committed now) in one writev.
+  if (translate_ && committed_ && phase_ == Phase::kTranslateSse) {
+    FlushTranslated();
     return;
   }
   conn_->Uncork();

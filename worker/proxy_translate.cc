@@ -45,15 +45,21 @@ void ProxyCall::FeedTranslated(const char* data, size_t len) {
                     absl::StrCat("provider ", target_->provider, ": ", s.message()));
     return;
   }
-  // Written at the end of the read (OnUpstreamReadEnd): one write per read.
+  // Written at the end of the read (OnUpstreamReadEnd): one writev per read.
 }
 
 void ProxyCall::FlushTranslated() {
   if (conn_ == nullptr || translator_ == nullptr) return;
   std::string& out = translator_->out();
-  if (out.empty()) return;
-  conn_->WriteBody(out.data(), out.size());  // not corked: copied or written now
+  // Uncork before clearing: a corked write points into `out`, and Uncork
+  // writes it (or copies what the socket does not take). The connection
+  // object outlives a close started by a failed write (freed in its close
+  // callback), so `conn` stays usable here even if conn_ is reset.
+  HttpConnection* conn = conn_;
+  conn->WriteBody(out.data(), out.size());
+  conn->Uncork();
   out.clear();
+  if (conn_ == nullptr) return;
   if (conn_ != nullptr && conn_->congested() && call_ != nullptr && !paused_) {
     paused_ = true;
     call_->PauseReading();

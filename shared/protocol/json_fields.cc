@@ -62,8 +62,18 @@ simdjson::dom::parser& ThreadParser() {
 
 absl::StatusOr<object> ParseObject(simdjson::dom::parser& parser, std::string_view json,
                                    std::string_view what) {
+  // simdjson needs padding after the bytes. A per-thread buffer keeps its
+  // capacity between calls: a fresh padded copy of a large body would be a
+  // new mmap (and page faults) every time. The DOM copies what it keeps, so
+  // the buffer is free again as soon as parse() returns.
+  constexpr size_t kKeepBytes = 4u << 20;
+  thread_local std::string scratch;
+  scratch.reserve(json.size() + simdjson::SIMDJSON_PADDING);
+  scratch.assign(json.data(), json.size());
   element root;
-  if (auto err = parser.parse(json.data(), json.size(), true).get(root)) {
+  auto parsed = parser.parse(scratch.data(), scratch.size(), false).get(root);
+  if (scratch.capacity() > kKeepBytes) std::string().swap(scratch);
+  if (auto err = parsed) {
     return absl::InvalidArgumentError(
         absl::StrCat(AV(what), " is not valid JSON: ", simdjson::error_message(err)));
   }
