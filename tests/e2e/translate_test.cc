@@ -201,6 +201,24 @@ TEST_F(TranslateTest, ChatClientStreamsFromAnthropicUpstreamWithUsage) {
   EXPECT_TRUE(req["stream"].GetBool());
 }
 
+TEST_F(TranslateTest, AJsonAnswerToAStreamRequestIsReplayedAsAStream) {
+  // Some upstreams ignore `stream`: the client still gets its stream shape.
+  upstream_->SetHandler([](const RecordedRequest&) {
+    Reply r;
+    r.body = kAnthropicMessage;
+    return r;
+  });
+  HttpResponse r = Chat(
+      R"({"model":"ant:claude-x","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.complete);
+  EXPECT_EQ(r.Header("content-type"), "text/event-stream");
+  EXPECT_NE(r.body.find("\"content\":\"Bonjour\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"finish_reason\":\"stop\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"prompt_tokens\":16"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.substr(r.body.size() - 14), "data: [DONE]\n\n");
+}
+
 TEST_F(TranslateTest, MessagesPassthroughSplicesOnlyTheModel) {
   upstream_->SetHandler([](const RecordedRequest&) {
     Reply r;
