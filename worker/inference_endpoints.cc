@@ -63,8 +63,8 @@ void StartGemini(HttpConnection* conn, GeminiTarget target) {
   StartProxy(conn, std::move(in));
 }
 
-// Rough but stable: ~4 bytes of text per token, plus per-message and
-// per-image overheads in line with Anthropic's published guidance.
+// Rough but stable: ~4 bytes of text (or decoded document) per token, plus
+// per-message and per-image overheads in line with Anthropic's guidance.
 int64_t EstimateTokens(const protocol::CanonicalRequest& req) {
   constexpr int64_t kPerMessage = 4;
   constexpr int64_t kPerImage = 1600;  // a ~1.2 MP image
@@ -80,6 +80,9 @@ int64_t EstimateTokens(const protocol::CanonicalRequest& req) {
       extra += kPerImage;
       return;
     }
+    // Documents: their decoded size, read like text (PDFs vary; a rough
+    // upper-side guess is better than counting them as free).
+    if (p.kind == protocol::ContentPart::Kind::kDocument) bytes += p.data.size() * 3 / 4;
     bytes += p.text.size() + p.name.size() + p.arguments.size();
     for (const protocol::ContentPart& r : p.result) self(r, self);
   };

@@ -31,17 +31,21 @@ struct ContentPart {
     kRedactedThinking,  // data = opaque Anthropic payload
     kToolCall,          // tool_call_id, name, arguments (assistant)
     kToolResult,        // tool_call_id, result, is_error (role kTool)
+    // A file (PDF, plain text, ...): media_type + data (base64), or image_url
+    // (a URL; media_type when known), or a plain-text document (media_type
+    // "text/plain", text = its content, data empty). name = filename/title.
+    kDocument,
   };
   Kind kind = Kind::kText;
   std::string text;
-  std::string image_url;   // kImage by URL (never a data: URL; those are decoded)
-  std::string media_type;  // kImage base64, e.g. "image/png"
-  std::string data;        // kImage base64 payload / kRedactedThinking payload
+  std::string image_url;   // url for kImage/kDocument (never a data: URL; those are decoded)
+  std::string media_type;  // kImage/kDocument, e.g. "image/png", "application/pdf"
+  std::string data;        // kImage/kDocument base64 payload / kRedactedThinking payload
   std::string signature;   // kThinking
   std::string tool_call_id;
-  std::string name;
+  std::string name;                 // kToolCall function name / kDocument filename or title
   std::string arguments;            // kToolCall: JSON text (an object), "{}" when empty
-  std::vector<ContentPart> result;  // kToolResult: text/image parts
+  std::vector<ContentPart> result;  // kToolResult: text/image/document parts
   bool is_error = false;            // kToolResult
 
   static ContentPart Text(std::string t) {
@@ -53,7 +57,7 @@ struct ContentPart {
 
 struct Message {
   Role role = Role::kUser;
-  // User: text/image. Assistant: text/thinking/redacted/tool calls, in the
+  // User: text/image/document. Assistant: text/thinking/redacted/tool calls, in the
   // order produced. Tool: one or more kToolResult parts.
   std::vector<ContentPart> content;
 };
@@ -126,6 +130,15 @@ struct CanonicalResponse {
   std::optional<std::string> stop_sequence;  // which stop sequence fired, when known
   std::optional<Usage> usage;
 };
+
+// The filename OpenAI requires beside inline file data: the document's name,
+// else "document" with an extension for the common types.
+inline std::string DocumentFilename(const ContentPart& p) {
+  if (!p.name.empty()) return p.name;
+  if (p.media_type == "application/pdf") return "document.pdf";
+  if (p.media_type == "text/plain") return "document.txt";
+  return "document";
+}
 
 // Every kToolResult must answer a kToolCall from an earlier assistant message,
 // and no call id may be answered twice. InvalidArgument with a client-facing

@@ -34,6 +34,19 @@ using json::Sub;
 
 // ---- request parsing ----
 
+// Splits "data:<type>;base64,<payload>"; false when `url` is not one.
+bool SplitDataUrl(std::string_view url, std::string* media_type, std::string* data) {
+  size_t comma = url.find(',');
+  size_t marker = comma == std::string::npos ? comma : url.rfind(";base64", comma);
+  if (url.rfind("data:", 0) != 0 || comma == std::string::npos || marker == std::string::npos ||
+      marker + 7 != comma) {
+    return false;
+  }
+  *media_type = std::string(url.substr(5, marker - 5));
+  *data = std::string(url.substr(comma + 1));
+  return true;
+}
+
 absl::StatusOr<ContentPart> ParseImage(object part, std::string_view path) {
   element iu;
   object iu_obj;
@@ -47,17 +60,38 @@ absl::StatusOr<ContentPart> ParseImage(object part, std::string_view path) {
     p.image_url = std::move(url);
     return p;
   }
-  size_t comma = url.find(',');
-  size_t marker = comma == std::string::npos ? comma : url.rfind(";base64", comma);
-  if (comma == std::string::npos || marker == std::string::npos || marker + 7 != comma) {
+  if (!SplitDataUrl(url, &p.media_type, &p.data)) {
     return Bad(Sub(path, "image_url.url"), "must be an http(s) URL or a base64 data URL");
   }
-  p.media_type = url.substr(5, marker - 5);
-  p.data = url.substr(comma + 1);
   return p;
 }
 
-// String-or-array content. Images are allowed in user messages only.
+// {"type":"file","file":{"file_data":"data:<type>;base64,...","filename"}}.
+// Uploaded files (file_id) live in one OpenAI account and cannot travel.
+absl::StatusOr<ContentPart> ParseFile(object part, std::string_view path) {
+  element fe;
+  object file;
+  if (!Has(part, "file", &fe) || fe.get_object().get(file)) {
+    return Bad(Sub(path, "file"), "must be an object");
+  }
+  element id;
+  if (Has(file, "file_id", &id)) {
+    return Bad(Sub(path, "file.file_id"),
+               "is not supported (uploaded files cannot be translated); send file_data");
+  }
+  ContentPart p;
+  p.kind = Kind::kDocument;
+  ASSIGN_OR_RETURN(std::string data, ReqString(file, "file_data", Sub(path, "file.file_data")));
+  if (!SplitDataUrl(data, &p.media_type, &p.data)) {
+    return Bad(Sub(path, "file.file_data"), "must be a base64 data URL (data:<type>;base64,...)");
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> name,
+                   OptString(file, "filename", Sub(path, "file.filename")));
+  p.name = name.value_or("");
+  return p;
+}
+
+// String-or-array content. Images and files are allowed in user messages only.
 absl::StatusOr<std::vector<ContentPart>> ParseContent(element content, std::string_view path,
                                                       bool allow_images) {
   std::vector<ContentPart> parts;
@@ -80,6 +114,9 @@ absl::StatusOr<std::vector<ContentPart>> ParseContent(element content, std::stri
     } else if (type == "image_url" && allow_images) {
       ASSIGN_OR_RETURN(ContentPart img, ParseImage(part, p_path));
       parts.push_back(std::move(img));
+    } else if (type == "file" && allow_images) {
+      ASSIGN_OR_RETURN(ContentPart doc, ParseFile(part, p_path));
+      parts.push_back(std::move(doc));
     } else {
       return Bad(Sub(p_path, "type"), absl::StrCat("'", AV(type), "' is not supported here"));
     }
@@ -271,6 +308,22 @@ absl::Status ParseStop(object root, CanonicalRequest* req) {
 
 // ---- rendering ----
 
+// Documents: Chat takes only inline file data ("file" part; OpenAI requires
+// a filename beside it). A plain-text document becomes a text part, which is
+// what OpenAI's file-inputs guide prescribes for text in Chat; a document by
+// URL has no Chat form (no file_url) and is rejected.
+absl::Status CheckDocuments(const std::vector<ContentPart>& parts, size_t index) {
+  for (const ContentPart& p : parts) {
+    if (p.kind == Kind::kDocument && p.data.empty() && !p.image_url.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "messages[", index,
+          "]: a document given by URL cannot be sent to a Chat Completions upstream (it "
+          "accepts only inline file data); send the document as base64 data"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 void RenderParts(W& w, const std::vector<ContentPart>& parts) {
   if (parts.size() == 1 && parts[0].kind == Kind::kText) {
     Str(w, parts[0].text);
@@ -279,7 +332,13 @@ void RenderParts(W& w, const std::vector<ContentPart>& parts) {
   w.StartArray();
   for (const ContentPart& p : parts) {
     w.StartObject();
-    if (p.kind == Kind::kImage) {
+    if (p.kind == Kind::kDocument && !p.data.empty()) {
+      Str(w, "type"), Str(w, "file"), Str(w, "file");
+      w.StartObject();
+      Str(w, "filename"), Str(w, DocumentFilename(p));
+      Str(w, "file_data"), Str(w, absl::StrCat("data:", AV(p.media_type), ";base64,", AV(p.data)));
+      w.EndObject();
+    } else if (p.kind == Kind::kImage) {
       Str(w, "type"), Str(w, "image_url"), Str(w, "image_url");
       w.StartObject();
       Str(w, "url");
@@ -314,6 +373,7 @@ void RenderToolCalls(W& w, const std::vector<const ContentPart*>& calls) {
 
 absl::Status RenderMessage(W& w, const Message& m, size_t index) {
   if (m.role == Role::kUser) {
+    RETURN_IF_ERROR(CheckDocuments(m.content, index));
     w.StartObject();
     Str(w, "role"), Str(w, "user"), Str(w, "content");
     RenderParts(w, m.content);

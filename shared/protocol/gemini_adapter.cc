@@ -112,6 +112,8 @@ std::string MimeFromUrl(std::string_view url) {
   if (ext == "webp") return "image/webp";
   if (ext == "heic") return "image/heic";
   if (ext == "heif") return "image/heif";
+  if (ext == "pdf") return "application/pdf";
+  if (ext == "txt") return "text/plain";
   return "";
 }
 

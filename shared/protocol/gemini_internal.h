@@ -49,7 +49,8 @@ void WriteUsage(W& w, const Usage& u);
 std::optional<FinishReason> FinishFromGemini(std::string_view reason);
 const char* FinishToGemini(FinishReason r);
 
-// An image/* MIME type guessed from a URL's extension ("" when unknown).
+// A MIME type (image/*, application/pdf, text/plain) guessed from a URL's
+// extension ("" when unknown).
 std::string MimeFromUrl(std::string_view url);
 
 // A deterministic tool-call id for a Gemini functionCall without one.

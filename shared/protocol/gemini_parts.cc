@@ -163,6 +163,7 @@ absl::StatusOr<std::string> RenderModelParts(const std::vector<const ContentPart
         break;
       case Kind::kRedactedThinking:
       case Kind::kImage:
+      case Kind::kDocument:
       case Kind::kToolResult:
         break;
     }

@@ -9,6 +9,7 @@
 #include <map>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "shared/common/status_macros.h"
 #include "shared/protocol/gemini_adapter.h"
 #include "shared/protocol/gemini_internal.h"
@@ -23,9 +24,37 @@ using Kind = ContentPart::Kind;
 using json::Raw;
 using json::Str;
 
+// Documents: base64 -> inlineData, URL -> fileData (mimeType when known or
+// guessed from the extension). A plain-text document becomes inlineData
+// text/plain (base64 of its text): Gemini reads text/plain files, and the
+// document stays a document rather than loose prompt text. Names/titles have
+// no Gemini API field and are dropped.
+void WriteDocument(W& w, const ContentPart& p) {
+  if (!p.image_url.empty()) {
+    Str(w, "fileData");
+    w.StartObject();
+    std::string mime = p.media_type.empty() ? internal::MimeFromUrl(p.image_url) : p.media_type;
+    if (!mime.empty()) Str(w, "mimeType"), Str(w, mime);
+    Str(w, "fileUri"), Str(w, p.image_url);
+    w.EndObject();
+    return;
+  }
+  Str(w, "inlineData");
+  w.StartObject();
+  if (p.data.empty()) {
+    Str(w, "mimeType"), Str(w, "text/plain"), Str(w, "data"),
+        Str(w, absl::Base64Escape(AV(p.text)));
+  } else {
+    Str(w, "mimeType"), Str(w, p.media_type), Str(w, "data"), Str(w, p.data);
+  }
+  w.EndObject();
+}
+
 absl::Status WriteUserPart(W& w, const ContentPart& p) {
   w.StartObject();
-  if (p.kind == Kind::kImage && p.image_url.empty()) {
+  if (p.kind == Kind::kDocument) {
+    WriteDocument(w, p);
+  } else if (p.kind == Kind::kImage && p.image_url.empty()) {
     Str(w, "inlineData");
     w.StartObject();
     Str(w, "mimeType"), Str(w, p.media_type), Str(w, "data"), Str(w, p.data);
@@ -106,7 +135,8 @@ absl::Status WriteContents(W& w, const std::vector<Message>& messages) {
       for (const ContentPart* p : parts) {
         if (p->kind == Kind::kToolResult) {
           RETURN_IF_ERROR(WriteToolResult(pw, *p, names));
-        } else if (p->kind == Kind::kImage || (p->kind == Kind::kText && !p->text.empty())) {
+        } else if (p->kind == Kind::kImage || p->kind == Kind::kDocument ||
+                   (p->kind == Kind::kText && !p->text.empty())) {
           RETURN_IF_ERROR(WriteUserPart(pw, *p));
         }
       }

@@ -149,35 +149,42 @@ absl::StatusOr<ContentPart> ParseFunctionResponse(element e, std::string_view pa
   return p;
 }
 
+// inlineData: an image/* type is an image; any other type (PDF, text, ...)
+// a document. A displayName (Vertex AI) becomes the document's name.
 absl::StatusOr<ContentPart> ParseInline(element e, std::string_view path) {
   object o;
   if (e.get_object().get(o)) return Bad(path, "must be an object");
   std::string mk = Key(o, "mimeType");
+  std::string nk = Key(o, "displayName");
   ContentPart p;
-  p.kind = Kind::kImage;
   ASSIGN_OR_RETURN(p.media_type, ReqString(o, mk, Sub(path, mk)));
-  if (!IsImage(p.media_type)) {
-    return Bad(Sub(path, mk),
-               absl::StrCat("'", AV(p.media_type), "' is not supported (images only)"));
-  }
+  p.kind = IsImage(p.media_type) ? Kind::kImage : Kind::kDocument;
   ASSIGN_OR_RETURN(p.data, ReqString(o, "data", Sub(path, "data")));
+  ASSIGN_OR_RETURN(std::optional<std::string> name, OptString(o, nk, Sub(path, nk)));
+  if (p.kind == Kind::kDocument) p.name = name.value_or("");
   return p;
 }
 
+// fileData: an image when its type (given, or guessed from the URI's
+// extension) is image/*, else a document by URL (type kept when known).
 absl::StatusOr<ContentPart> ParseFileData(element e, std::string_view path) {
   object o;
   if (e.get_object().get(o)) return Bad(path, "must be an object");
   std::string uk = Key(o, "fileUri");
   std::string mk = Key(o, "mimeType");
+  std::string nk = Key(o, "displayName");
   ContentPart p;
-  p.kind = Kind::kImage;
   ASSIGN_OR_RETURN(p.image_url, ReqString(o, uk, Sub(path, uk)));
   ASSIGN_OR_RETURN(std::optional<std::string> mime, OptString(o, mk, Sub(path, mk)));
   std::string m = mime ? *mime : internal::MimeFromUrl(p.image_url);
-  if (!IsImage(m)) {
-    return Bad(path, absl::StrCat("'", AV(m.empty() ? std::string("unknown type") : m),
-                                  "' is not supported (image URLs only)"));
+  if (IsImage(m)) {
+    p.kind = Kind::kImage;
+    return p;
   }
+  p.kind = Kind::kDocument;
+  p.media_type = std::move(m);
+  ASSIGN_OR_RETURN(std::optional<std::string> name, OptString(o, nk, Sub(path, nk)));
+  p.name = name.value_or("");
   return p;
 }
 
@@ -246,7 +253,8 @@ absl::Status ParseContent(object c, std::string_view path, ParseState* st) {
     req->messages.push_back(Message{Role::kAssistant, std::move(out)});
     return absl::OkStatus();
   }
-  // Function responses become kTool messages; text and images kUser ones.
+  // Function responses become kTool messages; text, images and documents
+  // kUser ones.
   for (ContentPart& p : out) {
     Role role_of = p.kind == Kind::kToolResult ? Role::kTool : Role::kUser;
     if (req->messages.empty() || req->messages.back().role != role_of || &p == &out.front()) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "shared/common/status_macros.h"
 #include "shared/protocol/json_fields.h"
 
@@ -54,6 +55,44 @@ absl::StatusOr<ContentPart> ParseImage(object block, std::string_view path) {
   return p;
 }
 
+// A document block: base64 (PDF), url (PDF) or text (plain text) source, and
+// an optional title. Dropped: citations, context and cache_control (no
+// other protocol carries them). Files-API ids ("file") and custom content
+// ("content") sources are rejected.
+absl::StatusOr<ContentPart> ParseDocument(object block, std::string_view path) {
+  element se;
+  object src;
+  if (!Has(block, "source", &se) || se.get_object().get(src)) {
+    return Bad(Sub(path, "source"), "must be an object");
+  }
+  ASSIGN_OR_RETURN(std::string type, ReqString(src, "type", Sub(path, "source.type")));
+  ContentPart p;
+  p.kind = Kind::kDocument;
+  if (type == "base64") {
+    ASSIGN_OR_RETURN(p.media_type, ReqString(src, "media_type", Sub(path, "source.media_type")));
+    ASSIGN_OR_RETURN(p.data, ReqString(src, "data", Sub(path, "source.data")));
+  } else if (type == "url") {
+    ASSIGN_OR_RETURN(p.image_url, ReqString(src, "url", Sub(path, "source.url")));
+  } else if (type == "text") {
+    ASSIGN_OR_RETURN(std::optional<std::string> mt,
+                     OptString(src, "media_type", Sub(path, "source.media_type")));
+    if (mt && *mt != "text/plain") {
+      return Bad(Sub(path, "source.media_type"),
+                 absl::StrCat("'", AV(*mt), "' is not supported (text sources are text/plain)"));
+    }
+    p.media_type = "text/plain";
+    ASSIGN_OR_RETURN(p.text, ReqString(src, "data", Sub(path, "source.data")));
+  } else if (type == "file") {
+    return Bad(Sub(path, "source.type"),
+               "'file' is not supported (uploaded files cannot be translated); send base64 data");
+  } else {
+    return Bad(Sub(path, "source.type"), absl::StrCat("'", AV(type), "' is not supported"));
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> title, OptString(block, "title", Sub(path, "title")));
+  p.name = title.value_or("");
+  return p;
+}
+
 absl::StatusOr<std::vector<ContentPart>> ParseBlocks(element content, std::string_view path,
                                                      bool assistant, bool nested);
 
@@ -66,6 +105,7 @@ absl::StatusOr<ContentPart> ParseBlock(object block, std::string_view path, bool
     return p;
   }
   if (type == "image" && !assistant) return ParseImage(block, path);
+  if (type == "document" && !assistant) return ParseDocument(block, path);
   if (type == "thinking" && assistant && !nested) {
     p.kind = Kind::kThinking;
     ASSIGN_OR_RETURN(p.text, ReqString(block, "thinking", Sub(path, "thinking")));
@@ -261,9 +301,47 @@ absl::Status ParseThinkingAndOutput(object root, CanonicalRequest* req) {
 
 // ---- rendering ----
 
+// Anthropic documents are PDFs (base64 or url) and plain text (a "text"
+// source). Base64 text/* (from OpenAI or Gemini clients) is decoded into a
+// text source; a URL is passed as a url source unless its type is known
+// and not PDF; any other type is rejected, since the API would reject it.
+absl::Status RenderDocument(W& w, const ContentPart& p) {
+  std::string text;
+  bool as_text = p.data.empty() && p.image_url.empty();
+  if (!p.data.empty() && p.media_type.rfind("text/", 0) == 0) {
+    if (!absl::Base64Unescape(AV(p.data), &text) ||
+        !simdjson::validate_utf8(text.data(), text.size())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("a ", AV(p.media_type), " document is not valid base64-encoded UTF-8 text"));
+    }
+    as_text = true;
+  } else if (!as_text && !p.media_type.empty() && p.media_type != "application/pdf") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a document of type '", AV(p.media_type),
+        "' cannot be sent to an Anthropic upstream (it accepts PDF and plain-text documents)"));
+  }
+  Str(w, "type"), Str(w, "document"), Str(w, "source");
+  w.StartObject();
+  if (as_text) {
+    Str(w, "type"), Str(w, "text"), Str(w, "media_type"), Str(w, "text/plain");
+    Str(w, "data"), Str(w, p.data.empty() ? p.text : text);
+  } else if (!p.image_url.empty()) {
+    Str(w, "type"), Str(w, "url"), Str(w, "url"), Str(w, p.image_url);
+  } else {
+    Str(w, "type"), Str(w, "base64"), Str(w, "media_type"), Str(w, p.media_type);
+    Str(w, "data"), Str(w, p.data);
+  }
+  w.EndObject();
+  if (!p.name.empty()) Str(w, "title"), Str(w, p.name);
+  return absl::OkStatus();
+}
+
 absl::Status RenderBlock(W& w, const ContentPart& p) {
   w.StartObject();
   switch (p.kind) {
+    case Kind::kDocument:
+      RETURN_IF_ERROR(RenderDocument(w, p));
+      break;
     case Kind::kText:
       Str(w, "type"), Str(w, "text"), Str(w, "text"), Str(w, p.text);
       break;

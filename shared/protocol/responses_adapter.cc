@@ -22,6 +22,7 @@
 
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "shared/common/status_macros.h"
 #include "shared/protocol/json_fields.h"
 #include "shared/protocol/responses_adapter.h"
@@ -74,8 +75,46 @@ absl::StatusOr<ContentPart> ParseImage(object part, std::string_view path) {
   return p;
 }
 
+// {"type":"input_file"} with file_data (a base64 data URL) or file_url, and
+// an optional filename. Uploaded files (file_id) live in one OpenAI account
+// and cannot travel; `detail` (PDF page-image resolution) is dropped.
+absl::StatusOr<ContentPart> ParseInputFile(object part, std::string_view path) {
+  element fe;
+  if (Has(part, "file_id", &fe)) {
+    return Bad(Sub(path, "file_id"),
+               "is not supported (uploaded files cannot be translated); send file_data or "
+               "file_url");
+  }
+  ContentPart p;
+  p.kind = Kind::kDocument;
+  ASSIGN_OR_RETURN(std::optional<std::string> data,
+                   OptString(part, "file_data", Sub(path, "file_data")));
+  ASSIGN_OR_RETURN(std::optional<std::string> url,
+                   OptString(part, "file_url", Sub(path, "file_url")));
+  if (data) {
+    std::string_view d = *data;
+    size_t comma = d.find(',');
+    size_t marker = comma == std::string::npos ? comma : d.rfind(";base64", comma);
+    if (d.rfind("data:", 0) != 0 || comma == std::string::npos || marker == std::string::npos ||
+        marker + 7 != comma) {
+      return Bad(Sub(path, "file_data"), "must be a base64 data URL (data:<type>;base64,...)");
+    }
+    p.media_type = std::string(d.substr(5, marker - 5));
+    p.data = std::string(d.substr(comma + 1));
+  } else if (url) {
+    p.image_url = std::move(*url);
+  } else {
+    return Bad(path, "needs 'file_data' or 'file_url'");
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> name,
+                   OptString(part, "filename", Sub(path, "filename")));
+  p.name = name.value_or("");
+  return p;
+}
+
 // Message content or function_call_output output: a string or an array of
-// input_text / output_text / refusal / input_image parts.
+// input_text / output_text / refusal / input_image / input_file parts (images
+// and files in user content and tool outputs only).
 absl::StatusOr<std::vector<ContentPart>> ParseParts(element content, std::string_view path,
                                                     bool allow_images) {
   std::vector<ContentPart> parts;
@@ -101,6 +140,9 @@ absl::StatusOr<std::vector<ContentPart>> ParseParts(element content, std::string
     } else if (type == "input_image" && allow_images) {
       ASSIGN_OR_RETURN(ContentPart img, ParseImage(part, p_path));
       parts.push_back(std::move(img));
+    } else if (type == "input_file" && allow_images) {
+      ASSIGN_OR_RETURN(ContentPart doc, ParseInputFile(part, p_path));
+      parts.push_back(std::move(doc));
     } else {
       return Bad(Sub(p_path, "type"), absl::StrCat("'", AV(type), "' is not supported here"));
     }
@@ -295,7 +337,23 @@ void RenderUserParts(W& w, const std::vector<ContentPart>& parts) {
   w.StartArray();
   for (const ContentPart& p : parts) {
     w.StartObject();
-    if (p.kind == Kind::kImage) {
+    if (p.kind == Kind::kDocument) {
+      // OpenAI requires a filename beside file_data. A plain-text document
+      // travels as a text/plain file (Responses reads .txt files), keeping
+      // it a document rather than loose prompt text.
+      Str(w, "type"), Str(w, "input_file");
+      if (!p.image_url.empty()) {
+        Str(w, "file_url"), Str(w, p.image_url);
+        if (!p.name.empty()) Str(w, "filename"), Str(w, p.name);
+      } else {
+        Str(w, "filename"), Str(w, DocumentFilename(p)), Str(w, "file_data");
+        if (p.data.empty()) {
+          Str(w, absl::StrCat("data:text/plain;base64,", absl::Base64Escape(AV(p.text))));
+        } else {
+          Str(w, absl::StrCat("data:", AV(p.media_type), ";base64,", AV(p.data)));
+        }
+      }
+    } else if (p.kind == Kind::kImage) {
       Str(w, "type"), Str(w, "input_image"), Str(w, "image_url");
       if (!p.image_url.empty()) {
         Str(w, p.image_url);
@@ -364,6 +422,7 @@ void RenderMessage(W& w, const Message& m) {
         w.EndObject();
         break;
       case Kind::kImage:
+      case Kind::kDocument:
         break;
     }
   }

@@ -152,7 +152,8 @@ absl::StatusOr<std::string> RenderResponse(const CanonicalResponse& resp,
   for (const ContentPart& p : resp.content) {
     if (p.kind == Kind::kText && p.text.empty()) continue;
     if (p.kind == Kind::kThinking && p.text.empty() && p.signature.empty()) continue;
-    if (p.kind == Kind::kImage || p.kind == Kind::kToolResult) continue;
+    if (p.kind == Kind::kImage || p.kind == Kind::kDocument || p.kind == Kind::kToolResult)
+      continue;
     output.push_back(p);
   }
   internal::ResponseObject r;

@@ -247,9 +247,25 @@ TEST(TranslateErrors, ClientFacingInvalidArgument) {
       {"messages server tool", msg_req,
        R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"tools":[{"type":"web_search_20250305","name":"web_search"}]})",
        "server tool"},
-      {"messages document block", msg_req,
+      {"messages document without source", msg_req,
        R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"document"}]}]})",
-       "'document' is not supported"},
+       "'messages[0].content[0].source' must be an object"},
+      {"messages document file source", msg_req,
+       R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"file","file_id":"file_1"}}]}]})",
+       "'messages[0].content[0].source.type' 'file' is not supported (uploaded files cannot be "
+       "translated)"},
+      {"messages document content source", msg_req,
+       R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"content","content":"x"}}]}]})",
+       "'messages[0].content[0].source.type' 'content' is not supported"},
+      {"messages document text source type", msg_req,
+       R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"text","media_type":"text/html","data":"<p>"}}]}]})",
+       "'messages[0].content[0].source.media_type' 'text/html' is not supported"},
+      {"messages document base64 without data", msg_req,
+       R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"base64","media_type":"application/pdf"}}]}]})",
+       "'messages[0].content[0].source.data'"},
+      {"messages document in assistant turn", msg_req,
+       R"({"model":"m","max_tokens":5,"messages":[{"role":"assistant","content":[{"type":"document","source":{"type":"url","url":"https://x/d.pdf"}}]}]})",
+       "'messages[0].content[0].type' 'document' is not supported here"},
       {"messages thinking type", msg_req,
        R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"thinking":{"type":"maybe"}})",
        "'thinking.type' has unknown value"},
@@ -271,6 +287,25 @@ TEST(TranslateErrors, ClientFacingInvalidArgument) {
        "'messages[0].role'"},
       {"chat user without content", chat_req, R"({"model":"m","messages":[{"role":"user"}]})",
        "'messages[0].content' is required"},
+      {"chat file_id", chat_req,
+       R"({"model":"m","messages":[{"role":"user","content":[{"type":"file","file":{"file_id":"file-1"}}]}]})",
+       "'messages[0].content[0].file.file_id' is not supported (uploaded files cannot be "
+       "translated)"},
+      {"chat file not object", chat_req,
+       R"({"model":"m","messages":[{"role":"user","content":[{"type":"file","file":"x.pdf"}]}]})",
+       "'messages[0].content[0].file' must be an object"},
+      {"chat file raw base64", chat_req,
+       R"({"model":"m","messages":[{"role":"user","content":[{"type":"file","file":{"filename":"a.pdf","file_data":"JVBERi0x"}}]}]})",
+       "'messages[0].content[0].file.file_data' must be a base64 data URL"},
+      {"chat file without data", chat_req,
+       R"({"model":"m","messages":[{"role":"user","content":[{"type":"file","file":{"filename":"a.pdf"}}]}]})",
+       "'messages[0].content[0].file.file_data'"},
+      {"chat file in system", chat_req,
+       R"({"model":"m","messages":[{"role":"system","content":[{"type":"file","file":{"file_data":"data:application/pdf;base64,AA=="}}]},{"role":"user","content":"x"}]})",
+       "'messages[0].content[0].type' 'file' is not supported here"},
+      {"chat file in tool message", chat_req,
+       R"({"model":"m","messages":[{"role":"assistant","tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c1","content":[{"type":"file","file":{"file_data":"data:application/pdf;base64,AA=="}}]}]})",
+       "'messages[1].content[0].type' 'file' is not supported here"},
       {"chat image in system", chat_req,
        R"({"model":"m","messages":[{"role":"system","content":[{"type":"image_url","image_url":{"url":"https://x/y.png"}}]},{"role":"user","content":"x"}]})",
        "'messages[0].content[0].type' 'image_url' is not supported here"},
@@ -381,7 +416,22 @@ TEST(TranslateErrors, ClientFacingInvalidArgument) {
       {"responses content type", resp_req, R"({"model":"m","input":[{"role":"user","content":7}]})",
        "'input[0].content' must be a string or an array"},
       {"responses unsupported part", resp_req,
+       R"({"model":"m","input":[{"role":"user","content":[{"type":"input_audio"}]}]})",
+       "'input[0].content[0].type' 'input_audio' is not supported here"},
+      {"responses input_file file_id", resp_req,
        R"({"model":"m","input":[{"role":"user","content":[{"type":"input_file","file_id":"f"}]}]})",
+       "'input[0].content[0].file_id' is not supported (uploaded files cannot be translated)"},
+      {"responses input_file empty", resp_req,
+       R"({"model":"m","input":[{"role":"user","content":[{"type":"input_file","filename":"a.pdf"}]}]})",
+       "'input[0].content[0]' needs 'file_data' or 'file_url'"},
+      {"responses input_file raw base64", resp_req,
+       R"({"model":"m","input":[{"role":"user","content":[{"type":"input_file","filename":"a.pdf","file_data":"JVBERi0x"}]}]})",
+       "'input[0].content[0].file_data' must be a base64 data URL"},
+      {"responses input_file url type", resp_req,
+       R"({"model":"m","input":[{"role":"user","content":[{"type":"input_file","file_url":7}]}]})",
+       "'input[0].content[0].file_url' must be a string"},
+      {"responses input_file in assistant", resp_req,
+       R"({"model":"m","input":[{"role":"assistant","content":[{"type":"input_file","file_url":"https://x/d.pdf"}]}]})",
        "'input[0].content[0].type' 'input_file' is not supported here"},
       {"responses image in assistant", resp_req,
        R"({"model":"m","input":[{"role":"assistant","content":[{"type":"input_image","image_url":"https://x/y.png"}]}]})",
@@ -507,18 +557,18 @@ TEST(TranslateErrors, ClientFacingInvalidArgument) {
        "'contents[0].parts[0].functionCall.args' must be an object"},
       {"gemini text type", gem_req, R"({"contents":[{"role":"user","parts":[{"text":5}]}]})",
        "'contents[0].parts[0].text' must be a string"},
-      {"gemini inlineData non-image", gem_req,
-       R"({"contents":[{"role":"user","parts":[{"inlineData":{"mimeType":"application/pdf","data":"AA=="}}]}]})",
-       "'contents[0].parts[0].inlineData.mimeType' 'application/pdf' is not supported"},
-      {"gemini fileData non-image", gem_req,
-       R"({"contents":[{"role":"user","parts":[{"fileData":{"mimeType":"video/mp4","fileUri":"gs://b/v.mp4"}}]}]})",
-       "'contents[0].parts[0].fileData' 'video/mp4' is not supported (image URLs only)"},
-      {"gemini fileData unknown type", gem_req,
-       R"({"contents":[{"role":"user","parts":[{"fileData":{"fileUri":"gs://b/doc.pdf"}}]}]})",
-       "'contents[0].parts[0].fileData' 'unknown type' is not supported"},
-      {"gemini fileData snake_case", gem_req,
-       R"({"contents":[{"role":"user","parts":[{"file_data":{"mime_type":"audio/wav","file_uri":"gs://b/a.wav"}}]}]})",
-       "'contents[0].parts[0].file_data' 'audio/wav' is not supported"},
+      {"gemini inlineData document without data", gem_req,
+       R"({"contents":[{"role":"user","parts":[{"inlineData":{"mimeType":"application/pdf"}}]}]})",
+       "'contents[0].parts[0].inlineData.data'"},
+      {"gemini inlineData without mimeType", gem_req,
+       R"({"contents":[{"role":"user","parts":[{"inlineData":{"data":"AA=="}}]}]})",
+       "'contents[0].parts[0].inlineData.mimeType'"},
+      {"gemini fileData without fileUri", gem_req,
+       R"({"contents":[{"role":"user","parts":[{"fileData":{"mimeType":"application/pdf"}}]}]})",
+       "'contents[0].parts[0].fileData.fileUri'"},
+      {"gemini fileData snake_case mimeType type", gem_req,
+       R"({"contents":[{"role":"user","parts":[{"file_data":{"mime_type":5,"file_uri":"gs://b/a.wav"}}]}]})",
+       "'contents[0].parts[0].file_data.mime_type' must be a string"},
       {"gemini orphan functionResponse", gem_req,
        R"({"contents":[{"role":"user","parts":[{"functionResponse":{"name":"f","response":{"result":"1"}}}]}]})",
        "'contents[0].parts[0].functionResponse' answers 'f' but no unanswered functionCall"},
@@ -707,6 +757,62 @@ TEST(TranslateErrors, RenderIntoGeminiRejectsWhatItCannotCarry) {
   EXPECT_NE(out.status().message().find("'call_9' has no matching tool call"),
             absl::string_view::npos)
       << out.status();
+}
+
+TEST(TranslateErrors, RenderRejectsDocumentsTheTargetCannotCarry) {
+  // Chat takes documents as inline file data only (no file_url).
+  const std::string by_url = "a document given by URL cannot be sent to a Chat Completions";
+  ExpectRenderRequestRejected(
+      Protocol::kMessages, Protocol::kChat,
+      R"({"model":"m","max_tokens":9,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"url","url":"https://x/d.pdf"}}]}]})",
+      by_url);
+  ExpectRenderRequestRejected(
+      Protocol::kResponses, Protocol::kChat,
+      R"({"model":"m","input":[{"role":"user","content":[{"type":"input_file","file_url":"https://x/d.pdf"}]}]})",
+      by_url);
+  ExpectRenderRequestRejected(
+      Protocol::kGemini, Protocol::kChat,
+      R"({"contents":[{"parts":[{"fileData":{"mimeType":"application/pdf","fileUri":"gs://b/d.pdf"}}]}]})",
+      by_url);
+  // Anthropic documents are PDF or plain text.
+  ExpectRenderRequestRejected(
+      Protocol::kGemini, Protocol::kMessages,
+      R"({"contents":[{"parts":[{"inlineData":{"mimeType":"video/mp4","data":"AAAA"}}]}]})",
+      "a document of type 'video/mp4' cannot be sent to an Anthropic upstream");
+  ExpectRenderRequestRejected(
+      Protocol::kResponses, Protocol::kMessages,
+      R"({"model":"m","input":[{"role":"user","content":[{"type":"input_file","filename":"a.docx","file_data":"data:application/vnd.openxmlformats-officedocument.wordprocessingml.document;base64,UEsDBA=="}]}]})",
+      "cannot be sent to an Anthropic upstream (it accepts PDF and plain-text documents)");
+  ExpectRenderRequestRejected(
+      Protocol::kGemini, Protocol::kMessages,
+      R"({"contents":[{"parts":[{"fileData":{"mimeType":"audio/wav","fileUri":"gs://b/a.wav"}}]}]})",
+      "a document of type 'audio/wav' cannot be sent to an Anthropic upstream");
+  // Plain text travels to Anthropic decoded, so it must be base64 UTF-8.
+  ExpectRenderRequestRejected(
+      Protocol::kChat, Protocol::kMessages,
+      R"({"model":"m","messages":[{"role":"user","content":[{"type":"file","file":{"filename":"a.txt","file_data":"data:text/plain;base64,@@@"}}]}]})",
+      "a text/plain document is not valid base64-encoded UTF-8 text");
+  ExpectRenderRequestRejected(
+      Protocol::kGemini, Protocol::kMessages,
+      R"({"contents":[{"parts":[{"inlineData":{"mimeType":"text/plain","data":"/w=="}}]}]})",
+      "a text/plain document is not valid base64-encoded UTF-8 text");
+  // Documents inside tool results: Chat tool messages and Gemini
+  // functionResponse.response carry text only.
+  const std::string msg_tool_doc =
+      R"({"model":"m","max_tokens":9,"messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"fetch","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":[{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"JVBERi0x"}}]}]}]})";
+  ExpectRenderRequestRejected(Protocol::kMessages, Protocol::kChat, msg_tool_doc,
+                              "only text tool results");
+  ExpectRenderRequestRejected(Protocol::kMessages, Protocol::kGemini, msg_tool_doc,
+                              "only text tool results");
+  ExpectRenderRequestRejected(
+      Protocol::kResponses, Protocol::kChat,
+      R"({"model":"m","input":[{"type":"function_call","call_id":"c1","name":"fetch","arguments":"{}"},{"type":"function_call_output","call_id":"c1","output":[{"type":"input_file","filename":"a.pdf","file_data":"data:application/pdf;base64,JVBERi0x"}]}]})",
+      "only text tool results");
+  // The same tool-result document renders into Responses and Messages.
+  auto req = AdapterFor(Protocol::kMessages).parse_request(msg_tool_doc);
+  ASSERT_TRUE(req.ok()) << req.status();
+  EXPECT_TRUE(AdapterFor(Protocol::kResponses).render_request(*req, "up").ok());
+  EXPECT_TRUE(AdapterFor(Protocol::kMessages).render_request(*req, "up").ok());
 }
 
 TEST(TranslateErrors, RenderResponseRejectsNonObjectArguments) {
