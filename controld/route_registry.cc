@@ -78,8 +78,16 @@ absl::StatusOr<RouteRegistry::Change> RouteRegistry::Add(const bitrouter::v1::Ro
       if (!e.api_base().empty()) {
         if (auto u = ParseUrl(e.api_base()); !u.ok()) return u.status();
       }
+      const std::string& proto = e.api_protocol();
+      if (!proto.empty() && proto != "openai" && proto != "openai_responses" &&
+          proto != "responses" && proto != "anthropic" && proto != "google") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("unknown api_protocol '", proto,
+                         "': use openai, openai_responses, anthropic or google"));
+      }
       config::Endpoint ep;
       ep.provider = e.provider();
+      ep.api_protocol = proto;
       ep.model_id = e.model_id();
       ep.api_key = e.api_key();
       ep.api_base = e.api_base();
@@ -154,7 +162,7 @@ bitrouter::v1::TraceRouteResponse RouteRegistry::Trace(const std::string& model)
     hop->set_model_id(t.model_id);
     auto it = cfg->providers.find(t.provider);
     const config::Provider* p = it == cfg->providers.end() ? nullptr : &it->second;
-    hop->set_protocol(p ? p->api_protocol : "");
+    hop->set_protocol(!t.api_protocol.empty() ? t.api_protocol : p ? p->api_protocol : "");
     hop->set_base_url(!t.api_base.empty() ? t.api_base : p ? p->api_base : "");
     hop->set_key(!t.api_key.empty() ? "endpoint api_key (redacted)"
                  : t.key_index >= 0 ? absl::StrCat("pool key ", t.key_index + 1)

@@ -24,6 +24,7 @@ void AddRoute(const config::VirtualModel& m, bool runtime, bitrouter::v1::Snapsh
     out->set_model_id(e.model_id);
     out->set_api_key(e.api_key);
     out->set_api_base(e.api_base);
+    out->set_api_protocol(e.api_protocol);
     out->set_weight(e.weight);
   }
   if (m.timeouts) SetTimeouts(*m.timeouts, r->mutable_timeouts());

@@ -59,6 +59,10 @@ bool ProxyCall::BuildRequest(UpstreamRequest* up) {
   const InboundRequest& req = conn_->request();
   const std::string& body = req.body;
   upstream_ = provider_->wire;
+  if (!target_->api_protocol.empty()) {
+    // Validated by the loader (and the snapshot is built from it).
+    upstream_ = protocol::ProtocolFromConfig(target_->api_protocol).value_or(upstream_);
+  }
   // A Gemini client streaming without alt=sse wants a JSON array, which no
   // upstream sends: that goes through the codecs even Gemini to Gemini.
   translate_ =

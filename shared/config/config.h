@@ -99,9 +99,10 @@ struct Provider {
 // One hop of a virtual model (models.X.endpoints[i]).
 struct Endpoint {
   std::string provider;
-  std::string model_id;  // `model_id` or `service_id`
-  std::string api_key;   // optional override (key pools)
-  std::string api_base;  // optional override
+  std::string model_id;      // `model_id` or `service_id`
+  std::string api_key;       // optional override (key pools)
+  std::string api_base;      // optional override
+  std::string api_protocol;  // optional override (e.g. a provider's Anthropic-compatible base)
   uint32_t weight = 1;
   int line = 0;  // for messages
   // Non-empty: routing must skip this endpoint (e.g. its api_key override is

@@ -42,6 +42,13 @@ absl::Status ReadEndpoint(const Reader& r, const YAML::Node& node, const std::st
     } else if (key == "api_base") {
       ASSIGN_OR_RETURN(e->api_base, r.String(v, fpath));
       base_value.emplace(kv.second);
+    } else if (key == "api_protocol") {
+      ASSIGN_OR_RETURN(e->api_protocol, r.String(v, fpath));
+      if (e->api_protocol != "openai" && e->api_protocol != "openai_responses" &&
+          e->api_protocol != "responses" && e->api_protocol != "anthropic" &&
+          e->api_protocol != "google") {
+        return r.Error(v, fpath, "expected one of openai, openai_responses, anthropic, google");
+      }
     } else if (key == "weight") {
       ASSIGN_OR_RETURN(e->weight, r.UintRange(v, fpath, 1, 10'000));
     } else {

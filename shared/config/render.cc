@@ -113,6 +113,7 @@ void RenderModel(const VirtualModel& m, std::string* out) {
     absl::StrAppend(out, "      - {provider: ", Q(e.provider), ", model_id: ", Q(e.model_id));
     if (!e.api_key.empty()) absl::StrAppend(out, ", api_key: <redacted>");
     if (!e.api_base.empty()) absl::StrAppend(out, ", api_base: ", Q(e.api_base));
+    if (!e.api_protocol.empty()) absl::StrAppend(out, ", api_protocol: ", Q(e.api_protocol));
     absl::StrAppend(out, ", weight: ", e.weight, "}");
     if (!e.inactive_reason.empty()) absl::StrAppend(out, "  # SKIPPED: ", e.inactive_reason);
     absl::StrAppend(out, "\n");

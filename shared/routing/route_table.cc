@@ -21,6 +21,7 @@ uint32_t Fingerprint(std::string_view s) {
 std::string TargetId(const Target& t) {
   std::string id = absl::StrCat(t.provider, "/", t.model_id);
   if (!t.api_base.empty()) absl::StrAppend(&id, "@", t.api_base);
+  if (!t.api_protocol.empty()) absl::StrAppend(&id, "~", t.api_protocol);
   if (!t.api_key.empty()) {
     absl::StrAppend(&id, "#k", absl::Hex(Fingerprint(t.api_key), absl::kZeroPad8));
   } else if (t.key_index >= 0) {

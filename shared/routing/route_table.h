@@ -22,8 +22,9 @@ namespace bitrouter::routing {
 struct Target {
   std::string provider;
   std::string model_id;
-  std::string api_key;   // endpoint override; empty = the provider's key
-  std::string api_base;  // endpoint override; empty = the provider's base
+  std::string api_key;       // endpoint override; empty = the provider's key
+  std::string api_base;      // endpoint override; empty = the provider's base
+  std::string api_protocol;  // endpoint override; empty = the provider's protocol
   uint32_t weight = 1;
   int key_index = -1;  // which pool key (when the provider has a pool and no override)
   uint32_t group = 0;  // targets expanded from one endpoint share a group

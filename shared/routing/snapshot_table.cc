@@ -36,6 +36,7 @@ RouteTable BuildRouteTable(const bitrouter::v1::Snapshot& snapshot,
       t.model_id = e.model_id();
       t.api_key = e.api_key();
       t.api_base = e.api_base();
+      t.api_protocol = e.api_protocol();
       t.weight = e.weight() == 0 ? 1 : e.weight();
       route.endpoints.push_back(std::move(t));
     }

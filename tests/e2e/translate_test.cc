@@ -436,6 +436,34 @@ TEST_F(TranslateTest, MalformedFirstEventFailsOverBeforeAnythingIsSent) {
   EXPECT_EQ(upstream_->request_count(), 2u);
 }
 
+TEST_F(TranslateTest, AnEndpointCanOverrideItsProvidersProtocol) {
+  // openai's Anthropic-compatible base, reached through a virtual model.
+  router_->Stop();
+  router_.reset();
+  RouterProcess::Options o;
+  o.env = {{"OPENAI_API_KEY", kTestKey}, {"OPENAI_BASE_URL", upstream_->base_url()}};
+  o.config_yaml = ProvidersYaml(upstream_->base_url()) +
+                  "models:\n  compat:\n    endpoints:\n"
+                  "      - provider: openai\n        model_id: claude-compat\n"
+                  "        api_protocol: anthropic\n";
+  router_ = std::make_unique<RouterProcess>(o);
+  std::string error;
+  ASSERT_TRUE(router_->Start(&error)) << error;
+  upstream_->SetHandler([](const RecordedRequest&) {
+    Reply r;
+    r.body = kAnthropicMessage;
+    return r;
+  });
+  HttpResponse r = Chat(R"({"model":"compat","messages":[{"role":"user","content":"hi"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_STREQ(Json(r.body)["choices"][0]["message"]["content"].GetString(), "Bonjour");
+  RecordedRequest up = LastUpstream();
+  EXPECT_EQ(up.target, "/v1/messages");
+  EXPECT_EQ(up.Header("anthropic-version"), "2023-06-01");
+  // The provider's own credential style is kept.
+  EXPECT_EQ(up.Header("authorization"), std::string("Bearer ") + kTestKey);
+}
+
 TEST_F(TranslateTest, CountTokensEstimates) {
   HttpResponse small =
       Post("/v1/messages/count_tokens",

@@ -47,6 +47,7 @@ models:
         service_id: gpt-4o-mini
         api_key: "${POOL_B}"
         api_base: https://eu.api.openai.com/v1
+        api_protocol: anthropic
       - provider: local
         model_id: llama
         api_base: http://localhost:9000/v1
@@ -81,6 +82,8 @@ upstream:
   EXPECT_EQ(b.model_id, "gpt-4o-mini") << "service_id is the same as model_id";
   EXPECT_EQ(b.api_key, "sk-b");
   EXPECT_EQ(b.api_base, "https://eu.api.openai.com/v1");
+  EXPECT_EQ(b.api_protocol, "anthropic");
+  EXPECT_EQ(a.api_protocol, "") << "empty: the provider's protocol";
   EXPECT_EQ(b.weight, 1u);
   EXPECT_EQ(m.endpoints[2].api_base, "http://localhost:9000/v1");
   EXPECT_TRUE(cfg->warnings.empty());
@@ -191,6 +194,10 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"BuiltinWithoutDefaults",
                   "inherit_defaults: false\n" + Fast("      - {provider: openai, model_id: a}\n"),
                   "cfg.yaml:5: models.fast.endpoints[0].provider: unknown provider 'openai'"},
+        ErrorCase{"EndpointProtocol",
+                  Fast("      - {provider: openai, model_id: a, api_protocol: soap}\n"),
+                  "cfg.yaml:4: models.fast.endpoints[0].api_protocol: expected one of openai, "
+                  "openai_responses, anthropic, google"},
         ErrorCase{"NoProvider", Fast("      - {model_id: a}\n"),
                   "cfg.yaml:4: models.fast.endpoints[0]: needs provider"},
         ErrorCase{"NoModel", Fast("      - {provider: openai}\n"),
