@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "shared/common/status_macros.h"
+#include "shared/protocol/chat_internal.h"
 #include "shared/protocol/json_fields.h"
 
 namespace bitrouter::protocol::chat {
@@ -479,26 +480,6 @@ const char* FinishName(FinishReason r) {
   return "stop";
 }
 
-absl::StatusOr<Usage> ParseUsage(object usage) {
-  Usage u;
-  ASSIGN_OR_RETURN(auto prompt, OptInt(usage, "prompt_tokens", "usage.prompt_tokens"));
-  ASSIGN_OR_RETURN(auto completion, OptInt(usage, "completion_tokens", "usage.completion_tokens"));
-  u.prompt_tokens = prompt.value_or(0);
-  u.completion_tokens = completion.value_or(0);
-  element de;
-  object details;
-  if (Has(usage, "prompt_tokens_details", &de) && !de.get_object().get(details)) {
-    ASSIGN_OR_RETURN(u.cache_read_tokens,
-                     OptInt(details, "cached_tokens", "usage.prompt_tokens_details.cached_tokens"));
-  }
-  if (Has(usage, "completion_tokens_details", &de) && !de.get_object().get(details)) {
-    ASSIGN_OR_RETURN(
-        u.reasoning_tokens,
-        OptInt(details, "reasoning_tokens", "usage.completion_tokens_details.reasoning_tokens"));
-  }
-  return u;
-}
-
 }  // namespace
 
 absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
@@ -644,7 +625,7 @@ absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json) {
   object usage;
   if (Has(root, "usage", &ue)) {
     if (ue.get_object().get(usage)) return Bad("usage", "must be an object");
-    ASSIGN_OR_RETURN(resp.usage, ParseUsage(usage));
+    ASSIGN_OR_RETURN(resp.usage, internal::ParseUsage(usage));
   }
   return resp;
 }
@@ -705,5 +686,29 @@ absl::StatusOr<std::string> RenderResponse(const CanonicalResponse& resp,
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }
+
+namespace internal {
+
+absl::StatusOr<Usage> ParseUsage(simdjson::dom::object usage) {
+  Usage u;
+  ASSIGN_OR_RETURN(auto prompt, OptInt(usage, "prompt_tokens", "usage.prompt_tokens"));
+  ASSIGN_OR_RETURN(auto completion, OptInt(usage, "completion_tokens", "usage.completion_tokens"));
+  u.prompt_tokens = prompt.value_or(0);
+  u.completion_tokens = completion.value_or(0);
+  element de;
+  object details;
+  if (Has(usage, "prompt_tokens_details", &de) && !de.get_object().get(details)) {
+    ASSIGN_OR_RETURN(u.cache_read_tokens,
+                     OptInt(details, "cached_tokens", "usage.prompt_tokens_details.cached_tokens"));
+  }
+  if (Has(usage, "completion_tokens_details", &de) && !de.get_object().get(details)) {
+    ASSIGN_OR_RETURN(
+        u.reasoning_tokens,
+        OptInt(details, "reasoning_tokens", "usage.completion_tokens_details.reasoning_tokens"));
+  }
+  return u;
+}
+
+}  // namespace internal
 
 }  // namespace bitrouter::protocol::chat

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "shared/common/status_macros.h"
 #include "shared/protocol/chat_adapter.h"
+#include "shared/protocol/chat_internal.h"
 #include "shared/protocol/errors.h"
 #include "shared/protocol/json_fields.h"
 
@@ -70,26 +71,6 @@ int StatusForErrorType(std::string_view type) {
   if (type == "timeout_error") return 504;
   if (type == "api_error" || type == "server_error") return 500;
   return 502;
-}
-
-absl::StatusOr<Usage> ParseUsage(object usage) {
-  Usage u;
-  ASSIGN_OR_RETURN(auto prompt, OptInt(usage, "prompt_tokens", "usage.prompt_tokens"));
-  ASSIGN_OR_RETURN(auto completion, OptInt(usage, "completion_tokens", "usage.completion_tokens"));
-  u.prompt_tokens = prompt.value_or(0);
-  u.completion_tokens = completion.value_or(0);
-  element de;
-  object details;
-  if (Has(usage, "prompt_tokens_details", &de) && !de.get_object().get(details)) {
-    ASSIGN_OR_RETURN(u.cache_read_tokens,
-                     OptInt(details, "cached_tokens", "usage.prompt_tokens_details.cached_tokens"));
-  }
-  if (Has(usage, "completion_tokens_details", &de) && !de.get_object().get(details)) {
-    ASSIGN_OR_RETURN(
-        u.reasoning_tokens,
-        OptInt(details, "reasoning_tokens", "usage.completion_tokens_details.reasoning_tokens"));
-  }
-  return u;
 }
 
 class ChatDecoder : public StreamDecoder {
@@ -190,7 +171,7 @@ class ChatDecoder : public StreamDecoder {
     if (has_usage) {
       object usage;
       if (ue.get_object().get(usage)) return Bad("usage", "must be an object");
-      ASSIGN_OR_RETURN(usage_, ParseUsage(usage));
+      ASSIGN_OR_RETURN(usage_, internal::ParseUsage(usage));
     }
     return absl::OkStatus();
   }

@@ -10,6 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "shared/common/status_macros.h"
 #include "shared/protocol/json_fields.h"
+#include "shared/protocol/messages_internal.h"
 
 namespace bitrouter::protocol::messages {
 namespace {
@@ -477,20 +478,6 @@ void RenderThinkingAndOutput(W& w, const CanonicalRequest& req, int64_t max_toke
   w.EndObject();
 }
 
-const char* StopReasonName(const CanonicalResponse& resp) {
-  switch (resp.finish_reason.value_or(FinishReason::kStop)) {
-    case FinishReason::kLength:
-      return "max_tokens";
-    case FinishReason::kToolCalls:
-      return "tool_use";
-    case FinishReason::kContentFilter:
-      return "refusal";
-    case FinishReason::kStop:
-      break;
-  }
-  return resp.stop_sequence ? "stop_sequence" : "end_turn";
-}
-
 }  // namespace
 
 absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
@@ -615,17 +602,7 @@ absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json) {
   ASSIGN_OR_RETURN(resp.content, ParseBlocks(content, "content", true, false));
   ASSIGN_OR_RETURN(std::optional<std::string> stop, OptString(root, "stop_reason", "stop_reason"));
   ASSIGN_OR_RETURN(resp.stop_sequence, OptString(root, "stop_sequence", "stop_sequence"));
-  if (stop) {
-    if (*stop == "max_tokens" || *stop == "model_context_window_exceeded") {
-      resp.finish_reason = FinishReason::kLength;
-    } else if (*stop == "tool_use") {
-      resp.finish_reason = FinishReason::kToolCalls;
-    } else if (*stop == "refusal") {
-      resp.finish_reason = FinishReason::kContentFilter;
-    } else {  // end_turn, stop_sequence, pause_turn
-      resp.finish_reason = FinishReason::kStop;
-    }
-  }
+  if (stop) resp.finish_reason = internal::FinishFromStopReason(*stop);
   element ue;
   object usage;
   if (Has(root, "usage", &ue)) {
@@ -659,7 +636,8 @@ absl::StatusOr<std::string> RenderResponse(const CanonicalResponse& resp,
     RETURN_IF_ERROR(RenderBlock(w, p));
   }
   w.EndArray();
-  Str(w, "stop_reason"), Str(w, StopReasonName(resp));
+  Str(w, "stop_reason"),
+      Str(w, internal::StopReasonName(resp.finish_reason, resp.stop_sequence.has_value()));
   if (resp.stop_sequence) Str(w, "stop_sequence"), Str(w, *resp.stop_sequence);
   if (const auto& u = resp.usage) {
     int64_t cached = u->cache_read_tokens.value_or(0) + u->cache_write_tokens.value_or(0);
@@ -676,5 +654,30 @@ absl::StatusOr<std::string> RenderResponse(const CanonicalResponse& resp,
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }
+
+namespace internal {
+
+FinishReason FinishFromStopReason(std::string_view s) {
+  if (s == "max_tokens" || s == "model_context_window_exceeded") return FinishReason::kLength;
+  if (s == "tool_use") return FinishReason::kToolCalls;
+  if (s == "refusal") return FinishReason::kContentFilter;
+  return FinishReason::kStop;  // end_turn, stop_sequence, pause_turn
+}
+
+const char* StopReasonName(std::optional<FinishReason> reason, bool stop_sequence_fired) {
+  switch (reason.value_or(FinishReason::kStop)) {
+    case FinishReason::kLength:
+      return "max_tokens";
+    case FinishReason::kToolCalls:
+      return "tool_use";
+    case FinishReason::kContentFilter:
+      return "refusal";
+    case FinishReason::kStop:
+      break;
+  }
+  return stop_sequence_fired ? "stop_sequence" : "end_turn";
+}
+
+}  // namespace internal
 
 }  // namespace bitrouter::protocol::messages

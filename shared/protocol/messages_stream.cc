@@ -18,6 +18,7 @@
 #include "shared/protocol/errors.h"
 #include "shared/protocol/json_fields.h"
 #include "shared/protocol/messages_adapter.h"
+#include "shared/protocol/messages_internal.h"
 
 namespace bitrouter::protocol::messages {
 namespace {
@@ -71,13 +72,6 @@ int StatusForErrorType(std::string_view type) {
   return 502;
 }
 
-FinishReason FinishFromStopReason(std::string_view s) {
-  if (s == "max_tokens" || s == "model_context_window_exceeded") return FinishReason::kLength;
-  if (s == "tool_use") return FinishReason::kToolCalls;
-  if (s == "refusal") return FinishReason::kContentFilter;
-  return FinishReason::kStop;  // end_turn, stop_sequence, pause_turn
-}
-
 // Server-side tool blocks: the upstream ran them itself and no client
 // protocol can carry them, so they are skipped with their deltas.
 bool IsServerBlock(std::string_view type) {
@@ -120,7 +114,7 @@ class MessagesDecoder : public StreamDecoder {
       open_ = false;
     }
     StreamFinish f;
-    if (stop_reason_) f.reason = FinishFromStopReason(*stop_reason_);
+    if (stop_reason_) f.reason = internal::FinishFromStopReason(*stop_reason_);
     f.stop_sequence = stop_sequence_;
     f.usage = CurrentUsage();
     sink_->OnFinish(f);
@@ -449,7 +443,8 @@ class MessagesEncoder : public StreamEncoder {
     Event("message_delta", [&](W& w) {
       Str(w, "delta");
       w.StartObject();
-      Str(w, "stop_reason"), Str(w, StopReason(finish));
+      Str(w, "stop_reason"),
+          Str(w, internal::StopReasonName(finish.reason, finish.stop_sequence.has_value()));
       if (finish.stop_sequence) Str(w, "stop_sequence"), Str(w, *finish.stop_sequence);
       w.EndObject();
       Str(w, "usage");
@@ -482,20 +477,6 @@ class MessagesEncoder : public StreamEncoder {
  private:
   void EnsureStarted() {
     if (!started_) OnStart(StreamStart{});
-  }
-
-  static const char* StopReason(const StreamFinish& f) {
-    switch (f.reason.value_or(FinishReason::kStop)) {
-      case FinishReason::kLength:
-        return "max_tokens";
-      case FinishReason::kToolCalls:
-        return "tool_use";
-      case FinishReason::kContentFilter:
-        return "refusal";
-      case FinishReason::kStop:
-        break;
-    }
-    return f.stop_sequence ? "stop_sequence" : "end_turn";
   }
 
   // Anthropic input_tokens excludes cache reads and writes (as RenderResponse).

@@ -1,0 +1,19 @@
+#pragma once
+// Anthropic Messages pieces shared by messages_adapter.cc (whole bodies) and
+// messages_stream.cc (stream events). Not part of the adapter's interface.
+
+#include <optional>
+#include <string_view>
+
+#include "shared/protocol/canonical.h"
+
+namespace bitrouter::protocol::messages::internal {
+
+// stop_reason -> finish reason: max_tokens and model_context_window_exceeded
+// -> length, tool_use -> tool calls, refusal -> content filter, anything else
+// (end_turn, stop_sequence, pause_turn) -> stop.
+FinishReason FinishFromStopReason(std::string_view stop_reason);
+// The reverse; a stop with a known stop sequence is "stop_sequence".
+const char* StopReasonName(std::optional<FinishReason> reason, bool stop_sequence_fired);
+
+}  // namespace bitrouter::protocol::messages::internal
