@@ -183,7 +183,8 @@ absl::Status ReadProvider(const Reader& r, const YAML::Node& node, const std::st
                absl::StrCat("'", p->api_protocol,
                             "' is accepted but not supported yet; the provider stays inactive"));
       } else if (!ServedProtocol(p->api_protocol)) {
-        return r.Error(v, fpath, "expected one of openai, openai_responses, anthropic, google, mcp, rest");
+        return r.Error(v, fpath,
+                       "expected one of openai, openai_responses, anthropic, google, mcp, rest");
       }
     } else if (key == "env_prefix") {
       ASSIGN_OR_RETURN(p->env_prefix, r.String(v, fpath));
