@@ -8,6 +8,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "shared/common/log.h"
 #include "shared/common/strings.h"
 #include "shared/protocol/errors.h"
@@ -100,18 +101,25 @@ routing::Attempt::Kind KindOf(UpstreamFailure f) {
 
 // Markers of a complete passthrough stream, per protocol. A marker may
 // straddle reads, so they are checked against the last bytes too.
-std::vector<std::string_view> TerminalMarkers(protocol::Protocol p) {
+// (Static arrays: this runs for every relayed chunk and must not allocate.)
+absl::Span<const std::string_view> TerminalMarkers(protocol::Protocol p) {
+  // `data: [DONE]`, or a chunk with a non-null finish_reason.
+  static constexpr std::string_view kChat[] = {"data: [DONE]", "data:[DONE]",
+                                               "\"finish_reason\":\"", "\"finish_reason\": \""};
+  static constexpr std::string_view kMessages[] = {"message_stop"};
+  // A failed response ends the stream in-band: no error of ours on top.
+  static constexpr std::string_view kResponses[] = {"response.completed", "response.incomplete",
+                                                    "response.failed"};
+  static constexpr std::string_view kGemini[] = {"\"finishReason\":", "\"finishReason\" :"};
   switch (p) {
     case protocol::Protocol::kChat:
-      // `data: [DONE]`, or a chunk with a non-null finish_reason.
-      return {"data: [DONE]", "data:[DONE]", "\"finish_reason\":\"", "\"finish_reason\": \""};
+      return kChat;
     case protocol::Protocol::kMessages:
-      return {"message_stop"};
+      return kMessages;
     case protocol::Protocol::kResponses:
-      // A failed response ends the stream in-band: no error of ours on top.
-      return {"response.completed", "response.incomplete", "response.failed"};
+      return kResponses;
     case protocol::Protocol::kGemini:
-      return {"\"finishReason\":", "\"finishReason\" :"};
+      return kGemini;
   }
   return {};
 }
@@ -413,41 +421,9 @@ void ProxyCall::OnUpstreamComplete() {
                      std::nullopt, "stream ended before its first event"},
                     true);
       return;
-    case Phase::kTranslateSse: {
-      absl::Status s = translator_->End();
-      if (!committed_) {
-        if (!s.ok() || translator_->upstream_failed()) {
-          std::string why =
-              !s.ok() ? std::string(s.message())
-                      : absl::StrCat("stream error: ", translator_->upstream_error().message);
-          AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(),
-                         upstream_head_.status, std::nullopt, why},
-                        true);
-          return;
-        }
-        Accepted();
-        Commit(-1, in_.client == protocol::Protocol::kGemini && !in_.gemini_sse
-                       ? "application/json"
-                       : "text/event-stream");
-      }
-      if (!s.ok()) {
-        FailAfterCommit("stream_truncated",
-                        absl::StrCat("provider ", target_->provider, ": ", s.message()));
-        return;
-      }
-      FlushTranslated();
-      if (translator_->upstream_failed()) {
-        LOG_WARN("request ", conn_->request().request_id, ": provider ", target_->provider,
-                 " failed mid-stream: ", translator_->upstream_error().message);
-        HttpConnection* conn = conn_;
-        conn_ = nullptr;
-        phase_ = Phase::kDone;
-        conn->AbortResponse();
-        return;
-      }
-      FinishOk();
+    case Phase::kTranslateSse:
+      CompleteTranslatedStream();
       return;
-    }
     default:
       break;
   }

@@ -101,6 +101,11 @@ class ProxyCall : public RequestHandler, public UpstreamHandler {
   void ScanForTerminal(const char* data, size_t len);
   // Translated paths.
   void CompleteTranslatedJson();
+  void CompleteTranslatedStream();
+  // Before the commit: true (and the attempt recorded as failed) when the
+  // translated stream is malformed or the upstream reported an error.
+  bool TranslatedAttemptFailed(const absl::Status& s);
+  std::string_view StreamContentType() const;
   void CompleteTranslatedError();
   void FeedTranslated(const char* data, size_t len);
   void FlushTranslated();

@@ -24,21 +24,10 @@ protocol::EncoderOptions ProxyCall::EncoderOpts() const {
 void ProxyCall::FeedTranslated(const char* data, size_t len) {
   absl::Status s = translator_->Feed(std::string_view(data, len));
   if (!committed_) {
-    if (!s.ok() || translator_->upstream_failed()) {
-      // Nothing reached the client yet: a malformed or failed stream is
-      // just a failed attempt.
-      std::string why = !s.ok()
-                            ? std::string(s.message())
-                            : absl::StrCat("stream error: ", translator_->upstream_error().message);
-      AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), upstream_head_.status,
-                     std::nullopt, why},
-                    true);
-      return;
-    }
+    if (TranslatedAttemptFailed(s)) return;
     if (translator_->out().empty()) return;  // no complete event yet
     Accepted();
-    Commit(-1, in_.client == protocol::Protocol::kGemini && !in_.gemini_sse ? "application/json"
-                                                                            : "text/event-stream");
+    Commit(-1, StreamContentType());
   }
   if (!s.ok()) {
     FailAfterCommit("upstream_error",
@@ -46,6 +35,51 @@ void ProxyCall::FeedTranslated(const char* data, size_t len) {
     return;
   }
   // Written at the end of the read (OnUpstreamReadEnd): one writev per read.
+}
+
+std::string_view ProxyCall::StreamContentType() const {
+  // A Gemini client without alt=sse reads one JSON array.
+  return in_.client == protocol::Protocol::kGemini && !in_.gemini_sse ? "application/json"
+                                                                      : "text/event-stream";
+}
+
+bool ProxyCall::TranslatedAttemptFailed(const absl::Status& s) {
+  if (s.ok() && !translator_->upstream_failed()) return false;
+  // Nothing reached the client yet: a malformed stream, or one the upstream
+  // itself failed, is just a failed attempt.
+  std::string why = !s.ok() ? std::string(s.message())
+                            : absl::StrCat("stream error: ", translator_->upstream_error().message);
+  AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), upstream_head_.status,
+                 std::nullopt, std::move(why)},
+                true);
+  return true;
+}
+
+void ProxyCall::CompleteTranslatedStream() {
+  absl::Status s = translator_->End();
+  if (!committed_) {
+    if (TranslatedAttemptFailed(s)) return;
+    Accepted();
+    Commit(-1, StreamContentType());
+  }
+  if (!s.ok()) {
+    FailAfterCommit("stream_truncated",
+                    absl::StrCat("provider ", target_->provider, ": ", s.message()));
+    return;
+  }
+  FlushTranslated();
+  if (translator_->upstream_failed()) {
+    // The encoder already wrote the client's error event: end without the
+    // terminator.
+    LOG_WARN("request ", conn_->request().request_id, ": provider ", target_->provider,
+             " failed mid-stream: ", translator_->upstream_error().message);
+    HttpConnection* conn = conn_;
+    conn_ = nullptr;
+    phase_ = Phase::kDone;
+    conn->AbortResponse();
+    return;
+  }
+  FinishOk();
 }
 
 void ProxyCall::FlushTranslated() {
@@ -84,8 +118,7 @@ void ProxyCall::CompleteTranslatedJson() {
     protocol::ReplayResponse(*resp, encoder.get());
     out_body_ = std::move(encoder->out());
     Accepted();
-    Commit(-1, in_.client == protocol::Protocol::kGemini && !in_.gemini_sse ? "application/json"
-                                                                            : "text/event-stream");
+    Commit(-1, StreamContentType());
   } else {
     auto rendered = protocol::AdapterFor(in_.client).render_response(*resp, in_.model);
     if (!rendered.ok()) {
