@@ -73,9 +73,15 @@ class TranslateTest : public RouterTest {
     // then the router with the providers pointing at it.
     upstream_ = std::make_unique<FakeUpstream>();
     ASSERT_TRUE(upstream_->Start()) << upstream_->last_error();
+    StartRouter("");
+  }
+
+  // (Re)starts the router with the providers plus `extra_yaml`.
+  void StartRouter(const std::string& extra_yaml) {
+    if (router_ != nullptr) router_->Stop();
     RouterProcess::Options o;
     o.env = {{"OPENAI_API_KEY", kTestKey}, {"OPENAI_BASE_URL", upstream_->base_url()}};
-    o.config_yaml = ProvidersYaml(upstream_->base_url());
+    o.config_yaml = ProvidersYaml(upstream_->base_url()) + extra_yaml;
     o.workers = 1;
     router_ = std::make_unique<RouterProcess>(o);
     std::string error;
@@ -407,17 +413,10 @@ TEST_F(TranslateTest, TranslatedStreamCutMidwayEndsWithAnErrorNotASuccess) {
 
 TEST_F(TranslateTest, MalformedFirstEventFailsOverBeforeAnythingIsSent) {
   // Two endpoints: the first answers a broken stream, the second a good one.
-  router_->Stop();
-  router_.reset();
-  RouterProcess::Options o;
-  o.env = {{"OPENAI_API_KEY", kTestKey}, {"OPENAI_BASE_URL", upstream_->base_url()}};
-  o.config_yaml = ProvidersYaml(upstream_->base_url()) +
-                  "models:\n  smart:\n    endpoints:\n"
+  ASSERT_NO_FATAL_FAILURE(
+      StartRouter("models:\n  smart:\n    endpoints:\n"
                   "      - provider: ant\n        model_id: claude-broken\n"
-                  "      - provider: openai\n        model_id: gpt-good\n";
-  router_ = std::make_unique<RouterProcess>(o);
-  std::string error;
-  ASSERT_TRUE(router_->Start(&error)) << error;
+                  "      - provider: openai\n        model_id: gpt-good\n"));
   upstream_->SetHandler([](const RecordedRequest& req) {
     if (req.target == "/v1/messages") {
       Reply r;
@@ -438,17 +437,10 @@ TEST_F(TranslateTest, MalformedFirstEventFailsOverBeforeAnythingIsSent) {
 
 TEST_F(TranslateTest, AnEndpointCanOverrideItsProvidersProtocol) {
   // openai's Anthropic-compatible base, reached through a virtual model.
-  router_->Stop();
-  router_.reset();
-  RouterProcess::Options o;
-  o.env = {{"OPENAI_API_KEY", kTestKey}, {"OPENAI_BASE_URL", upstream_->base_url()}};
-  o.config_yaml = ProvidersYaml(upstream_->base_url()) +
-                  "models:\n  compat:\n    endpoints:\n"
+  ASSERT_NO_FATAL_FAILURE(
+      StartRouter("models:\n  compat:\n    endpoints:\n"
                   "      - provider: openai\n        model_id: claude-compat\n"
-                  "        api_protocol: anthropic\n";
-  router_ = std::make_unique<RouterProcess>(o);
-  std::string error;
-  ASSERT_TRUE(router_->Start(&error)) << error;
+                  "        api_protocol: anthropic\n"));
   upstream_->SetHandler([](const RecordedRequest&) {
     Reply r;
     r.body = kAnthropicMessage;

@@ -16,7 +16,7 @@
 #include <string_view>
 
 #include "shared/protocol/adapters.h"
-#include "shared/protocol/sse.h"
+#include "shared/protocol/stream_translator.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace bitrouter::protocol::fuzz {
@@ -40,21 +40,17 @@ inline void FuzzStream(Protocol up, std::string_view input, size_t split) {
     opts.created = 1700000000;
     opts.include_usage = (split & 1) != 0;
     opts.gemini_sse = (split & 2) == 0;
-    std::unique_ptr<StreamEncoder> enc = AdapterFor(client).make_encoder(opts);
-    FUZZ_CHECK(enc != nullptr);
-    std::unique_ptr<StreamDecoder> dec = AdapterFor(up).make_decoder(enc.get());
-    FUZZ_CHECK(dec != nullptr);
-    SseParser sse;
-    auto on_event = [&](std::string_view e, std::string_view d) { return dec->OnEvent(e, d); };
-    absl::Status s = sse.Feed(input.substr(0, split), on_event);
-    if (s.ok() && !dec->done()) s = sse.Feed(input.substr(split), on_event);
-    if (s.ok() && !dec->done()) s = dec->OnEnd();
+    // The worker's own pipeline: framing, decoder, encoder.
+    StreamTranslator t(up, client, opts);
+    absl::Status s = t.Feed(input.substr(0, split));
+    if (s.ok()) s = t.Feed(input.substr(split));
+    if (s.ok()) s = t.End();
     if (s.ok()) {
-      FUZZ_CHECK(dec->done());
-      FUZZ_CHECK(enc->done());
-    } else if (!enc->done()) {
-      enc->OnError({502, "upstream_error", std::string(s.message())});
-      FUZZ_CHECK(enc->done());
+      FUZZ_CHECK(t.upstream_done());
+      FUZZ_CHECK(t.done());
+    } else {
+      t.Fail({502, "upstream_error", std::string(s.message())});
+      FUZZ_CHECK(t.done());
     }
   }
 }

@@ -19,59 +19,24 @@
 #include "shared/protocol/adapters.h"
 #include "shared/protocol/chat_adapter.h"
 #include "shared/protocol/messages_adapter.h"
+#include "tests/unit/shared/protocol/golden_support.h"
 
 namespace bitrouter::protocol {
 namespace {
 
 namespace fs = std::filesystem;
+using golden::ByName;
+using golden::ClientModel;
+using golden::kCreated;
+using golden::ReadFile;
+using golden::UpstreamModel;
 using Translate = std::function<absl::StatusOr<std::string>(const std::string&)>;
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string Pretty(const rapidjson::Document& d) {
   rapidjson::StringBuffer buf;
   rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
   d.Accept(w);
   return buf.GetString();
-}
-
-// Response fixtures without a `created` (Messages, Gemini) get this one.
-constexpr int64_t kCreated = 1700000000;
-
-std::optional<Protocol> ByName(std::string_view name) {
-  for (Protocol p :
-       {Protocol::kChat, Protocol::kResponses, Protocol::kMessages, Protocol::kGemini}) {
-    if (ProtocolName(p) == name) return p;
-  }
-  return std::nullopt;
-}
-
-// The model names the fixtures expect: upstream models in requests, client
-// models in responses.
-std::string UpstreamModel(Protocol p) {
-  switch (p) {
-    case Protocol::kMessages:
-      return "claude-up";
-    case Protocol::kGemini:
-      return "gemini-up";
-    default:
-      return "gpt-up";
-  }
-}
-std::string ClientModel(Protocol p) {
-  switch (p) {
-    case Protocol::kMessages:
-      return "claude-client";
-    case Protocol::kGemini:
-      return "gemini-client";
-    default:
-      return "gpt-client";
-  }
 }
 
 // Directories: <client>_to_<upstream> (requests) and
