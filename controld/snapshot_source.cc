@@ -89,6 +89,9 @@ bitrouter::v1::Snapshot BuildSnapshot(
   limits->set_header_timeout_ms(cfg.server.header_timeout_ms);
   limits->set_keepalive_timeout_ms(cfg.server.keepalive_timeout_ms);
   limits->set_drain_timeout_ms(cfg.server.drain_timeout_ms);
+  limits->set_body_timeout_ms(cfg.server.body_timeout_ms);
+  limits->set_send_timeout_ms(cfg.server.send_timeout_ms);
+  limits->set_access_log_off(!cfg.server.access_log);
   SetTimeouts(cfg.timeouts, snap.mutable_timeouts());
   for (const auto& [name, m] : cfg.models) AddRoute(m, false, &snap);
   for (const auto& [name, m] : runtime_routes) AddRoute(m, true, &snap);
@@ -97,6 +100,7 @@ bitrouter::v1::Snapshot BuildSnapshot(
   f->set_retry_backoff_ms(cfg.failover.retry_backoff_ms);
   f->set_breaker_failures(cfg.failover.breaker_failures);
   f->set_breaker_cooldown_ms(cfg.failover.breaker_cooldown_ms);
+  f->set_max_retry_after_ms(cfg.failover.max_retry_after_ms);
   return snap;
 }
 

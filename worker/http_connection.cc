@@ -1,11 +1,15 @@
 #include "worker/http_connection.h"
 
+#include <malloc.h>
+
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "shared/common/log.h"
 #include "shared/common/strings.h"
 #include "shared/protocol/errors.h"
 #include "shared/protocol/openai_request.h"
+#include "shared/protocol/scratch_parser.h"
 #include "worker/inbound.h"
 #include "worker/loop_queue.h"
 #include "worker/server.h"
@@ -16,6 +20,14 @@ namespace {
 constexpr size_t kMaxPendingBytes = 1 << 20;  // pipelined bytes buffered while busy
 constexpr size_t kWriteHighWater = 1 << 20;   // pause the upstream above this
 constexpr size_t kWriteLowWater = 256 << 10;  // resume below this
+// After a request this large (body in, or answer out) the memory it grew is
+// handed back: per-thread parser capacity, the body buffer, and free heap pages.
+constexpr size_t kLargeRequestBytes = 2u << 20;
+constexpr size_t kLargeResponseBytes = 8u << 20;
+constexpr size_t kKeepParserBytes = 1u << 20;
+// Bytes queued for one client beyond which it is dropped: a client that does
+// not read must not pin memory. Above the largest answer held whole (32 MiB).
+constexpr size_t kMaxQueuedBytes = 64u << 20;
 char g_read_buf[64 << 10];
 
 bool ValidRequestId(std::string_view id) {
@@ -102,6 +114,7 @@ void HttpConnection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* 
 }
 
 void HttpConnection::OnData(const char* data, size_t len) {
+  if (state_ == State::kClosing) return;
   if (state_ == State::kInFlight || busy_) {
     pending_.append(data, len);
     if (pending_.size() > kMaxPendingBytes && reading_) {
@@ -125,7 +138,9 @@ void HttpConnection::DrainPending() {
     RunParser(buf.data(), buf.size());
   }
   busy_ = false;
-  if (!reading_ && state_ != State::kClosing && pending_.size() <= kMaxPendingBytes) {
+  if (!reading_ && state_ != State::kClosing &&
+      !uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_)) &&
+      pending_.size() <= kMaxPendingBytes) {
     reading_ = true;
     uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &HttpConnection::OnAlloc,
                   &HttpConnection::OnRead);
@@ -136,6 +151,9 @@ void HttpConnection::RunParser(const char* data, size_t len) {
   llhttp_errno_t err = llhttp_execute(&parser_, data, len);
   if (state_ == State::kClosing) return;
   if (err == HPE_OK) {
+    // Headers are in and the body is trickling: each read restarts the
+    // body-progress clock (the header timeout is for headers only).
+    if (headers_complete_ && state_ == State::kReading) ArmTimer(limits_->body_timeout_ms);
     if (expect_continue_ && state_ == State::kReading) {
       static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
       uv_buf_t b = uv_buf_init(const_cast<char*>(kContinue), sizeof(kContinue) - 1);
@@ -163,7 +181,10 @@ void HttpConnection::RunParser(const char* data, size_t len) {
 }
 
 void HttpConnection::RejectRequest(int status, std::string message) {
+  if (state_ == State::kClosing) return;
   close_after_response_ = true;
+  dispatched_ = true;
+  if (access_.start_ms == 0) access_.start_ms = uv_now(server_->loop());
   state_ = State::kInFlight;
   if (req_.request_id.empty()) req_.request_id = server_->NextRequestId();
   std::string_view type = status == 408 ? "timeout_error" : "invalid_request_error";
@@ -185,13 +206,20 @@ void HttpConnection::ResetRequest() {
   header_bytes_ = 0;
   in_value_ = false;
   message_complete_ = false;
+  headers_complete_ = false;
+  head_only_ = false;
+  dispatched_ = false;
+  access_ = AccessRecord();
   expect_continue_ = false;
   response_started_ = false;
   response_chunked_ = false;
 }
 
 void HttpConnection::Dispatch() {
+  if (state_ == State::kClosing) return;
   state_ = State::kInFlight;
+  dispatched_ = true;
+  head_only_ = req_.method == HTTP_HEAD;
   uv_timer_stop(&timer_);
   req_.keep_alive = llhttp_should_keep_alive(&parser_) != 0;
   if (!req_.keep_alive || draining_) close_after_response_ = true;
@@ -207,6 +235,7 @@ int HttpConnection::OnMessageBegin(llhttp_t* p) {
   auto* self = static_cast<HttpConnection*>(p->data);
   self->ResetRequest();
   self->state_ = State::kReading;
+  self->access_.start_ms = uv_now(self->server_->loop());
   self->limits_snapshot_ = self->server_->snapshot();
   self->limits_ = &self->limits_snapshot_->limits;
   self->ArmTimer(self->limits_->header_timeout_ms);
@@ -255,6 +284,7 @@ int HttpConnection::OnHeaderValue(llhttp_t* p, const char* at, size_t len) {
 int HttpConnection::OnHeadersComplete(llhttp_t* p) {
   auto* self = static_cast<HttpConnection*>(p->data);
   self->req_.method = static_cast<llhttp_method_t>(p->method);
+  self->headers_complete_ = true;
   self->req_.protocol = ProtocolForPath(self->req_.Path());
   uint64_t max_body = self->limits_->max_body_bytes;
   if ((p->flags & F_CONTENT_LENGTH) && p->content_length > max_body) {
@@ -295,6 +325,7 @@ int HttpConnection::OnMessageComplete(llhttp_t* p) {
 
 std::string HttpConnection::ResponseHead(int status, std::string_view header_lines,
                                          int64_t content_length) {
+  access_.status = status;
   std::string head =
       absl::StrCat("HTTP/1.1 ", status, " ", AV(protocol::ReasonPhrase(status)), "\r\n",
                    AV(header_lines), "x-bitrouter-request-id: ", req_.request_id, "\r\n");
@@ -318,7 +349,8 @@ void HttpConnection::SendResponse(int status, std::string_view content_type, std
       uv_buf_init(head.data(), static_cast<unsigned>(head.size())),
       uv_buf_init(const_cast<char*>(body.data()), static_cast<unsigned>(body.size()))};
   response_started_ = true;
-  Write(bufs, body.empty() ? 1 : 2);
+  if (!head_only_) access_.bytes_out += body.size();
+  Write(bufs, body.empty() || head_only_ ? 1 : 2);
   FinishRequest();
 }
 
@@ -349,7 +381,8 @@ void HttpConnection::Uncork() {
 }
 
 void HttpConnection::WriteBody(const char* data, size_t len) {
-  if (len == 0 || state_ == State::kClosing) return;
+  if (len == 0 || state_ == State::kClosing || head_only_) return;
+  access_.bytes_out += len;
   if (corked_) {
     if (cork_count_ + 3 > kMaxCorked || cork_size_count_ >= kMaxCorked / 3) {
       Write(cork_bufs_, cork_count_);  // full: flush what is gathered so far
@@ -380,7 +413,7 @@ void HttpConnection::WriteBody(const char* data, size_t len) {
 
 void HttpConnection::EndResponse() {
   if (state_ == State::kClosing) return;
-  if (response_chunked_) {
+  if (response_chunked_ && !head_only_) {
     if (corked_ && cork_count_ < kMaxCorked) {
       cork_bufs_[cork_count_++] = uv_buf_init(const_cast<char*>("0\r\n\r\n"), 5);
     } else {
@@ -396,11 +429,17 @@ void HttpConnection::EndResponse() {
 void HttpConnection::AbortResponse() {
   if (state_ == State::kClosing) return;
   Uncork();
+  LogAccess(0);
   ReleaseHandler();
   CloseAfterWrites();
 }
 
 void HttpConnection::FinishRequest() {
+  // A write of this response may have failed and closed the connection:
+  // then nothing more happens here (the next pipelined request is never
+  // parsed); the handler hears OnClientGone from the close callback.
+  if (state_ == State::kClosing) return;
+  LogAccess(0);
   ReleaseHandler();
   snapshot_.reset();
   if (close_after_response_) {
@@ -409,9 +448,48 @@ void HttpConnection::FinishRequest() {
   }
   state_ = State::kIdle;
   llhttp_resume(&parser_);
+  ReleaseLargeBuffers();
   ResetRequest();
-  ArmTimer(limits_->keepalive_timeout_ms);
+  ArmIdleOrSendTimer();
   DrainPending();
+}
+
+void HttpConnection::ReleaseLargeBuffers() {
+  if (req_.body.capacity() <= kLargeRequestBytes && access_.bytes_out <= kLargeResponseBytes)
+    return;
+  std::string().swap(req_.body);
+  protocol::TrimScratchParsers(kKeepParserBytes);
+  malloc_trim(0);
+}
+
+void HttpConnection::ArmIdleOrSendTimer() {
+  if (state_ == State::kIdle) {
+    ArmTimer(tcp_.write_queue_size > 0 ? limits_->send_timeout_ms : limits_->keepalive_timeout_ms);
+  } else if (state_ == State::kInFlight || state_ == State::kClosing) {
+    if (tcp_.write_queue_size > 0) {
+      ArmTimer(limits_->send_timeout_ms);
+    } else if (state_ == State::kInFlight) {
+      uv_timer_stop(&timer_);
+    }
+  }
+}
+
+void HttpConnection::LogAccess(int status_override) {
+  if (!dispatched_) return;
+  dispatched_ = false;
+  if (!limits_->access_log || !log::Enabled(log::Level::kInfo)) return;
+  uint64_t now = uv_now(server_->loop());
+  int status = status_override != 0 ? status_override : access_.status;
+  std::string model = SanitizeForLog(access_.model, 128);
+  LOG_INFO("access id=", req_.request_id, " proto=", AV(protocol::ProtocolName(req_.protocol)),
+           " method=", llhttp_method_name(req_.method), " path=", SanitizeForLog(req_.Path(), 128),
+           " model=\"", model, "\" endpoint=\"", access_.endpoint, "\" status=", status,
+           " attempts=", access_.attempts, " bytes_in=", req_.body.size(),
+           " bytes_out=", access_.bytes_out, " ttfb_ms=",
+           access_.first_byte_ms == 0
+               ? int64_t{-1}
+               : static_cast<int64_t>(access_.first_byte_ms - access_.start_ms),
+           " duration_ms=", now - access_.start_ms);
 }
 
 void HttpConnection::ReleaseHandler() {
@@ -429,6 +507,7 @@ void HttpConnection::Write(const uv_buf_t* bufs, unsigned count) {
   auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
   size_t total = 0;
   for (unsigned i = 0; i < count; ++i) total += bufs[i].len;
+  if (access_.first_byte_ms == 0) access_.first_byte_ms = uv_now(server_->loop());
   size_t written = 0;
   if (tcp_.write_queue_size == 0) {
     int rc = uv_try_write(stream, bufs, count);
@@ -439,6 +518,14 @@ void HttpConnection::Write(const uv_buf_t* bufs, unsigned count) {
     written = rc > 0 ? static_cast<size_t>(rc) : 0;
   }
   if (written == total) return;
+  if (tcp_.write_queue_size + (total - written) > kMaxQueuedBytes) {
+    LOG_INFO("request ", req_.request_id, ": client is not reading; more than ", kMaxQueuedBytes,
+             " bytes queued, closing the connection");
+    Close();
+    return;
+  }
+  // The client must make progress on what is queued within the send timeout.
+  if (tcp_.write_queue_size == 0 && state_ != State::kReading) ArmTimer(limits_->send_timeout_ms);
   auto* w = new OwnedWrite{};
   w->data.reserve(total - written);
   size_t skip = written;
@@ -459,6 +546,11 @@ void HttpConnection::Write(const uv_buf_t* bufs, unsigned count) {
       if (status != UV_ECANCELED) self->Close();
       return;
     }
+    if (self->state_ == State::kClosing &&
+        uv_is_closing(reinterpret_cast<uv_handle_t*>(&self->tcp_)))
+      return;
+    // Progress: restart the send clock (or go back to the keep-alive one).
+    if (self->state_ != State::kReading) self->ArmIdleOrSendTimer();
     if (self->handler_ != nullptr && self->tcp_.write_queue_size < kWriteLowWater) {
       self->handler_->OnClientWritable();
     }
@@ -472,28 +564,28 @@ void HttpConnection::Write(const uv_buf_t* bufs, unsigned count) {
 void HttpConnection::CloseAfterWrites() {
   if (state_ == State::kClosing) return;
   state_ = State::kClosing;
-  uv_timer_stop(&timer_);
   if (tcp_.write_queue_size == 0) {
-    state_ = State::kInFlight;  // let Close() run its full path
     Close();
     return;
   }
+  // The queued bytes leave first, within the send timeout (a client that
+  // never reads must not hold the connection forever).
+  ArmTimer(limits_->send_timeout_ms);
   auto* req = new uv_shutdown_t;
   req->data = this;
   int rc = uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&tcp_), [](uv_shutdown_t* r, int) {
     auto* self = static_cast<HttpConnection*>(r->data);
     delete r;
-    self->state_ = State::kInFlight;
     self->Close();
   });
   if (rc != 0) {
     delete req;
-    state_ = State::kInFlight;
     Close();
   }
 }
 
 void HttpConnection::ArmTimer(uint32_t ms) {
+  if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&timer_))) return;
   if (ms == 0) {
     uv_timer_stop(&timer_);
     return;
@@ -504,8 +596,16 @@ void HttpConnection::ArmTimer(uint32_t ms) {
 void HttpConnection::OnTimer(uv_timer_t* timer) {
   auto* self = static_cast<HttpConnection*>(timer->data);
   if (self->state_ == State::kReading) {
-    self->RejectRequest(408, "timed out reading the request");
-  } else if (self->state_ == State::kIdle) {
+    self->RejectRequest(408, self->headers_complete_ ? "timed out reading the request body"
+                                                     : "timed out reading the request headers");
+    return;
+  }
+  if (self->tcp_.write_queue_size > 0) {
+    LOG_INFO("request ", self->req_.request_id, ": client read nothing for ",
+             self->limits_->send_timeout_ms, " ms; closing the connection (send timeout)");
+  }
+  if (self->state_ == State::kIdle || self->tcp_.write_queue_size > 0 ||
+      self->state_ == State::kClosing) {
     self->Close();
   }
 }
@@ -519,22 +619,30 @@ void HttpConnection::BeginDrain() {
 void HttpConnection::Close() {
   if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_))) return;
   state_ = State::kClosing;
-  if (handler_ != nullptr) {
-    RequestHandler* h = handler_;
-    handler_ = nullptr;
-    h->OnClientGone();
-    server_->deleter().Delete(h);
-  }
+  corked_ = false;
+  cork_count_ = 0;
+  // 499: the client went away before its answer was complete.
+  LogAccess(499);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &HttpConnection::OnClosed);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &HttpConnection::OnClosed);
 }
 
 void HttpConnection::OnClosed(uv_handle_t* handle) {
   auto* self = static_cast<HttpConnection*>(handle->data);
-  if (++self->closed_handles_ == 2) {
-    self->server_->OnConnectionClosed(self);
-    delete self;
+  if (++self->closed_handles_ < 2) return;
+  // The handler learns here, from a loop callback, never from inside one of
+  // its own calls (see the header).
+  if (self->handler_ != nullptr) {
+    RequestHandler* h = self->handler_;
+    self->handler_ = nullptr;
+    h->OnClientGone();
+    self->server_->deleter().Delete(h);
   }
+  // The handler has dropped its upstream call (which may point into the
+  // request body), so the large buffers can go.
+  self->ReleaseLargeBuffers();
+  self->server_->OnConnectionClosed(self);
+  delete self;
 }
 
 }  // namespace bitrouter::worker

@@ -7,6 +7,13 @@
 // Lifetime: owned by the Server; freed in the close callback of its last
 // handle. The request handler (a ProxyCall) is owned here and destroyed
 // deferred, never inside its own callbacks.
+//
+// Closing never calls back into the handler synchronously: a write that
+// fails inside a handler's call only marks the connection closing (every
+// later response call is a no-op, nothing more is parsed, dispatched or
+// timed), and the handler hears OnClientGone from the close callback, on a
+// clean stack. So a handler may keep using its connection pointer until
+// OnClientGone, whatever its own writes did.
 
 #include <llhttp.h>
 #include <uv.h>
@@ -37,6 +44,18 @@ struct InboundRequest {
   protocol::Protocol protocol = protocol::Protocol::kChat;
   std::string_view Header(std::string_view name) const;
   std::string_view Path() const;  // url without the query
+};
+
+// What the access log says about one request; the handler fills in what only
+// it knows (routing), the connection the rest.
+struct AccessRecord {
+  uint64_t start_ms = 0;
+  uint64_t first_byte_ms = 0;  // 0 = nothing written yet
+  int status = 0;
+  uint64_t bytes_out = 0;  // body bytes
+  std::string model;       // as the client asked (sanitised when logged)
+  std::string endpoint;    // provider:model that served (or last tried)
+  uint32_t attempts = 0;
 };
 
 // What a connection needs from whoever answers a request.
@@ -83,6 +102,9 @@ class HttpConnection {
   bool congested() const;
 
   void SetHandler(RequestHandler* handler) { handler_ = handler; }
+  // True once the connection started closing: responses are dropped.
+  bool closing() const { return state_ == State::kClosing; }
+  AccessRecord& access() { return access_; }
 
   // Drain: idle connections close now, busy ones after their response.
   void BeginDrain();
@@ -105,6 +127,10 @@ class HttpConnection {
   void RejectRequest(int status, std::string message);
   void ResetRequest();
   void ArmTimer(uint32_t ms);
+  // The timer while a response is queued: send progress, else keep-alive.
+  void ArmIdleOrSendTimer();
+  void LogAccess(int status_override);
+  void ReleaseLargeBuffers();
   void Write(const uv_buf_t* bufs, unsigned count);
   void CloseAfterWrites();
   void ReleaseHandler();
@@ -136,6 +162,9 @@ class HttpConnection {
   int reject_status_ = 0;  // limit hit inside a parser callback
   std::string reject_message_;
   bool message_complete_ = false;
+  bool headers_complete_ = false;
+  bool head_only_ = false;   // HEAD: the response carries no body
+  bool dispatched_ = false;  // a request is being answered (access log pending)
   bool expect_continue_ = false;
   bool response_started_ = false;
   bool response_chunked_ = false;
@@ -150,6 +179,7 @@ class HttpConnection {
   std::string cork_head_;  // response head while corked
   bool draining_ = false;
   RequestHandler* handler_ = nullptr;
+  AccessRecord access_;
   const Limits* limits_ = nullptr;
   SnapshotPtr limits_snapshot_;  // keeps limits_ alive
   friend class Server;

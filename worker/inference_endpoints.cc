@@ -7,6 +7,7 @@
 #include "shared/protocol/errors.h"
 #include "shared/protocol/messages_adapter.h"
 #include "shared/protocol/openai_request.h"
+#include "shared/protocol/scratch_parser.h"
 #include "worker/inbound.h"
 #include "worker/proxy_call.h"
 
@@ -46,7 +47,7 @@ void StartGemini(HttpConnection* conn, GeminiTarget target) {
   const InboundRequest& req = conn->request();
   // The body is forwarded as is to a Gemini upstream: it must at least be a
   // JSON object (the body capacity leaves simdjson's padding).
-  thread_local simdjson::dom::parser parser;
+  thread_local protocol::ScratchDomParser parser;
   simdjson::dom::element root;
   if (parser.parse(reinterpret_cast<const uint8_t*>(req.body.data()), req.body.size(), false)
           .get(root) ||

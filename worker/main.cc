@@ -73,6 +73,8 @@ int main(int argc, char** argv) {
   log::SetTag(absl::StrCat("worker[", args.worker_id, "]"));
   log::Level level;
   if (log::ParseLevel(args.log_level, &level)) log::SetLevel(level);
+  // Log lines (the access log above all) must never block the event loop.
+  log::StartAsyncWriter(65536);
 
   uv_loop_t* loop = uv_default_loop();
   Server server(loop, args.listen_fd, args.worker_id);
@@ -174,5 +176,6 @@ int main(int argc, char** argv) {
   int rc = uv_loop_close(loop);
   if (rc != 0) LOG_WARN("event loop closed with handles still open: ", uv_strerror(rc));
   LOG_INFO("exited");
+  log::StopAsyncWriter();
   return exit_code;
 }

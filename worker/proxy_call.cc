@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <random>
@@ -14,6 +15,7 @@
 #include "shared/protocol/errors.h"
 #include "shared/protocol/openai_errors.h"
 #include "shared/protocol/openai_request.h"
+#include "shared/protocol/scratch_parser.h"
 #include "worker/inbound.h"
 #include "worker/server.h"
 #include "worker/timer.h"
@@ -37,11 +39,17 @@ constexpr std::string_view kRelayedHeaders[] = {"content-type",
 
 // A JSON answer above this is relayed unvalidated rather than held in memory.
 constexpr size_t kMaxValidatedBody = 32u << 20;
+// Longest model name accepted (provider ids plus model ids are far shorter).
+constexpr size_t kMaxModelNameBytes = 256;
+// A passthrough stream is held until its first data event; an upstream that
+// sends more than this without completing one is broken (same cap as the
+// translated path's largest event).
+constexpr size_t kMaxFirstEventBytes = 16u << 20;
 
 // Parses in place: the string's spare capacity serves as simdjson's padding,
 // so the body is not copied (reserve() only reallocates when it is short).
 bool ValidJsonObject(std::string& body) {
-  thread_local simdjson::dom::parser parser;
+  thread_local protocol::ScratchDomParser parser;
   body.reserve(body.size() + protocol::kJsonPadding);
   simdjson::dom::element root;
   if (parser.parse(reinterpret_cast<const uint8_t*>(body.data()), body.size(), false).get(root)) {
@@ -128,13 +136,26 @@ absl::Span<const std::string_view> TerminalMarkers(protocol::Protocol p) {
 
 void StartProxy(HttpConnection* conn, InboundCall in) {
   const WorkerSnapshot& snap = *conn->snapshot();
+  bool printable =
+      std::all_of(in.model.begin(), in.model.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+  if (in.model.empty() || in.model.size() > kMaxModelNameBytes || !printable) {
+    conn->SendError({400, "invalid_request_error", "invalid_model",
+                     absl::StrCat("model must be 1 to ", kMaxModelNameBytes,
+                                  " printable ASCII characters without spaces")});
+    return;
+  }
   auto resolution = snap.routes.Resolve(in.model);
   if (!resolution.ok()) {
     conn->SendError({404, "invalid_request_error", "model_not_found",
                      std::string(resolution.status().message())});
     return;
   }
-  uint64_t counter = conn->server()->NextCounter(resolution->name);
+  // Round-robin state is keyed by the configured route (bounded by the
+  // snapshot), never by what the client typed; single-target and direct
+  // routes need no counter.
+  uint64_t counter = resolution->targets.size() > 1 && resolution->source != "provider:model"
+                         ? conn->server()->NextCounter(resolution->name)
+                         : 0;
   std::vector<size_t> order = routing::OrderTargets(*resolution, counter);
   auto* call = new ProxyCall(conn, std::move(in), std::move(*resolution), std::move(order));
   conn->SetHandler(call);
@@ -144,6 +165,7 @@ void StartProxy(HttpConnection* conn, InboundCall in) {
 ProxyCall::ProxyCall(HttpConnection* conn, InboundCall in, routing::Resolution resolution,
                      std::vector<size_t> order)
     : conn_(conn),
+      server_(conn->server()),
       loop_(conn->server()->loop()),
       snapshot_(conn->snapshot()),
       in_(std::move(in)),
@@ -152,6 +174,14 @@ ProxyCall::ProxyCall(HttpConnection* conn, InboundCall in, routing::Resolution r
 
 ProxyCall::~ProxyCall() {
   if (retry_timer_ != nullptr) retry_timer_->Cancel();
+  // However the call ended (client gone, response relayed, never sent), a
+  // probe slot it still holds goes back: a breaker can never stick open.
+  ReleaseProbe();
+}
+
+void ProxyCall::ReleaseProbe() {
+  if (probe_ && target_ != nullptr) server_->health().ReleaseProbe(target_->id);
+  probe_ = false;
 }
 
 uint64_t ProxyCall::NowMs() const { return uv_now(loop_); }
@@ -163,11 +193,13 @@ std::string ProxyCall::EndpointName() const {
   return name;
 }
 
-void ProxyCall::Start() { NextAttempt(); }
+void ProxyCall::Start() {
+  conn_->access().model = in_.model;
+  NextAttempt();
+}
 
 void ProxyCall::NextAttempt() {
-  Server* server = conn_->server();
-  routing::EndpointHealth& health = server->health();
+  routing::EndpointHealth& health = server_->health();
   while (next_ < order_.size()) {
     target_ = &resolution_.targets[order_[next_++]];
     tries_on_target_ = 0;
@@ -178,7 +210,8 @@ void ProxyCall::NextAttempt() {
         gate == routing::EndpointHealth::Gate::kSkipRetryAfter) {
       attempts_.push_back({routing::Attempt::Kind::kSkipped, EndpointName(), 0,
                            health.WaitMs(target_->id, NowMs()),
-                           routing::EndpointHealth::Describe(gate)});
+                           routing::EndpointHealth::Describe(gate),
+                           gate == routing::EndpointHealth::Gate::kSkipRetryAfter});
       continue;
     }
     probe_ = gate == routing::EndpointHealth::Gate::kProbe;
@@ -192,28 +225,39 @@ void ProxyCall::NextAttempt() {
 void ProxyCall::StartAttempt() {
   phase_ = Phase::kTrying;
   buffer_.clear();
+  sse_scanned_ = 0;
+  sse_event_start_ = 0;
   saw_terminal_ = false;
   tail_.clear();
   translator_.reset();
   UpstreamRequest up;
-  Server* server = conn_->server();
   if (!BuildRequest(&up)) {
     // Never sent: a half-open breaker's probe slot goes back unused.
-    if (probe_) server->health().ReleaseProbe(target_->id);
-    probe_ = false;
+    ReleaseProbe();
     if (conn_ != nullptr) NextAttempt();  // skipped; else the client was answered
     return;
   }
-  call_ = server->pool().Start(std::move(up), this);
+  conn_->access().endpoint = EndpointName();
+  ++conn_->access().attempts;
+  // The pool never calls back from inside Start (failures are deferred to the
+  // loop), so call_ is set before any handler callback can run.
+  call_ = server_->pool().Start(std::move(up), this);
 }
 
 void ProxyCall::AttemptFailed(routing::Attempt attempt, bool count_for_breaker) {
-  Server* server = conn_->server();
+  Server* server = server_;
   conn_->Uncork();  // nothing of a failed attempt was written; do not leave the cork on
-  if (count_for_breaker) server->health().OnFailure(target_->id, NowMs());
-  if (attempt.retry_after_ms)
+  if (count_for_breaker) {
+    server->health().OnFailure(target_->id, NowMs());  // settles a probe as failed
+    probe_ = false;
+  } else {
+    ReleaseProbe();  // e.g. a 429: no verdict on the endpoint's health
+  }
+  if (attempt.retry_after_ms) {
+    attempt.retry_after_ms =
+        std::min<uint64_t>(*attempt.retry_after_ms, snapshot_->failover.max_retry_after_ms);
     server->health().OnRetryAfter(target_->id, NowMs() + *attempt.retry_after_ms);
-  probe_ = false;
+  }
   LOG_DEBUG("request ", conn_->request().request_id, ": ", attempt.endpoint,
             " failed: ", attempt.detail.empty() ? std::to_string(attempt.status) : attempt.detail);
   bool retry_same = !attempt.retry_after_ms && tries_on_target_ < snapshot_->failover.retries &&
@@ -262,8 +306,7 @@ void ProxyCall::FailAll() {
 }
 
 void ProxyCall::OnClientGone() {
-  if (probe_ && target_ != nullptr && conn_ != nullptr)
-    conn_->server()->health().ReleaseProbe(target_->id);
+  ReleaseProbe();
   conn_ = nullptr;
   phase_ = Phase::kDone;
   call_.reset();  // cancels the upstream request; its connection is not reused
@@ -281,7 +324,7 @@ void ProxyCall::OnClientWritable() {
 }
 
 void ProxyCall::Accepted() {
-  conn_->server()->health().OnSuccess(target_->id);
+  server_->health().OnSuccess(target_->id);
   probe_ = false;
 }
 
@@ -364,11 +407,15 @@ void ProxyCall::OnUpstreamBody(const char* data, size_t len) {
     return;
   }
   if (phase_ == Phase::kBufferSse) {
-    // Judge the stream by its first data event, then commit and relay.
-    size_t end;
-    size_t from = 0;
-    while ((end = EventEnd(std::string_view(buffer_).substr(from))) != std::string_view::npos) {
-      std::string_view event = std::string_view(buffer_).substr(from, end);
+    // Judge the stream by its first data event, then commit and relay. Only
+    // new bytes are searched (a separator may straddle reads: back up 3).
+    std::string_view all(buffer_);
+    while (true) {
+      size_t search = std::max(sse_event_start_, sse_scanned_ > 3 ? sse_scanned_ - 3 : 0);
+      size_t rel = EventEnd(all.substr(search));
+      if (rel == std::string_view::npos) break;
+      size_t end = search + rel;
+      std::string_view event = all.substr(sse_event_start_, end - sse_event_start_);
       if (!ValidFirstEvent(event)) {
         AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), 200, std::nullopt,
                        "first stream event is not valid JSON"},
@@ -382,7 +429,15 @@ void ProxyCall::OnUpstreamBody(const char* data, size_t len) {
         RelayBody(buffer_.data(), buffer_.size());
         return;
       }
-      from += end;
+      sse_event_start_ = end;  // a comment/keep-alive event: judge the next one
+      sse_scanned_ = end;
+    }
+    sse_scanned_ = buffer_.size();
+    if (buffer_.size() > kMaxFirstEventBytes) {
+      AttemptFailed(
+          {routing::Attempt::Kind::kInvalidBody, EndpointName(), 200, std::nullopt,
+           absl::StrCat("no complete stream event in the first ", kMaxFirstEventBytes, " bytes")},
+          true);
     }
   }
 }
@@ -446,7 +501,7 @@ void ProxyCall::OnUpstreamFailure(UpstreamFailure kind, const std::string& detai
     AttemptFailed({KindOf(kind), EndpointName(), 0, std::nullopt, detail}, true);
     return;
   }
-  conn_->server()->health().OnFailure(target_->id, NowMs());
+  server_->health().OnFailure(target_->id, NowMs());
   std::string_view code = kind == UpstreamFailure::kTimeout ? "upstream_timeout" : "upstream_error";
   FailAfterCommit(std::string(code), absl::StrCat("provider ", target_->provider, ": ", detail));
 }

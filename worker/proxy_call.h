@@ -83,6 +83,8 @@ class ProxyCall : public RequestHandler, public UpstreamHandler {
   };
 
   void NextAttempt();
+  // Gives back a half-open probe slot that ended without a breaker verdict.
+  void ReleaseProbe();
   void StartAttempt();
   // Builds the upstream request for the current target into head_/body_;
   // false when this endpoint cannot carry the request (recorded as skipped)
@@ -114,6 +116,7 @@ class ProxyCall : public RequestHandler, public UpstreamHandler {
   uint64_t NowMs() const;
 
   HttpConnection* conn_;  // null once the client is gone or the response ended
+  Server* server_;        // outlives every call
   uv_loop_t* loop_;
   SnapshotPtr snapshot_;  // keeps the resolution's providers alive
   InboundCall in_;
@@ -122,7 +125,7 @@ class ProxyCall : public RequestHandler, public UpstreamHandler {
   size_t next_ = 0;
   const routing::Target* target_ = nullptr;
   const ProviderRuntime* provider_ = nullptr;
-  bool probe_ = false;
+  bool probe_ = false;  // holds the endpoint's half-open probe slot (settled exactly once)
   uint32_t tries_on_target_ = 0;
   std::vector<routing::Attempt> attempts_;
 
@@ -140,6 +143,8 @@ class ProxyCall : public RequestHandler, public UpstreamHandler {
   bool committed_ = false;
   UpstreamHead upstream_head_;  // kept until the commit
   std::string buffer_;          // body held back until it is validated
+  size_t sse_scanned_ = 0;      // kBufferSse: bytes of buffer_ already searched for an event end
+  size_t sse_event_start_ = 0;  // kBufferSse: where the event being judged starts
   std::string out_body_;        // translated JSON / error body (written once)
   bool sse_response_ = false;
   bool saw_terminal_ = false;

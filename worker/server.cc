@@ -47,6 +47,28 @@ void Server::OnConnection(uv_stream_t* listener, int status) {
   conn->Accept(listener);  // on failure the connection closes and removes itself
 }
 
+namespace {
+
+bool SameUpstream(const ProviderRuntime& a, const ProviderRuntime& b) {
+  return a.protocol == b.protocol && a.base.Origin() == b.base.Origin() &&
+         a.base.path == b.base.path && a.keys == b.keys && a.header_lines == b.header_lines;
+}
+
+}  // namespace
+
+void Server::SetSnapshot(SnapshotPtr snapshot) {
+  if (snapshot_ != nullptr) {
+    for (const auto& [name, old_provider] : snapshot_->providers) {
+      const ProviderRuntime* now = snapshot->FindProvider(name);
+      if (now != nullptr && SameUpstream(old_provider, *now)) continue;
+      std::string prefix = absl::StrCat(name, "/");
+      health_.Forget([&](const std::string& id) { return id.rfind(prefix, 0) == 0; });
+    }
+  }
+  snapshot_ = std::move(snapshot);
+  health_.set_policy(snapshot_->failover.breaker);
+}
+
 std::string Server::NextRequestId() {
   return absl::StrCat(id_prefix_, absl::Hex(++request_counter_));
 }
@@ -55,6 +77,11 @@ void Server::HandleRequest(HttpConnection* conn) {
   const InboundRequest& req = conn->request();
   std::string_view path = req.Path();
   bool get = req.method == HTTP_GET || req.method == HTTP_HEAD;
+  if (path == "/" && get) {
+    // Clients probe the base URL before their first call (Claude Code: HEAD /).
+    conn->SendResponse(200, "application/json", "{\"service\":\"bitrouter\",\"status\":\"ok\"}");
+    return;
+  }
   if (path == "/health") {
     if (!get) {
       conn->SendResponse(405, "application/json",

@@ -31,10 +31,9 @@ class Server {
   uv_loop_t* loop() const { return loop_; }
   const SnapshotPtr& snapshot() const { return snapshot_; }
   // Swaps the snapshot; requests already admitted keep the one they took.
-  void SetSnapshot(SnapshotPtr snapshot) {
-    snapshot_ = std::move(snapshot);
-    health_.set_policy(snapshot_->failover.breaker);
-  }
+  // Health state (breaker, Retry-After windows) of endpoints whose provider
+  // definition changed is forgotten: it described another upstream.
+  void SetSnapshot(SnapshotPtr snapshot);
   // Runtime routing state (outside snapshots, keyed by stable ids/names).
   routing::EndpointHealth& health() { return health_; }
   uint64_t NextCounter(const std::string& route) { return counters_[route]++; }
@@ -51,6 +50,7 @@ class Server {
   UpstreamPool& pool() { return *pool_; }
   std::string NextRequestId();
   uint32_t worker_id() const { return worker_id_; }
+  size_t connection_count() const { return connections_.size(); }
 
   void HandleRequest(HttpConnection* conn);
   void OnConnectionClosed(HttpConnection* conn);

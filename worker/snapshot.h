@@ -53,11 +53,15 @@ struct Limits {
   uint32_t header_timeout_ms = 10'000;
   uint32_t keepalive_timeout_ms = 75'000;
   uint32_t drain_timeout_ms = 30'000;
+  uint32_t body_timeout_ms = 60'000;  // between request body bytes
+  uint32_t send_timeout_ms = 60'000;  // a queued response write without progress
+  bool access_log = true;
 };
 
 struct Failover {
   uint32_t retries = 0;
   uint32_t retry_backoff_ms = 200;
+  uint32_t max_retry_after_ms = 300'000;  // cap on an upstream's Retry-After
   routing::BreakerPolicy breaker;
 };
 

@@ -45,6 +45,9 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
   snap->limits.keepalive_timeout_ms =
       OrDefault(l.keepalive_timeout_ms(), defaults.keepalive_timeout_ms);
   snap->limits.drain_timeout_ms = OrDefault(l.drain_timeout_ms(), defaults.drain_timeout_ms);
+  snap->limits.body_timeout_ms = OrDefault(l.body_timeout_ms(), defaults.body_timeout_ms);
+  snap->limits.send_timeout_ms = OrDefault(l.send_timeout_ms(), defaults.send_timeout_ms);
+  snap->limits.access_log = !l.access_log_off();
   const auto& t = proto.timeouts();
   Timeouts tdef;
   snap->timeouts.connect_ms = OrDefault(t.connect_ms(), tdef.connect_ms);
@@ -136,6 +139,7 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
   snap->failover.retry_backoff_ms = OrDefault(f.retry_backoff_ms(), 200);
   snap->failover.breaker.failures = OrDefault(f.breaker_failures(), 5);
   snap->failover.breaker.cooldown_ms = OrDefault(f.breaker_cooldown_ms(), 30'000);
+  snap->failover.max_retry_after_ms = OrDefault(f.max_retry_after_ms(), 300'000);
 
   // Loading the trust store costs tens of milliseconds, so the context is
   // reused while the CA file is the same file (path, size, mtime); a changed

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "shared/common/strings.h"
 #include "worker/resolver.h"
+#include "worker/timer.h"
 #include "worker/tls.h"
 
 namespace bitrouter::worker {
@@ -77,11 +78,23 @@ class UpstreamConn {
     Close();
   }
 
+  // While we are the ones not reading (a slow client), the upstream's clocks
+  // stop: our backpressure must never be blamed on it as a timeout.
   void Pause() {
-    if (!closing_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+    if (closing_ || paused_) return;
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+    paused_ = true;
+    paused_at_ = uv_now(pool_->loop_);
+    uv_timer_stop(&timer_);
   }
   void Resume() {
-    if (!closing_ && state_ == State::kActive) StartReading();
+    if (closing_ || state_ != State::kActive || !paused_) return;
+    paused_ = false;
+    if (total_deadline_ != 0) total_deadline_ += uv_now(pool_->loop_) - paused_at_;
+    if (call_ != nullptr) {
+      ArmTimer(call_->request_.timeouts.idle_ms, "between response bytes (idle timeout)");
+    }
+    StartReading();
   }
 
   void CloseIfIdle() {
@@ -140,6 +153,10 @@ class UpstreamConn {
     connect_req_.data = this;
     int rc = uv_tcp_connect(&connect_req_, &tcp_, reinterpret_cast<const sockaddr*>(&addr),
                             &UpstreamConn::OnConnect);
+    if (rc != 0 && next_addr_ < addrs_.size()) {
+      RetryOnFreshSocket();  // refused at once (e.g. ENETUNREACH): the next address
+      return;
+    }
     if (rc != 0) {
       Fail(UpstreamFailure::kConnect,
            absl::StrCat("cannot connect to ", origin_.HostHeader(), ": ", uv_strerror(rc)));
@@ -215,6 +232,8 @@ class UpstreamConn {
     field_.clear();
     value_.clear();
     header_bytes_ = 0;
+    interim_ = false;
+    protocol_error_.clear();
     llhttp_init(&parser_, HTTP_RESPONSE, &kSettings);
     parser_.data = this;
     const UpstreamRequest& req = call_->request_;
@@ -334,8 +353,10 @@ class UpstreamConn {
       return;
     }
     if (state_ == State::kActive && got_bytes_ && status == UV_EOF) {
-      // A response delimited by connection close completes here.
-      if (llhttp_finish(&parser_) == HPE_OK && message_done_) {
+      // A response delimited by connection close completes here (our
+      // message-complete callback pauses the parser, hence HPE_PAUSED).
+      llhttp_errno_t err = llhttp_finish(&parser_);
+      if ((err == HPE_OK || err == HPE_PAUSED) && message_done_) {
         Complete(false);
         return;
       }
@@ -363,6 +384,11 @@ class UpstreamConn {
       return;
     }
     if (err != HPE_OK) {
+      if (!protocol_error_.empty()) {
+        Fail(UpstreamFailure::kProtocol,
+             absl::StrCat("upstream ", origin_.HostHeader(), " ", protocol_error_));
+        return;
+      }
       Fail(UpstreamFailure::kProtocol,
            absl::StrCat("malformed HTTP response from upstream ", origin_.HostHeader(), ": ",
                         llhttp_errno_name(err), " ", llhttp_get_error_reason(&parser_)));
@@ -375,7 +401,14 @@ class UpstreamConn {
     bool keep = reusable && llhttp_should_keep_alive(&parser_) && !pool_->closing_;
     UpstreamCall* call = Detach();
     if (keep) {
+      // Into the pool only in a clean state: reading (a pause for a slow
+      // client ends with the call), no deadline of the finished call.
       state_ = State::kIdle;
+      total_deadline_ = 0;
+      if (paused_) {
+        paused_ = false;
+        StartReading();
+      }
       ArmTimer(kPoolIdleMs, "idle");
       pool_->ReturnIdle(this);
     } else {
@@ -395,6 +428,15 @@ class UpstreamConn {
       // keep-alive timeout): nothing was processed, so one fresh try is safe.
       call->retried_ = true;
       pool_->Assign(call);
+      return;
+    }
+    if (call->starting_) {
+      // Found inside UpstreamPool::Start: the caller has not even stored its
+      // UpstreamCall yet. Deliver from the loop instead of re-entering it.
+      call->deferred_failure_ = OneShotTimer::Start(pool_->loop_, 0, [call, kind, detail] {
+        call->deferred_failure_ = nullptr;
+        call->handler_->OnUpstreamFailure(kind, detail);
+      });
       return;
     }
     call->handler_->OnUpstreamFailure(kind, detail);
@@ -447,7 +489,19 @@ class UpstreamConn {
   static int OnHeadersComplete(llhttp_t* p) {
     auto* self = From(p);
     if (!self->field_.empty()) self->PushHeader();
-    self->head_.status = p->status_code;
+    int status = p->status_code;
+    if (status == 101) {
+      self->protocol_error_ = "switched protocols (101) on a plain HTTP request";
+      return -1;
+    }
+    if (status >= 100 && status < 200) {
+      // Interim (100 Continue, 103 Early Hints): not the answer; the final
+      // response follows on the same connection.
+      self->interim_ = true;
+      self->head_ = UpstreamHead();
+      return 0;
+    }
+    self->head_.status = status;
     if (self->call_ == nullptr) return -1;
     self->call_->handler_->OnUpstreamHeaders(self->head_);
     return self->call_ == nullptr ? -1 : 0;
@@ -459,7 +513,12 @@ class UpstreamConn {
     return self->call_ == nullptr ? -1 : 0;
   }
   static int OnMessageComplete(llhttp_t* p) {
-    From(p)->message_done_ = true;
+    auto* self = From(p);
+    if (self->interim_) {
+      self->interim_ = false;
+      return 0;  // keep parsing: the final response comes next
+    }
+    self->message_done_ = true;
     return HPE_PAUSED;
   }
 
@@ -485,6 +544,10 @@ class UpstreamConn {
   bool reused_ = false;
   bool closing_ = false;
   bool retrying_address_ = false;
+  bool paused_ = false;  // reading stopped for a slow client
+  uint64_t paused_at_ = 0;
+  bool interim_ = false;  // parsing a 1xx interim response
+  std::string protocol_error_;
   std::vector<sockaddr_storage> addrs_;
   size_t next_addr_ = 0;
   int closed_handles_ = 0;
@@ -512,6 +575,7 @@ UpstreamCall::UpstreamCall(UpstreamPool* pool, UpstreamRequest request, Upstream
     : pool_(pool), request_(std::move(request)), handler_(handler) {}
 
 UpstreamCall::~UpstreamCall() {
+  if (deferred_failure_ != nullptr) deferred_failure_->Cancel();
   if (conn_ != nullptr) conn_->Abort();
 }
 
@@ -536,7 +600,9 @@ std::string UpstreamPool::PoolKey(const UpstreamRequest& request) {
 std::unique_ptr<UpstreamCall> UpstreamPool::Start(UpstreamRequest request,
                                                   UpstreamHandler* handler) {
   std::unique_ptr<UpstreamCall> call(new UpstreamCall(this, std::move(request), handler));
+  call->starting_ = true;
   Assign(call.get());
+  call->starting_ = false;
   return call;
 }
 

@@ -34,7 +34,9 @@ struct UpstreamHead {
   std::string_view Header(std::string_view name) const;
 };
 
-// Receives one response. Callbacks run on the loop; after OnComplete or
+// Receives one response. Callbacks run on the loop, never from inside
+// UpstreamPool::Start (a failure found there, such as a connect() refused at
+// once, is delivered from the loop on its next turn); after OnComplete or
 // OnFailure no further callbacks arrive. The handler may destroy its
 // UpstreamCall from any callback (destruction is safe mid-parse).
 class UpstreamHandler {
@@ -60,6 +62,7 @@ struct UpstreamRequest {
 };
 
 class UpstreamPool;
+class OneShotTimer;
 
 // One request in progress. Owned by the caller; destroying it cancels the
 // request (the connection is closed, never reused).
@@ -81,7 +84,9 @@ class UpstreamCall {
   UpstreamRequest request_;
   UpstreamHandler* handler_;
   UpstreamConn* conn_ = nullptr;
-  bool retried_ = false;  // a reused connection was found dead; retried once fresh
+  bool retried_ = false;   // a reused connection was found dead; retried once fresh
+  bool starting_ = false;  // inside UpstreamPool::Start: failures are deferred
+  OneShotTimer* deferred_failure_ = nullptr;
 };
 
 class UpstreamPool {

@@ -3,8 +3,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <ctime>
+#include <deque>
 #include <mutex>
+#include <thread>
 
 namespace bitrouter::log {
 namespace {
@@ -12,6 +15,68 @@ namespace {
 std::atomic<Level> g_level{Level::kInfo};
 std::mutex g_tag_mu;
 std::string g_tag = "bitrouter";
+
+void WriteLine(const std::string& line) {
+  // One write per line keeps lines whole across processes sharing stderr.
+  ssize_t unused = ::write(STDERR_FILENO, line.data(), line.size());
+  (void)unused;
+}
+
+// Writes lines on its own thread, so a slow stderr never blocks a caller.
+class AsyncWriter {
+ public:
+  explicit AsyncWriter(size_t max_queued) : max_queued_(max_queued) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~AsyncWriter() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  void Push(std::string line) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (queue_.size() >= max_queued_) {
+        ++dropped_;
+        return;
+      }
+      queue_.push_back(std::move(line));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      if (queue_.empty() && stop_) return;
+      std::deque<std::string> batch;
+      batch.swap(queue_);
+      uint64_t dropped = dropped_;
+      dropped_ = 0;
+      lock.unlock();
+      if (dropped > 0) {
+        WriteLine(absl::StrCat("(log: ", dropped, " line(s) dropped: output too slow)\n"));
+      }
+      for (const std::string& line : batch) WriteLine(line);
+      lock.lock();
+    }
+  }
+  const size_t max_queued_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> queue_;
+  uint64_t dropped_ = 0;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+std::mutex g_async_mu;
+AsyncWriter* g_async = nullptr;  // guarded by g_async_mu
 
 const char* LevelName(Level level) {
   switch (level) {
@@ -67,9 +132,29 @@ void Write(Level level, std::string_view message) {
   std::string line = absl::StrCat(stamp, ".", absl::Dec(ts.tv_nsec / 1000000, absl::kZeroPad3),
                                   "Z ", LevelName(level), " ", tag, ": ",
                                   absl::string_view(message.data(), message.size()), "\n");
-  // One write per line keeps lines whole across processes sharing stderr.
-  ssize_t unused = ::write(STDERR_FILENO, line.data(), line.size());
-  (void)unused;
+  {
+    std::lock_guard<std::mutex> lock(g_async_mu);
+    if (g_async != nullptr) {
+      g_async->Push(std::move(line));
+      return;
+    }
+  }
+  WriteLine(line);
+}
+
+void StartAsyncWriter(size_t max_queued) {
+  std::lock_guard<std::mutex> lock(g_async_mu);
+  if (g_async == nullptr) g_async = new AsyncWriter(max_queued);
+}
+
+void StopAsyncWriter() {
+  AsyncWriter* w;
+  {
+    std::lock_guard<std::mutex> lock(g_async_mu);
+    w = g_async;
+    g_async = nullptr;
+  }
+  delete w;  // joins after writing what is queued
 }
 
 }  // namespace bitrouter::log

@@ -18,6 +18,13 @@ Level GetLevel();
 // The component tag printed on every line, e.g. "bitrouterd" or "worker[2]".
 void SetTag(std::string tag);
 void Write(Level level, std::string_view message);
+// From now on lines are handed to a background thread that writes them, so a
+// slow or full stderr never blocks the caller (an event loop). At most
+// `max_queued` lines wait; beyond that lines are dropped and counted (the
+// count is reported in the next line written). Call once.
+void StartAsyncWriter(size_t max_queued);
+// Writes what is queued and stops the thread (before exit).
+void StopAsyncWriter();
 
 inline bool Enabled(Level level) { return level >= GetLevel(); }
 

@@ -17,6 +17,12 @@ struct ServerConfig {
   uint32_t drain_timeout_ms = 30'000;
   uint32_t header_timeout_ms = 10'000;
   uint32_t keepalive_timeout_ms = 75'000;
+  // Longest wait for the next byte of a request body once the headers are in.
+  uint32_t body_timeout_ms = 60'000;
+  // Longest time a response write may make no progress (a client that does
+  // not read) before the connection is closed.
+  uint32_t send_timeout_ms = 60'000;
+  bool access_log = true;  // one info line per request
   // server.control.socket: relative paths are under <home>/run/; empty = control.sock.
   std::string control_socket;
 };
@@ -61,6 +67,8 @@ struct FailoverConfig {
   uint32_t retry_backoff_ms = 200;  // base of the jittered exponential backoff
   uint32_t breaker_failures = 5;    // consecutive failures that open the breaker
   uint32_t breaker_cooldown_ms = 30'000;
+  // An upstream's Retry-After is honoured up to this long.
+  uint32_t max_retry_after_ms = 300'000;
 };
 
 // kMpp (Machine Payment Protocol) is accepted from the manual's config but not

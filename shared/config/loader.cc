@@ -184,6 +184,12 @@ absl::Status ReadServer(const Reader& r, const YAML::Node& node, Config* cfg) {
       ASSIGN_OR_RETURN(cfg->server.header_timeout_ms, r.Duration(v, path));
     } else if (key == "keepalive_timeout") {
       ASSIGN_OR_RETURN(cfg->server.keepalive_timeout_ms, r.Duration(v, path));
+    } else if (key == "body_timeout") {
+      ASSIGN_OR_RETURN(cfg->server.body_timeout_ms, r.Duration(v, path));
+    } else if (key == "send_timeout") {
+      ASSIGN_OR_RETURN(cfg->server.send_timeout_ms, r.Duration(v, path));
+    } else if (key == "access_log") {
+      ASSIGN_OR_RETURN(cfg->server.access_log, r.Bool(v, path));
     } else if (key == "control") {
       if (v.IsNull()) continue;
       RETURN_IF_ERROR(r.RequireMap(v, path));
@@ -235,6 +241,8 @@ absl::Status ReadUpstream(const Reader& r, const YAML::Node& node, Config* cfg) 
       ASSIGN_OR_RETURN(cfg->failover.retries, r.Uint(kv.second, path, 10));
     } else if (key == "retry_backoff") {
       ASSIGN_OR_RETURN(cfg->failover.retry_backoff_ms, r.Duration(kv.second, path));
+    } else if (key == "max_retry_after") {
+      ASSIGN_OR_RETURN(cfg->failover.max_retry_after_ms, r.Duration(kv.second, path));
     } else if (key == "circuit_breaker") {
       RETURN_IF_ERROR(ReadCircuitBreaker(r, kv.second, &cfg->failover));
     } else {

@@ -172,12 +172,16 @@ std::string RenderEffectiveConfig(const Config& cfg) {
                   s.workers == 0 ? "  # one per CPU" : "", "\n  log_level: ", s.log_level,
                   "\n  drain_timeout: ", FormatDurationMs(s.drain_timeout_ms),
                   "\n  header_timeout: ", FormatDurationMs(s.header_timeout_ms),
-                  "\n  keepalive_timeout: ", FormatDurationMs(s.keepalive_timeout_ms), "\n");
+                  "\n  keepalive_timeout: ", FormatDurationMs(s.keepalive_timeout_ms),
+                  "\n  body_timeout: ", FormatDurationMs(s.body_timeout_ms),
+                  "\n  send_timeout: ", FormatDurationMs(s.send_timeout_ms),
+                  "\n  access_log: ", s.access_log ? "true" : "false", "\n");
   const FailoverConfig& f = cfg.failover;
   absl::StrAppend(&out, "upstream:\n  ca_file: ",
                   cfg.ca_file.empty() ? "\"\"  # system default" : Q(cfg.ca_file),
                   "\n  timeouts: ", TimeoutsLine(cfg.timeouts), "\n  retries: ", f.retries,
                   "\n  retry_backoff: ", FormatDurationMs(f.retry_backoff_ms),
+                  "\n  max_retry_after: ", FormatDurationMs(f.max_retry_after_ms),
                   "\n  circuit_breaker: {failures: ", f.breaker_failures,
                   ", cooldown: ", FormatDurationMs(f.breaker_cooldown_ms), "}\n");
   absl::StrAppend(&out, "inherit_defaults: ", cfg.inherit_defaults ? "true" : "false", "\n");

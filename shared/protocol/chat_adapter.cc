@@ -10,6 +10,7 @@
 #include "shared/common/status_macros.h"
 #include "shared/protocol/chat_internal.h"
 #include "shared/protocol/json_fields.h"
+#include "shared/protocol/scratch_parser.h"
 
 namespace bitrouter::protocol::chat {
 namespace {
@@ -483,7 +484,7 @@ const char* FinishName(FinishReason r) {
 }  // namespace
 
 absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
-  thread_local simdjson::dom::parser parser;
+  thread_local protocol::ScratchDomParser parser;
   ASSIGN_OR_RETURN(object root, ParseObject(parser, json, "request body"));
   CanonicalRequest req;
   ASSIGN_OR_RETURN(req.model, ReqString(root, "model", "model"));
@@ -582,7 +583,7 @@ absl::StatusOr<std::string> RenderRequest(const CanonicalRequest& req,
 }
 
 absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json) {
-  thread_local simdjson::dom::parser parser;
+  thread_local protocol::ScratchDomParser parser;
   ASSIGN_OR_RETURN(object root, ParseObject(parser, json, "upstream response"));
   CanonicalResponse resp;
   ASSIGN_OR_RETURN(resp.id, ReqString(root, "id", "id"));

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "shared/protocol/openai_request.h"
+#include "shared/protocol/scratch_parser.h"
 
 namespace bitrouter::protocol {
 namespace {
@@ -126,7 +127,7 @@ std::string RenderStreamError(Protocol p, const HttpError& error, std::string_vi
 
 UpstreamErrorInfo ParseUpstreamError(std::string_view body) {
   UpstreamErrorInfo info;
-  thread_local simdjson::dom::parser parser;
+  thread_local protocol::ScratchDomParser parser;
   simdjson::padded_string padded(body);
   simdjson::dom::element root;
   if (parser.parse(padded).get(root)) return info;

@@ -15,6 +15,7 @@
 #include "shared/common/status_macros.h"
 #include "shared/protocol/gemini_internal.h"
 #include "shared/protocol/json_fields.h"
+#include "shared/protocol/scratch_parser.h"
 
 namespace bitrouter::protocol::gemini {
 namespace internal {
@@ -123,7 +124,7 @@ std::string DerivedCallId(std::string_view scope, size_t n) {
 
 absl::Status WriteFunctionCall(W& w, std::string_view id, std::string_view name,
                                std::string_view arguments) {
-  thread_local simdjson::dom::parser parser;
+  thread_local protocol::ScratchDomParser parser;
   std::string_view text = arguments.empty() ? std::string_view("{}") : arguments;
   element args;
   if (parser.parse(text.data(), text.size(), true).get(args) || !args.is_object()) {
@@ -178,7 +179,7 @@ std::string FallbackId(std::string_view body) {
 }  // namespace
 
 absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json) {
-  thread_local simdjson::dom::parser parser;
+  thread_local protocol::ScratchDomParser parser;
   ASSIGN_OR_RETURN(object root, ParseObject(parser, json, "upstream response"));
   element e;
   if (Has(root, "error", &e)) return Bad("error", "is set: the upstream returned an error");

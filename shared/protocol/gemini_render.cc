@@ -14,6 +14,7 @@
 #include "shared/protocol/gemini_adapter.h"
 #include "shared/protocol/gemini_internal.h"
 #include "shared/protocol/json_fields.h"
+#include "shared/protocol/scratch_parser.h"
 
 namespace bitrouter::protocol::gemini {
 namespace {
@@ -95,7 +96,7 @@ absl::Status WriteToolResult(W& w, const ContentPart& p,
   w.StartObject();
   if (!p.tool_call_id.empty()) Str(w, "id"), Str(w, p.tool_call_id);
   Str(w, "name"), Str(w, it->second), Str(w, "response");
-  thread_local simdjson::dom::parser parser;
+  thread_local protocol::ScratchDomParser parser;
   element parsed;
   if (!p.is_error && !parser.parse(text.data(), text.size(), true).get(parsed) &&
       parsed.is_object()) {

@@ -15,6 +15,7 @@
 #include "shared/protocol/gemini_adapter.h"
 #include "shared/protocol/gemini_internal.h"
 #include "shared/protocol/json_fields.h"
+#include "shared/protocol/scratch_parser.h"
 
 namespace bitrouter::protocol::gemini {
 namespace {
@@ -460,7 +461,7 @@ absl::Status ParseGenerationConfig(object root, CanonicalRequest* req) {
 }  // namespace
 
 absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
-  thread_local simdjson::dom::parser parser;
+  thread_local protocol::ScratchDomParser parser;
   ASSIGN_OR_RETURN(object root, ParseObject(parser, json, "request body"));
   CanonicalRequest req;  // model and stream come from the URL path
   ParseState st{&req, {}};

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "shared/common/status_macros.h"
 #include "shared/common/strings.h"
+#include "shared/protocol/scratch_parser.h"
 
 namespace bitrouter::protocol::json {
 
@@ -56,7 +57,7 @@ Path Idx(std::string_view path, size_t i) {
 }
 
 simdjson::dom::parser& ThreadParser() {
-  thread_local simdjson::dom::parser parser;
+  thread_local protocol::ScratchDomParser parser;
   return parser;
 }
 

@@ -11,6 +11,7 @@
 #include "shared/common/status_macros.h"
 #include "shared/protocol/json_fields.h"
 #include "shared/protocol/messages_internal.h"
+#include "shared/protocol/scratch_parser.h"
 
 namespace bitrouter::protocol::messages {
 namespace {
@@ -365,7 +366,7 @@ absl::Status RenderBlock(W& w, const ContentPart& p) {
       Str(w, "type"), Str(w, "redacted_thinking"), Str(w, "data"), Str(w, p.data);
       break;
     case Kind::kToolCall: {
-      thread_local simdjson::dom::parser parser;
+      thread_local protocol::ScratchDomParser parser;
       element args;
       if (parser.parse(p.arguments.data(), p.arguments.size(), true).get(args) ||
           !args.is_object()) {
@@ -481,7 +482,7 @@ void RenderThinkingAndOutput(W& w, const CanonicalRequest& req, int64_t max_toke
 }  // namespace
 
 absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
-  thread_local simdjson::dom::parser parser;
+  thread_local protocol::ScratchDomParser parser;
   ASSIGN_OR_RETURN(object root, ParseObject(parser, json, "request body"));
   CanonicalRequest req;
   ASSIGN_OR_RETURN(req.model, ReqString(root, "model", "model"));
@@ -587,7 +588,7 @@ absl::StatusOr<std::string> RenderRequest(const CanonicalRequest& req,
 }
 
 absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json) {
-  thread_local simdjson::dom::parser parser;
+  thread_local protocol::ScratchDomParser parser;
   ASSIGN_OR_RETURN(object root, ParseObject(parser, json, "upstream response"));
   CanonicalResponse resp;
   ASSIGN_OR_RETURN(std::optional<std::string> type, OptString(root, "type", "type"));

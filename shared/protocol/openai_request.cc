@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include "absl/strings/str_cat.h"
+#include "shared/protocol/scratch_parser.h"
 
 namespace bitrouter::protocol {
 namespace {
@@ -14,8 +15,8 @@ std::string ErrorText(simdjson::error_code code) { return simdjson::error_messag
 }  // namespace
 
 absl::StatusOr<RequestView> InspectRequest(const char* data, size_t size) {
-  thread_local simdjson::dom::parser dom_parser;
-  thread_local simdjson::ondemand::parser od_parser;
+  thread_local protocol::ScratchDomParser dom_parser;
+  thread_local protocol::ScratchOnDemandParser od_parser;
   RequestView view;
   // Full validation (ondemand alone is lazy and would accept trailing garbage).
   simdjson::dom::element root;

@@ -27,6 +27,7 @@
 #include "shared/protocol/json_fields.h"
 #include "shared/protocol/responses_adapter.h"
 #include "shared/protocol/responses_internal.h"
+#include "shared/protocol/scratch_parser.h"
 
 namespace bitrouter::protocol::responses {
 namespace {
@@ -479,7 +480,7 @@ void RenderTextFormat(W& w, const ResponseFormat& rf) {
 }  // namespace
 
 absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
-  thread_local simdjson::dom::parser parser;
+  thread_local protocol::ScratchDomParser parser;
   ASSIGN_OR_RETURN(object root, ParseObject(parser, json, "request body"));
   CanonicalRequest req;
   ASSIGN_OR_RETURN(req.model, ReqString(root, "model", "model"));

@@ -18,6 +18,7 @@
 #include "shared/protocol/json_fields.h"
 #include "shared/protocol/responses_adapter.h"
 #include "shared/protocol/responses_internal.h"
+#include "shared/protocol/scratch_parser.h"
 
 namespace bitrouter::protocol::responses {
 namespace {
@@ -84,7 +85,7 @@ absl::Status ParseOutputItem(object item, std::string_view path, CanonicalRespon
 }  // namespace
 
 absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json) {
-  thread_local simdjson::dom::parser parser;
+  thread_local protocol::ScratchDomParser parser;
   ASSIGN_OR_RETURN(object root, json::ParseObject(parser, json, "upstream response"));
   CanonicalResponse resp;
   ASSIGN_OR_RETURN(std::optional<std::string> obj, OptString(root, "object", "object"));

@@ -38,7 +38,7 @@ std::optional<uint64_t> ParseRetryAfterMs(std::string_view value, int64_t now_un
 FinalError Aggregate(const std::vector<Attempt>& attempts) {
   FinalError out;
   size_t tried = 0, rate_limited = 0, timeouts = 0, skipped = 0, unavailable = 0, connect = 0,
-         tls = 0;
+         tls = 0, rate_limit_waits = 0;
   std::optional<uint64_t> min_retry;
   std::optional<uint64_t> min_wait;
   std::string summary;
@@ -77,6 +77,7 @@ FinalError Aggregate(const std::vector<Attempt>& attempts) {
       case Attempt::Kind::kSkipped:
         what = "skipped";
         ++skipped;
+        if (a.rate_limit_wait) ++rate_limit_waits;
         break;
     }
     if (!a.detail.empty()) absl::StrAppend(&what, " (", a.detail, ")");
@@ -90,11 +91,16 @@ FinalError Aggregate(const std::vector<Attempt>& attempts) {
     }
   }
   auto seconds = [](uint64_t ms) { return (ms + 999) / 1000; };
-  if (tried > 0 && rate_limited == tried) {
+  if ((tried > 0 && rate_limited == tried) ||
+      (tried == 0 && skipped > 0 && rate_limit_waits == skipped)) {
+    // A rate limit stays a rate limit for the client (and its SDK's retry
+    // logic), also while we wait out the upstream's Retry-After ourselves.
     out.status = 429;
     out.code = "rate_limited";
     out.message = absl::StrCat("every endpoint is rate limited: ", summary);
-    if (min_retry) out.retry_after_s = seconds(*min_retry);
+    std::optional<uint64_t> wait = min_retry;
+    if (min_wait) wait = wait ? std::min(*wait, *min_wait) : *min_wait;
+    if (wait) out.retry_after_s = std::max<uint64_t>(1, seconds(*wait));
   } else if (tried > 0 && timeouts == tried) {
     out.status = 504;
     out.code = "upstream_timeout";

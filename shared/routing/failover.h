@@ -28,6 +28,8 @@ struct Attempt {
   int status = 0;        // for kStatus
   std::optional<uint64_t> retry_after_ms;
   std::string detail;  // public description
+  // kSkipped because the endpoint is waiting out an upstream 429's Retry-After.
+  bool rate_limit_wait = false;
 };
 
 struct FinalError {
@@ -37,7 +39,8 @@ struct FinalError {
   std::optional<uint64_t> retry_after_s;
 };
 
-// All attempts failed: all 429 → 429 with the smallest Retry-After; all
+// All attempts failed: all 429 (or waiting out a 429's Retry-After) → 429
+// with the smallest remaining Retry-After; all
 // timeouts → 504; nothing tried because every endpoint was cooling down →
 // 503 with the shortest wait; otherwise 502. The message lists each
 // endpoint's outcome without upstream bodies or secrets.

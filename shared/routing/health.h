@@ -6,6 +6,7 @@
 // passed in, so it is deterministic under test.
 
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <unordered_map>
 
@@ -35,6 +36,14 @@ class EndpointHealth {
   void ReleaseProbe(const std::string& id);
   // Milliseconds until the endpoint may be tried again (0 if now).
   uint64_t WaitMs(const std::string& id, uint64_t now_ms) const;
+  // Drops the state of every endpoint id for which `pred` is true (its
+  // definition changed on reload).
+  template <typename Pred>
+  void Forget(Pred pred) {
+    for (auto it = states_.begin(); it != states_.end();) {
+      it = pred(it->first) ? states_.erase(it) : std::next(it);
+    }
+  }
   static const char* Describe(Gate gate);
 
  private:

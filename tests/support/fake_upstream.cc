@@ -248,6 +248,18 @@ Outcome SendReply(Io& io, const RecordedRequest& req, bool client_wants_close, c
   if (reply.delay_before_headers_ms > 0 && !io.WaitAlive(reply.delay_before_headers_ms)) {
     return Outcome::kAborted;
   }
+  if (reply.kind == Kind::kRaw) {
+    std::vector<std::string_view> pieces(reply.chunks.begin(), reply.chunks.end());
+    if (pieces.empty()) pieces.push_back(reply.body);
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      if (i > 0 && reply.delay_between_chunks_ms > 0 &&
+          !io.WaitAlive(reply.delay_between_chunks_ms)) {
+        return Outcome::kAborted;
+      }
+      if (!io.Write(pieces[i])) return Outcome::kAborted;
+    }
+    return reply.close_connection ? Outcome::kClose : Outcome::kKeepAlive;
+  }
 
   const bool bodiless = (reply.status >= 100 && reply.status < 200) || reply.status == 204 ||
                         reply.status == 304 || req.method == "HEAD";

@@ -37,6 +37,8 @@ struct Reply {
     kCloseBeforeResponse,  // orderly close (TLS: close_notify first)
     kResetMidBody,         // send headers + part of the body, then RST
     kBrokenChunked,        // chunked headers + one chunk + invalid chunk-size line, then close
+    kRaw,  // write `chunks` (else `body`) verbatim, status line and headers included,
+           // delay_between_chunks_ms apart; then keep-alive unless close_connection
   };
   Kind kind = Kind::kNormal;
   int status = 200;
