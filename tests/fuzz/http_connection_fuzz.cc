@@ -9,6 +9,7 @@
 // connection closes (nothing is left dispatched, timed or written).
 #include <cstdint>
 
+#include "bitrouter/v1/control.pb.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/worker_fuzz_env.h"
 #include "worker/server.h"
