@@ -237,6 +237,10 @@ std::string CaBundleProblem(const std::string& path) {
     return absl::StrCat("cannot load '", path, "': ", std::strerror(errno));
   }
   if (!S_ISREG(st.st_mode)) return absl::StrCat("cannot load '", path, "': not a regular file");
+  constexpr off_t kMaxBundleBytes = 64 << 20;  // the system bundle is ~200 KB
+  if (st.st_size > kMaxBundleBytes) {
+    return absl::StrCat("cannot load '", path, "': over 64 MiB, not a CA bundle");
+  }
   X509_STORE* store = X509_STORE_new();
   if (store == nullptr) return "cannot allocate an X509 store";
   ERR_clear_error();
