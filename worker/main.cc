@@ -117,6 +117,12 @@ int main(int argc, char** argv) {
     queue->Close();
     uv_close(reinterpret_cast<uv_handle_t*>(&sigterm), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&sigusr1), nullptr);
+    // Closing a libuv signal handle restores the default action, which for
+    // both is to die: a second SIGTERM (a group SIGTERM reaches us before
+    // bitrouterd's own) or a log-reopen SIGUSR1 while we exit would turn a
+    // clean exit into "killed by signal".
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGUSR1, SIG_IGN);
   };
   auto shutdown = [&](const std::string& why) {
     if (stopping) return;
