@@ -2,9 +2,11 @@
 // values that cannot go into an upstream header are refused where they are
 // written, naming the field and never the value; the control socket path and
 // the home are claimed safely; Ctrl-C and a group SIGTERM drain like stop.
+#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -165,30 +167,69 @@ TEST(ControlFilesTest, ControlSocketPathThatIsNotASocketIsRefusedAndLeftAlone) {
   EXPECT_EQ(ReadAll(precious), "keep me\n");
 }
 
+// Starts bitrouterd in `home` once the pipe `gate` reports EOF (the parent
+// closed the write end), so that two of them exec at the same instant.
+pid_t SpawnGatedDaemon(const std::string& home, const int gate[2]) {
+  std::vector<std::string> args = {BinPath("bitrouterd"), "--home-dir", home, "--listen",
+                                   "127.0.0.1:0",         "--workers",  "1"};
+  std::vector<std::string> env = {"PATH=/usr/bin:/bin", "HOME=" + home, "GRPC_VERBOSITY=ERROR"};
+  std::vector<char*> argv, envp;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  const std::string log = home + "/bitrouterd.log";
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd >= 0) dup2(fd, 2);
+    setpgid(0, 0);
+    close(gate[1]);  // or EOF never comes
+    char byte;
+    while (read(gate[0], &byte, 1) > 0) {
+    }
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  return pid;
+}
+
 // Before: the home was claimed by reading the pid file, which is written
 // only once the daemon is up, so both passed and both ran.
 TEST(ControlFilesTest, TwoDaemonsStartedAtTheSameInstantOnOneHomeOnlyOneRuns) {
   char tmpl[] = "/tmp/br-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   const std::string home = tmpl;
-  {
-    RouterProcess::Options o;
-    o.home = home;
-    RouterProcess a(o), b(o);
-    std::string error_a, error_b;
-    std::thread start_b([&] { b.Start(&error_b); });
-    a.Start(&error_a);
-    start_b.join();
-    // One of them exits by itself; the other keeps running.
-    ASSERT_TRUE(WaitUntil([&] { return a.Exited(0) || b.Exited(0); }, 10000)) << a.Log();
-    RouterProcess& loser = a.Exited(0) ? a : b;
-    RouterProcess& winner = a.Exited(0) ? b : a;
-    int code = -1;
-    ASSERT_TRUE(loser.Exited(0, &code));
-    EXPECT_EQ(code, 1);
-    EXPECT_FALSE(winner.Exited(500)) << winner.Log();
-    EXPECT_NE(winner.Log().find("already running"), std::string::npos) << winner.Log();
-    EXPECT_EQ(winner.Stop(), 0) << winner.Log();
+  int gate[2];
+  ASSERT_EQ(pipe(gate), 0);
+  pid_t pids[2] = {SpawnGatedDaemon(home, gate), SpawnGatedDaemon(home, gate)};
+  close(gate[0]);
+  close(gate[1]);  // both exec now
+  int codes[2] = {-1, -1};
+  auto reap = [&](int i, int timeout_ms) {
+    return codes[i] != -1 || WaitUntil(
+                                 [&] {
+                                   int status = 0;
+                                   if (waitpid(pids[i], &status, WNOHANG) != pids[i]) return false;
+                                   codes[i] = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+                                   return true;
+                                 },
+                                 timeout_ms);
+  };
+  bool one_exited = WaitUntil([&] { return reap(0, 0) || reap(1, 0); }, 10000);
+  const std::string log = ReadAll(home + "/bitrouterd.log");
+  EXPECT_TRUE(one_exited) << "both bitrouterd run in one home:\n" << log;
+  if (one_exited) {
+    const int loser = codes[0] != -1 ? 0 : 1, winner = 1 - loser;
+    EXPECT_EQ(codes[loser], 1) << log;
+    EXPECT_NE(log.find("already running"), std::string::npos) << log;
+    EXPECT_FALSE(reap(winner, 500)) << "the winner keeps running:\n" << log;
+  }
+  for (int i = 0; i < 2; ++i) {
+    if (codes[i] != -1) continue;
+    kill(pids[i], SIGTERM);
+    EXPECT_TRUE(reap(i, 15000));
+    EXPECT_EQ(codes[i], 0) << ReadAll(home + "/bitrouterd.log");
   }
   std::filesystem::remove_all(home);
 }
