@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bitrouter/v1/control.grpc.pb.h"
+#include "controld/run_files.h"
 #include "shared/common/log.h"
 
 namespace bitrouter::controld {
@@ -25,12 +26,14 @@ class ControlServer::WorkerService final : public v1::WorkerControl::Service {
     if (!stream->Read(&msg) || !msg.has_hello()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "expected hello first");
     }
-    const uint32_t id = msg.hello().worker_id();
-    hub_->WorkerConnected(id, msg.hello().pid());
-    LOG_DEBUG("worker[", id, "] connected (pid ", msg.hello().pid(), ")");
-    uint64_t sent = 0;
+    SnapshotHub::Stream worker;
+    worker.worker_id = msg.hello().worker_id();
+    worker.pid = msg.hello().pid();
+    const uint32_t id = worker.worker_id;
+    hub_->WorkerConnected(id, worker.pid);
+    LOG_DEBUG("worker[", id, "] connected (pid ", worker.pid, ")");
     while (!ctx->IsCancelled()) {
-      SnapshotHub::SnapshotPtr snap = hub_->WaitNewer(sent, std::chrono::milliseconds(250));
+      SnapshotHub::SnapshotPtr snap = hub_->NextFor(&worker, std::chrono::milliseconds(250));
       if (hub_->shut_down()) break;
       if (snap == nullptr) continue;
       v1::ControlMessage out;
@@ -39,16 +42,15 @@ class ControlServer::WorkerService final : public v1::WorkerControl::Service {
       v1::WorkerMessage reply;
       if (!stream->Read(&reply)) break;
       // Either way this version is settled for this worker: never re-pushed.
-      sent = snap->version();
       if (reply.has_ack()) {
-        hub_->WorkerAcked(id, reply.ack().version());
+        hub_->WorkerAcked(&worker, snap);
       } else if (reply.has_nack()) {
-        LOG_ERROR("worker[", id, "] rejected snapshot v", reply.nack().rejected_version(), ": ",
+        LOG_ERROR("worker[", id, "] rejected snapshot v", snap->version(), ": ",
                   reply.nack().error());
-        hub_->WorkerNacked(id, reply.nack().rejected_version(), reply.nack().error());
+        hub_->WorkerNacked(&worker, snap->version(), reply.nack().error());
       }
     }
-    hub_->WorkerStreamClosed(id);
+    hub_->WorkerStreamClosed(id, worker.pid);
     return grpc::Status::OK;
   }
 
@@ -113,7 +115,10 @@ class ControlServer::AdminService final : public v1::Admin::Service {
   grpc::Status AddRoute(grpc::ServerContext*, const v1::AddRouteRequest* req,
                         v1::RouteChangeResponse* out) override {
     auto change = owner_->routes_->Add(req->route());
-    if (!change.ok()) return ToGrpc(change.status());
+    if (!change.ok()) {
+      LOG_WARN("route add refused: ", change.status().message());  // messages never hold keys
+      return ToGrpc(change.status());
+    }
     LOG_INFO("runtime route '", req->route().name(), "' set (snapshot v", change->version, ")");
     Fill(*change, out);
     return grpc::Status::OK;
@@ -152,8 +157,9 @@ class ControlServer::AdminService final : public v1::Admin::Service {
 
  private:
   static grpc::Status ToGrpc(const absl::Status& s) {
-    grpc::StatusCode code = s.code() == absl::StatusCode::kNotFound
-                                ? grpc::StatusCode::NOT_FOUND
+    grpc::StatusCode code = s.code() == absl::StatusCode::kNotFound ? grpc::StatusCode::NOT_FOUND
+                            : s.code() == absl::StatusCode::kFailedPrecondition
+                                ? grpc::StatusCode::FAILED_PRECONDITION
                                 : grpc::StatusCode::INVALID_ARGUMENT;
     return grpc::Status(code, std::string(s.message()));
   }
@@ -178,7 +184,7 @@ absl::Status ControlServer::Start(const std::string& socket_path) {
                      " bytes, over the 107-byte Unix socket limit: use a shorter --home-dir (",
                      socket_path, ")"));
   }
-  ::unlink(socket_path.c_str());
+  if (absl::Status s = PrepareControlSocketPath(socket_path); !s.ok()) return s;
   worker_service_ = std::make_unique<WorkerService>(hub_);
   admin_service_ = std::make_unique<AdminService>(this);
   grpc::ServerBuilder builder;

@@ -119,6 +119,12 @@ int main(int argc, char** argv) {
     LOG_ERROR(s.message());
     return 1;
   }
+  // Before anything else touches run/: of two bitrouterd started at the same
+  // instant, exactly one gets past this. The fd stays open until exit.
+  if (absl::StatusOr<int> lock = controld::LockHome(*paths); !lock.ok()) {
+    LOG_ERROR(lock.status().message());
+    return 1;
+  }
   if (!log_file.empty()) {
     if (absl::Status s = log::RedirectStderrTo(log_file); !s.ok()) {
       std::fprintf(stderr, "bitrouterd: %s\n", std::string(s.message()).c_str());
@@ -189,7 +195,6 @@ int main(int argc, char** argv) {
   }
 
   int exit_code = 0;
-  std::thread reload_thread;
   while (true) {
     timespec tick{0, 100'000'000};
     int sig = sigtimedwait(&signals, nullptr, &tick);
@@ -211,10 +216,10 @@ int main(int argc, char** argv) {
       LOG_INFO("SIGUSR1: no --log-file, nothing to reopen");
     }
     if (sig == SIGHUP) {
-      // Off the main thread: supervision keeps running while workers ACK.
+      // Off the main thread, never waited for here: supervision (reaping,
+      // respawning a worker the reload waits on) keeps running meanwhile.
       LOG_INFO("SIGHUP: reloading");
-      if (reload_thread.joinable()) reload_thread.join();
-      reload_thread = std::thread([&reloader] { reloader.Reload(); });
+      reloader.ReloadInBackground();
     }
     supervisor.Reap();
     {
@@ -242,11 +247,14 @@ int main(int argc, char** argv) {
     }
     supervisor.Tick();
   }
-  if (reload_thread.joinable()) reload_thread.join();
+  reloader.JoinBackground();
   close(listener->fd);  // workers hold their own copies
   // Forced: no drain, the workers are killed at once.
+  // The drain timeout of the config now serving (a reload may have changed it).
+  uint32_t drain_ms = routes.config() != nullptr ? routes.config()->server.drain_timeout_ms
+                                                 : cfg.server.drain_timeout_ms;
   supervisor.StopAll(force_stop ? std::chrono::milliseconds(0)
-                                : std::chrono::milliseconds(cfg.server.drain_timeout_ms + 5'000));
+                                : std::chrono::milliseconds(drain_ms + 5'000));
   control.Shutdown();
   controld::RemoveRunFiles(*paths);
   LOG_INFO("stopped");

@@ -1,5 +1,7 @@
 #include "controld/reloader.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <ctime>
 #include <optional>
@@ -33,6 +35,7 @@ Reloader::Result Reloader::Reload() {
     return result;
   }
   auto previous = routes_->config();
+  const std::string previous_listen = routes_->listen();
   if (!overrides_.listen.empty()) cfg->server.listen = overrides_.listen;
   if (overrides_.workers != 0) cfg->server.workers = overrides_.workers;
   if (!overrides_.log_level.empty()) cfg->server.log_level = overrides_.log_level;
@@ -60,13 +63,28 @@ Reloader::Result Reloader::Reload() {
   uint32_t new_workers = cfg->server.workers;
   for (const auto& w : cfg->warnings) LOG_WARN(w);
   result.warnings = cfg->warnings;
-  auto shared = std::make_shared<const config::Config>(std::move(*cfg));
+  auto shared_config = std::make_shared<const config::Config>(std::move(*cfg));
   auto t1 = Clock::now();
-  auto snap = routes_->SetConfig(std::move(shared));
+  auto snap = routes_->SetConfig(shared_config);
   result.load_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
   RouteRegistry::Change change = routes_->WaitForAnswers(snap->version());
   result.push_ms = ms_since(t1);
-  // The pool changes after the push: new workers start on the new snapshot.
+  if (change.rejected()) {
+    // Nothing serves it: the previous config stays, and so do the pool and
+    // the listener (the new socket is closed unused).
+    routes_->RestoreConfig(shared_config, previous, previous_listen);
+    if (new_listener) close(new_listener->fd);
+    result.error = absl::StrCat("every worker rejected snapshot v", change.version,
+                                "; still serving the previous config:");
+    for (const auto& n : change.nacks) absl::StrAppend(&result.error, "\n  ", n);
+    result.nacks = change.nacks;
+    LOG_ERROR("reload rejected: ", result.error);
+    std::lock_guard<std::mutex> lock(last_mu_);
+    last_ = absl::StrCat(stamp, " rejected: every worker refused snapshot v", change.version);
+    return result;
+  }
+  // The pool changes after the push (a worker took it): new
+  // workers start on the new snapshot.
   if (workers_changed && hooks_.workers_changed) hooks_.workers_changed(new_workers);
   // Then the new listener gets its own workers; the old ones drain after.
   if (new_listener && hooks_.listener_changed) hooks_.listener_changed(*new_listener);
@@ -81,6 +99,39 @@ Reloader::Result Reloader::Reload() {
   last_ =
       absl::StrCat(stamp, result.ok ? " ok: snapshot v" : " partial: snapshot v", change.version);
   return result;
+}
+
+Reloader::~Reloader() { JoinBackground(); }
+
+void Reloader::ReloadInBackground() {
+  std::lock_guard<std::mutex> lock(background_mu_);
+  if (background_running_) {
+    background_again_ = true;
+    return;
+  }
+  // A finished thread: joining it returns at once.
+  if (background_.joinable()) background_.join();
+  background_running_ = true;
+  background_ = std::thread([this] {
+    while (true) {
+      Reload();
+      std::lock_guard<std::mutex> lock(background_mu_);
+      if (!background_again_) {
+        background_running_ = false;
+        return;
+      }
+      background_again_ = false;
+    }
+  });
+}
+
+void Reloader::JoinBackground() {
+  std::thread done;
+  {
+    std::lock_guard<std::mutex> lock(background_mu_);
+    done = std::move(background_);
+  }
+  if (done.joinable()) done.join();
 }
 
 std::string Reloader::last() const {

@@ -2,11 +2,14 @@
 // Reload (SIGHUP or the Reload RPC): re-read .env and bitrouter.yaml,
 // validate, and push a new snapshot; answer once every worker ACKed. An
 // invalid config is rejected with file:line and the running one keeps
-// serving. Runtime routes survive. One reload at a time; thread-safe.
+// serving; so is a snapshot every worker refuses (NACK): then nothing
+// changes, not the pool, not the listener. Runtime routes survive. One
+// reload at a time; thread-safe.
 
 #include <functional>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "controld/listener.h"
@@ -44,7 +47,14 @@ class Reloader {
         routes_(routes),
         hooks_(std::move(hooks)) {}
 
+  ~Reloader();
   Result Reload();
+  // For SIGHUP: reloads on a background thread and returns at once, so the
+  // caller (the main loop: reaping, signals) never waits. Requests made
+  // while one runs coalesce into one more reload after it.
+  void ReloadInBackground();
+  // Waits for a background reload to finish (shutdown).
+  void JoinBackground();
   std::string last() const;
 
  private:
@@ -55,6 +65,10 @@ class Reloader {
   std::mutex reload_mu_;  // serialises reloads
   mutable std::mutex last_mu_;
   std::string last_;
+  std::mutex background_mu_;
+  std::thread background_;
+  bool background_running_ = false;
+  bool background_again_ = false;
 };
 
 }  // namespace bitrouter::controld

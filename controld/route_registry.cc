@@ -1,10 +1,13 @@
 #include "controld/route_registry.h"
 
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "controld/snapshot_source.h"
+#include "shared/common/header_text.h"
 #include "shared/common/url.h"
+#include "shared/config/render.h"
 #include "shared/routing/snapshot_table.h"
 
 namespace bitrouter::controld {
@@ -23,6 +26,20 @@ void RouteRegistry::SetListen(std::string listen) {
   listen_ = std::move(listen);
 }
 
+std::string RouteRegistry::listen() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return listen_;
+}
+
+void RouteRegistry::RestoreConfig(const std::shared_ptr<const config::Config>& refused,
+                                  std::shared_ptr<const config::Config> previous,
+                                  std::string previous_listen) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (config_ != refused || previous == nullptr) return;
+  config_ = std::move(previous);
+  listen_ = std::move(previous_listen);
+}
+
 std::shared_ptr<const config::Config> RouteRegistry::config() const {
   std::lock_guard<std::mutex> lock(mu_);
   return config_;
@@ -39,14 +56,20 @@ RouteRegistry::Change RouteRegistry::WaitForAnswers(uint64_t version) const {
   while (!hub_->AllAnswered(version) && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
+  // ACK first: a worker that serves `version` (or a newer one, coalesced)
+  // may have refused a later snapshot published meanwhile by someone else
+  // (a route add during a reload); that NACK is not this change's.
   for (const auto& w : hub_->Ledger()) {
-    if (w.pid == 0) continue;
+    if (w.pid == 0 || w.acked_version >= version) continue;
     if (w.nacked_version >= version) {
-      change.nacks.push_back(absl::StrCat("worker[", w.worker_id, "]: ", w.last_error));
-    } else if (w.acked_version < version) {
+      change.nacks.push_back(absl::StrCat("worker[", w.worker_id, "]: ", w.nack_error));
+      ++change.refused;
+    } else {
       change.nacks.push_back(absl::StrCat("worker[", w.worker_id, "]: no answer within 5 s"));
     }
   }
+  auto current = hub_->Current();
+  change.accepted = current != nullptr && current->version() >= version;
   return change;
 }
 
@@ -65,9 +88,16 @@ absl::StatusOr<RouteRegistry::Change> RouteRegistry::Add(const bitrouter::v1::Ro
   m.name = route.name();
   m.strategy = strategy;
   uint64_t version = 0;
+  std::string name;
+  std::optional<config::VirtualModel> previous;  // restored if every worker refuses
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& e : route.endpoints()) {
+    for (int i = 0; i < route.endpoints_size(); ++i) {
+      const auto& e = route.endpoints(i);
+      // Checked like the config loader checks bitrouter.yaml, so that no
+      // worker rejects the snapshot: one NACKed route would block every
+      // later snapshot (reloads included). Messages never show keys.
+      const std::string field = absl::StrCat("route ", route.name(), ": endpoints[", i, "]");
       if (e.provider().empty() || e.model_id().empty()) {
         return absl::InvalidArgumentError("each endpoint is provider:model_id");
       }
@@ -75,8 +105,14 @@ absl::StatusOr<RouteRegistry::Change> RouteRegistry::Add(const bitrouter::v1::Ro
         return absl::NotFoundError(absl::StrCat("unknown provider '", e.provider(),
                                                 "' (configured: see `bitrouterctl status`)"));
       }
+      if (absl::Status s = CheckHeaderValue(field + ".api_key", e.api_key()); !s.ok()) return s;
       if (!e.api_base().empty()) {
-        if (auto u = ParseUrl(e.api_base()); !u.ok()) return u.status();
+        if (absl::Status s = CheckHeaderValue(field + ".api_base", e.api_base()); !s.ok()) return s;
+        if (auto u = ParseUrl(e.api_base()); !u.ok()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              field,
+              ".api_base: ", config::RedactUrlCredentials(std::string(u.status().message()))));
+        }
       }
       const std::string& proto = e.api_protocol();
       if (!proto.empty() && proto != "openai" && proto != "openai_responses" &&
@@ -94,16 +130,38 @@ absl::StatusOr<RouteRegistry::Change> RouteRegistry::Add(const bitrouter::v1::Ro
       ep.weight = e.weight() == 0 ? 1 : e.weight();
       m.endpoints.push_back(std::move(ep));
     }
+    auto old = runtime_.find(m.name);
+    if (old != runtime_.end()) previous = old->second;
+    name = m.name;
     runtime_[m.name] = std::move(m);
     version = PublishLocked()->version();
+    runtime_version_[name] = version;
   }
-  return WaitForAnswers(version);
+  Change change = WaitForAnswers(version);
+  if (!change.rejected()) return change;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (runtime_version_[name] == version) {  // not replaced meanwhile
+      if (previous) {
+        runtime_[name] = std::move(*previous);
+      } else {
+        runtime_.erase(name);
+        runtime_version_.erase(name);
+      }
+    }
+  }
+  std::string why;
+  for (const auto& n : change.nacks) absl::StrAppend(&why, "\n  ", n);
+  return absl::FailedPreconditionError(absl::StrCat("every worker rejected snapshot v", version,
+                                                    " with route '", name,
+                                                    "'; the route was not added:", why));
 }
 
 absl::StatusOr<RouteRegistry::Change> RouteRegistry::Remove(const std::string& name) {
   uint64_t version = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    runtime_version_.erase(name);
     if (runtime_.erase(name) == 0) {
       return absl::NotFoundError(
           config_->models.count(name)

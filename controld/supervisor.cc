@@ -120,6 +120,10 @@ void Supervisor::Spawn(uint32_t id, Slot& slot) {
   pid_t pid = fork();
   if (pid == 0) {
     // Child: only async-signal-safe calls until exec.
+    // Ctrl-C reaches the whole process group; the worker ignores SIGINT
+    // (bitrouterd drains it with SIGTERM). Ignored before unblocking, so the
+    // window before the worker's own setup cannot kill it either.
+    signal(SIGINT, SIG_IGN);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);

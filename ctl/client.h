@@ -31,8 +31,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectControl(const Context& ctx
 using AdminCall = std::function<grpc::Status(v1::Admin::Stub&, grpc::ClientContext*)>;
 int CallAdmin(const Context& ctx, int deadline_seconds, const AdminCall& call);
 
-// The pid in <home>/run/bitrouterd.pid if that process is alive (not a
-// zombie), else 0.
+// The pid in <home>/run/bitrouterd.pid if that process is a live bitrouterd
+// (not a zombie, not a reused pid), else 0.
 pid_t RunningDaemonPid(const Context& ctx);
 
 int RunStatus(const Context& ctx);

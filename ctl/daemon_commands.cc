@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "bitrouter/v1/control.grpc.pb.h"
 #include "ctl/client.h"
+#include "shared/common/daemon_pid.h"
 #include "shared/protocol/openai_request.h"
 
 namespace bitrouter::ctl {
@@ -113,14 +114,9 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectControl(const Context& ctx
 }
 
 pid_t RunningDaemonPid(const Context& ctx) {
-  std::ifstream pid_in(ctx.paths.pid_file);
-  pid_t pid = 0;
-  if (!(pid_in >> pid) || pid <= 0) return 0;
-  std::ifstream stat_in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(stat_in)), std::istreambuf_iterator<char>());
-  size_t close = stat.rfind(')');
-  if (close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] == 'Z') return 0;
-  return pid;
+  // The test bitrouterd applies when claiming a home: a pid reused by an
+  // unrelated process is stale.
+  return LiveDaemonPid(ctx.paths.pid_file);
 }
 
 int CallAdmin(const Context& ctx, int deadline_seconds, const AdminCall& call) {

@@ -4,14 +4,31 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <future>
 
+#include "absl/strings/numbers.h"
 #include "bitrouter/v1/control.grpc.pb.h"
 #include "shared/common/log.h"
 #include "worker/loop_queue.h"
 #include "worker/snapshot_builder.h"
 
 namespace bitrouter::worker {
+namespace {
+
+// TEST-ONLY hook: BITROUTER_TEST_NACK_VERSION=N in bitrouterd's environment
+// (inherited by the workers) makes every worker refuse snapshot version N.
+// bitrouterd now rejects everything a worker would refuse before publishing
+// it, so the end-to-end tests of the NACK paths (reload, route add, respawn)
+// have no real trigger left. Unset in production: nothing changes.
+uint64_t TestNackVersion() {
+  const char* text = std::getenv("BITROUTER_TEST_NACK_VERSION");
+  uint64_t version = 0;
+  if (text == nullptr || !absl::SimpleAtoi(text, &version)) return 0;
+  return version;
+}
+
+}  // namespace
 
 ControlClient::ControlClient(std::string socket_path, uint32_t worker_id, LoopQueue* queue,
                              Callbacks cb)
@@ -66,13 +83,18 @@ void ControlClient::Run() {
     hello.mutable_hello()->set_worker_id(worker_id_);
     hello.mutable_hello()->set_pid(getpid());
     uint64_t current = 0;
+    const uint64_t test_nack_version = TestNackVersion();
     if (stream->Write(hello)) {
       bitrouter::v1::ControlMessage msg;
       while (!stopping_ && stream->Read(&msg)) {
         if (!msg.has_snapshot()) continue;
         const auto& proto = msg.snapshot();
         bitrouter::v1::WorkerMessage reply;
-        auto built = BuildWorkerSnapshot(proto);
+        absl::StatusOr<SnapshotPtr> built =
+            proto.version() == test_nack_version
+                ? absl::StatusOr<SnapshotPtr>(absl::FailedPreconditionError(
+                      "refused by BITROUTER_TEST_NACK_VERSION (test-only hook)"))
+                : BuildWorkerSnapshot(proto);
         if (!built.ok()) {
           LOG_ERROR("rejecting snapshot v", proto.version(), ": ", built.status().message());
           auto* nack = reply.mutable_nack();

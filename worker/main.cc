@@ -70,6 +70,10 @@ int main(int argc, char** argv) {
   // If bitrouterd dies, we get SIGTERM and drain (the control stream also breaks).
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   signal(SIGPIPE, SIG_IGN);
+  // Ctrl-C in a terminal signals the whole foreground process group. Only
+  // bitrouterd acts on it: it drains us with SIGTERM, so streams in flight
+  // finish. Ignored (not merely unhandled), or the default action kills us.
+  signal(SIGINT, SIG_IGN);
   log::SetTag(absl::StrCat("worker[", args.worker_id, "]"));
   log::Level level;
   if (log::ParseLevel(args.log_level, &level)) log::SetLevel(level);
@@ -82,9 +86,8 @@ int main(int argc, char** argv) {
   auto queue_owner = std::make_unique<LoopQueue>(loop);
   LoopQueue* queue = queue_owner.get();
 
-  uv_signal_t sigterm, sigint, sigusr1;
+  uv_signal_t sigterm, sigusr1;
   uv_signal_init(loop, &sigterm);
-  uv_signal_init(loop, &sigint);
   uv_signal_init(loop, &sigusr1);
   // Log rotation: bitrouterd moved or reopened the file; follow it without
   // blocking the loop on disk (the open runs on the threadpool).
@@ -115,8 +118,13 @@ int main(int argc, char** argv) {
     server.Close();
     queue->Close();
     uv_close(reinterpret_cast<uv_handle_t*>(&sigterm), nullptr);
-    uv_close(reinterpret_cast<uv_handle_t*>(&sigint), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&sigusr1), nullptr);
+    // Closing a libuv signal handle restores the default action, which for
+    // both is to die: a second SIGTERM (a group SIGTERM reaches us before
+    // bitrouterd's own) or a log-reopen SIGUSR1 while we exit would turn a
+    // clean exit into "killed by signal".
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGUSR1, SIG_IGN);
   };
   auto shutdown = [&](const std::string& why) {
     if (stopping) return;
@@ -149,18 +157,17 @@ int main(int argc, char** argv) {
                                shutdown(why);
                              }});
 
+  // SIGTERM drains, whoever sends it: bitrouterd (stop, retire), or
+  // `kill -TERM -PGID` reaching bitrouterd and us at once (bitrouterd's own
+  // SIGTERM that follows finds us draining already).
   std::function<void(const std::string&)> shutdown_fn = shutdown;
   sigterm.data = &shutdown_fn;
-  sigint.data = &shutdown_fn;
-  auto on_signal = [](uv_signal_t* h, int signum) {
-    (*static_cast<std::function<void(const std::string&)>*>(h->data))(signum == SIGTERM ? "SIGTERM"
-                                                                                        : "SIGINT");
-  };
-  uv_signal_start(&sigterm, on_signal, SIGTERM);
-  uv_signal_start(&sigint, on_signal, SIGINT);
-  // Ctrl-C in a foreground terminal reaches the whole process group; bitrouterd
-  // decides, so the worker does not act on SIGINT by itself.
-  uv_signal_stop(&sigint);
+  uv_signal_start(
+      &sigterm,
+      [](uv_signal_t* h, int) {
+        (*static_cast<std::function<void(const std::string&)>*>(h->data))("SIGTERM");
+      },
+      SIGTERM);
 
   control.Start();
   uv_run(loop, UV_RUN_DEFAULT);

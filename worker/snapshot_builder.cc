@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "bitrouter/v1/control.pb.h"
+#include "shared/common/header_text.h"
+#include "shared/common/status_macros.h"
 #include "shared/protocol/openai_request.h"
 #include "shared/routing/snapshot_table.h"
 #include "worker/tls.h"
@@ -20,13 +22,6 @@ Timeouts FromProto(const bitrouter::v1::Timeouts& t, const Timeouts& base) {
   if (t.idle_ms()) out.idle_ms = t.idle_ms();
   if (t.total_ms()) out.total_ms = t.total_ms();
   return out;
-}
-
-bool ValidHeaderText(const std::string& s) {
-  for (char c : s) {
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -76,22 +71,18 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
     rt.base = *url;
     rt.keys.push_back(p.api_key());
     for (const auto& k : p.api_keys()) rt.keys.push_back(k);
-    for (const auto& k : rt.keys) {
-      if (!ValidHeaderText(k)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("provider ", p.name(), ": an API key contains a line break"));
-      }
+    // The same checks bitrouterd ran on config and runtime routes
+    // (shared/common/header_text.h); failing here means a bug there.
+    const std::string where = absl::StrCat("provider ", p.name());
+    for (const auto& k : rt.keys) RETURN_IF_ERROR(CheckHeaderValue(where + ": API key", k));
+    if (p.auth().style() == bitrouter::v1::Auth::HEADER) {
+      RETURN_IF_ERROR(CheckHeaderName(where + ": auth header name", p.auth().header_name()));
+      rt.auth_header = p.auth().header_name();
     }
-    if (!ValidHeaderText(p.auth().header_name())) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("provider ", p.name(), ": auth header name contains a line break"));
-    }
-    if (p.auth().style() == bitrouter::v1::Auth::HEADER) rt.auth_header = p.auth().header_name();
     for (const auto& h : p.default_headers()) {
-      if (!ValidHeaderText(h.name()) || !ValidHeaderText(h.value()) || h.name().empty()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("provider ", p.name(), ": invalid default header '", h.name(), "'"));
-      }
+      RETURN_IF_ERROR(CheckHeaderName(where + ": default header", h.name()));
+      RETURN_IF_ERROR(
+          CheckHeaderValue(absl::StrCat(where, ": default header ", h.name()), h.value()));
       absl::StrAppend(&rt.default_header_lines, h.name(), ": ", h.value(), "\r\n");
       if (EqualsIgnoreCase(h.name(), "anthropic-version")) rt.has_anthropic_version = true;
     }
@@ -120,10 +111,7 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
               absl::StrCat("route ", r.name(), ": ", u.status().message()));
         }
       }
-      if (!ValidHeaderText(e.api_key())) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("route ", r.name(), ": an API key contains a line break"));
-      }
+      RETURN_IF_ERROR(CheckHeaderValue(absl::StrCat("route ", r.name(), ": api_key"), e.api_key()));
     }
     // Virtual models are listed by /v1/models too.
     absl::StrAppend(&models, first ? "" : ",", "{\"id\":");

@@ -1,6 +1,9 @@
 #include "shared/config/loader.h"
 
 #include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/x509_vfy.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,6 +17,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "shared/common/header_text.h"
 #include "shared/common/status_macros.h"
 #include "shared/common/strings.h"
 #include "shared/common/url.h"
@@ -35,6 +39,24 @@ absl::StatusOr<std::string> Reader::String(const YAML::Node& node, std::string_v
   auto value = Substitute(node.Scalar(), env_);
   if (!value.ok()) return Error(node, path, SV(value.status().message()));
   return *value;
+}
+
+absl::StatusOr<std::string> Reader::HeaderValue(const YAML::Node& node,
+                                                std::string_view path) const {
+  ASSIGN_OR_RETURN(std::string value, String(node, path));
+  if (std::string problem = HeaderValueProblem(value); !problem.empty()) {
+    return Error(node, path, problem);
+  }
+  return value;
+}
+
+absl::StatusOr<std::string> Reader::HeaderName(const YAML::Node& node,
+                                               std::string_view path) const {
+  ASSIGN_OR_RETURN(std::string name, String(node, path));
+  if (std::string problem = HeaderNameProblem(name); !problem.empty()) {
+    return Error(node, path, problem);
+  }
+  return name;
 }
 
 absl::StatusOr<uint32_t> Reader::UintRange(const YAML::Node& node, std::string_view path,
@@ -211,6 +233,36 @@ absl::Status ReadServer(const Reader& r, const YAML::Node& node, Config* cfg) {
   return absl::OkStatus();
 }
 
+// Why the PEM bundle at `path` cannot serve as extra trust anchors, or "".
+// Loads it the way the workers do (X509_STORE, PEM certificates).
+std::string CaBundleProblem(const std::string& path) {
+  if (path.empty()) return "";
+  // A regular file only: a FIFO or a device would block or never end.
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    return absl::StrCat("cannot load '", path, "': ", std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) return absl::StrCat("cannot load '", path, "': not a regular file");
+  constexpr off_t kMaxBundleBytes = 64 << 20;  // the system bundle is ~200 KB
+  if (st.st_size > kMaxBundleBytes) {
+    return absl::StrCat("cannot load '", path, "': over 64 MiB, not a CA bundle");
+  }
+  X509_STORE* store = X509_STORE_new();
+  if (store == nullptr) return "cannot allocate an X509 store";
+  ERR_clear_error();
+  const bool loaded = X509_STORE_load_file(store, path.c_str()) == 1;
+  std::string problem;
+  if (!loaded) {
+    unsigned long err = ERR_peek_last_error();
+    char text[256] = "no certificate found";
+    if (err != 0) ERR_error_string_n(err, text, sizeof(text));
+    problem = absl::StrCat("cannot load '", path, "' as a PEM CA bundle: ", text);
+  }
+  ERR_clear_error();
+  X509_STORE_free(store);
+  return problem;
+}
+
 absl::Status ReadCircuitBreaker(const Reader& r, const YAML::Node& node, FailoverConfig* f) {
   const std::string path = "upstream.circuit_breaker";
   RETURN_IF_ERROR(r.RequireMap(node, path));
@@ -235,6 +287,11 @@ absl::Status ReadUpstream(const Reader& r, const YAML::Node& node, Config* cfg) 
     const std::string path = absl::StrCat("upstream.", key);
     if (key == "ca_file") {
       ASSIGN_OR_RETURN(cfg->ca_file, r.String(kv.second, path));
+      // The workers load it for every snapshot: a bundle they cannot load
+      // would be rejected by all of them.
+      if (std::string problem = CaBundleProblem(cfg->ca_file); !problem.empty()) {
+        return r.Error(kv.second, path, problem);
+      }
     } else if (key == "timeouts") {
       RETURN_IF_ERROR(r.Timeouts(kv.second, path, &cfg->timeouts));
     } else if (key == "retries") {
@@ -291,7 +348,7 @@ absl::Status ParseInto(const Reader& r, const YAML::Node& root, std::string_view
   }
   if (models) RETURN_IF_ERROR(internal::ReadModels(r, *models, cfg, &mentioned));
   for (auto& [name, p] : cfg->providers) {
-    internal::ResolveProvider(env, mentioned, cfg->timeouts, &p);
+    RETURN_IF_ERROR(internal::ResolveProvider(env, mentioned, cfg->timeouts, &p));
   }
   for (auto& [name, m] : cfg->models) {
     if (m.timeouts) internal::FillTimeouts(cfg->timeouts, &*m.timeouts);

@@ -31,6 +31,12 @@ class Reader {
 
   absl::Status Error(const YAML::Node& node, std::string_view path, std::string_view why) const;
   absl::StatusOr<std::string> String(const YAML::Node& node, std::string_view path) const;
+  // A string (substituted) that is sent in an upstream header: a value with
+  // CR, LF or another control byte, or a name that is not a token, is an
+  // error here rather than a snapshot every worker rejects. Messages never
+  // show the value (keys).
+  absl::StatusOr<std::string> HeaderValue(const YAML::Node& node, std::string_view path) const;
+  absl::StatusOr<std::string> HeaderName(const YAML::Node& node, std::string_view path) const;
   absl::StatusOr<uint32_t> Uint(const YAML::Node& node, std::string_view path, uint32_t max) const {
     return UintRange(node, path, 0, max);
   }
@@ -86,8 +92,9 @@ absl::Status ReadProviders(const Reader& r, const YAML::Node& node, Config* cfg,
 // Environment overrides ({PREFIX}_API_KEY / _BASE_URL), key pools, the
 // plain-http rule and the active/inactive decision with its reason.
 // `mentioned`: providers named in bitrouter.yaml (keyless ones need it).
-void ResolveProvider(const EnvMap& env, const std::set<std::string>& mentioned,
-                     const config::Timeouts& global, Provider* p);
+// Fails when a key taken from the environment cannot be sent in a header.
+absl::Status ResolveProvider(const EnvMap& env, const std::set<std::string>& mentioned,
+                             const config::Timeouts& global, Provider* p);
 
 // --- loader_models.cc ------------------------------------------------------
 

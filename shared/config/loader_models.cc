@@ -37,10 +37,10 @@ absl::Status ReadEndpoint(const Reader& r, const YAML::Node& node, const std::st
       ASSIGN_OR_RETURN(e->model_id, r.String(v, fpath));
       if (e->model_id.empty()) return r.Error(v, fpath, "must be non-empty");
     } else if (key == "api_key") {
-      ASSIGN_OR_RETURN(e->api_key, r.String(v, fpath));
+      ASSIGN_OR_RETURN(e->api_key, r.HeaderValue(v, fpath));
       key_value.emplace(kv.second);
     } else if (key == "api_base") {
-      ASSIGN_OR_RETURN(e->api_base, r.String(v, fpath));
+      ASSIGN_OR_RETURN(e->api_base, r.HeaderValue(v, fpath));  // no raw CR/LF in messages
       base_value.emplace(kv.second);
     } else if (key == "api_protocol") {
       ASSIGN_OR_RETURN(e->api_protocol, r.String(v, fpath));

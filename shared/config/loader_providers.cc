@@ -7,6 +7,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "shared/common/header_text.h"
 #include "shared/common/status_macros.h"
 #include "shared/common/strings.h"
 #include "shared/common/url.h"
@@ -134,10 +135,10 @@ absl::Status ReadAuth(const Reader& r, const YAML::Node& v, const std::string& f
         return r.Error(a.second, apath, "expected bearer, header or mpp");
       }
     } else if (akey == "header_name") {
-      ASSIGN_OR_RETURN(p->auth_header, r.String(a.second, apath));
+      ASSIGN_OR_RETURN(p->auth_header, r.HeaderName(a.second, apath));
     } else if (akey == "api_key") {
       // The manual's spelling for header auth; same as the provider's api_key.
-      ASSIGN_OR_RETURN(p->api_key, r.String(a.second, apath));
+      ASSIGN_OR_RETURN(p->api_key, r.HeaderValue(a.second, apath));
       p->api_key_explicit = true;
     } else {
       return r.Unknown(a.first, fpath);
@@ -159,17 +160,18 @@ absl::Status ReadProvider(const Reader& r, const YAML::Node& node, const std::st
     const std::string fpath = absl::StrCat(path, ".", key);
     const YAML::Node& v = kv.second;
     if (key == "api_key") {
-      ASSIGN_OR_RETURN(p->api_key, r.String(v, fpath));
+      ASSIGN_OR_RETURN(p->api_key, r.HeaderValue(v, fpath));
       p->api_key_explicit = true;
     } else if (key == "api_keys") {
-      ASSIGN_OR_RETURN(std::vector<std::string> keys, r.StringList(v, fpath));
+      if (!v.IsSequence()) return r.Error(v, fpath, "expected a list");
       p->api_keys.clear();
-      for (std::string& k : keys) {
+      for (size_t i = 0; i < v.size(); ++i) {
+        ASSIGN_OR_RETURN(std::string k, r.HeaderValue(v[i], absl::StrCat(fpath, "[", i, "]")));
         if (!k.empty()) p->api_keys.push_back(std::move(k));  // unset ${VAR}: dropped
       }
       p->api_keys_explicit = true;
     } else if (key == "api_base") {
-      ASSIGN_OR_RETURN(p->api_base, r.String(v, fpath));
+      ASSIGN_OR_RETURN(p->api_base, r.HeaderValue(v, fpath));  // no raw CR/LF in messages
       p->api_base_explicit = !p->api_base.empty();
       if (!p->api_base.empty()) {
         if (auto url = ParseUrl(p->api_base); !url.ok()) {
@@ -200,9 +202,10 @@ absl::Status ReadProvider(const Reader& r, const YAML::Node& node, const std::st
     } else if (key == "default_headers") {
       RETURN_IF_ERROR(r.RequireMap(v, fpath));
       for (const auto& h : v) {
-        ASSIGN_OR_RETURN(std::string value,
-                         r.String(h.second, absl::StrCat(fpath, ".", h.first.Scalar())));
-        p->default_headers.emplace_back(h.first.Scalar(), std::move(value));
+        const std::string hpath = absl::StrCat(fpath, ".", h.first.Scalar());
+        ASSIGN_OR_RETURN(std::string name, r.HeaderName(h.first, hpath));
+        ASSIGN_OR_RETURN(std::string value, r.HeaderValue(h.second, hpath));
+        p->default_headers.emplace_back(std::move(name), std::move(value));
       }
     } else if (key == "models") {
       RETURN_IF_ERROR(ReadCatalog(r, v, fpath, &p->catalog));
@@ -322,9 +325,11 @@ void NormalizeKeyPool(Provider* p) {
   p->api_keys = std::move(pool);
 }
 
-void Deactivate(Provider* p, std::string reason) {
+// Inactive is not an error: the provider is listed with why (`status`).
+absl::Status Deactivate(Provider* p, std::string reason) {
   p->active = false;
   p->reason = std::move(reason);
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -384,8 +389,8 @@ absl::Status ReadProviders(const Reader& r, const YAML::Node& node, Config* cfg,
   return ResolveDerives(r, nodes, derives, cfg);
 }
 
-void ResolveProvider(const EnvMap& env, const std::set<std::string>& mentioned,
-                     const config::Timeouts& global, Provider* p) {
+absl::Status ResolveProvider(const EnvMap& env, const std::set<std::string>& mentioned,
+                             const config::Timeouts& global, Provider* p) {
   if (p->timeouts) FillTimeouts(global, &*p->timeouts);
   std::string wanted;  // "OPENAI_API_KEY" or "GOOGLE_API_KEY or GEMINI_API_KEY"
   const bool key_configured = p->api_key_explicit || p->api_keys_explicit;
@@ -393,7 +398,14 @@ void ResolveProvider(const EnvMap& env, const std::set<std::string>& mentioned,
     if (prefix.empty()) continue;
     if (!key_configured && p->api_key.empty()) {
       p->api_key = EnvValue(env, prefix + "_API_KEY");
-      if (!p->api_key.empty()) p->key_env = prefix + "_API_KEY";
+      if (!p->api_key.empty()) {
+        p->key_env = prefix + "_API_KEY";
+        // An error, not an inactive provider: the key was meant to be used.
+        if (std::string problem = HeaderValueProblem(p->api_key); !problem.empty()) {
+          return absl::InvalidArgumentError(absl::StrCat("providers.", p->name, ": ", p->key_env,
+                                                         " (environment or .env): ", problem));
+        }
+      }
       absl::StrAppend(&wanted, wanted.empty() ? "" : " or ", prefix, "_API_KEY");
     }
     if (!p->api_base_explicit && p->base_source.empty()) {  // the first prefix wins
@@ -448,6 +460,7 @@ void ResolveProvider(const EnvMap& env, const std::set<std::string>& mentioned,
   }
   p->active = true;
   p->reason = std::move(active_reason);
+  return absl::OkStatus();
 }
 
 }  // namespace bitrouter::config::internal

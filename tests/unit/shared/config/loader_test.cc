@@ -307,6 +307,18 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"DefaultHeadersList",
                   "providers:\n  mine:\n    api_base: http://h\n    default_headers: [a]\n",
                   "cfg.yaml:4: providers.mine.default_headers: expected a mapping"},
+        // Values sent in upstream headers (the worker refuses the same ones).
+        ErrorCase{"ApiKeyControlByte", "providers:\n  openai:\n    api_key: \"a\\x01b\"\n",
+                  "cfg.yaml:3: providers.openai.api_key: contains a byte not allowed in an HTTP "
+                  "header (CR, LF, NUL or another control character); the value is not shown"},
+        ErrorCase{
+            "DefaultHeaderName",
+            "providers:\n  mine:\n    api_base: http://h\n    default_headers: {\"a b\": v}\n",
+            "cfg.yaml:4: providers.mine.default_headers.a b: 'a b' is not a valid header "
+            "name (letters, digits and !#$%&'*+-.^_`|~ only)"},
+        ErrorCase{"CaFileMissing", "upstream:\n  ca_file: /nonexistent.pem\n",
+                  "cfg.yaml:2: upstream.ca_file: cannot load '/nonexistent.pem': No such file or "
+                  "directory"},
         ErrorCase{"NewProviderWithoutBase", "providers:\n  mine:\n    api_key: k\n",
                   "cfg.yaml:3: providers.mine: a new provider needs api_base (or derives)"},
         ErrorCase{"NewProviderEmptyBase", "providers:\n  mine:\n    api_base: ${UNSET}\n",
