@@ -171,11 +171,21 @@ absl::StatusOr<std::vector<ContentPart>> ParseBlocks(element content, std::strin
 // tool_result blocks become one canonical kTool message.
 absl::Status ParseMessage(object m, std::string_view path, CanonicalRequest* req) {
   ASSIGN_OR_RETURN(std::string role, ReqString(m, "role", Sub(path, "role")));
-  if (role != "user" && role != "assistant") {
+  if (role != "user" && role != "assistant" && role != "system") {
     return Bad(Sub(path, "role"), absl::StrCat("has unknown value '", AV(role), "'"));
   }
   element content;
   if (!Has(m, "content", &content)) return Bad(Sub(path, "content"), "is required");
+  if (role == "system") {
+    // A mid-conversation system message: text only, kept in place.
+    ASSIGN_OR_RETURN(std::vector<ContentPart> parts,
+                     ParseBlocks(content, Sub(path, "content"), false, true));
+    for (const ContentPart& p : parts) {
+      if (p.kind != Kind::kText) return Bad(Sub(path, "content"), "may contain only text blocks");
+    }
+    req->messages.push_back(Message{Role::kSystem, std::move(parts)});
+    return absl::OkStatus();
+  }
   bool assistant = role == "assistant";
   ASSIGN_OR_RETURN(std::vector<ContentPart> parts,
                    ParseBlocks(content, Sub(path, "content"), assistant, false));
@@ -395,29 +405,34 @@ absl::Status RenderBlock(W& w, const ContentPart& p) {
 
 // Anthropic alternates user/assistant turns: tool results travel in a user
 // turn, and adjacent turns of one role are merged. Empty text is dropped (the
-// API rejects empty text blocks).
+// API rejects empty text blocks). A mid-conversation system message stays a
+// {"role":"system"} message in place (never merged).
 absl::Status RenderMessages(W& w, const std::vector<Message>& messages) {
   struct Turn {
-    bool assistant;
+    Role role;
     std::vector<const ContentPart*> blocks;
   };
   std::vector<Turn> turns;
   for (const Message& m : messages) {
-    bool assistant = m.role == Role::kAssistant;
+    Role role = m.role == Role::kTool ? Role::kUser : m.role;
     std::vector<const ContentPart*> blocks;
     for (const ContentPart& p : m.content) {
       if (p.kind == Kind::kText && p.text.empty()) continue;
       blocks.push_back(&p);
     }
     if (blocks.empty()) continue;
-    if (turns.empty() || turns.back().assistant != assistant) turns.push_back({assistant, {}});
+    if (turns.empty() || turns.back().role != role || role == Role::kSystem) {
+      turns.push_back({role, {}});
+    }
     turns.back().blocks.insert(turns.back().blocks.end(), blocks.begin(), blocks.end());
   }
   Str(w, "messages");
   w.StartArray();
   for (const Turn& t : turns) {
     w.StartObject();
-    Str(w, "role"), Str(w, t.assistant ? "assistant" : "user"), Str(w, "content");
+    Str(w, "role");
+    Str(w, t.role == Role::kAssistant ? "assistant" : t.role == Role::kSystem ? "system" : "user");
+    Str(w, "content");
     if (t.blocks.size() == 1 && t.blocks[0]->kind == Kind::kText) {
       Str(w, t.blocks[0]->text);
     } else {
@@ -440,15 +455,44 @@ std::optional<int64_t> BudgetForEffort(std::string_view effort) {
   return std::nullopt;  // "none" or unknown: no thinking
 }
 
-void RenderThinkingAndOutput(W& w, const CanonicalRequest& req, int64_t max_tokens) {
-  std::optional<Thinking> thinking = req.thinking;
-  if (!thinking && req.reasoning_effort) {
+// The thinking sent upstream and the max_tokens beside it. Anthropic wants
+// 1024 <= budget_tokens < max_tokens: with no client limit the limit is raised
+// to budget + kDefaultMaxTokens (room for the answer); under a client limit
+// the budget is capped below it, and thinking is left out when even the
+// minimum budget does not fit.
+struct ThinkingPlan {
+  std::optional<Thinking> thinking;
+  int64_t max_tokens = kDefaultMaxTokens;
+};
+
+ThinkingPlan PlanThinking(const CanonicalRequest& req) {
+  constexpr int64_t kMinBudget = 1024;
+  ThinkingPlan plan;
+  plan.max_tokens = req.max_tokens.value_or(kDefaultMaxTokens);
+  plan.thinking = req.thinking;
+  if (!plan.thinking && req.reasoning_effort) {
     if (auto budget = BudgetForEffort(*req.reasoning_effort)) {
-      // budget_tokens must stay below max_tokens.
-      int64_t capped = std::min(*budget, max_tokens - 1);
-      if (capped >= 1024) thinking = Thinking{Thinking::Mode::kEnabled, capped};
+      plan.thinking = Thinking{Thinking::Mode::kEnabled, *budget};
     }
   }
+  Thinking* t = plan.thinking ? &*plan.thinking : nullptr;
+  if (t == nullptr || t->mode != Thinking::Mode::kEnabled || !t->budget_tokens) return plan;
+  int64_t budget = std::max(*t->budget_tokens, kMinBudget);
+  if (!req.max_tokens) {
+    plan.max_tokens = std::max(plan.max_tokens, budget + kDefaultMaxTokens);
+  } else {
+    budget = std::min(budget, plan.max_tokens - 1);
+  }
+  if (budget < kMinBudget) {
+    plan.thinking.reset();
+  } else {
+    t->budget_tokens = budget;
+  }
+  return plan;
+}
+
+void RenderThinkingAndOutput(W& w, const CanonicalRequest& req,
+                             const std::optional<Thinking>& thinking) {
   if (thinking) {
     Str(w, "thinking");
     w.StartObject();
@@ -533,8 +577,8 @@ absl::StatusOr<std::string> RenderRequest(const CanonicalRequest& req,
   W w(buf);
   w.StartObject();
   Str(w, "model"), Str(w, upstream_model);
-  int64_t max_tokens = req.max_tokens.value_or(kDefaultMaxTokens);
-  Str(w, "max_tokens"), w.Int64(max_tokens);
+  ThinkingPlan plan = PlanThinking(req);
+  Str(w, "max_tokens"), w.Int64(plan.max_tokens);
   if (req.system.size() == 1) {
     Str(w, "system"), Str(w, req.system[0]);
   } else if (!req.system.empty()) {
@@ -581,7 +625,7 @@ absl::StatusOr<std::string> RenderRequest(const CanonicalRequest& req,
   if (req.temperature) Str(w, "temperature"), w.Double(std::min(*req.temperature, 1.0));
   if (req.top_p) Str(w, "top_p"), w.Double(*req.top_p);
   if (req.stream) Str(w, "stream"), w.Bool(true);
-  RenderThinkingAndOutput(w, req, max_tokens);
+  RenderThinkingAndOutput(w, req, plan.thinking);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }
