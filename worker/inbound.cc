@@ -12,7 +12,8 @@ int HexValue(char c) {
   return -1;
 }
 
-// Percent-decoding; false on a malformed escape.
+}  // namespace
+
 bool PercentDecode(std::string_view in, std::string* out) {
   out->clear();
   for (size_t i = 0; i < in.size(); ++i) {
@@ -30,7 +31,6 @@ bool PercentDecode(std::string_view in, std::string* out) {
   return true;
 }
 
-// The value of query parameter `name` (percent-decoded), or nullopt.
 std::optional<std::string> QueryParam(std::string_view url, std::string_view name) {
   size_t q = url.find('?');
   if (q == std::string_view::npos) return std::nullopt;
@@ -50,8 +50,6 @@ std::optional<std::string> QueryParam(std::string_view url, std::string_view nam
   }
   return std::nullopt;
 }
-
-}  // namespace
 
 protocol::Protocol ProtocolForPath(std::string_view path) {
   if (path == "/v1/messages" || path.substr(0, 13) == "/v1/messages/") {

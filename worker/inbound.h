@@ -20,6 +20,11 @@ protocol::Protocol ProtocolForPath(std::string_view path);
 // `x-goog-api-key`, or the `key` query parameter, in that order; "" if none.
 std::string ClientCredential(const InboundRequest& req);
 
+// Percent-decoding; false on a malformed escape.
+bool PercentDecode(std::string_view in, std::string* out);
+// The value of query parameter `name` in `url` (percent-decoded), or nullopt.
+std::optional<std::string> QueryParam(std::string_view url, std::string_view name);
+
 // POST /v1beta/models/{model}:generateContent | :streamGenerateContent.
 struct GeminiTarget {
   std::string model;  // percent-decoded; may itself contain ':' (provider:model)

@@ -64,6 +64,20 @@ void StartGemini(HttpConnection* conn, GeminiTarget target) {
   StartProxy(conn, std::move(in));
 }
 
+void CountTokens(HttpConnection* conn) {
+  const InboundRequest& req = conn->request();
+  auto parsed = protocol::messages::ParseRequest(req.body);
+  if (!parsed.ok()) {
+    conn->SendError(
+        {400, "invalid_request_error", "invalid_request", std::string(parsed.status().message())});
+    return;
+  }
+  conn->SendResponse(200, "application/json",
+                     absl::StrCat("{\"input_tokens\":", EstimateTokens(*parsed), "}"));
+}
+
+}  // namespace
+
 // Rough but stable: ~4 bytes of text (or decoded document) per token, plus
 // per-message and per-image overheads in line with Anthropic's guidance.
 int64_t EstimateTokens(const protocol::CanonicalRequest& req) {
@@ -93,20 +107,6 @@ int64_t EstimateTokens(const protocol::CanonicalRequest& req) {
   }
   return static_cast<int64_t>((bytes + 3) / 4) + extra;
 }
-
-void CountTokens(HttpConnection* conn) {
-  const InboundRequest& req = conn->request();
-  auto parsed = protocol::messages::ParseRequest(req.body);
-  if (!parsed.ok()) {
-    conn->SendError(
-        {400, "invalid_request_error", "invalid_request", std::string(parsed.status().message())});
-    return;
-  }
-  conn->SendResponse(200, "application/json",
-                     absl::StrCat("{\"input_tokens\":", EstimateTokens(*parsed), "}"));
-}
-
-}  // namespace
 
 bool HandleInference(HttpConnection* conn) {
   const InboundRequest& req = conn->request();

@@ -10,6 +10,9 @@
 //   POST /v1beta/models/{m}:generateContent        Gemini
 //   POST /v1beta/models/{m}:streamGenerateContent  Gemini stream (?alt=sse)
 
+#include <cstdint>
+
+#include "shared/protocol/canonical.h"
 #include "worker/http_connection.h"
 
 namespace bitrouter::worker {
@@ -17,5 +20,9 @@ namespace bitrouter::worker {
 // True when `conn`'s request was for an inference endpoint (it is answered or
 // in progress); false to let the caller answer 404/405.
 bool HandleInference(HttpConnection* conn);
+
+// The local token estimate behind count_tokens endpoints: ~4 bytes of text
+// per token plus per-message, per-tool and per-image overheads.
+int64_t EstimateTokens(const protocol::CanonicalRequest& req);
 
 }  // namespace bitrouter::worker

@@ -535,6 +535,7 @@ void ProxyCall::Commit(int64_t content_length, std::string_view content_type) {
     }
   }
   if (!content_type.empty()) absl::StrAppend(&lines, "Content-Type: ", AV(content_type), "\r\n");
+  if (translate_) AppendTranslationHeaders(&lines);
   bool stream = content_type.empty() ? sse_response_ : content_type == "text/event-stream";
   if (stream || phase_ == Phase::kTranslateSse) {
     lines.append("Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n");

@@ -112,6 +112,9 @@ class ProxyCall : public RequestHandler, public UpstreamHandler {
   void FeedTranslated(const char* data, size_t len);
   void FlushTranslated();
   protocol::EncoderOptions EncoderOpts() const;
+  // Translated answers: response header lines saying what the translation
+  // left out (x-bitrouter-dropped-tools).
+  void AppendTranslationHeaders(std::string* lines) const;
   std::string EndpointName() const;
   uint64_t NowMs() const;
 

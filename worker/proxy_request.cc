@@ -2,6 +2,8 @@
 // (passthrough splice or translated body, path and headers per protocol).
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "shared/common/log.h"
 #include "shared/common/strings.h"
 #include "shared/protocol/errors.h"
 #include "shared/protocol/openai_request.h"
@@ -83,6 +85,10 @@ bool ProxyCall::BuildRequest(UpstreamRequest* up) {
       canonical_ = std::move(*parsed);
       canonical_->model = in_.model;
       canonical_->stream = in_.stream;
+      if (!canonical_->dropped_tools.empty()) {
+        LOG_INFO("request ", req.request_id, ": tools no translated upstream can run left out: ",
+                 absl::StrJoin(canonical_->dropped_tools, ", "));
+      }
     }
     auto rendered = protocol::AdapterFor(upstream_).render_request(*canonical_, target_->model_id);
     if (!rendered.ok()) {

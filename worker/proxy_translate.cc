@@ -12,13 +12,35 @@
 
 namespace bitrouter::worker {
 
+namespace {
+
+int64_t UnixNow() { return static_cast<int64_t>(std::time(nullptr)); }
+
+}  // namespace
+
 protocol::EncoderOptions ProxyCall::EncoderOpts() const {
   protocol::EncoderOptions o;
   o.client_model = in_.model;
-  o.created = static_cast<int64_t>(std::time(nullptr));
+  o.created = UnixNow();
   o.include_usage = in_.include_usage;
   o.gemini_sse = in_.gemini_sse;
+  // canonical_ lives as long as this call, which owns the encoder.
+  if (canonical_) o.echo = &canonical_->responses_echo;
+  o.now = &UnixNow;
   return o;
+}
+
+void ProxyCall::AppendTranslationHeaders(std::string* lines) const {
+  if (!canonical_ || canonical_->dropped_tools.empty()) return;
+  lines->append("x-bitrouter-dropped-tools: ");
+  for (size_t i = 0; i < canonical_->dropped_tools.size(); ++i) {
+    if (i > 0) lines->append(", ");
+    // Header-safe: tool names from the client are printable, but never trust it.
+    for (char c : canonical_->dropped_tools[i]) {
+      lines->push_back(c == '\r' || c == '\n' ? ' ' : c);
+    }
+  }
+  lines->append("\r\n");
 }
 
 void ProxyCall::FeedTranslated(const char* data, size_t len) {
@@ -111,7 +133,9 @@ void ProxyCall::CompleteTranslatedJson() {
         true);
     return;
   }
-  if (!resp->created) resp->created = static_cast<int64_t>(std::time(nullptr));
+  if (!resp->created) resp->created = UnixNow();
+  resp->completed_at = UnixNow();
+  if (canonical_) resp->echo = &canonical_->responses_echo;
   if (in_.stream) {
     // Asked for a stream, got one JSON body: replay it as stream events.
     auto encoder = protocol::AdapterFor(in_.client).make_encoder(EncoderOpts());

@@ -9,6 +9,7 @@
 #include "worker/http_connection.h"
 #include "worker/inference_endpoints.h"
 #include "worker/loop_queue.h"
+#include "worker/model_endpoints.h"
 #include "worker/upstream.h"
 
 namespace bitrouter::worker {
@@ -93,17 +94,7 @@ void Server::HandleRequest(HttpConnection* conn) {
     conn->SendResponse(200, "application/json", "{\"status\":\"ok\"}");
     return;
   }
-  if (path == "/v1/models") {
-    if (!get) {
-      conn->SendResponse(405, "application/json",
-                         protocol::RenderOpenAIError({405, "invalid_request_error",
-                                                      "method_not_allowed", "use GET /v1/models"}),
-                         "Allow: GET\r\n");
-      return;
-    }
-    conn->SendResponse(200, "application/json", conn->snapshot()->models_json);
-    return;
-  }
+  if (HandleModels(conn)) return;
   if (HandleInference(conn)) return;
   conn->SendError(
       {404, "invalid_request_error", "unknown_endpoint",

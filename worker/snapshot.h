@@ -75,7 +75,12 @@ struct WorkerSnapshot {
   std::map<std::string, ProviderRuntime, std::less<>> providers;
   Limits limits;
   Timeouts timeouts;
-  std::string models_json;  // pre-rendered GET /v1/models body
+  std::string models_json;  // pre-rendered GET /v1/models body (OpenAI shape)
+  struct ListedModel {
+    std::string id;        // provider:model or a route name
+    std::string owned_by;  // provider name, or "bitrouter" for routes
+  };
+  std::vector<ListedModel> model_list;  // what models_json lists, in order
   routing::RouteTable routes;
   std::map<std::string, Timeouts, std::less<>> route_timeouts;  // routes that override
   Failover failover;

@@ -93,6 +93,7 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
     }
     for (const auto& m : p.models()) {
       rt.models.push_back(m);
+      snap->model_list.push_back({absl::StrCat(p.name(), ":", m), p.name()});
       absl::StrAppend(&models, first ? "" : ",", "{\"id\":");
       protocol::AppendJsonString(absl::StrCat(p.name(), ":", m), &models);
       absl::StrAppend(&models, ",\"object\":\"model\",\"created\":0,\"owned_by\":");
@@ -114,6 +115,7 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
       RETURN_IF_ERROR(CheckHeaderValue(absl::StrCat("route ", r.name(), ": api_key"), e.api_key()));
     }
     // Virtual models are listed by /v1/models too.
+    snap->model_list.push_back({r.name(), "bitrouter"});
     absl::StrAppend(&models, first ? "" : ",", "{\"id\":");
     protocol::AppendJsonString(r.name(), &models);
     absl::StrAppend(&models, ",\"object\":\"model\",\"created\":0,\"owned_by\":\"bitrouter\"}");

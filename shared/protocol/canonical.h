@@ -13,6 +13,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -21,7 +23,10 @@
 
 namespace bitrouter::protocol {
 
-enum class Role { kUser, kAssistant, kTool };
+// kSystem: a system instruction inside the conversation (Anthropic's
+// mid-conversation {"role":"system"} message), text parts only. Top-level
+// system prompts stay in CanonicalRequest::system.
+enum class Role { kUser, kAssistant, kTool, kSystem };
 
 struct ContentPart {
   enum class Kind {
@@ -90,6 +95,39 @@ struct Thinking {
   std::optional<int64_t> budget_tokens;
 };
 
+// What a Responses answer must echo of the request that produced it, filled by
+// responses::ParseRequest (Responses clients only) and read by the Responses
+// renderer and stream encoder.
+struct ResponsesEcho {
+  // Request members the response object echoes (tools, tool_choice, text,
+  // temperature, ...), as the client sent them (minified JSON text), in
+  // request order. Members not sent get the specification's defaults.
+  std::vector<std::pair<std::string, std::string>> members;
+  // Function tools flattened out of "namespace" tools: `flat` is the name
+  // sent upstream, (ns, name) what the client's function_call items carry.
+  struct Namespaced {
+    std::string flat;
+    std::string ns;
+    std::string name;
+  };
+  std::vector<Namespaced> namespaced;
+
+  // The member's JSON text, or "" when the client did not send it.
+  std::string_view Member(std::string_view key) const {
+    for (const auto& [k, v] : members) {
+      if (k == key) return v;
+    }
+    return {};
+  }
+  // The namespaced tool sent upstream as `flat`, or nullptr.
+  const Namespaced* FindFlat(std::string_view flat) const {
+    for (const Namespaced& n : namespaced) {
+      if (n.flat == flat) return &n;
+    }
+    return nullptr;
+  }
+};
+
 struct CanonicalRequest {
   std::string model;
   std::vector<std::string> system;  // system/developer prompts, in order
@@ -106,6 +144,11 @@ struct CanonicalRequest {
   std::optional<std::string> reasoning_effort;   // e.g. "low", "medium", "high"
   std::optional<std::string> reasoning_summary;  // Responses reasoning.summary ("auto", ...)
   std::optional<Thinking> thinking;              // Anthropic extended thinking
+  // Client tools no translated upstream can run (Responses hosted tools such
+  // as web_search, custom tools): left out of the upstream request, by
+  // name (or type when unnamed); the worker reports them in a header.
+  std::vector<std::string> dropped_tools;
+  ResponsesEcho responses_echo;
 };
 
 enum class FinishReason { kStop, kLength, kToolCalls, kContentFilter };
@@ -123,7 +166,11 @@ struct Usage {
 struct CanonicalResponse {
   std::string id;
   std::string model;
-  std::optional<int64_t> created;  // unix seconds (OpenAI); absent -> renderer uses now
+  std::optional<int64_t> created;       // unix seconds (OpenAI); absent -> renderer uses now
+  std::optional<int64_t> completed_at;  // unix seconds; absent -> `created`
+  // The request this answers, for protocols whose responses echo it
+  // (Responses); nullptr = unknown. Must outlive rendering.
+  const ResponsesEcho* echo = nullptr;
   // kText, kThinking, kRedactedThinking, kToolCall, in order.
   std::vector<ContentPart> content;
   std::optional<FinishReason> finish_reason;
@@ -168,7 +215,9 @@ inline absl::Status ValidateToolResults(const CanonicalRequest& req) {
 // message, no message without content (an empty turn would be dropped or
 // rejected upstream), a positive token limit, and consistent tool results.
 inline absl::Status ValidateConversation(const CanonicalRequest& req) {
-  if (req.messages.empty()) {
+  bool conversation = false;
+  for (const Message& m : req.messages) conversation = conversation || m.role != Role::kSystem;
+  if (!conversation) {
     return absl::InvalidArgumentError("the request has no user or assistant message");
   }
   for (size_t i = 0; i < req.messages.size(); ++i) {

@@ -374,6 +374,13 @@ void RenderToolCalls(W& w, const std::vector<const ContentPart*>& calls) {
 }
 
 absl::Status RenderMessage(W& w, const Message& m, size_t index) {
+  if (m.role == Role::kSystem) {  // a mid-conversation system message, in place
+    w.StartObject();
+    Str(w, "role"), Str(w, "system"), Str(w, "content");
+    RenderParts(w, m.content);
+    w.EndObject();
+    return absl::OkStatus();
+  }
   if (m.role == Role::kUser) {
     RETURN_IF_ERROR(CheckDocuments(m.content, index));
     w.StartObject();

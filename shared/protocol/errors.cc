@@ -1,9 +1,15 @@
 #include "shared/protocol/errors.h"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <simdjson.h>
 
+#include <ctime>
+
 #include "absl/strings/str_cat.h"
+#include "shared/protocol/json_fields.h"
 #include "shared/protocol/openai_request.h"
+#include "shared/protocol/responses_internal.h"
 #include "shared/protocol/scratch_parser.h"
 
 namespace bitrouter::protocol {
@@ -112,12 +118,22 @@ std::string RenderStreamError(Protocol p, const HttpError& error, std::string_vi
     case Protocol::kGemini:
       return absl::StrCat("data: ", GeminiError(error), "\n\n");
     case Protocol::kResponses: {
-      std::string code(error.code.empty() ? std::string_view("server_error") : error.code);
-      return absl::StrCat(
-          "event: response.failed\ndata: {\"type\":\"response.failed\",\"response\":{\"id\":",
-          Quoted(response_id.empty() ? std::string_view("resp_failed") : response_id),
-          R"(,"object":"response","status":"failed","error":{"code":)", Quoted(code),
-          R"(,"message":)", Quoted(error.message), "}}}\n\n");
+      // A complete response object (every member the specification
+      // requires), failed, with what is known here.
+      responses::internal::ResponseObject r;
+      r.id = response_id.empty() ? std::string_view("resp_failed") : response_id;
+      r.created_at = static_cast<int64_t>(std::time(nullptr));
+      r.status = "failed";
+      r.error_code = error.code.empty() ? std::string_view("server_error") : error.code;
+      r.error_message = error.message;
+      rapidjson::StringBuffer buf;
+      json::Writer w(buf);
+      w.StartObject();
+      json::Str(w, "type"), json::Str(w, "response.failed"), json::Str(w, "response");
+      responses::internal::WriteResponse(w, r);
+      w.EndObject();
+      return absl::StrCat("event: response.failed\ndata: ",
+                          absl::string_view(buf.GetString(), buf.GetSize()), "\n\n");
     }
     case Protocol::kChat:
       break;

@@ -120,9 +120,11 @@ absl::Status WriteContents(W& w, const std::vector<Message>& messages) {
   for (size_t i = 0; i < messages.size();) {
     bool model = messages[i].role == Role::kAssistant;
     std::vector<const ContentPart*> parts;
+    std::vector<bool> system;  // per part: from a mid-conversation system message
     for (; i < messages.size() && (messages[i].role == Role::kAssistant) == model; ++i) {
       for (const ContentPart& p : messages[i].content) {
         parts.push_back(&p);
+        system.push_back(messages[i].role == Role::kSystem);
         if (p.kind == Kind::kToolCall) names[p.tool_call_id] = p.name;
       }
     }
@@ -133,8 +135,14 @@ absl::Status WriteContents(W& w, const std::vector<Message>& messages) {
       rapidjson::StringBuffer buf;
       W pw(buf);
       pw.StartArray();
-      for (const ContentPart* p : parts) {
-        if (p->kind == Kind::kToolResult) {
+      for (size_t j = 0; j < parts.size(); ++j) {
+        const ContentPart* p = parts[j];
+        if (system[j] && !p->text.empty()) {
+          // Gemini has no system turn inside contents: the instruction stays
+          // in place as user text, marked as a system instruction.
+          RETURN_IF_ERROR(WriteUserPart(
+              pw, ContentPart::Text(absl::StrCat("<system>\n", p->text, "\n</system>"))));
+        } else if (p->kind == Kind::kToolResult) {
           RETURN_IF_ERROR(WriteToolResult(pw, *p, names));
         } else if (p->kind == Kind::kImage || p->kind == Kind::kDocument ||
                    (p->kind == Kind::kText && !p->text.empty())) {
@@ -245,6 +253,10 @@ void WriteThinking(W& w, const CanonicalRequest& req, std::string_view model) {
     level = LevelForEffort(*effort);
   }
   if (!budget && !level && req.thinking) budget = -1;  // enabled/adaptive: dynamic
+  // Thinking counts against maxOutputTokens: keep a budget below the limit.
+  if (budget && *budget > 0 && req.max_tokens && *budget >= *req.max_tokens) {
+    budget = *req.max_tokens - 1;
+  }
   if (!budget && !level) return;
   Str(w, "thinkingConfig");
   w.StartObject();

@@ -24,7 +24,11 @@ inline constexpr int64_t kDefaultMaxTokens = 4096;
 absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json);
 // Anthropic requires max_tokens: absent in `req` -> kDefaultMaxTokens.
 // reasoning_effort without thinking becomes a thinking budget (low 1024,
-// medium 8192, high 16384, xhigh/max 32768), capped below max_tokens.
+// medium 8192, high 16384, xhigh/max 32768). Any budget is kept in
+// [1024, max_tokens): with no client limit max_tokens is raised to
+// budget + kDefaultMaxTokens; under a client limit the budget is capped (and
+// thinking left out when 1024 does not fit).
+// A Role::kSystem message is rendered in place as {"role":"system"}.
 absl::StatusOr<std::string> RenderRequest(const CanonicalRequest& req,
                                           std::string_view upstream_model);
 

@@ -5,7 +5,9 @@
 #include <optional>
 #include <string_view>
 
+#include "absl/status/status.h"
 #include "shared/protocol/canonical.h"
+#include "shared/protocol/json_fields.h"
 
 namespace bitrouter::protocol::messages::internal {
 
@@ -15,5 +17,9 @@ namespace bitrouter::protocol::messages::internal {
 FinishReason FinishFromStopReason(std::string_view stop_reason);
 // The reverse; a stop with a known stop sequence is "stop_sequence".
 const char* StopReasonName(std::optional<FinishReason> reason, bool stop_sequence_fired);
+
+// One content block of a request or response (messages_render.cc);
+// InvalidArgument when Messages cannot carry it.
+absl::Status RenderBlock(json::Writer& w, const ContentPart& p);
 
 }  // namespace bitrouter::protocol::messages::internal

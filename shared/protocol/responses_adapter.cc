@@ -7,7 +7,10 @@
 //    rejected with InvalidArgument; store/include/metadata are ignored.
 //  - instructions and system/developer input messages become canonical system
 //    prompts (in order); rendering writes them back as one `instructions`.
-//  - Built-in tools (web_search, file_search, ...) are rejected.
+//  - Tools and tool_choice: responses_tools.cc (namespace tools are
+//    flattened, hosted tools dropped and reported).
+//  - The members a Responses answer echoes are kept in
+//    CanonicalRequest::responses_echo.
 //  - Rendering to a Responses upstream sends store:false (nothing to look up
 //    later), and function tools always carry `strict` (false unless the client
 //    said), because the Responses API defaults to strict schemas that Chat and
@@ -191,6 +194,9 @@ absl::Status ParseItem(object item, std::string_view path, CanonicalRequest* req
     p.kind = Kind::kToolCall;
     ASSIGN_OR_RETURN(p.tool_call_id, ReqString(item, "call_id", Sub(path, "call_id")));
     ASSIGN_OR_RETURN(p.name, ReqString(item, "name", Sub(path, "name")));
+    ASSIGN_OR_RETURN(std::optional<std::string> ns,
+                     OptString(item, "namespace", Sub(path, "namespace")));
+    if (ns) p.name = internal::RegisterNamespaced(*ns, p.name, &req->responses_echo);
     ASSIGN_OR_RETURN(std::optional<std::string> args,
                      OptString(item, "arguments", Sub(path, "arguments")));
     p.arguments = args && !args->empty() ? std::move(*args) : "{}";
@@ -217,67 +223,6 @@ absl::Status ParseItem(object item, std::string_view path, CanonicalRequest* req
                "'item_reference' is not supported: the router stores no items; send the items");
   }
   return Bad(Sub(path, "type"), absl::StrCat("'", AV(*type), "' is not supported"));
-}
-
-absl::Status ParseTools(object root, CanonicalRequest* req) {
-  element e;
-  if (!Has(root, "tools", &e)) return absl::OkStatus();
-  array arr;
-  if (e.get_array().get(arr)) return Bad("tools", "must be an array");
-  size_t i = 0;
-  for (element t : arr) {
-    json::Path path = Idx("tools", i++);
-    object tool;
-    if (t.get_object().get(tool)) return Bad(path, "must be an object");
-    ASSIGN_OR_RETURN(std::string type, ReqString(tool, "type", Sub(path, "type")));
-    if (type != "function") {
-      return Bad(Sub(path, "type"),
-                 absl::StrCat("'", AV(type), "' is not supported (only function tools)"));
-    }
-    Tool out;
-    ASSIGN_OR_RETURN(out.name, ReqString(tool, "name", Sub(path, "name")));
-    ASSIGN_OR_RETURN(std::optional<std::string> desc,
-                     OptString(tool, "description", Sub(path, "description")));
-    out.description = desc.value_or("");
-    element params;
-    if (Has(tool, "parameters", &params)) {
-      if (!params.is_object()) return Bad(Sub(path, "parameters"), "must be an object");
-      out.parameters = simdjson::minify(params);
-    }
-    ASSIGN_OR_RETURN(out.strict, OptBool(tool, "strict", Sub(path, "strict")));
-    req->tools.push_back(std::move(out));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ParseToolChoice(object root, CanonicalRequest* req) {
-  element e;
-  if (!Has(root, "tool_choice", &e)) return absl::OkStatus();
-  ToolChoice tc;
-  std::string_view s;
-  object o;
-  if (!e.get_string().get(s)) {
-    if (s == "auto") {
-      tc.mode = ToolChoice::Mode::kAuto;
-    } else if (s == "none") {
-      tc.mode = ToolChoice::Mode::kNone;
-    } else if (s == "required") {
-      tc.mode = ToolChoice::Mode::kRequired;
-    } else {
-      return Bad("tool_choice", absl::StrCat("has unknown value '", AV(s), "'"));
-    }
-  } else if (!e.get_object().get(o)) {
-    ASSIGN_OR_RETURN(std::string type, ReqString(o, "type", "tool_choice.type"));
-    if (type != "function") {
-      return Bad("tool_choice.type", absl::StrCat("'", AV(type), "' is not supported"));
-    }
-    tc.mode = ToolChoice::Mode::kSpecific;
-    ASSIGN_OR_RETURN(tc.name, ReqString(o, "name", "tool_choice.name"));
-  } else {
-    return Bad("tool_choice", "must be a string or an object");
-  }
-  req->tool_choice = tc;
-  return absl::OkStatus();
 }
 
 absl::Status ParseTextFormat(object root, CanonicalRequest* req) {
@@ -384,9 +329,9 @@ void RenderReasoning(W& w, const ContentPart& p) {
 }
 
 void RenderMessage(W& w, const Message& m) {
-  if (m.role == Role::kUser) {
+  if (m.role == Role::kUser || m.role == Role::kSystem) {  // system: in place
     w.StartObject();
-    Str(w, "role"), Str(w, "user"), Str(w, "content");
+    Str(w, "role"), Str(w, m.role == Role::kUser ? "user" : "system"), Str(w, "content");
     RenderUserParts(w, m.content);
     w.EndObject();
     return;
@@ -506,8 +451,9 @@ absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
     return Bad("input", "must be a string or an array");
   }
   if (req.messages.empty()) return Bad("input", "must contain a user or assistant message");
-  RETURN_IF_ERROR(ParseTools(root, &req));
-  RETURN_IF_ERROR(ParseToolChoice(root, &req));
+  RETURN_IF_ERROR(internal::ParseTools(root, &req));
+  RETURN_IF_ERROR(internal::ParseToolChoice(root, &req));
+  internal::CollectEcho(root, &req.responses_echo);
   ASSIGN_OR_RETURN(req.parallel_tool_calls,
                    OptBool(root, "parallel_tool_calls", "parallel_tool_calls"));
   ASSIGN_OR_RETURN(req.max_tokens, OptInt(root, "max_output_tokens", "max_output_tokens"));

@@ -17,6 +17,7 @@ using json::Has;
 using json::Idx;
 using json::OptInt;
 using json::OptString;
+using json::Raw;
 using json::Str;
 using json::Sub;
 
@@ -145,8 +146,17 @@ absl::StatusOr<std::optional<ContentPart>> ParseReasoning(object item, std::stri
   return std::optional<ContentPart>();
 }
 
+void WriteCallName(json::Writer& w, std::string_view flat, const ResponsesEcho* echo) {
+  const ResponsesEcho::Namespaced* n = echo != nullptr ? echo->FindFlat(flat) : nullptr;
+  if (n == nullptr) {
+    Str(w, "name"), Str(w, flat);
+    return;
+  }
+  Str(w, "name"), Str(w, n->name), Str(w, "namespace"), Str(w, n->ns);
+}
+
 void WriteOutputItem(json::Writer& w, const ContentPart& p, std::string_view response_id,
-                     size_t index) {
+                     size_t index, const ResponsesEcho* echo) {
   w.StartObject();
   switch (p.kind) {
     case Kind::kThinking:
@@ -169,7 +179,7 @@ void WriteOutputItem(json::Writer& w, const ContentPart& p, std::string_view res
       Str(w, "id"), Str(w, ItemId("fc", response_id, index));
       Str(w, "type"), Str(w, "function_call"), Str(w, "status"), Str(w, "completed");
       Str(w, "call_id"), Str(w, CallId(p, response_id, index));
-      Str(w, "name"), Str(w, p.name);
+      WriteCallName(w, p.name, echo);
       Str(w, "arguments"), Str(w, p.arguments.empty() ? std::string_view("{}") : p.arguments);
       break;
     default:  // kText
@@ -189,34 +199,75 @@ void WriteOutputItem(json::Writer& w, const ContentPart& p, std::string_view res
   w.EndObject();
 }
 
+// Every member the Open Responses specification requires of a response
+// object (ResponseResource), in its order: request members are echoed when
+// the client sent them, else the specification's defaults; nullable ones
+// without a value are null. The router keeps nothing, so store and
+// background are false and previous_response_id is null.
 void WriteResponse(json::Writer& w, const ResponseObject& r) {
+  auto echoed = [&](std::string_view key, std::string_view fallback) {
+    std::string_view v = r.echo != nullptr ? r.echo->Member(key) : std::string_view();
+    Str(w, key), Raw(w, v.empty() ? fallback : v);
+  };
   w.StartObject();
   Str(w, "id"), Str(w, r.id), Str(w, "object"), Str(w, "response");
   Str(w, "created_at"), w.Int64(r.created_at);
+  Str(w, "completed_at");
+  r.completed_at ? w.Int64(*r.completed_at) : w.Null();
   Str(w, "status"), Str(w, r.status);
-  Str(w, "model"), Str(w, r.model);
-  Str(w, "output");
-  w.StartArray();
-  if (r.output) {
-    for (size_t i = 0; i < r.output->size(); ++i) WriteOutputItem(w, (*r.output)[i], r.id, i);
-  }
-  w.EndArray();
+  Str(w, "incomplete_details");
   if (!r.incomplete_reason.empty()) {
-    Str(w, "incomplete_details");
     w.StartObject();
     Str(w, "reason"), Str(w, r.incomplete_reason);
     w.EndObject();
+  } else {
+    w.Null();
   }
+  Str(w, "model"), Str(w, r.model);
+  Str(w, "previous_response_id"), w.Null();
+  echoed("instructions", "null");
+  Str(w, "output");
+  w.StartArray();
+  if (r.output) {
+    for (size_t i = 0; i < r.output->size(); ++i) {
+      WriteOutputItem(w, (*r.output)[i], r.id, i, r.echo);
+    }
+  }
+  w.EndArray();
+  Str(w, "error");
   if (!r.error_code.empty()) {
-    Str(w, "error");
     w.StartObject();
     Str(w, "code"), Str(w, r.error_code), Str(w, "message"), Str(w, r.error_message);
     w.EndObject();
+  } else {
+    w.Null();
   }
+  echoed("tools", "[]");
+  echoed("tool_choice", "\"auto\"");
+  echoed("truncation", "\"disabled\"");
+  echoed("parallel_tool_calls", "true");
+  echoed("text", R"({"format":{"type":"text"}})");
+  echoed("top_p", "1");
+  echoed("presence_penalty", "0");
+  echoed("frequency_penalty", "0");
+  echoed("top_logprobs", "0");
+  echoed("temperature", "1");
+  echoed("reasoning", "null");
+  echoed("user", "null");
+  Str(w, "usage");
   if (r.usage) {
-    Str(w, "usage");
     WriteUsage(w, *r.usage);
+  } else {
+    w.Null();
   }
+  echoed("max_output_tokens", "null");
+  echoed("max_tool_calls", "null");
+  Str(w, "store"), w.Bool(false);
+  Str(w, "background"), w.Bool(false);
+  echoed("service_tier", "\"default\"");
+  echoed("metadata", "{}");
+  echoed("safety_identifier", "null");
+  echoed("prompt_cache_key", "null");
   w.EndObject();
 }
 

@@ -44,9 +44,22 @@ absl::StatusOr<std::optional<ContentPart>> ParseReasoning(simdjson::dom::object 
 // One finished output item for canonical part `p` (kText, kThinking,
 // kRedactedThinking, kToolCall) at output index `index`.
 void WriteOutputItem(json::Writer& w, const ContentPart& p, std::string_view response_id,
-                     size_t index);
+                     size_t index, const ResponsesEcho* echo = nullptr);
+// A function_call item's name (and namespace, for a flattened namespace
+// tool) as the client knows it.
+void WriteCallName(json::Writer& w, std::string_view flat, const ResponsesEcho* echo);
 // The tool call's call_id ("" -> derived from the item position).
 std::string CallId(const ContentPart& p, std::string_view response_id, size_t index);
+
+// Request side (responses_tools.cc): function and namespace tools into
+// req->tools (namespace members flattened), other tools into
+// req->dropped_tools; tool_choice; the members the answer echoes.
+absl::Status ParseTools(simdjson::dom::object root, CanonicalRequest* req);
+absl::Status ParseToolChoice(simdjson::dom::object root, CanonicalRequest* req);
+void CollectEcho(simdjson::dom::object root, ResponsesEcho* echo);
+// The flat name "<ns>__<name>" sent upstream for a namespaced function,
+// recorded in `echo` so answers map back.
+std::string RegisterNamespaced(std::string_view ns, std::string_view name, ResponsesEcho* echo);
 
 struct ResponseObject {
   std::string_view id;
@@ -58,6 +71,8 @@ struct ResponseObject {
   std::string_view incomplete_reason;  // "" = none
   std::string_view error_code;         // "" = no error object
   std::string_view error_message;
+  std::optional<int64_t> completed_at;  // null when absent
+  const ResponsesEcho* echo = nullptr;  // request members; nullptr = defaults
 };
 void WriteResponse(json::Writer& w, const ResponseObject& r);
 

@@ -165,6 +165,8 @@ absl::StatusOr<std::string> RenderResponse(const CanonicalResponse& resp,
   r.model = client_model;
   r.output = &output;
   if (resp.usage) r.usage = &*resp.usage;
+  if (r.status == "completed") r.completed_at = resp.completed_at.value_or(r.created_at);
+  r.echo = resp.echo;
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   internal::WriteResponse(w, r);

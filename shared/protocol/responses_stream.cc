@@ -94,7 +94,8 @@ class Encoder : public StreamEncoder {
           w.StartObject();
           Str(w, "id"), Str(w, item_id_), Str(w, "type"), Str(w, "function_call");
           Str(w, "status"), Str(w, "in_progress"), Str(w, "call_id"), Str(w, cur_.tool_call_id);
-          Str(w, "name"), Str(w, cur_.name), Str(w, "arguments"), Str(w, "");
+          internal::WriteCallName(w, cur_.name, opts_.echo);
+          Str(w, "arguments"), Str(w, "");
           w.EndObject();
         });
         return;
@@ -169,7 +170,9 @@ class Encoder : public StreamEncoder {
       if (cur_.arguments.empty()) ArgumentsDelta("{}");
       Emit("response.function_call_arguments.done", [&](W& w) {
         ItemRef(w, false);
-        Str(w, "name"), Str(w, cur_.name), Str(w, "arguments"), Str(w, cur_.arguments);
+        const ResponsesEcho::Namespaced* n = opts_.echo ? opts_.echo->FindFlat(cur_.name) : nullptr;
+        Str(w, "name"), Str(w, n ? std::string_view(n->name) : std::string_view(cur_.name));
+        Str(w, "arguments"), Str(w, cur_.arguments);
       });
     } else if (cur_.kind == Kind::kThinking && summary_open_) {
       Emit("response.reasoning_summary_text.done", [&](W& w) {
@@ -185,7 +188,7 @@ class Encoder : public StreamEncoder {
     items_.push_back(std::move(cur_));
     Emit("response.output_item.done", [&](W& w) {
       Str(w, "output_index"), w.Uint64(index), Str(w, "item");
-      internal::WriteOutputItem(w, items_.back(), id_, index);
+      internal::WriteOutputItem(w, items_.back(), id_, index, opts_.echo);
     });
   }
 
@@ -238,6 +241,8 @@ class Encoder : public StreamEncoder {
     r.incomplete_reason = reason;
     r.error_code = code;
     r.error_message = message;
+    r.echo = opts_.echo;
+    if (status == "completed") r.completed_at = opts_.now ? opts_.now() : opts_.created;
     internal::WriteResponse(w, r);
   }
 

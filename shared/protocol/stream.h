@@ -91,6 +91,12 @@ struct EncoderOptions {
   int64_t created = 0;         // unix seconds for "created"/"created_at" fields
   bool include_usage = false;  // Chat: stream_options.include_usage was set
   bool gemini_sse = true;      // Gemini: SSE (alt=sse) rather than a JSON array stream
+  // Responses: the request the stream answers (echoed in every response
+  // snapshot; namespaced tool names restored); nullptr = unknown. Must
+  // outlive the encoder.
+  const ResponsesEcho* echo = nullptr;
+  // Unix seconds now, for completed_at; nullptr = `created`.
+  int64_t (*now)() = nullptr;
 };
 
 // Upstream side: consumes the provider's SSE events, emits canonical events.

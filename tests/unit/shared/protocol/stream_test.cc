@@ -136,7 +136,9 @@ TEST_P(StreamGolden, MatchesTranscript) {
   EXPECT_TRUE(whole.done) << "the encoder never reached a terminal event";
   RunResult bytewise = Translate(*up, *client, opts, input, 1);
   EXPECT_EQ(whole.out, bytewise.out) << "output depends on how the input was split";
-  EXPECT_EQ(whole.out.find("null"), std::string::npos) << "encoders never write null";
+  if (*client != Protocol::kResponses) {  // Responses snapshots carry nullable members as null
+    EXPECT_EQ(whole.out.find("null"), std::string::npos) << "encoders never write null";
+  }
 
   std::string want_text = ReadFile(base / (c.name + ".out.sse"));
   if (*client == Protocol::kGemini && !opts.gemini_sse) {
