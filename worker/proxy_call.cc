@@ -150,12 +150,16 @@ void StartProxy(HttpConnection* conn, InboundCall in) {
                      std::string(resolution.status().message())});
     return;
   }
-  // Round-robin state is keyed by the configured route (bounded by the
-  // snapshot), never by what the client typed; single-target and direct
-  // routes need no counter.
-  uint64_t counter = resolution->targets.size() > 1 && resolution->source != "provider:model"
-                         ? conn->server()->NextCounter(resolution->name)
-                         : 0;
+  // Round-robin state is keyed by names from the snapshot (bounded), never by
+  // what the client typed: a direct `provider:model` (any model text) rotates
+  // its provider's key pool under the provider's name.
+  uint64_t counter = 0;
+  if (resolution->targets.size() > 1) {
+    const std::string& key = resolution->source == "provider:model"
+                                 ? resolution->targets.front().provider
+                                 : resolution->name;
+    counter = conn->server()->NextCounter(key);
+  }
   std::vector<size_t> order = routing::OrderTargets(*resolution, counter);
   auto* call = new ProxyCall(conn, std::move(in), std::move(*resolution), std::move(order));
   conn->SetHandler(call);
