@@ -458,8 +458,11 @@ void HttpConnection::ReleaseLargeBuffers() {
   if (req_.body.capacity() <= kLargeRequestBytes && access_.bytes_out <= kLargeResponseBytes)
     return;
   std::string().swap(req_.body);
-  protocol::TrimScratchParsers(kKeepParserBytes);
-  malloc_trim(0);
+  // After the handler (queued for deletion already) and what it holds are gone.
+  server_->deleter().Defer([] {
+    protocol::TrimScratchParsers(kKeepParserBytes);
+    malloc_trim(0);
+  });
 }
 
 void HttpConnection::ArmIdleOrSendTimer() {

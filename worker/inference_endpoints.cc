@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "shared/common/strings.h"
 #include "shared/protocol/errors.h"
+#include "shared/protocol/json_budget.h"
 #include "shared/protocol/messages_adapter.h"
 #include "shared/protocol/openai_request.h"
 #include "shared/protocol/scratch_parser.h"
@@ -66,6 +67,10 @@ void StartGemini(HttpConnection* conn, GeminiTarget target) {
 
 void CountTokens(HttpConnection* conn) {
   const InboundRequest& req = conn->request();
+  if (absl::Status s = protocol::CheckJsonObjectBudget(req.body); !s.ok()) {
+    conn->SendError({400, "invalid_request_error", "invalid_request", std::string(s.message())});
+    return;
+  }
   auto parsed = protocol::messages::ParseRequest(req.body);
   if (!parsed.ok()) {
     conn->SendError(

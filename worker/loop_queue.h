@@ -43,6 +43,11 @@ class DeferredDeleter {
     pending_.push_back([object] { delete object; });
     Arm();
   }
+  // Runs `fn` at the same point, after the deletions queued before it.
+  void Defer(std::function<void()> fn) {
+    pending_.push_back(std::move(fn));
+    Arm();
+  }
   // Runs pending deletions and closes the handle (self-deleting).
   void Close();
 

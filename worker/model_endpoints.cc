@@ -12,6 +12,7 @@
 #include "shared/common/strings.h"
 #include "shared/protocol/errors.h"
 #include "shared/protocol/gemini_adapter.h"
+#include "shared/protocol/json_budget.h"
 #include "shared/protocol/scratch_parser.h"
 #include "worker/inbound.h"
 #include "worker/inference_endpoints.h"
@@ -161,6 +162,10 @@ void GeminiCountTokens(HttpConnection* conn) {
       !root["generateContentRequest"].get(gcr) && gcr.is_object()) {
     inner = simdjson::minify(gcr);
     body = inner;
+  }
+  if (absl::Status s = protocol::CheckJsonObjectBudget(body); !s.ok()) {
+    conn->SendError({400, "invalid_request_error", "invalid_request", std::string(s.message())});
+    return;
   }
   auto parsed = protocol::gemini::ParseRequest(body);
   if (!parsed.ok()) {

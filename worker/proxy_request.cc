@@ -6,6 +6,7 @@
 #include "shared/common/log.h"
 #include "shared/common/strings.h"
 #include "shared/protocol/errors.h"
+#include "shared/protocol/json_budget.h"
 #include "shared/protocol/openai_request.h"
 #include "worker/proxy_call.h"
 
@@ -72,7 +73,12 @@ bool ProxyCall::BuildRequest(UpstreamRequest* up) {
   std::string_view b = body;
   if (translate_) {
     if (!canonical_) {
-      auto parsed = protocol::AdapterFor(in_.client).parse_request(body);
+      // The work budget first: a body of countless tiny objects is refused
+      // before it can hold the loop.
+      absl::Status budget = protocol::CheckJsonObjectBudget(body);
+      absl::StatusOr<protocol::CanonicalRequest> parsed =
+          budget.ok() ? protocol::AdapterFor(in_.client).parse_request(body)
+                      : absl::StatusOr<protocol::CanonicalRequest>(budget);
       if (!parsed.ok()) {
         // The client's request is invalid in its own protocol.
         HttpConnection* conn = conn_;

@@ -277,6 +277,42 @@ TEST_F(WorkerHardeningTest, BreakerProbeAnswered429DoesNotStickOpen) {
   ExpectHealthy(worker);
 }
 
+// 9.5: a big body of tiny parts is refused before it can hold the loop, and
+// the memory a large translated request grew is returned afterwards.
+TEST_F(WorkerHardeningTest, BigBodiesOfTinyPartsAreBoundedAndMemoryReturns) {
+  StartAll();
+  pid_t worker = OnlyWorker();
+  auto body_with_parts = [](size_t n) {
+    std::string parts;
+    parts.reserve(n * 28);
+    for (size_t i = 0; i < n; ++i)
+      parts += std::string(i ? "," : "") + R"({"type":"text","text":"a"})";
+    return R"({"model":"openai:gpt-4o","max_tokens":10,"messages":[{"role":"user","content":[)" +
+           parts + "]}]}";
+  };
+  HeaderList anthropic = {{"anthropic-version", "2023-06-01"}};
+  long before = RssKiB(worker);
+  std::string huge = body_with_parts(500'000);  // ~13 MiB
+  for (int i = 0; i < 3; ++i) {
+    HttpResponse r = Fetch(router_->port(), "POST", "/v1/messages/count_tokens", huge, anthropic);
+    EXPECT_EQ(r.status, 400) << r.body.substr(0, 300);
+    EXPECT_NE(r.body.find("JSON objects"), std::string::npos) << r.body.substr(0, 300);
+    r = Fetch(router_->port(), "POST", "/v1/messages", huge, anthropic);  // translated to Chat
+    EXPECT_EQ(r.status, 400) << r.body.substr(0, 300);
+  }
+  std::string edge = body_with_parts(90'000);  // within the budget: served
+  for (int i = 0; i < 3; ++i) {
+    HttpResponse r = Fetch(router_->port(), "POST", "/v1/messages/count_tokens", edge, anthropic);
+    EXPECT_EQ(r.status, 200) << r.body.substr(0, 300);
+    r = Fetch(router_->port(), "POST", "/v1/messages", edge, anthropic, 20000);
+    EXPECT_EQ(r.status, 200) << r.body.substr(0, 300);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  long after = RssKiB(worker);
+  EXPECT_LT(after - before, 40 * 1024) << "worker RSS went from " << before << " to " << after;
+  ExpectHealthy(worker);
+}
+
 // 10.6: model names are bounded; distinct names do not grow the worker.
 TEST_F(WorkerHardeningTest, ModelNamesAreBoundedAndDoNotGrowState) {
   StartAll();
