@@ -34,6 +34,24 @@ TEST(AggregateTest, AllRateLimitedIs429WithTheSmallestRetryAfter) {
   EXPECT_EQ(e.retry_after_s, 7u);
 }
 
+TEST(AggregateTest, WaitingOutRateLimitsIs429WithTheRemainingWait) {
+  // Every endpoint skipped because it is waiting out a 429's Retry-After.
+  FinalError e = Aggregate({{K::kSkipped, "a:m", 0, 12'300, "waiting out Retry-After", true},
+                            {K::kSkipped, "b:m", 0, 4'100, "waiting out Retry-After", true}});
+  EXPECT_EQ(e.status, 429);
+  EXPECT_EQ(e.code, "rate_limited");
+  EXPECT_EQ(e.retry_after_s, 5u);
+  // A fresh 429 plus a wait: still a rate limit, the smaller wait wins.
+  e = Aggregate({{K::kStatus, "a:m", 429, 9'000, ""},
+                 {K::kSkipped, "b:m", 0, 2'000, "waiting out Retry-After", true}});
+  EXPECT_EQ(e.status, 429);
+  EXPECT_EQ(e.retry_after_s, 2u);
+  // A breaker that is open is not a rate limit.
+  e = Aggregate({{K::kSkipped, "a:m", 0, 2'000, "waiting out Retry-After", true},
+                 {K::kSkipped, "b:m", 0, 2'000, "circuit breaker open"}});
+  EXPECT_EQ(e.status, 503);
+}
+
 TEST(AggregateTest, AllTimeoutsIs504) {
   EXPECT_EQ(Aggregate({{K::kTimeout, "a:m", 0, {}, ""}, {K::kTimeout, "b:m", 0, {}, ""}}).status,
             504);
