@@ -124,6 +124,39 @@ TEST_F(WorkerHardeningTest, PipelinedRequestAfterResetNeverCrashes) {
   ExpectHealthy(worker);
 }
 
+// 9.1, deterministic: the worker stops reading a client that pipelines more
+// than it buffers, so it learns of the client's reset only when the answer
+// to the first request fails to write; the pipelined request behind it must
+// then never be dispatched.
+TEST_F(WorkerHardeningTest, PipelinedRequestBehindAFailedWriteIsNeverDispatched) {
+  StartAll();
+  pid_t worker = OnlyWorker();
+  upstream_->SetHandler([](const RecordedRequest& req) {
+    Reply r = DefaultReply(req);
+    if (req.body.find("slow") != std::string::npos) r.delay_before_headers_ms = 300;
+    return r;
+  });
+  std::string slow = BuildRequest("POST", kChatPath, R"({"model":"openai:slow","messages":[]})");
+  std::string big = "{\"model\":\"openai:gpt-4o\",\"messages\":[],\"pad\":\"" +
+                    std::string(1u << 20, 'p') + "\"}";
+  std::string pipelined = slow + BuildRequest("POST", kChatPath, big);
+  for (int i = 0; i < 3; ++i) {
+    int fd = ConnectRaw(router_->port());
+    ASSERT_GE(fd, 0);
+    SendAll(fd, pipelined);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the worker stopped reading
+    Reset(fd);
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));  // the slow answer arrives
+    ExpectHealthy(worker);
+  }
+  upstream_->SetHandler(nullptr);
+  // The request behind the failed write (read whole, stopping the reads:
+  // pipelined bytes over 1 MiB) never went anywhere.
+  for (const RecordedRequest& req : upstream_->requests()) {
+    EXPECT_EQ(req.body.find("\"pad\""), std::string::npos) << "dispatched on a closed connection";
+  }
+}
+
 // 10.1: a translated stream that completes while its client resets.
 TEST_F(WorkerHardeningTest, TranslatedStreamCompletingAsClientResets) {
   StartAll();
