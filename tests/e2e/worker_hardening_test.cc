@@ -68,6 +68,14 @@ std::string ReadAll(int fd, int timeout_ms) {
   return out;
 }
 
+// Under AddressSanitizer freed memory sits in its quarantine and the heap is
+// its own, so resident-size bounds are checked in the regular build only.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kRssIsMeaningful = false;
+#else
+constexpr bool kRssIsMeaningful = true;
+#endif
+
 long RssKiB(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
@@ -189,7 +197,9 @@ TEST_F(WorkerHardeningTest, EndlessFirstStreamEventIsCapped) {
   EXPECT_EQ(r.status, 502) << r.error << r.body;
   EXPECT_NE(r.body.find("no complete stream event"), std::string::npos) << r.body;
   long after = RssKiB(worker);
-  EXPECT_LT(after - before, 80 * 1024) << "worker RSS grew from " << before << " to " << after;
+  if (kRssIsMeaningful) {
+    EXPECT_LT(after - before, 80 * 1024) << "worker RSS grew from " << before << " to " << after;
+  }
   upstream_->SetHandler(nullptr);
   ExpectHealthy(worker);
 }
@@ -342,7 +352,9 @@ TEST_F(WorkerHardeningTest, BigBodiesOfTinyPartsAreBoundedAndMemoryReturns) {
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   long after = RssKiB(worker);
-  EXPECT_LT(after - before, 40 * 1024) << "worker RSS went from " << before << " to " << after;
+  if (kRssIsMeaningful) {
+    EXPECT_LT(after - before, 40 * 1024) << "worker RSS went from " << before << " to " << after;
+  }
   ExpectHealthy(worker);
 }
 
@@ -364,7 +376,9 @@ TEST_F(WorkerHardeningTest, ModelNamesAreBoundedAndDoNotGrowState) {
     ASSERT_EQ(r.status, 200) << r.body.substr(0, 200);
   }
   long after = RssKiB(worker);
-  EXPECT_LT(after - before, 16 * 1024) << "worker RSS grew from " << before << " to " << after;
+  if (kRssIsMeaningful) {
+    EXPECT_LT(after - before, 16 * 1024) << "worker RSS grew from " << before << " to " << after;
+  }
   ExpectHealthy(worker);
 }
 
