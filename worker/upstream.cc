@@ -490,16 +490,21 @@ class UpstreamConn {
     auto* self = From(p);
     if (!self->field_.empty()) self->PushHeader();
     int status = p->status_code;
+    if (status < 100) {
+      self->protocol_error_ = absl::StrCat("answered with the invalid status code ", status);
+      return -1;
+    }
     if (status == 101) {
       self->protocol_error_ = "switched protocols (101) on a plain HTTP request";
       return -1;
     }
     if (status >= 100 && status < 200) {
       // Interim (100 Continue, 103 Early Hints): not the answer; the final
-      // response follows on the same connection.
+      // response follows on the same connection. An interim answer has no
+      // body whatever its headers say (1 = skip the body, in llhttp's terms).
       self->interim_ = true;
       self->head_ = UpstreamHead();
-      return 0;
+      return 1;
     }
     self->head_.status = status;
     if (self->call_ == nullptr) return -1;

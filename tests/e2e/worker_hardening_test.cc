@@ -219,6 +219,22 @@ TEST_F(WorkerHardeningTest, UpstreamInterimResponsesAndCloseDelimitedBodies) {
   EXPECT_NE(r.body.find("after interim"), std::string::npos) << r.body;
   EXPECT_EQ(r.Header("link"), "");
 
+  // An interim answer has no body, whatever its headers claim (found by the
+  // upstream fuzzer), and a status below 100 is a broken upstream.
+  upstream_->SetHandler([&](const RecordedRequest&) {
+    return Raw("HTTP/1.1 103 Early Hints\r\nContent-Length: 5\r\n\r\n" + JsonHead(json.size()) +
+               json);
+  });
+  r = Chat(kHello);
+  EXPECT_EQ(r.status, 200) << r.error << r.body;
+  EXPECT_NE(r.body.find("after interim"), std::string::npos) << r.body;
+  upstream_->SetHandler([&](const RecordedRequest&) {
+    return Raw("HTTP/1.1 000 Zero\r\nContent-Length: 2\r\n\r\n{}");
+  });
+  r = Chat(kHello);
+  EXPECT_EQ(r.status, 502) << r.body;
+  EXPECT_NE(r.body.find("invalid status code"), std::string::npos) << r.body;
+
   upstream_->SetHandler([&](const RecordedRequest&) {
     return Raw("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + json, true);
   });
