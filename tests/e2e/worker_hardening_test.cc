@@ -423,7 +423,7 @@ TEST_F(WorkerHardeningTest, SynchronousConnectFailureFailsOver) {
 // backpressure is never an upstream timeout.
 TEST_F(WorkerHardeningTest, SlowClientIsNotAnUpstreamTimeout) {
   StartAll(
-      "upstream:\n  timeouts: {idle: 300ms}\n  circuit_breaker: {failures: 1, cooldown: 60s}\n");
+      "upstream:\n  timeouts: {idle: 700ms}\n  circuit_breaker: {failures: 1, cooldown: 60s}\n");
   pid_t worker = OnlyWorker();
   std::vector<std::string> words(4000, std::string(3000, 'w'));  // ~12 MiB of SSE
   upstream_->SetHandler([&](const RecordedRequest& req) {
@@ -438,7 +438,7 @@ TEST_F(WorkerHardeningTest, SlowClientIsNotAnUpstreamTimeout) {
   SendAll(fd, BuildRequest("POST", kChatPath,
                            R"({"model":"openai:gpt-4o","stream":true,"messages":[]})",
                            {{"Connection", "close"}}));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // read nothing meanwhile
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // read nothing meanwhile
   std::string all = ReadAll(fd, 20000);
   ::close(fd);
   EXPECT_NE(all.find("data: [DONE]"), std::string::npos)
