@@ -111,6 +111,16 @@ struct ResponsesEcho {
     std::string name;
   };
   std::vector<Namespaced> namespaced;
+  // "custom" tools (free-form text input, e.g. Codex's apply_patch), sent
+  // upstream as a function with one string argument "input"; their calls go
+  // back to the client as custom_tool_call items.
+  std::vector<std::string> custom_tools;
+  bool IsCustom(std::string_view name) const {
+    for (const std::string& c : custom_tools) {
+      if (c == name) return true;
+    }
+    return false;
+  }
 
   // The member's JSON text, or "" when the client did not send it.
   std::string_view Member(std::string_view key) const {

@@ -203,7 +203,20 @@ absl::Status ParseItem(object item, std::string_view path, CanonicalRequest* req
     Append(req, Role::kAssistant, std::move(p));
     return absl::OkStatus();
   }
-  if (*type == "function_call_output") {
+  if (*type == "custom_tool_call") {
+    // A call of a custom tool: upstream it is a function call whose one
+    // argument carries the free-form input.
+    ContentPart p;
+    p.kind = Kind::kToolCall;
+    ASSIGN_OR_RETURN(p.tool_call_id, ReqString(item, "call_id", Sub(path, "call_id")));
+    ASSIGN_OR_RETURN(p.name, ReqString(item, "name", Sub(path, "name")));
+    ASSIGN_OR_RETURN(std::string input, ReqString(item, "input", Sub(path, "input")));
+    p.arguments = internal::CustomArguments(input);
+    if (!req->responses_echo.IsCustom(p.name)) req->responses_echo.custom_tools.push_back(p.name);
+    Append(req, Role::kAssistant, std::move(p));
+    return absl::OkStatus();
+  }
+  if (*type == "function_call_output" || *type == "custom_tool_call_output") {
     ContentPart p;
     p.kind = Kind::kToolResult;
     ASSIGN_OR_RETURN(p.tool_call_id, ReqString(item, "call_id", Sub(path, "call_id")));

@@ -2,7 +2,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "shared/common/status_macros.h"
+#include "shared/protocol/openai_request.h"
 #include "shared/protocol/responses_internal.h"
+#include "shared/protocol/scratch_parser.h"
 
 namespace bitrouter::protocol::responses::internal {
 namespace {
@@ -146,6 +148,24 @@ absl::StatusOr<std::optional<ContentPart>> ParseReasoning(object item, std::stri
   return std::optional<ContentPart>();
 }
 
+std::string CustomArguments(std::string_view input) {
+  std::string out = "{\"input\":";
+  AppendJsonString(input, &out);
+  out.push_back('}');
+  return out;
+}
+
+std::string CustomInput(std::string_view arguments) {
+  thread_local ScratchDomParser parser;
+  simdjson::padded_string padded(arguments);
+  element root;
+  std::string_view input;
+  if (parser.parse(padded).get(root) || root["input"].get_string().get(input)) {
+    return std::string(arguments);  // not the shape we asked for: hand it over as is
+  }
+  return std::string(input);
+}
+
 void WriteCallName(json::Writer& w, std::string_view flat, const ResponsesEcho* echo) {
   const ResponsesEcho::Namespaced* n = echo != nullptr ? echo->FindFlat(flat) : nullptr;
   if (n == nullptr) {
@@ -176,6 +196,13 @@ void WriteOutputItem(json::Writer& w, const ContentPart& p, std::string_view res
       if (p.kind == Kind::kRedactedThinking) Str(w, "encrypted_content"), Str(w, p.data);
       break;
     case Kind::kToolCall:
+      if (echo != nullptr && echo->IsCustom(p.name)) {
+        Str(w, "id"), Str(w, ItemId("ctc", response_id, index));
+        Str(w, "type"), Str(w, "custom_tool_call"), Str(w, "status"), Str(w, "completed");
+        Str(w, "call_id"), Str(w, CallId(p, response_id, index));
+        Str(w, "name"), Str(w, p.name), Str(w, "input"), Str(w, CustomInput(p.arguments));
+        break;
+      }
       Str(w, "id"), Str(w, ItemId("fc", response_id, index));
       Str(w, "type"), Str(w, "function_call"), Str(w, "status"), Str(w, "completed");
       Str(w, "call_id"), Str(w, CallId(p, response_id, index));

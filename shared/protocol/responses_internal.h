@@ -59,6 +59,12 @@ absl::Status ParseToolChoice(simdjson::dom::object root, CanonicalRequest* req);
 void CollectEcho(simdjson::dom::object root, ResponsesEcho* echo);
 // The flat name "<ns>__<name>" sent upstream for a namespaced function,
 // recorded in `echo` so answers map back.
+// A custom tool's free-form input as the arguments of the function it is sent
+// upstream as ({"input": ...}), and back (the raw arguments when they are not
+// that shape).
+std::string CustomArguments(std::string_view input);
+std::string CustomInput(std::string_view arguments);
+
 std::string RegisterNamespaced(std::string_view ns, std::string_view name, ResponsesEcho* echo);
 
 struct ResponseObject {

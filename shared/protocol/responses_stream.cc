@@ -88,6 +88,21 @@ class Encoder : public StreamEncoder {
         cur_.tool_call_id = block.tool_call_id;
         cur_.tool_call_id = internal::CallId(cur_, id_, index);
         cur_.name = block.name;
+        custom_ = opts_.echo != nullptr && opts_.echo->IsCustom(cur_.name);
+        if (custom_) {
+          // A custom tool's input is free text: the function arguments it
+          // comes wrapped in are gathered and unwrapped when the call ends.
+          item_id_ = internal::ItemId("ctc", id_, index);
+          Emit("response.output_item.added", [&](W& w) {
+            Str(w, "output_index"), w.Uint64(index), Str(w, "item");
+            w.StartObject();
+            Str(w, "id"), Str(w, item_id_), Str(w, "type"), Str(w, "custom_tool_call");
+            Str(w, "status"), Str(w, "in_progress"), Str(w, "call_id"), Str(w, cur_.tool_call_id);
+            Str(w, "name"), Str(w, cur_.name), Str(w, "input"), Str(w, "");
+            w.EndObject();
+          });
+          return;
+        }
         item_id_ = internal::ItemId("fc", id_, index);
         Emit("response.output_item.added", [&](W& w) {
           Str(w, "output_index"), w.Uint64(index), Str(w, "item");
@@ -130,7 +145,11 @@ class Encoder : public StreamEncoder {
         w.EndArray();
       });
     } else if (kind == DeltaKind::kArguments && cur_.kind == Kind::kToolCall) {
-      ArgumentsDelta(text);
+      if (custom_) {
+        cur_.arguments.append(text);
+      } else {
+        ArgumentsDelta(text);
+      }
     } else if (kind == DeltaKind::kThinking && cur_.kind == Kind::kThinking && !text.empty()) {
       if (!summary_open_) {
         summary_open_ = true;
@@ -165,6 +184,18 @@ class Encoder : public StreamEncoder {
         ItemRef(w, true);
         Str(w, "part");
         TextPart(w, cur_.text);
+      });
+    } else if (cur_.kind == Kind::kToolCall && custom_) {
+      std::string input = internal::CustomInput(cur_.arguments);
+      if (!input.empty()) {
+        Emit("response.custom_tool_call_input.delta", [&](W& w) {
+          ItemRef(w, false);
+          Str(w, "delta"), Str(w, input);
+        });
+      }
+      Emit("response.custom_tool_call_input.done", [&](W& w) {
+        ItemRef(w, false);
+        Str(w, "input"), Str(w, input);
       });
     } else if (cur_.kind == Kind::kToolCall) {
       if (cur_.arguments.empty()) ArgumentsDelta("{}");
@@ -281,7 +312,8 @@ class Encoder : public StreamEncoder {
   std::optional<Usage> start_usage_;
   std::vector<ContentPart> items_;  // finished output items
   bool open_ = false;
-  ContentPart cur_;  // the open block
+  bool custom_ = false;  // the open tool call is a custom tool's
+  ContentPart cur_;      // the open block
   std::string item_id_;
   bool summary_open_ = false;
 };

@@ -5,15 +5,20 @@
 // tool (a named group of function tools) is flattened: each member becomes
 // the function "<namespace>__<name>" upstream, and the answer's calls carry
 // name + namespace again (ResponsesEcho::namespaced). Anything else (hosted
-// tools such as web_search, file_search, code_interpreter, mcp; custom
-// tools) is dropped and recorded in CanonicalRequest::dropped_tools instead
-// of failing the request; a tool_choice that forces a dropped tool becomes
-// "auto".
+// tools such as web_search, file_search, code_interpreter, mcp) is dropped
+// and recorded in CanonicalRequest::dropped_tools instead of failing the
+// request; a tool_choice that forces a dropped tool becomes "auto".
+//
+// A "custom" tool (free-form text input, such as Codex's apply_patch) becomes
+// a function with one string argument, "input", whose description carries the
+// tool's grammar; its calls go back to the client as custom_tool_call items
+// (ResponsesEcho::custom_tools).
 
 #include <simdjson.h>
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "shared/common/status_macros.h"
 #include "shared/protocol/json_fields.h"
 #include "shared/protocol/responses_internal.h"
@@ -85,6 +90,39 @@ absl::Status ParseNamespace(object tool, std::string_view path, CanonicalRequest
     }
     req->tools.push_back(std::move(t));
   }
+  return absl::OkStatus();
+}
+
+constexpr char kCustomParameters[] =
+    R"({"type":"object","properties":{"input":{"type":"string","description":"The tool's input, as free-form text."}},"required":["input"],"additionalProperties":false})";
+
+absl::Status ParseCustom(object tool, std::string_view path, CanonicalRequest* req) {
+  Tool t;
+  ASSIGN_OR_RETURN(t.name, ReqString(tool, "name", Sub(path, "name")));
+  ASSIGN_OR_RETURN(std::optional<std::string> desc,
+                   OptString(tool, "description", Sub(path, "description")));
+  t.description = desc.value_or("");
+  element fe;
+  object format;
+  if (Has(tool, "format", &fe) && !fe.get_object().get(format)) {
+    ASSIGN_OR_RETURN(std::optional<std::string> type,
+                     OptString(format, "type", Sub(path, "format.type")));
+    if (type && *type == "grammar") {
+      ASSIGN_OR_RETURN(std::optional<std::string> syntax,
+                       OptString(format, "syntax", Sub(path, "format.syntax")));
+      ASSIGN_OR_RETURN(std::optional<std::string> definition,
+                       OptString(format, "definition", Sub(path, "format.definition")));
+      // The upstream cannot enforce the grammar; the model reads it.
+      if (definition) {
+        absl::StrAppend(&t.description, t.description.empty() ? "" : "\n\n",
+                        "The input must match this ", AV(syntax.value_or("grammar")), " grammar:\n",
+                        AV(*definition));
+      }
+    }
+  }
+  t.parameters = kCustomParameters;
+  if (!req->responses_echo.IsCustom(t.name)) req->responses_echo.custom_tools.push_back(t.name);
+  req->tools.push_back(std::move(t));
   return absl::OkStatus();
 }
 
@@ -172,6 +210,8 @@ absl::Status ParseTools(object root, CanonicalRequest* req) {
       req->tools.push_back(std::move(out));
     } else if (type == "namespace") {
       RETURN_IF_ERROR(ParseNamespace(tool, path, req));
+    } else if (type == "custom") {
+      RETURN_IF_ERROR(ParseCustom(tool, path, req));
     } else {
       RETURN_IF_ERROR(Drop(tool, type, path, req));
     }
@@ -205,6 +245,9 @@ absl::Status ParseToolChoice(object root, CanonicalRequest* req) {
       ASSIGN_OR_RETURN(std::optional<std::string> ns,
                        OptString(o, "namespace", "tool_choice.namespace"));
       if (ns) tc.name = RegisterNamespaced(*ns, tc.name, &req->responses_echo);
+    } else if (type == "custom" && name && req->responses_echo.IsCustom(*name)) {
+      tc.mode = ToolChoice::Mode::kSpecific;
+      tc.name = std::move(*name);
     } else if (type == "allowed_tools") {
       ASSIGN_OR_RETURN(std::optional<std::string> mode, OptString(o, "mode", "tool_choice.mode"));
       tc.mode = mode && *mode == "required" ? ToolChoice::Mode::kRequired : ToolChoice::Mode::kAuto;

@@ -192,6 +192,68 @@ TEST_F(TranslateAgentsTest, CodexStreamCarriesTheNamespaceAndCompleteSnapshots) 
   EXPECT_NE(r.body.find("event: response.completed"), std::string::npos) << r.body;
 }
 
+// Codex edits files through apply_patch, a custom (free-form) tool: it must
+// survive translation both ways, as JSON and as a stream.
+TEST_F(TranslateAgentsTest, CodexApplyPatchRoundTripsThroughOtherProtocols) {
+  const std::string codex =
+      R"({"model":"MODEL","stream":STREAM,"input":[)"
+      R"({"type":"message","role":"user","content":"Edit it."},)"
+      R"({"type":"custom_tool_call","call_id":"c0","name":"apply_patch","input":"*** Begin Patch\n*** End Patch"},)"
+      R"({"type":"custom_tool_call_output","call_id":"c0","output":"Done"}],)"
+      R"("tools":[{"type":"custom","name":"apply_patch","description":"Edit files.",)"
+      R"("format":{"type":"grammar","syntax":"lark","definition":"start: begin_patch"}}]})";
+  upstream_->SetHandler([](const RecordedRequest& req) {
+    Reply r;
+    if (req.target.find("/messages") != std::string::npos) {
+      r.content_type = "text/event-stream";
+      r.chunked = true;
+      r.chunks = {
+          "event: message_start\ndata: "
+          R"({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-x","content":[],"stop_reason":null,"usage":{"input_tokens":5,"output_tokens":0}}})"
+          "\n\nevent: content_block_start\ndata: "
+          R"({"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_1","name":"apply_patch","input":{}}})"
+          "\n\nevent: content_block_delta\ndata: "
+          R"({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"input\": \"+a\\n"}})"
+          "\n\nevent: content_block_delta\ndata: "
+          R"({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"+b\"}"}})"
+          "\n\nevent: content_block_stop\ndata: "
+          R"({"type":"content_block_stop","index":0})"
+          "\n\nevent: message_delta\ndata: "
+          R"({"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":9}})"
+          "\n\nevent: message_stop\ndata: "
+          R"({"type":"message_stop"})"
+          "\n\n"};
+      return r;
+    }
+    r.body =
+        R"({"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"up","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_p","type":"function","function":{"name":"apply_patch","arguments":"{\"input\":\"*** Begin Patch\\n+x\\n*** End Patch\"}"}}]},"finish_reason":"tool_calls"}]})";
+    return r;
+  });
+  // JSON through a Chat upstream.
+  HttpResponse r = Post("/v1/responses", With(codex, "openai:gpt-4o"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Header("x-bitrouter-dropped-tools"), "");
+  rapidjson::Document up = Json(LastUpstream().body);
+  EXPECT_STREQ(up["tools"][0]["function"]["name"].GetString(), "apply_patch");
+  EXPECT_STREQ(up["messages"][1]["tool_calls"][0]["function"]["arguments"].GetString(),
+               R"({"input":"*** Begin Patch\n*** End Patch"})");
+  rapidjson::Document resp = Json(r.body);
+  EXPECT_STREQ(resp["output"][0]["type"].GetString(), "custom_tool_call");
+  EXPECT_STREQ(resp["output"][0]["input"].GetString(), "*** Begin Patch\n+x\n*** End Patch");
+
+  // A stream through a Messages upstream.
+  r = Post("/v1/responses", With(codex, "ant:claude-x", true));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.complete);
+  up = Json(LastUpstream().body);
+  EXPECT_STREQ(up["tools"][0]["name"].GetString(), "apply_patch");
+  EXPECT_NE(r.body.find("event: response.custom_tool_call_input.done"), std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find(R"("input":"+a\n+b")"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("function_call"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("event: response.completed"), std::string::npos) << r.body;
+}
+
 TEST_F(TranslateAgentsTest, ModelEndpointsInEachProtocolsShape) {
   HttpResponse r = Get("/v1/models/ant:claude-x");
   ASSERT_EQ(r.status, 200) << r.body;

@@ -161,11 +161,15 @@ constexpr char kChatToolCall[] =
 TEST(TranslateCodexTools, NamespacesFlattenAndHostedToolsAreDropped) {
   auto req = responses::ParseRequest(kCodexRequest);
   ASSERT_TRUE(req.ok()) << req.status();
-  ASSERT_EQ(req->tools.size(), 2u);
+  ASSERT_EQ(req->tools.size(), 3u);
   EXPECT_EQ(req->tools[0].name, "shell");
   EXPECT_EQ(req->tools[1].name, "github__create_issue");
   EXPECT_EQ(req->tools[1].description, "GitHub MCP server.");
-  EXPECT_EQ(req->dropped_tools, (std::vector<std::string>{"web_search", "apply_patch"}));
+  // A custom tool is a function with one string argument upstream.
+  EXPECT_EQ(req->tools[2].name, "apply_patch");
+  EXPECT_NE(req->tools[2].parameters.find("\"input\""), std::string::npos);
+  EXPECT_TRUE(req->responses_echo.IsCustom("apply_patch"));
+  EXPECT_EQ(req->dropped_tools, (std::vector<std::string>{"web_search"}));
   ASSERT_TRUE(req->tool_choice);  // forced a dropped tool: left to the model
   EXPECT_EQ(req->tool_choice->mode, ToolChoice::Mode::kAuto);
   for (Protocol up : {Protocol::kChat, Protocol::kMessages, Protocol::kGemini}) {
@@ -173,7 +177,7 @@ TEST(TranslateCodexTools, NamespacesFlattenAndHostedToolsAreDropped) {
     ASSERT_TRUE(rendered.ok()) << ProtocolName(up) << ": " << rendered.status();
     EXPECT_NE(rendered->find("github__create_issue"), std::string::npos);
     EXPECT_EQ(rendered->find("web_search"), std::string::npos);
-    EXPECT_EQ(rendered->find("apply_patch"), std::string::npos);
+    EXPECT_NE(rendered->find("apply_patch"), std::string::npos);
   }
 }
 
@@ -267,6 +271,105 @@ TEST(TranslateCodexTools, NamespacedCallsInTheHistoryAreFlattened) {
   ASSERT_EQ(req->messages.size(), 3u);
   EXPECT_EQ(req->messages[1].content[0].name, "github__create_issue");
   ASSERT_NE(req->responses_echo.FindFlat("github__create_issue"), nullptr);
+}
+
+// Codex's apply_patch is a custom tool: free-form input, not JSON arguments.
+constexpr char kCustomToolRequest[] = R"({"model":"m","input":[
+  {"type":"message","role":"user","content":"fix it"},
+  {"type":"custom_tool_call","call_id":"c0","name":"apply_patch","input":"*** Begin Patch\n*** End Patch"},
+  {"type":"custom_tool_call_output","call_id":"c0","output":"ok"}],
+ "tools":[{"type":"custom","name":"apply_patch","description":"Edit files.",
+           "format":{"type":"grammar","syntax":"lark","definition":"start: begin_patch"}}],
+ "tool_choice":{"type":"custom","name":"apply_patch"}})";
+
+constexpr char kChatCustomCall[] =
+    R"({"id":"chatcmpl-2","object":"chat.completion","created":1700000001,"model":"up","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_p","type":"function","function":{"name":"apply_patch","arguments":"{\"input\":\"*** Begin Patch\\n+x\\n*** End Patch\"}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8}})";
+
+TEST(TranslateCodexTools, CustomToolIsAFunctionWithOneStringArgument) {
+  auto req = responses::ParseRequest(kCustomToolRequest);
+  ASSERT_TRUE(req.ok()) << req.status();
+  ASSERT_EQ(req->tools.size(), 1u);
+  EXPECT_NE(req->tools[0].description.find("lark grammar:\nstart: begin_patch"), std::string::npos);
+  ASSERT_TRUE(req->tool_choice);
+  EXPECT_EQ(req->tool_choice->mode, ToolChoice::Mode::kSpecific);
+  EXPECT_EQ(req->tool_choice->name, "apply_patch");
+  // The history's custom call is a function call wrapping its input.
+  ASSERT_EQ(req->messages.size(), 3u);
+  EXPECT_EQ(req->messages[1].content[0].arguments, R"({"input":"*** Begin Patch\n*** End Patch"})");
+  EXPECT_EQ(req->messages[2].role, Role::kTool);
+  EXPECT_TRUE(req->dropped_tools.empty());
+}
+
+TEST(TranslateCodexTools, CustomToolCallsGoBackAsCustomToolCallItems) {
+  auto req = responses::ParseRequest(kCustomToolRequest);
+  ASSERT_TRUE(req.ok()) << req.status();
+  auto resp = AdapterFor(Protocol::kChat).parse_response(kChatCustomCall);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  resp->echo = &req->responses_echo;
+  auto out = responses::RenderResponse(*resp, "codex-model");
+  ASSERT_TRUE(out.ok()) << out.status();
+  rapidjson::Document d;
+  d.Parse(out->c_str());
+  const rapidjson::Value& call = d["output"][0];
+  EXPECT_STREQ(call["type"].GetString(), "custom_tool_call");
+  EXPECT_STREQ(call["name"].GetString(), "apply_patch");
+  EXPECT_STREQ(call["call_id"].GetString(), "call_p");
+  EXPECT_STREQ(call["input"].GetString(), "*** Begin Patch\n+x\n*** End Patch");
+  EXPECT_FALSE(call.HasMember("arguments"));
+}
+
+TEST(TranslateCodexTools, CustomToolCallStreamsItsInputAsText) {
+  auto req = responses::ParseRequest(kCustomToolRequest);
+  ASSERT_TRUE(req.ok()) << req.status();
+  EncoderOptions opts;
+  opts.client_model = "codex-model";
+  opts.created = golden::kCreated;
+  opts.echo = &req->responses_echo;
+  opts.now = &FixedNow;
+  StreamTranslator t(Protocol::kChat, Protocol::kResponses, opts);
+  std::string in =
+      "data: "
+      R"({"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"call_p","type":"function","function":{"name":"apply_patch","arguments":"{\"inp"}}]},"finish_reason":null}]})"
+      "\n\ndata: "
+      R"({"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"ut\":\"+line\\n\"}"}}]},"finish_reason":"tool_calls"}]})"
+      "\n\ndata: [DONE]\n\n";
+  ASSERT_TRUE(t.Feed(in).ok());
+  ASSERT_TRUE(t.End().ok());
+  std::string out = t.out();
+  ExpectSpecEverywhere(out, true, "stream");
+  EXPECT_EQ(out.find("function_call"), std::string::npos) << out;
+  SseParser p;
+  std::vector<std::string> events;
+  ASSERT_TRUE(p.Feed(out, [&](std::string_view event, std::string_view data) {
+                 events.emplace_back(event);
+                 rapidjson::Document d;
+                 std::string json(data);
+                 d.Parse(json.c_str());
+                 if (event == "response.output_item.added" ||
+                     event == "response.output_item.done") {
+                   EXPECT_STREQ(d["item"]["type"].GetString(), "custom_tool_call");
+                   EXPECT_STREQ(d["item"]["name"].GetString(), "apply_patch");
+                 }
+                 if (event == "response.custom_tool_call_input.delta") {
+                   EXPECT_STREQ(d["delta"].GetString(), "+line\n");
+                   EXPECT_TRUE(d.HasMember("item_id") && d.HasMember("output_index"));
+                 }
+                 if (event == "response.custom_tool_call_input.done") {
+                   EXPECT_STREQ(d["input"].GetString(), "+line\n");
+                 }
+                 if (event == "response.output_item.done") {
+                   EXPECT_STREQ(d["item"]["input"].GetString(), "+line\n");
+                 }
+                 return absl::OkStatus();
+               }).ok());
+  std::vector<std::string> want_order = {
+      "response.output_item.added", "response.custom_tool_call_input.delta",
+      "response.custom_tool_call_input.done", "response.output_item.done", "response.completed"};
+  size_t at = 0;
+  for (const std::string& e : events) {
+    if (at < want_order.size() && e == want_order[at]) ++at;
+  }
+  EXPECT_EQ(at, want_order.size()) << out;
 }
 
 TEST(TranslateMidConversationSystem, TextOnlyAndKeptInPlace) {
