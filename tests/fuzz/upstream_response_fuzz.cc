@@ -31,6 +31,8 @@ struct Env {
   int listen_fd = -1;
   int port = 0;
   Env() {
+    // As in the worker: a write to a peer that reset is an error, not a signal.
+    signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&loop);
     listen_fd = bitrouter::fuzzing::ListenLoopback(&port);
     FUZZ_CHECK(listen_fd >= 0);
