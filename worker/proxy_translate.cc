@@ -135,6 +135,7 @@ void ProxyCall::CompleteTranslatedJson() {
   }
   if (!resp->created) resp->created = UnixNow();
   resp->completed_at = UnixNow();
+  protocol::NormalizeToolUseFinish(&*resp);
   if (canonical_) resp->echo = &canonical_->responses_echo;
   if (in_.stream) {
     // Asked for a stream, got one JSON body: replay it as stream events.

@@ -337,6 +337,7 @@ class ChatEncoder : public StreamEncoder {
     open_kind_ = block.kind;
     if (block.kind != BlockKind::kToolCall) return;  // text arrives in deltas; thinking is dropped
     tool_n_ = tool_count_++;
+    args_sent_ = false;
     std::string id =
         block.tool_call_id.empty() ? absl::StrCat("call_", id_, "_", tool_n_) : block.tool_call_id;
     Chunk([&](W& w) {
@@ -357,6 +358,7 @@ class ChatEncoder : public StreamEncoder {
       Chunk([&](W& w) { Str(w, "content"), Str(w, text); });
     } else if (kind == DeltaKind::kArguments && open_kind_ == BlockKind::kToolCall &&
                tool_n_ >= 0) {
+      args_sent_ = true;
       Chunk([&](W& w) {
         ToolCall(w, [&] {
           Str(w, "function");
@@ -369,7 +371,14 @@ class ChatEncoder : public StreamEncoder {
     // Thinking and signatures: Chat has no field for them (as RenderResponse).
   }
 
-  void OnBlockStop() override { open_kind_ = BlockKind::kText; }
+  void OnBlockStop() override {
+    // A call without input (a Messages tool_use with no or empty
+    // partial_json) still carries JSON arguments: "" is not JSON.
+    if (!done_ && open_kind_ == BlockKind::kToolCall && tool_n_ >= 0 && !args_sent_) {
+      OnDelta(DeltaKind::kArguments, "{}");
+    }
+    open_kind_ = BlockKind::kText;
+  }
 
   void OnFinish(const StreamFinish& finish) override {
     if (done_) return;
@@ -473,8 +482,9 @@ class ChatEncoder : public StreamEncoder {
   std::string id_;
   bool started_ = false;
   BlockKind open_kind_ = BlockKind::kText;
-  int tool_count_ = 0;  // tool calls started so far
-  int tool_n_ = -1;     // index of the current tool call
+  int tool_count_ = 0;      // tool calls started so far
+  int tool_n_ = -1;         // index of the current tool call
+  bool args_sent_ = false;  // the current tool call has had an argument delta
 };
 
 }  // namespace

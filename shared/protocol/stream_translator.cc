@@ -29,6 +29,15 @@ void StreamTranslator::Fail(const StreamError& error) {
   if (!encoder_->done()) encoder_->OnError(error);
 }
 
+void NormalizeToolUseFinish(CanonicalResponse* response) {
+  bool ends_with_tool_call = false;
+  for (const ContentPart& p : response->content) {
+    if (p.kind == ContentPart::Kind::kToolCall) ends_with_tool_call = true;
+    if (p.kind == ContentPart::Kind::kText && !p.text.empty()) ends_with_tool_call = false;
+  }
+  response->finish_reason = ToolUseFinish(response->finish_reason, ends_with_tool_call);
+}
+
 void ReplayResponse(const CanonicalResponse& resp, StreamSink* sink) {
   StreamStart start;
   start.id = resp.id;

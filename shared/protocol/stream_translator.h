@@ -8,6 +8,7 @@
 // Thread: one per request, on its loop.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,20 @@
 #include "shared/protocol/sse.h"
 
 namespace bitrouter::protocol {
+
+// vLLM, Ollama and other OpenAI-compatible servers end an answer whose last
+// output is a tool call with "stop"; agents continue only on the tool-use
+// reason, so such an answer finishes with kToolCalls in every protocol.
+inline std::optional<FinishReason> ToolUseFinish(std::optional<FinishReason> reason,
+                                                 bool ends_with_tool_call) {
+  if (ends_with_tool_call && (!reason || *reason == FinishReason::kStop)) {
+    return FinishReason::kToolCalls;
+  }
+  return reason;
+}
+
+// The same rule for a whole (JSON) answer.
+void NormalizeToolUseFinish(CanonicalResponse* response);
 
 class StreamTranslator {
  public:
@@ -40,16 +55,29 @@ class StreamTranslator {
   const StreamError& upstream_error() const { return tap_.error; }
 
  private:
-  // Forwards decoder events to the encoder, noting an upstream error event.
+  // Forwards decoder events to the encoder, noting an upstream error event,
+  // and whether the answer ends with tool calls (see ToolUseFinish).
   struct Tap : StreamSink {
     StreamSink* next = nullptr;
     bool failed = false;
+    bool ends_with_tool_call = false;
     StreamError error;
     void OnStart(const StreamStart& s) override { next->OnStart(s); }
-    void OnBlockStart(const BlockStart& b) override { next->OnBlockStart(b); }
-    void OnDelta(DeltaKind k, std::string_view t) override { next->OnDelta(k, t); }
+    void OnBlockStart(const BlockStart& b) override {
+      if (b.kind == BlockKind::kToolCall) ends_with_tool_call = true;
+      next->OnBlockStart(b);
+    }
+    void OnDelta(DeltaKind k, std::string_view t) override {
+      if (k == DeltaKind::kText && !t.empty()) ends_with_tool_call = false;
+      next->OnDelta(k, t);
+    }
     void OnBlockStop() override { next->OnBlockStop(); }
-    void OnFinish(const StreamFinish& f) override { next->OnFinish(f); }
+    void OnFinish(const StreamFinish& f) override {
+      if (!ends_with_tool_call) return next->OnFinish(f);
+      StreamFinish fixed = f;
+      fixed.reason = ToolUseFinish(f.reason, true);
+      next->OnFinish(fixed);
+    }
     void OnError(const StreamError& e) override {
       failed = true;
       error = e;

@@ -254,6 +254,67 @@ TEST_F(TranslateAgentsTest, CodexApplyPatchRoundTripsThroughOtherProtocols) {
   EXPECT_NE(r.body.find("event: response.completed"), std::string::npos) << r.body;
 }
 
+// Issue 11 items 2 and 3: a call without input reaches a Chat client with
+// JSON arguments, and tool calls closed by "stop" (vLLM, Ollama) finish with
+// the tool-use reason, streamed and as JSON.
+TEST_F(TranslateAgentsTest, EmptyToolInputsAndToolCallsClosedByStop) {
+  upstream_->SetHandler([](const RecordedRequest& req) {
+    Reply r;
+    bool stream = req.body.find("\"stream\":true") != std::string::npos;
+    if (req.target.find("/messages") != std::string::npos) {
+      r.content_type = "text/event-stream";
+      r.chunked = true;
+      r.chunks = {
+          "event: message_start\ndata: "
+          R"({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-x","content":[],"stop_reason":null,"usage":{"input_tokens":5,"output_tokens":0}}})"
+          "\n\nevent: content_block_start\ndata: "
+          R"({"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_1","name":"list_files","input":{}}})"
+          "\n\nevent: content_block_stop\ndata: "
+          R"({"type":"content_block_stop","index":0})"
+          "\n\nevent: message_delta\ndata: "
+          R"({"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":3}})"
+          "\n\nevent: message_stop\ndata: "
+          R"({"type":"message_stop"})"
+          "\n\n"};
+      return r;
+    }
+    if (stream) {
+      r.content_type = "text/event-stream";
+      r.chunked = true;
+      r.chunks = {
+          "data: "
+          R"({"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"ls","arguments":"{}"}}]},"finish_reason":null}]})"
+          "\n\n",
+          "data: "
+          R"({"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})"
+          "\n\ndata: [DONE]\n\n"};
+      return r;
+    }
+    r.body =
+        R"({"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"ls","arguments":"{}"}}]},"finish_reason":"stop"}]})";
+    return r;
+  });
+  const std::string messages =
+      R"({"model":"openai:gpt-4o","max_tokens":50,"stream":STREAM,"messages":[{"role":"user","content":"ls"}]})";
+  auto with_stream = [&](bool stream) {
+    std::string b = messages;
+    b.replace(b.find("STREAM"), 6, stream ? "true" : "false");
+    return b;
+  };
+  HttpResponse r = Post("/v1/messages", with_stream(true));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("stop_reason":"tool_use")"), std::string::npos) << r.body;
+  r = Post("/v1/messages", with_stream(false));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_STREQ(Json(r.body)["stop_reason"].GetString(), "tool_use");
+
+  r = Post("/v1/chat/completions",
+           R"({"model":"ant:claude-x","stream":true,"messages":[{"role":"user","content":"ls"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("arguments":"{}")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("data: [DONE]"), std::string::npos) << r.body;
+}
+
 TEST_F(TranslateAgentsTest, ModelEndpointsInEachProtocolsShape) {
   HttpResponse r = Get("/v1/models/ant:claude-x");
   ASSERT_EQ(r.status, 200) << r.body;

@@ -1,0 +1,100 @@
+// Translation fidelity on legal but unusual upstream answers (issue 11):
+// calls without input, and tool calls closed by "stop".
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "shared/protocol/adapters.h"
+#include "shared/protocol/stream_translator.h"
+
+namespace bitrouter::protocol {
+namespace {
+
+std::string Translate(Protocol up, Protocol client, const std::string& sse) {
+  EncoderOptions opts;
+  opts.client_model = "m";
+  opts.created = 1700000000;
+  StreamTranslator t(up, client, opts);
+  EXPECT_TRUE(t.Feed(sse).ok());
+  EXPECT_TRUE(t.End().ok());
+  return t.out();
+}
+
+std::string MessagesToolUse(const std::string& deltas) {
+  return "event: message_start\ndata: "
+         R"({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"c","content":[],"stop_reason":null,"usage":{"input_tokens":3,"output_tokens":0}}})"
+         "\n\nevent: content_block_start\ndata: "
+         R"({"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_1","name":"list_files","input":{}}})"
+         "\n\n" +
+         deltas +
+         "event: content_block_stop\ndata: "
+         R"({"type":"content_block_stop","index":0})"
+         "\n\nevent: message_delta\ndata: "
+         R"({"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":4}})"
+         "\n\nevent: message_stop\ndata: "
+         R"({"type":"message_stop"})"
+         "\n\n";
+}
+
+TEST(FidelityEmptyToolInput, ChatClientGetsJsonObjectArguments) {
+  // No input delta at all, and an empty partial_json only.
+  for (
+      const std::string& deltas :
+      {std::string(),
+       std::string(
+           "event: content_block_delta\ndata: "
+           R"({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":""}})"
+           "\n\n")}) {
+    std::string out = Translate(Protocol::kMessages, Protocol::kChat, MessagesToolUse(deltas));
+    EXPECT_NE(out.find(R"("arguments":"{}")"), std::string::npos) << out;
+    EXPECT_NE(out.find(R"("finish_reason":"tool_calls")"), std::string::npos) << out;
+  }
+  // Real arguments are not touched.
+  std::string out = Translate(
+      Protocol::kMessages, Protocol::kChat,
+      MessagesToolUse(
+          "event: content_block_delta\ndata: "
+          R"({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"d\":1}"}})"
+          "\n\n"));
+  EXPECT_NE(out.find(R"("arguments":"{\"d\":1}")"), std::string::npos) << out;
+  EXPECT_EQ(out.find(R"("arguments":"{}")"), std::string::npos) << out;
+}
+
+constexpr char kChatToolCallThenStop[] =
+    "data: "
+    R"({"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"ls","arguments":"{}"}}]},"finish_reason":null}]})"
+    "\n\ndata: "
+    R"({"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})"
+    "\n\ndata: [DONE]\n\n";
+
+TEST(FidelityToolCallsClosedByStop, StreamFinishesWithTheToolUseReason) {
+  std::string out = Translate(Protocol::kChat, Protocol::kMessages, kChatToolCallThenStop);
+  EXPECT_NE(out.find(R"("stop_reason":"tool_use")"), std::string::npos) << out;
+  EXPECT_EQ(out.find(R"("stop_reason":"end_turn")"), std::string::npos) << out;
+}
+
+TEST(FidelityToolCallsClosedByStop, TextAfterTheCallsKeepsStop) {
+  std::string sse =
+      "data: "
+      R"({"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"ls","arguments":"{}"}}]},"finish_reason":null}]})"
+      "\n\ndata: "
+      R"({"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Done."},"finish_reason":"stop"}]})"
+      "\n\ndata: [DONE]\n\n";
+  std::string out = Translate(Protocol::kChat, Protocol::kMessages, sse);
+  EXPECT_NE(out.find(R"("stop_reason":"end_turn")"), std::string::npos) << out;
+}
+
+TEST(FidelityToolCallsClosedByStop, JsonAnswerFinishesWithTheToolUseReason) {
+  auto resp =
+      AdapterFor(Protocol::kChat)
+          .parse_response(
+              R"({"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"ls","arguments":"{}"}}]},"finish_reason":"stop"}]})");
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  NormalizeToolUseFinish(&*resp);
+  auto out = AdapterFor(Protocol::kMessages).render_response(*resp, "m");
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_NE(out->find(R"("stop_reason":"tool_use")"), std::string::npos) << *out;
+}
+
+}  // namespace
+}  // namespace bitrouter::protocol
