@@ -111,14 +111,18 @@ routing::Attempt::Kind KindOf(UpstreamFailure f) {
 // straddle reads, so they are checked against the last bytes too.
 // (Static arrays: this runs for every relayed chunk and must not allocate.)
 absl::Span<const std::string_view> TerminalMarkers(protocol::Protocol p) {
-  // `data: [DONE]`, or a chunk with a non-null finish_reason.
-  static constexpr std::string_view kChat[] = {"data: [DONE]", "data:[DONE]",
-                                               "\"finish_reason\":\"", "\"finish_reason\": \""};
-  static constexpr std::string_view kMessages[] = {"message_stop"};
-  // A failed response ends the stream in-band: no error of ours on top.
+  // `data: [DONE]`, or a chunk with a non-null finish_reason. An upstream's
+  // own error event ends a stream in-band too: no error of ours on top.
+  static constexpr std::string_view kChat[] = {"data: [DONE]",         "data:[DONE]",
+                                               "\"finish_reason\":\"", "\"finish_reason\": \"",
+                                               "data: {\"error\"",     "data:{\"error\""};
+  static constexpr std::string_view kMessages[] = {"message_stop", "event: error", "event:error"};
   static constexpr std::string_view kResponses[] = {"response.completed", "response.incomplete",
-                                                    "response.failed"};
-  static constexpr std::string_view kGemini[] = {"\"finishReason\":", "\"finishReason\" :"};
+                                                    "response.failed", "event: error",
+                                                    "event:error"};
+  // A prompt blocked before any candidate is a complete answer.
+  static constexpr std::string_view kGemini[] = {
+      "\"finishReason\":", "\"finishReason\" :", "\"blockReason\":", "\"blockReason\" :"};
   switch (p) {
     case protocol::Protocol::kChat:
       return kChat;
@@ -503,6 +507,12 @@ void ProxyCall::OnUpstreamFailure(UpstreamFailure kind, const std::string& detai
   call_.reset();
   if (!committed_) {
     AttemptFailed({KindOf(kind), EndpointName(), 0, std::nullopt, detail}, true);
+    return;
+  }
+  if (sse_response_ && saw_terminal_ && translator_ == nullptr) {
+    // The stream already carried its terminal event (an answer, or the
+    // upstream's own error): the client has all there is; add nothing.
+    FinishOk();
     return;
   }
   server_->health().OnFailure(target_->id, NowMs());

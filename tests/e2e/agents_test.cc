@@ -315,6 +315,66 @@ TEST_F(TranslateAgentsTest, EmptyToolInputsAndToolCallsClosedByStop) {
   EXPECT_NE(r.body.find("data: [DONE]"), std::string::npos) << r.body;
 }
 
+size_t Count(const std::string& s, std::string_view what) {
+  size_t n = 0;
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+  return n;
+}
+
+// Issue 11 items 6 and 8, passthrough: a Gemini stream that only says the
+// prompt was blocked is complete, and a stream that carried the upstream's own
+// error event gets no second error of ours.
+TEST_F(TranslateAgentsTest, PassthroughStreamsEndedByTheUpstreamsOwnEvents) {
+  upstream_->SetHandler([](const RecordedRequest& req) {
+    Reply r;
+    r.content_type = "text/event-stream";
+    r.chunked = true;
+    if (req.target.find(":streamGenerateContent") != std::string::npos) {
+      r.chunks = {
+          "data: "
+          R"({"promptFeedback":{"blockReason":"SAFETY"},"usageMetadata":{"promptTokenCount":4,"totalTokenCount":4}})"
+          "\n\n"};
+    } else if (req.target.find("/messages") != std::string::npos) {
+      r.chunks = {
+          "event: message_start\ndata: "
+          R"({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-x","content":[],"stop_reason":null,"usage":{"input_tokens":5,"output_tokens":0}}})"
+          "\n\n",
+          "event: error\ndata: "
+          R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})"
+          "\n\n"};
+    } else {
+      r.chunks = {
+          "event: response.created\ndata: "
+          R"({"type":"response.created","sequence_number":0,"response":{"id":"resp_1","object":"response","status":"in_progress","output":[]}})"
+          "\n\n",
+          "event: error\ndata: "
+          R"({"type":"error","code":"server_error","message":"boom","param":null,"sequence_number":1})"
+          "\n\n"};
+    }
+    return r;
+  });
+  HttpResponse r = Post("/v1beta/models/gem:gemini-x:streamGenerateContent?alt=sse",
+                        R"({"contents":[{"role":"user","parts":[{"text":"hi"}]}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.complete);
+  EXPECT_NE(r.body.find("blockReason"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("error"), std::string::npos) << r.body;
+
+  r = Post(
+      "/v1/messages",
+      R"({"model":"ant:claude-x","max_tokens":10,"stream":true,"messages":[{"role":"user","content":"hi"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.complete);
+  EXPECT_EQ(Count(r.body, "event: error"), 1u) << r.body;
+  EXPECT_EQ(r.body.find("truncated"), std::string::npos) << r.body;
+
+  r = Post("/v1/responses", R"({"model":"resp:r-model","stream":true,"input":"hi"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.complete);
+  EXPECT_EQ(Count(r.body, "event: error"), 1u) << r.body;
+  EXPECT_EQ(r.body.find("response.failed"), std::string::npos) << r.body;
+}
+
 TEST_F(TranslateAgentsTest, ModelEndpointsInEachProtocolsShape) {
   HttpResponse r = Get("/v1/models/ant:claude-x");
   ASSERT_EQ(r.status, 200) << r.body;
