@@ -608,9 +608,22 @@ absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json) {
   if (!Has(choice, "message", &me) || me.get_object().get(msg)) {
     return Bad("choices[0].message", "must be an object");
   }
+  // DeepSeek / vLLM send reasoning_content, OpenRouter reasoning: a thinking
+  // block before the text, as the stream path makes it.
+  element re;
+  std::string_view reasoning;
+  if ((Has(msg, "reasoning_content", &re) || Has(msg, "reasoning", &re)) &&
+      !re.get_string().get(reasoning) && !reasoning.empty()) {
+    ContentPart thinking;
+    thinking.kind = ContentPart::Kind::kThinking;
+    thinking.text = std::string(reasoning);
+    resp.content.push_back(std::move(thinking));
+  }
   element content;
   if (Has(msg, "content", &content)) {
-    ASSIGN_OR_RETURN(resp.content, ParseContent(content, "choices[0].message.content", false));
+    ASSIGN_OR_RETURN(std::vector<ContentPart> parts,
+                     ParseContent(content, "choices[0].message.content", false));
+    for (ContentPart& p : parts) resp.content.push_back(std::move(p));
   }
   ASSIGN_OR_RETURN(std::optional<std::string> refusal,
                    OptString(msg, "refusal", "choices[0].message.refusal"));

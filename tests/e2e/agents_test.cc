@@ -315,6 +315,26 @@ TEST_F(TranslateAgentsTest, EmptyToolInputsAndToolCallsClosedByStop) {
   EXPECT_NE(r.body.find("data: [DONE]"), std::string::npos) << r.body;
 }
 
+// Issue 11 item 4: a Chat upstream's reasoning in a JSON answer reaches a
+// Messages client as a thinking block, as it does on the stream path.
+TEST_F(TranslateAgentsTest, ChatJsonReasoningIsKept) {
+  upstream_->SetHandler([](const RecordedRequest&) {
+    Reply r;
+    r.body =
+        R"({"id":"c1","object":"chat.completion","created":1,"model":"deepseek-reasoner","choices":[{"index":0,"message":{"role":"assistant","reasoning_content":"Six times seven.","content":"42"},"finish_reason":"stop"}]})";
+    return r;
+  });
+  HttpResponse r = Post(
+      "/v1/messages",
+      R"({"model":"openai:gpt-4o","max_tokens":50,"messages":[{"role":"user","content":"6*7?"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  rapidjson::Document d = Json(r.body);
+  ASSERT_EQ(d["content"].Size(), 2u) << r.body;
+  EXPECT_STREQ(d["content"][0]["type"].GetString(), "thinking");
+  EXPECT_STREQ(d["content"][0]["thinking"].GetString(), "Six times seven.");
+  EXPECT_STREQ(d["content"][1]["text"].GetString(), "42");
+}
+
 size_t Count(const std::string& s, std::string_view what) {
   size_t n = 0;
   for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;

@@ -96,5 +96,37 @@ TEST(FidelityToolCallsClosedByStop, JsonAnswerFinishesWithTheToolUseReason) {
   EXPECT_NE(out->find(R"("stop_reason":"tool_use")"), std::string::npos) << *out;
 }
 
+// Item 4: reasoning in a Chat JSON answer is kept as on the stream path.
+TEST(FidelityReasoning, ChatJsonReasoningReachesEveryClient) {
+  for (const char* key : {"reasoning_content", "reasoning"}) {
+    std::string body =
+        std::string(
+            R"({"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant",")") +
+        key + R"(":"Let me think.","content":"42"},"finish_reason":"stop"}]})";
+    auto resp = AdapterFor(Protocol::kChat).parse_response(body);
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    ASSERT_EQ(resp->content.size(), 2u) << key;
+    EXPECT_EQ(resp->content[0].kind, ContentPart::Kind::kThinking);
+    EXPECT_EQ(resp->content[0].text, "Let me think.");
+    EXPECT_EQ(resp->content[1].text, "42");
+    auto messages = AdapterFor(Protocol::kMessages).render_response(*resp, "m");
+    ASSERT_TRUE(messages.ok()) << messages.status();
+    EXPECT_NE(messages->find(R"("thinking":"Let me think.")"), std::string::npos) << *messages;
+    auto responses = AdapterFor(Protocol::kResponses).render_response(*resp, "m");
+    ASSERT_TRUE(responses.ok()) << responses.status();
+    EXPECT_NE(responses->find(R"("type":"reasoning")"), std::string::npos) << *responses;
+    auto gemini = AdapterFor(Protocol::kGemini).render_response(*resp, "m");
+    ASSERT_TRUE(gemini.ok()) << gemini.status();
+    EXPECT_NE(gemini->find(R"("thought":true)"), std::string::npos) << *gemini;
+  }
+  // A null or non-string reasoning member is ignored, not an error.
+  auto resp =
+      AdapterFor(Protocol::kChat)
+          .parse_response(
+              R"({"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","reasoning":null,"content":"42"},"finish_reason":"stop"}]})");
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->content.size(), 1u);
+}
+
 }  // namespace
 }  // namespace bitrouter::protocol
