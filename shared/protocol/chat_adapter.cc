@@ -34,6 +34,10 @@ using json::ReqString;
 using json::Str;
 using json::Sub;
 
+using internal::ParseContent;
+using internal::ParseToolCalls;
+using internal::RenderToolCalls;
+
 // ---- request parsing ----
 
 // Splits "data:<type>;base64,<payload>"; false when `url` is not one.
@@ -91,65 +95,6 @@ absl::StatusOr<ContentPart> ParseFile(object part, std::string_view path) {
                    OptString(file, "filename", Sub(path, "file.filename")));
   p.name = name.value_or("");
   return p;
-}
-
-// String-or-array content. Images and files are allowed in user messages only.
-absl::StatusOr<std::vector<ContentPart>> ParseContent(element content, std::string_view path,
-                                                      bool allow_images) {
-  std::vector<ContentPart> parts;
-  std::string_view text;
-  if (!content.get_string().get(text)) {
-    parts.push_back(ContentPart::Text(std::string(text)));
-    return parts;
-  }
-  array arr;
-  if (content.get_array().get(arr)) return Bad(path, "must be a string or an array");
-  size_t i = 0;
-  for (element e : arr) {
-    json::Path p_path = Idx(path, i++);
-    object part;
-    if (e.get_object().get(part)) return Bad(p_path, "must be an object");
-    ASSIGN_OR_RETURN(std::string type, ReqString(part, "type", Sub(p_path, "type")));
-    if (type == "text" || type == "refusal") {
-      ASSIGN_OR_RETURN(std::string t, ReqString(part, type, Sub(p_path, type)));
-      parts.push_back(ContentPart::Text(std::move(t)));
-    } else if (type == "image_url" && allow_images) {
-      ASSIGN_OR_RETURN(ContentPart img, ParseImage(part, p_path));
-      parts.push_back(std::move(img));
-    } else if (type == "file" && allow_images) {
-      ASSIGN_OR_RETURN(ContentPart doc, ParseFile(part, p_path));
-      parts.push_back(std::move(doc));
-    } else {
-      return Bad(Sub(p_path, "type"), absl::StrCat("'", AV(type), "' is not supported here"));
-    }
-  }
-  return parts;
-}
-
-absl::Status ParseToolCalls(object m, std::string_view path, std::vector<ContentPart>* out) {
-  element calls;
-  if (!Has(m, "tool_calls", &calls)) return absl::OkStatus();
-  array arr;
-  if (calls.get_array().get(arr)) return Bad(Sub(path, "tool_calls"), "must be an array");
-  size_t i = 0;
-  for (element e : arr) {
-    json::Path t_path = Idx(Sub(path, "tool_calls"), i++);
-    object call, fn;
-    if (e.get_object().get(call)) return Bad(t_path, "must be an object");
-    ContentPart p;
-    p.kind = Kind::kToolCall;
-    ASSIGN_OR_RETURN(p.tool_call_id, ReqString(call, "id", Sub(t_path, "id")));
-    element fe;
-    if (!Has(call, "function", &fe) || fe.get_object().get(fn)) {
-      return Bad(Sub(t_path, "function"), "must be an object");
-    }
-    ASSIGN_OR_RETURN(p.name, ReqString(fn, "name", Sub(t_path, "function.name")));
-    ASSIGN_OR_RETURN(std::optional<std::string> args,
-                     OptString(fn, "arguments", Sub(t_path, "function.arguments")));
-    p.arguments = args && !args->empty() ? std::move(*args) : "{}";
-    out->push_back(std::move(p));
-  }
-  return absl::OkStatus();
 }
 
 absl::Status ParseMessage(object m, std::string_view path, CanonicalRequest* req) {
@@ -231,15 +176,7 @@ absl::Status ParseToolChoice(object root, CanonicalRequest* req) {
   std::string_view s;
   object o;
   if (!e.get_string().get(s)) {
-    if (s == "auto") {
-      tc.mode = ToolChoice::Mode::kAuto;
-    } else if (s == "none") {
-      tc.mode = ToolChoice::Mode::kNone;
-    } else if (s == "required") {
-      tc.mode = ToolChoice::Mode::kRequired;
-    } else {
-      return Bad("tool_choice", absl::StrCat("has unknown value '", AV(s), "'"));
-    }
+    ASSIGN_OR_RETURN(tc.mode, internal::ToolChoiceMode(s));
   } else if (!e.get_object().get(o)) {
     object fn;
     element fe;
@@ -358,21 +295,6 @@ void RenderParts(W& w, const std::vector<ContentPart>& parts) {
   w.EndArray();
 }
 
-void RenderToolCalls(W& w, const std::vector<const ContentPart*>& calls) {
-  Str(w, "tool_calls");
-  w.StartArray();
-  for (const ContentPart* c : calls) {
-    w.StartObject();
-    Str(w, "id"), Str(w, c->tool_call_id), Str(w, "type"), Str(w, "function");
-    Str(w, "function");
-    w.StartObject();
-    Str(w, "name"), Str(w, c->name), Str(w, "arguments"), Str(w, c->arguments);
-    w.EndObject();
-    w.EndObject();
-  }
-  w.EndArray();
-}
-
 absl::Status RenderMessage(W& w, const Message& m, size_t index) {
   if (m.role == Role::kSystem) {  // a mid-conversation system message, in place
     w.StartObject();
@@ -474,8 +396,86 @@ std::string EffortForBudget(int64_t budget) {
   return "high";
 }
 
-const char* FinishName(FinishReason r) {
-  switch (r) {
+}  // namespace
+
+namespace internal {
+
+// String-or-array content. Images and files are allowed in user messages only.
+absl::StatusOr<std::vector<ContentPart>> ParseContent(element content, std::string_view path,
+                                                      bool allow_images) {
+  std::vector<ContentPart> parts;
+  std::string_view text;
+  if (!content.get_string().get(text)) {
+    parts.push_back(ContentPart::Text(std::string(text)));
+    return parts;
+  }
+  array arr;
+  if (content.get_array().get(arr)) return Bad(path, "must be a string or an array");
+  size_t i = 0;
+  for (element e : arr) {
+    json::Path p_path = Idx(path, i++);
+    object part;
+    if (e.get_object().get(part)) return Bad(p_path, "must be an object");
+    ASSIGN_OR_RETURN(std::string type, ReqString(part, "type", Sub(p_path, "type")));
+    if (type == "text" || type == "refusal") {
+      ASSIGN_OR_RETURN(std::string t, ReqString(part, type, Sub(p_path, type)));
+      parts.push_back(ContentPart::Text(std::move(t)));
+    } else if (type == "image_url" && allow_images) {
+      ASSIGN_OR_RETURN(ContentPart img, ParseImage(part, p_path));
+      parts.push_back(std::move(img));
+    } else if (type == "file" && allow_images) {
+      ASSIGN_OR_RETURN(ContentPart doc, ParseFile(part, p_path));
+      parts.push_back(std::move(doc));
+    } else {
+      return Bad(Sub(p_path, "type"), absl::StrCat("'", AV(type), "' is not supported here"));
+    }
+  }
+  return parts;
+}
+
+absl::Status ParseToolCalls(object m, std::string_view path, std::vector<ContentPart>* out) {
+  element calls;
+  if (!Has(m, "tool_calls", &calls)) return absl::OkStatus();
+  array arr;
+  if (calls.get_array().get(arr)) return Bad(Sub(path, "tool_calls"), "must be an array");
+  size_t i = 0;
+  for (element e : arr) {
+    json::Path t_path = Idx(Sub(path, "tool_calls"), i++);
+    object call, fn;
+    if (e.get_object().get(call)) return Bad(t_path, "must be an object");
+    ContentPart p;
+    p.kind = Kind::kToolCall;
+    ASSIGN_OR_RETURN(p.tool_call_id, ReqString(call, "id", Sub(t_path, "id")));
+    element fe;
+    if (!Has(call, "function", &fe) || fe.get_object().get(fn)) {
+      return Bad(Sub(t_path, "function"), "must be an object");
+    }
+    ASSIGN_OR_RETURN(p.name, ReqString(fn, "name", Sub(t_path, "function.name")));
+    ASSIGN_OR_RETURN(std::optional<std::string> args,
+                     OptString(fn, "arguments", Sub(t_path, "function.arguments")));
+    p.arguments = args && !args->empty() ? std::move(*args) : "{}";
+    out->push_back(std::move(p));
+  }
+  return absl::OkStatus();
+}
+
+void RenderToolCalls(W& w, const std::vector<const ContentPart*>& calls) {
+  Str(w, "tool_calls");
+  w.StartArray();
+  for (const ContentPart* c : calls) {
+    w.StartObject();
+    Str(w, "id"), Str(w, c->tool_call_id), Str(w, "type"), Str(w, "function");
+    Str(w, "function");
+    w.StartObject();
+    Str(w, "name"), Str(w, c->name), Str(w, "arguments"), Str(w, c->arguments);
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+const char* FinishName(std::optional<FinishReason> r) {
+  switch (r.value_or(FinishReason::kStop)) {
     case FinishReason::kLength:
       return "length";
     case FinishReason::kToolCalls:
@@ -488,7 +488,14 @@ const char* FinishName(FinishReason r) {
   return "stop";
 }
 
-}  // namespace
+absl::StatusOr<ToolChoice::Mode> ToolChoiceMode(std::string_view value) {
+  if (value == "auto") return ToolChoice::Mode::kAuto;
+  if (value == "none") return ToolChoice::Mode::kNone;
+  if (value == "required") return ToolChoice::Mode::kRequired;
+  return Bad("tool_choice", absl::StrCat("has unknown value '", AV(value), "'"));
+}
+
+}  // namespace internal
 
 absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
   thread_local protocol::ScratchDomParser parser;
@@ -588,148 +595,5 @@ absl::StatusOr<std::string> RenderRequest(const CanonicalRequest& req,
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }
-
-absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json) {
-  thread_local protocol::ScratchDomParser parser;
-  ASSIGN_OR_RETURN(object root, ParseObject(parser, json, "upstream response"));
-  CanonicalResponse resp;
-  ASSIGN_OR_RETURN(resp.id, ReqString(root, "id", "id"));
-  ASSIGN_OR_RETURN(std::optional<std::string> model, OptString(root, "model", "model"));
-  resp.model = model.value_or("");
-  ASSIGN_OR_RETURN(resp.created, OptInt(root, "created", "created"));
-  element ce;
-  array choices;
-  if (!Has(root, "choices", &ce) || ce.get_array().get(choices) || choices.size() == 0) {
-    return Bad("choices", "must be a non-empty array");
-  }
-  object choice, msg;
-  element me;
-  if (choices.at(0).get_object().get(choice)) return Bad("choices[0]", "must be an object");
-  if (!Has(choice, "message", &me) || me.get_object().get(msg)) {
-    return Bad("choices[0].message", "must be an object");
-  }
-  // DeepSeek / vLLM send reasoning_content, OpenRouter reasoning: a thinking
-  // block before the text, as the stream path makes it.
-  element re;
-  std::string_view reasoning;
-  if ((Has(msg, "reasoning_content", &re) || Has(msg, "reasoning", &re)) &&
-      !re.get_string().get(reasoning) && !reasoning.empty()) {
-    ContentPart thinking;
-    thinking.kind = ContentPart::Kind::kThinking;
-    thinking.text = std::string(reasoning);
-    resp.content.push_back(std::move(thinking));
-  }
-  element content;
-  if (Has(msg, "content", &content)) {
-    ASSIGN_OR_RETURN(std::vector<ContentPart> parts,
-                     ParseContent(content, "choices[0].message.content", false));
-    for (ContentPart& p : parts) resp.content.push_back(std::move(p));
-  }
-  ASSIGN_OR_RETURN(std::optional<std::string> refusal,
-                   OptString(msg, "refusal", "choices[0].message.refusal"));
-  if (refusal) resp.content.push_back(ContentPart::Text(std::move(*refusal)));
-  RETURN_IF_ERROR(ParseToolCalls(msg, "choices[0].message", &resp.content));
-  ASSIGN_OR_RETURN(std::optional<std::string> finish,
-                   OptString(choice, "finish_reason", "choices[0].finish_reason"));
-  if (finish) {
-    if (*finish == "length") {
-      resp.finish_reason = FinishReason::kLength;
-    } else if (*finish == "tool_calls" || *finish == "function_call") {
-      resp.finish_reason = FinishReason::kToolCalls;
-    } else if (*finish == "content_filter") {
-      resp.finish_reason = FinishReason::kContentFilter;
-    } else {
-      resp.finish_reason = FinishReason::kStop;
-    }
-  }
-  element ue;
-  object usage;
-  if (Has(root, "usage", &ue)) {
-    if (ue.get_object().get(usage)) return Bad("usage", "must be an object");
-    ASSIGN_OR_RETURN(resp.usage, internal::ParseUsage(usage));
-  }
-  return resp;
-}
-
-absl::StatusOr<std::string> RenderResponse(const CanonicalResponse& resp,
-                                           std::string_view client_model) {
-  rapidjson::StringBuffer buf;
-  W w(buf);
-  w.StartObject();
-  Str(w, "id"), Str(w, resp.id), Str(w, "object"), Str(w, "chat.completion");
-  Str(w, "created");
-  w.Int64(resp.created ? *resp.created : static_cast<int64_t>(std::time(nullptr)));
-  Str(w, "model"), Str(w, client_model);
-  Str(w, "choices");
-  w.StartArray();
-  w.StartObject();
-  Str(w, "index"), w.Int(0);
-  Str(w, "message");
-  w.StartObject();
-  Str(w, "role"), Str(w, "assistant");
-  // Chat has one content string; thinking blocks have no Chat field.
-  std::string text;
-  bool has_text = false;
-  std::vector<const ContentPart*> calls;
-  for (const ContentPart& p : resp.content) {
-    if (p.kind == Kind::kText) {
-      text += p.text;
-      has_text = true;
-    }
-    if (p.kind == Kind::kToolCall) calls.push_back(&p);
-  }
-  if (has_text) Str(w, "content"), Str(w, text);
-  if (!calls.empty()) RenderToolCalls(w, calls);
-  w.EndObject();
-  Str(w, "finish_reason"), Str(w, FinishName(resp.finish_reason.value_or(FinishReason::kStop)));
-  w.EndObject();
-  w.EndArray();
-  if (const auto& u = resp.usage) {
-    Str(w, "usage");
-    w.StartObject();
-    Str(w, "prompt_tokens"), w.Int64(u->prompt_tokens);
-    Str(w, "completion_tokens"), w.Int64(u->completion_tokens);
-    Str(w, "total_tokens"), w.Int64(u->prompt_tokens + u->completion_tokens);
-    if (u->cache_read_tokens) {
-      Str(w, "prompt_tokens_details");
-      w.StartObject();
-      Str(w, "cached_tokens"), w.Int64(*u->cache_read_tokens);
-      w.EndObject();
-    }
-    if (u->reasoning_tokens) {
-      Str(w, "completion_tokens_details");
-      w.StartObject();
-      Str(w, "reasoning_tokens"), w.Int64(*u->reasoning_tokens);
-      w.EndObject();
-    }
-    w.EndObject();
-  }
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
-}
-
-namespace internal {
-
-absl::StatusOr<Usage> ParseUsage(simdjson::dom::object usage) {
-  Usage u;
-  ASSIGN_OR_RETURN(auto prompt, OptInt(usage, "prompt_tokens", "usage.prompt_tokens"));
-  ASSIGN_OR_RETURN(auto completion, OptInt(usage, "completion_tokens", "usage.completion_tokens"));
-  u.prompt_tokens = prompt.value_or(0);
-  u.completion_tokens = completion.value_or(0);
-  element de;
-  object details;
-  if (Has(usage, "prompt_tokens_details", &de) && !de.get_object().get(details)) {
-    ASSIGN_OR_RETURN(u.cache_read_tokens,
-                     OptInt(details, "cached_tokens", "usage.prompt_tokens_details.cached_tokens"));
-  }
-  if (Has(usage, "completion_tokens_details", &de) && !de.get_object().get(details)) {
-    ASSIGN_OR_RETURN(
-        u.reasoning_tokens,
-        OptInt(details, "reasoning_tokens", "usage.completion_tokens_details.reasoning_tokens"));
-  }
-  return u;
-}
-
-}  // namespace internal
 
 }  // namespace bitrouter::protocol::chat

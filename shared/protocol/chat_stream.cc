@@ -306,20 +306,6 @@ class ChatDecoder : public StreamDecoder {
 
 // ---- encoding ----
 
-const char* FinishName(std::optional<FinishReason> r) {
-  switch (r.value_or(FinishReason::kStop)) {
-    case FinishReason::kLength:
-      return "length";
-    case FinishReason::kToolCalls:
-      return "tool_calls";
-    case FinishReason::kContentFilter:
-      return "content_filter";
-    case FinishReason::kStop:
-      break;
-  }
-  return "stop";
-}
-
 class ChatEncoder : public StreamEncoder {
  public:
   explicit ChatEncoder(const EncoderOptions& options) : opts_(options) {}
@@ -383,7 +369,7 @@ class ChatEncoder : public StreamEncoder {
   void OnFinish(const StreamFinish& finish) override {
     if (done_) return;
     EnsureStarted();
-    Chunk([](W&) {}, FinishName(finish.reason));
+    Chunk([](W&) {}, internal::FinishName(finish.reason));
     if (opts_.include_usage && finish.usage) UsageChunk(*finish.usage);
     out_.append("data: [DONE]\n\n");
     done_ = true;

@@ -20,6 +20,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "shared/common/status_macros.h"
+#include "shared/protocol/chat_internal.h"
 #include "shared/protocol/json_fields.h"
 #include "shared/protocol/responses_internal.h"
 
@@ -226,15 +227,7 @@ absl::Status ParseToolChoice(object root, CanonicalRequest* req) {
   std::string_view s;
   object o;
   if (!e.get_string().get(s)) {
-    if (s == "auto") {
-      tc.mode = ToolChoice::Mode::kAuto;
-    } else if (s == "none") {
-      tc.mode = ToolChoice::Mode::kNone;
-    } else if (s == "required") {
-      tc.mode = ToolChoice::Mode::kRequired;
-    } else {
-      return Bad("tool_choice", absl::StrCat("has unknown value '", AV(s), "'"));
-    }
+    ASSIGN_OR_RETURN(tc.mode, chat::internal::ToolChoiceMode(s));
   } else if (!e.get_object().get(o)) {
     ASSIGN_OR_RETURN(std::string type, ReqString(o, "type", "tool_choice.type"));
     ASSIGN_OR_RETURN(std::optional<std::string> name, OptString(o, "name", "tool_choice.name"));
