@@ -41,6 +41,31 @@ constexpr char kCodex[] =
     R"({"type":"web_search"}],"tool_choice":"auto","parallel_tool_calls":false,"store":false,)"
     R"("reasoning":{"effort":"medium"},"prompt_cache_key":"pk"})";
 
+// A Messages stream whose one block is a tool_use named `name`, its input
+// streamed as these input_json_delta pieces (none: a call without input).
+std::string MessagesToolUseStream(const std::string& name, const std::vector<std::string>& pieces) {
+  std::string out =
+      "event: message_start\ndata: "
+      R"({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-x","content":[],"stop_reason":null,"usage":{"input_tokens":5,"output_tokens":0}}})"
+      "\n\nevent: content_block_start\ndata: "
+      R"({"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_1","name":")" +
+      name + R"(","input":{}}})" + "\n\n";
+  for (const std::string& piece : pieces) {
+    out +=
+        "event: content_block_delta\ndata: "
+        R"({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":")" +
+        JsonEscape(piece) + "\"}}\n\n";
+  }
+  return out +
+         "event: content_block_stop\ndata: "
+         R"({"type":"content_block_stop","index":0})"
+         "\n\nevent: message_delta\ndata: "
+         R"({"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":3}})"
+         "\n\nevent: message_stop\ndata: "
+         R"({"type":"message_stop"})"
+         "\n\n";
+}
+
 std::string With(std::string body, const std::string& model, bool stream = false) {
   body.replace(body.find("MODEL"), 5, model);
   size_t s = body.find("STREAM");
@@ -207,22 +232,7 @@ TEST_F(TranslateAgentsTest, CodexApplyPatchRoundTripsThroughOtherProtocols) {
     if (req.target.find("/messages") != std::string::npos) {
       r.content_type = "text/event-stream";
       r.chunked = true;
-      r.chunks = {
-          "event: message_start\ndata: "
-          R"({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-x","content":[],"stop_reason":null,"usage":{"input_tokens":5,"output_tokens":0}}})"
-          "\n\nevent: content_block_start\ndata: "
-          R"({"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_1","name":"apply_patch","input":{}}})"
-          "\n\nevent: content_block_delta\ndata: "
-          R"({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"input\": \"+a\\n"}})"
-          "\n\nevent: content_block_delta\ndata: "
-          R"({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"+b\"}"}})"
-          "\n\nevent: content_block_stop\ndata: "
-          R"({"type":"content_block_stop","index":0})"
-          "\n\nevent: message_delta\ndata: "
-          R"({"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":9}})"
-          "\n\nevent: message_stop\ndata: "
-          R"({"type":"message_stop"})"
-          "\n\n"};
+      r.chunks = {MessagesToolUseStream("apply_patch", {"{\"input\": \"+a\\n", "+b\"}"})};
       return r;
     }
     r.body =
@@ -264,18 +274,7 @@ TEST_F(TranslateAgentsTest, EmptyToolInputsAndToolCallsClosedByStop) {
     if (req.target.find("/messages") != std::string::npos) {
       r.content_type = "text/event-stream";
       r.chunked = true;
-      r.chunks = {
-          "event: message_start\ndata: "
-          R"({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-x","content":[],"stop_reason":null,"usage":{"input_tokens":5,"output_tokens":0}}})"
-          "\n\nevent: content_block_start\ndata: "
-          R"({"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_1","name":"list_files","input":{}}})"
-          "\n\nevent: content_block_stop\ndata: "
-          R"({"type":"content_block_stop","index":0})"
-          "\n\nevent: message_delta\ndata: "
-          R"({"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":3}})"
-          "\n\nevent: message_stop\ndata: "
-          R"({"type":"message_stop"})"
-          "\n\n"};
+      r.chunks = {MessagesToolUseStream("list_files", {})};
       return r;
     }
     if (stream) {
