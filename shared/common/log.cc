@@ -1,8 +1,10 @@
 #include "shared/common/log.h"
 
+#include <limits.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <ctime>
 #include <deque>
@@ -44,6 +46,9 @@ class AsyncWriter {
         return;
       }
       queue_.push_back(std::move(line));
+      // The writer wakes on its own every kFlushEvery; waking it per line
+      // would cost the caller a futex syscall and a context switch per line.
+      if (queue_.size() != kWakeAt) return;
     }
     cv_.notify_one();
   }
@@ -52,8 +57,11 @@ class AsyncWriter {
   void Run() {
     std::unique_lock<std::mutex> lock(mu_);
     while (true) {
-      cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
-      if (queue_.empty() && stop_) return;
+      cv_.wait_for(lock, kFlushEvery, [this] { return stop_ || queue_.size() >= kWakeAt; });
+      if (queue_.empty()) {
+        if (stop_) return;
+        continue;
+      }
       std::deque<std::string> batch;
       batch.swap(queue_);
       uint64_t dropped = dropped_;
@@ -62,10 +70,23 @@ class AsyncWriter {
       if (dropped > 0) {
         WriteLine(absl::StrCat("(log: ", dropped, " line(s) dropped: output too slow)\n"));
       }
-      for (const std::string& line : batch) WriteLine(line);
+      // Whole lines gathered into writes of at most PIPE_BUF bytes: one
+      // syscall per batch, and a pipe shared with other processes still
+      // never interleaves inside a line.
+      std::string out;
+      for (const std::string& line : batch) {
+        if (!out.empty() && out.size() + line.size() > PIPE_BUF) {
+          WriteLine(out);
+          out.clear();
+        }
+        out += line;
+      }
+      if (!out.empty()) WriteLine(out);
       lock.lock();
     }
   }
+  static constexpr size_t kWakeAt = 256;  // lines
+  static constexpr std::chrono::milliseconds kFlushEvery{20};
   const size_t max_queued_;
   std::mutex mu_;
   std::condition_variable cv_;

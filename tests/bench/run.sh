@@ -299,6 +299,9 @@ wait_until "$STARTUP_TIMEOUT" "bench_upstream to print PORT" upstream_ready
 UP_PORT=$(upstream_port)
 DIRECT_URL="http://127.0.0.1:$UP_PORT/v1/chat/completions"
 
+# ROUTER_CONFIG: YAML written to the router's bitrouter.yaml, to measure a
+# setting's cost (e.g. ROUTER_CONFIG=$'server:\n  access_log: false').
+if [[ -n ${ROUTER_CONFIG:-} ]]; then printf '%s\n' "$ROUTER_CONFIG" >"$HOME_DIR/bitrouter.yaml"; fi
 log "starting bitrouterd (1 worker, home $HOME_DIR)"
 # Only the fake upstream's provider is configured: keys from the caller's
 # environment are dropped so no request can leave the machine.
