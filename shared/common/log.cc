@@ -38,7 +38,9 @@ class AsyncWriter {
     cv_.notify_one();
     thread_.join();
   }
-  void Push(std::string line) {
+  // `urgent` (warnings and errors) wakes the writer at once: such a line must
+  // not wait in the queue for a process that may be killed the next moment.
+  void Push(std::string line, bool urgent) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (queue_.size() >= max_queued_) {
@@ -48,7 +50,8 @@ class AsyncWriter {
       queue_.push_back(std::move(line));
       // The writer wakes on its own every kFlushEvery; waking it per line
       // would cost the caller a futex syscall and a context switch per line.
-      if (queue_.size() != kWakeAt) return;
+      urgent_ = urgent_ || urgent;
+      if (!urgent && queue_.size() != kWakeAt) return;
     }
     cv_.notify_one();
   }
@@ -57,7 +60,9 @@ class AsyncWriter {
   void Run() {
     std::unique_lock<std::mutex> lock(mu_);
     while (true) {
-      cv_.wait_for(lock, kFlushEvery, [this] { return stop_ || queue_.size() >= kWakeAt; });
+      cv_.wait_for(lock, kFlushEvery,
+                   [this] { return stop_ || urgent_ || queue_.size() >= kWakeAt; });
+      urgent_ = false;
       if (queue_.empty()) {
         if (stop_) return;
         continue;
@@ -93,6 +98,7 @@ class AsyncWriter {
   std::deque<std::string> queue_;
   uint64_t dropped_ = 0;
   bool stop_ = false;
+  bool urgent_ = false;  // a warning or error is waiting
   std::thread thread_;
 };
 
@@ -156,7 +162,7 @@ void Write(Level level, std::string_view message) {
   {
     std::lock_guard<std::mutex> lock(g_async_mu);
     if (g_async != nullptr) {
-      g_async->Push(std::move(line));
+      g_async->Push(std::move(line), level >= Level::kWarn);
       return;
     }
   }
