@@ -2,6 +2,8 @@
 // client's, translated through the canonical form.
 
 #include <ctime>
+#include <random>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "shared/common/log.h"
@@ -16,6 +18,13 @@ namespace {
 
 int64_t UnixNow() { return static_cast<int64_t>(std::time(nullptr)); }
 
+// An id base for an answer whose upstream gave no ids: random, so ids made up
+// for two answers never collide in an agent's history.
+std::string NewAnswerId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return absl::StrCat("gen-", absl::Hex(rng(), absl::kZeroPad16));
+}
+
 }  // namespace
 
 protocol::EncoderOptions ProxyCall::EncoderOpts() const {
@@ -27,6 +36,7 @@ protocol::EncoderOptions ProxyCall::EncoderOpts() const {
   // canonical_ lives as long as this call, which owns the encoder.
   if (canonical_) o.echo = &canonical_->responses_echo;
   o.now = &UnixNow;
+  o.fallback_id = NewAnswerId();
   return o;
 }
 
@@ -136,6 +146,7 @@ void ProxyCall::CompleteTranslatedJson() {
   if (!resp->created) resp->created = UnixNow();
   resp->completed_at = UnixNow();
   protocol::NormalizeToolUseFinish(&*resp);
+  protocol::FillMissingIds(&*resp, NewAnswerId());
   if (canonical_) resp->echo = &canonical_->responses_echo;
   if (in_.stream) {
     // Asked for a stream, got one JSON body: replay it as stream events.

@@ -1,5 +1,6 @@
 #include "shared/protocol/adapters.h"
 
+#include "absl/strings/str_cat.h"
 #include "shared/protocol/chat_adapter.h"
 #include "shared/protocol/gemini_adapter.h"
 #include "shared/protocol/messages_adapter.h"
@@ -58,6 +59,16 @@ const Adapter& AdapterFor(Protocol p) {
       return kGemini;
   }
   return kChat;
+}
+
+void FillMissingIds(CanonicalResponse* resp, std::string_view fallback_id) {
+  if (resp->id.empty()) resp->id = std::string(fallback_id);
+  size_t n = 0;
+  for (ContentPart& p : resp->content) {
+    if (p.kind != ContentPart::Kind::kToolCall) continue;
+    if (p.tool_call_id.empty()) p.tool_call_id = absl::StrCat("call_", resp->id, "_", n);
+    ++n;
+  }
 }
 
 }  // namespace bitrouter::protocol

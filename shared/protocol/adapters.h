@@ -42,4 +42,10 @@ struct Adapter {
 
 const Adapter& AdapterFor(Protocol p);
 
+// Gives a parsed answer the ids its upstream left out (Gemini may omit
+// responseId and functionCall ids): `fallback_id` becomes the answer's id and
+// a call without one gets "call_<id>_<n>". The caller draws `fallback_id`
+// unique per answer, so ids never repeat across an agent's history.
+void FillMissingIds(CanonicalResponse* resp, std::string_view fallback_id);
+
 }  // namespace bitrouter::protocol

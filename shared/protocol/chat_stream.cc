@@ -8,6 +8,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -230,31 +231,52 @@ class ChatDecoder : public StreamDecoder {
       int64_t idx;
       if (index) {
         idx = *index;
-      } else if (open_ == Open::kTool && (!id || id->empty() || *id == tool_id_)) {
-        idx = tool_index_;  // an upstream that omits index: continue the open call
+      } else if (int64_t known = IndexOfId(id.value_or("")); known >= 0) {
+        idx = known;  // an upstream that omits index: the call with this id
+      } else if ((!id || id->empty()) && last_tool_index_ >= 0 &&
+                 !closed_tools_.count(last_tool_index_)) {
+        idx = last_tool_index_;  // no index, no id: continue the latest call
       } else {
         idx = next_tool_index_;
       }
       if (idx < 0) return Bad(Sub(t_path, "index"), "must not be negative");
-      if (open_ != Open::kTool || idx != tool_index_) {
-        if (closed_tools_.count(idx)) {
-          return Bad(Sub(t_path, "index"),
-                     absl::StrCat("returns to tool call ", idx, ", which already ended"));
-        }
-        if (!name || name->empty()) {
-          return Bad(Sub(t_path, "function.name"), "is required when a tool call starts");
-        }
-        Close();
-        BlockStart b;
-        b.kind = BlockKind::kToolCall;
-        b.tool_call_id = id.value_or("");
-        b.name = std::move(*name);
-        sink_->OnBlockStart(b);
-        open_ = Open::kTool;
-        tool_index_ = idx;
-        tool_id_ = std::move(b.tool_call_id);
-        next_tool_index_ = std::max(next_tool_index_, idx + 1);
+      if (open_ == Open::kTool && idx == tool_index_) {
+        if (args && !args->empty()) sink_->OnDelta(DeltaKind::kArguments, *args);
+        continue;
       }
+      if (auto it = pending_.find(idx); it != pending_.end()) {
+        // A call that interleaves with the streaming one: held until that
+        // one ends (canonical blocks never overlap).
+        if (args) it->second.arguments.append(*args);
+        continue;
+      }
+      if (closed_tools_.count(idx)) {
+        return Bad(Sub(t_path, "index"),
+                   absl::StrCat("returns to tool call ", idx, ", which already ended"));
+      }
+      if (!name || name->empty()) {
+        return Bad(Sub(t_path, "function.name"), "is required when a tool call starts");
+      }
+      last_tool_index_ = idx;
+      next_tool_index_ = std::max(next_tool_index_, idx + 1);
+      if (open_ == Open::kTool) {
+        // A second call starts while the first may still get arguments
+        // (OpenAI interleaves parallel calls by index): hold it.
+        PendingCall& held = pending_[idx];
+        held.id = id.value_or("");
+        held.name = std::move(*name);
+        if (args) held.arguments = std::move(*args);
+        continue;
+      }
+      Close();
+      BlockStart b;
+      b.kind = BlockKind::kToolCall;
+      b.tool_call_id = id.value_or("");
+      b.name = std::move(*name);
+      sink_->OnBlockStart(b);
+      open_ = Open::kTool;
+      tool_index_ = idx;
+      tool_id_ = std::move(b.tool_call_id);
       if (args && !args->empty()) sink_->OnDelta(DeltaKind::kArguments, *args);
     }
     return absl::OkStatus();
@@ -271,11 +293,36 @@ class ChatDecoder : public StreamDecoder {
     sink_->OnDelta(kind == Open::kText ? DeltaKind::kText : DeltaKind::kThinking, text);
   }
 
+  // Ends the open block; after a tool call, the calls held behind it follow
+  // whole, in index order.
   void Close() {
     if (open_ == Open::kNone) return;
-    if (open_ == Open::kTool) closed_tools_.insert(tool_index_);
+    bool tool = open_ == Open::kTool;
+    if (tool) closed_tools_.insert(tool_index_);
     open_ = Open::kNone;
     sink_->OnBlockStop();
+    if (!tool) return;
+    for (auto& [idx, held] : pending_) {
+      BlockStart b;
+      b.kind = BlockKind::kToolCall;
+      b.tool_call_id = std::move(held.id);
+      b.name = std::move(held.name);
+      sink_->OnBlockStart(b);
+      if (!held.arguments.empty()) sink_->OnDelta(DeltaKind::kArguments, held.arguments);
+      sink_->OnBlockStop();
+      closed_tools_.insert(idx);
+    }
+    pending_.clear();
+  }
+
+  // The index of the open or held call with this upstream id; -1 if none.
+  int64_t IndexOfId(std::string_view id) const {
+    if (id.empty()) return -1;
+    if (open_ == Open::kTool && id == tool_id_) return tool_index_;
+    for (const auto& [idx, held] : pending_) {
+      if (held.id == id) return idx;
+    }
+    return -1;
   }
 
   void Finish() {
@@ -295,9 +342,16 @@ class ChatDecoder : public StreamDecoder {
   bool started_ = false;
   bool done_ = false;
   Open open_ = Open::kNone;
-  int64_t tool_index_ = -1;
+  struct PendingCall {
+    std::string id;
+    std::string name;
+    std::string arguments;
+  };
+  int64_t tool_index_ = -1;       // the streaming call (open_ == kTool)
+  int64_t last_tool_index_ = -1;  // the call that started last
   int64_t next_tool_index_ = 0;
   std::string tool_id_;
+  std::map<int64_t, PendingCall> pending_;  // calls started behind the streaming one
   std::set<int64_t> closed_tools_;
   bool finish_seen_ = false;
   std::optional<FinishReason> finish_;
@@ -313,7 +367,9 @@ class ChatEncoder : public StreamEncoder {
   void OnStart(const StreamStart& start) override {
     if (started_ || done_) return;
     started_ = true;
-    id_ = start.id.empty() ? "chatcmpl-bitrouter" : start.id;
+    id_ = !start.id.empty()           ? start.id
+          : opts_.fallback_id.empty() ? "chatcmpl-bitrouter"
+                                      : absl::StrCat("chatcmpl-", opts_.fallback_id);
     Chunk([](W& w) { Str(w, "role"), Str(w, "assistant"), Str(w, "content"), Str(w, ""); });
   }
 

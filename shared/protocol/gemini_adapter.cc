@@ -164,18 +164,6 @@ using json::ParseObject;
 using json::Str;
 using json::Sub;
 
-// A stable id for a response that carries no responseId (FNV-1a of the body).
-std::string FallbackId(std::string_view body) {
-  uint64_t h = 1469598103934665603ull;
-  for (char c : body) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ull;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(h));
-  return absl::StrCat("gen-", buf);
-}
-
 }  // namespace
 
 absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json) {
@@ -186,7 +174,9 @@ absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json) {
   CanonicalResponse resp;
   std::string k = Key(root, "responseId");
   ASSIGN_OR_RETURN(std::optional<std::string> id, OptString(root, k, k));
-  resp.id = id && !id->empty() ? std::move(*id) : FallbackId(json);
+  // No responseId: the ids stay empty for the caller's FillMissingIds (a
+  // hash of the body would repeat for equal answers).
+  resp.id = id && !id->empty() ? std::move(*id) : std::string();
   k = Key(root, "modelVersion");
   ASSIGN_OR_RETURN(std::optional<std::string> model, OptString(root, k, k));
   resp.model = model.value_or("");
@@ -225,7 +215,8 @@ absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json) {
         json::Path path = Idx("candidates[0].content.parts", i++);
         object part;
         if (p.get_object().get(part)) return Bad(path, "must be an object");
-        RETURN_IF_ERROR(internal::ParseModelPart(part, path, resp.id, &calls, &resp.content));
+        RETURN_IF_ERROR(internal::ParseModelPart(part, path, resp.id, &calls, &resp.content,
+                                                 /*derive_ids=*/!resp.id.empty()));
       }
     }
   }

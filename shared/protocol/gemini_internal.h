@@ -68,10 +68,11 @@ absl::StatusOr<std::string> ArgsText(simdjson::dom::object call, std::string_vie
 // Parses one part of a model turn into canonical parts (thought signatures as
 // described above). A functionCall without an id gets DerivedCallId(scope, n)
 // where scope is `id_scope`, or the call's name when `id_scope` is empty, and
-// n = *calls, which counts the calls seen.
+// n = *calls, which counts the calls seen; with `derive_ids` false it stays
+// empty (an answer without responseId: see FillMissingIds).
 absl::Status ParseModelPart(simdjson::dom::object part, std::string_view path,
-                            std::string_view id_scope, size_t* calls,
-                            std::vector<ContentPart>* out);
+                            std::string_view id_scope, size_t* calls, std::vector<ContentPart>* out,
+                            bool derive_ids = true);
 
 // Renders assistant parts as a Gemini parts array (JSON text; "[]" when none
 // renders). Redacted thinking has no Gemini form and is dropped.

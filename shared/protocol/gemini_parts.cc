@@ -51,7 +51,7 @@ std::string FirstKey(object part) {
 }  // namespace
 
 absl::Status ParseModelPart(object part, std::string_view path, std::string_view id_scope,
-                            size_t* calls, std::vector<ContentPart>* out) {
+                            size_t* calls, std::vector<ContentPart>* out, bool derive_ids) {
   std::string k = Key(part, "thoughtSignature");
   ASSIGN_OR_RETURN(std::optional<std::string> sig, OptString(part, k, Sub(path, k)));
   ASSIGN_OR_RETURN(std::optional<bool> thought, OptBool(part, "thought", Sub(path, "thought")));
@@ -79,9 +79,11 @@ absl::Status ParseModelPart(object part, std::string_view path, std::string_view
     ASSIGN_OR_RETURN(p.name, ReqString(call, "name", Sub(c_path, "name")));
     ASSIGN_OR_RETURN(std::optional<std::string> id, OptString(call, "id", Sub(c_path, "id")));
     ASSIGN_OR_RETURN(p.arguments, ArgsText(call, c_path));
-    p.tool_call_id = id && !id->empty()
-                         ? std::move(*id)
-                         : DerivedCallId(id_scope.empty() ? p.name : id_scope, *calls);
+    if (id && !id->empty()) {
+      p.tool_call_id = std::move(*id);
+    } else if (derive_ids) {
+      p.tool_call_id = DerivedCallId(id_scope.empty() ? p.name : id_scope, *calls);
+    }
     ++*calls;
     if (!signature.empty()) out->push_back(SignatureOnly(std::move(signature)));
     out->push_back(std::move(p));

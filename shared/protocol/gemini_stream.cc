@@ -264,7 +264,8 @@ class Decoder : public StreamDecoder {
 class Encoder : public StreamEncoder {
  public:
   explicit Encoder(const EncoderOptions& opts)
-      : opts_(opts), id_(absl::StrCat("gen-", opts.created)) {}
+      : opts_(opts),
+        id_(opts.fallback_id.empty() ? absl::StrCat("gen-", opts.created) : opts.fallback_id) {}
 
   void OnStart(const StreamStart& start) override {
     if (done_) return;

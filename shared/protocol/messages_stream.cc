@@ -349,7 +349,7 @@ class MessagesEncoder : public StreamEncoder {
     if (started_ || done_) return;
     started_ = true;
     if (start.id.empty()) {
-      id_ = "msg_bitrouter";
+      id_ = absl::StrCat("msg_", opts_.fallback_id.empty() ? "bitrouter" : opts_.fallback_id);
     } else {
       id_ = start.id.rfind("msg_", 0) == 0 ? start.id : absl::StrCat("msg_", start.id);
     }

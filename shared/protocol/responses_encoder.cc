@@ -37,7 +37,8 @@ class Encoder : public StreamEncoder {
   void OnStart(const StreamStart& start) override {
     if (done_ || started_) return;
     started_ = true;
-    id_ = internal::ResponseId(start.id, absl::StrCat(opts_.created));
+    id_ = internal::ResponseId(
+        start.id, opts_.fallback_id.empty() ? absl::StrCat(opts_.created) : opts_.fallback_id);
     start_usage_ = start.usage;
     for (std::string_view type : {"response.created", "response.in_progress"}) {
       Emit(type, [&](W& w) {

@@ -97,6 +97,11 @@ struct EncoderOptions {
   const ResponsesEcho* echo = nullptr;
   // Unix seconds now, for completed_at; nullptr = `created`.
   int64_t (*now)() = nullptr;
+  // The id base for an answer whose upstream gave no id (Gemini may omit
+  // responseId and call ids): unique per answer, so ids made up for
+  // separate answers never repeat in an agent's history. The worker draws
+  // it at random; "" keeps the fixed ids golden fixtures were written with.
+  std::string fallback_id;
 };
 
 // Upstream side: consumes the provider's SSE events, emits canonical events.

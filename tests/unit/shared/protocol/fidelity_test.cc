@@ -1,5 +1,6 @@
 // Translation fidelity on legal but unusual upstream answers (issue 11):
-// calls without input, and tool calls closed by "stop".
+// calls without input, tool calls closed by "stop", parallel calls that
+// interleave, answers without ids.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -126,6 +127,91 @@ TEST(FidelityReasoning, ChatJsonReasoningReachesEveryClient) {
               R"({"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","reasoning":null,"content":"42"},"finish_reason":"stop"}]})");
   ASSERT_TRUE(resp.ok()) << resp.status();
   EXPECT_EQ(resp->content.size(), 1u);
+}
+
+// Item 1: a Chat upstream interleaves two calls' argument deltas by index;
+// each client gets both calls whole, with their own arguments.
+std::string ChatChunk(const std::string& delta, const char* finish = "null") {
+  return std::string(
+             R"(data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":)") +
+         delta + R"(,"finish_reason":)" + finish + "}]}\n\n";
+}
+
+std::string InterleavedCalls(bool with_index) {
+  auto call = [&](int i, const std::string& rest) {
+    return (with_index ? "{\"index\":" + std::to_string(i) + "," : std::string("{")) + rest + "}";
+  };
+  return ChatChunk(
+             R"({"role":"assistant","tool_calls":[)" +
+             call(
+                 0,
+                 R"("id":"call_A","type":"function","function":{"name":"a","arguments":"{\"x\":"})") +
+             "]}") +
+         ChatChunk(
+             R"({"tool_calls":[)" +
+             call(
+                 1,
+                 R"("id":"call_B","type":"function","function":{"name":"b","arguments":"{\"y\":"})") +
+             "]}") +
+         ChatChunk(R"({"tool_calls":[)" +
+                   call(0, R"("id":"call_A","function":{"arguments":"1}"})") + "," +
+                   call(1, R"("id":"call_B","function":{"arguments":"2}"})") + "]}") +
+         ChatChunk("{}", "\"tool_calls\"") + "data: [DONE]\n\n";
+}
+
+TEST(FidelityInterleavedToolCalls, EveryClientGetsBothCallsWhole) {
+  for (bool with_index : {true, false}) {  // without index, the id names the call
+    std::string sse = InterleavedCalls(with_index);
+    std::string messages = Translate(Protocol::kChat, Protocol::kMessages, sse);
+    EXPECT_NE(messages.find(R"("partial_json":"{\"x\":")"), std::string::npos) << messages;
+    EXPECT_NE(messages.find(R"("partial_json":"1}")"), std::string::npos) << messages;
+    EXPECT_NE(messages.find(R"("partial_json":"{\"y\":2}")"), std::string::npos) << messages;
+    EXPECT_EQ(messages.find("error"), std::string::npos) << messages;
+    std::string responses = Translate(Protocol::kChat, Protocol::kResponses, sse);
+    EXPECT_NE(responses.find(R"("arguments":"{\"x\":1}")"), std::string::npos) << responses;
+    EXPECT_NE(responses.find(R"("arguments":"{\"y\":2}")"), std::string::npos) << responses;
+    std::string gemini = Translate(Protocol::kChat, Protocol::kGemini, sse);
+    EXPECT_NE(gemini.find(R"("args":{"x":1})"), std::string::npos) << gemini;
+    EXPECT_NE(gemini.find(R"("args":{"y":2})"), std::string::npos) << gemini;
+  }
+}
+
+TEST(FidelityInterleavedToolCalls, TextAfterTheCallsFlushesTheHeldOnes) {
+  std::string sse =
+      ChatChunk(
+          R"({"tool_calls":[{"index":0,"id":"a","type":"function","function":{"name":"a","arguments":"{}"}},{"index":1,"id":"b","type":"function","function":{"name":"b","arguments":"{}"}}]})") +
+      ChatChunk(R"({"content":"done"})") + ChatChunk("{}", "\"stop\"") + "data: [DONE]\n\n";
+  std::string out = Translate(Protocol::kChat, Protocol::kMessages, sse);
+  size_t a = out.find(R"("name":"a")"), b = out.find(R"("name":"b")"),
+         text = out.find(R"("text_delta","text":"done")");
+  ASSERT_NE(text, std::string::npos) << out;
+  EXPECT_LT(a, b);
+  EXPECT_LT(b, text);
+  EXPECT_NE(out.find(R"("stop_reason":"end_turn")"), std::string::npos) << out;
+}
+
+// Item 5: ids made up for an answer without ids are unique per answer.
+TEST(FidelityMissingIds, JsonAnswersGetTheCallersUniqueId) {
+  const std::string body =
+      R"({"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"f","args":{}}},{"functionCall":{"name":"f","args":{}}}]},"finishReason":"STOP"}]})";
+  auto first = AdapterFor(Protocol::kGemini).parse_response(body);
+  auto second = AdapterFor(Protocol::kGemini).parse_response(body);
+  ASSERT_TRUE(first.ok() && second.ok());
+  FillMissingIds(&*first, "gen-1");
+  FillMissingIds(&*second, "gen-2");
+  EXPECT_EQ(first->id, "gen-1");
+  EXPECT_EQ(first->content[0].tool_call_id, "call_gen-1_0");
+  EXPECT_EQ(first->content[1].tool_call_id, "call_gen-1_1");
+  EXPECT_EQ(second->content[0].tool_call_id, "call_gen-2_0");
+  // An upstream's own ids are kept.
+  auto with_ids =
+      AdapterFor(Protocol::kGemini)
+          .parse_response(
+              R"({"responseId":"r9","candidates":[{"content":{"role":"model","parts":[{"functionCall":{"id":"fc1","name":"f","args":{}}}]},"finishReason":"STOP"}]})");
+  ASSERT_TRUE(with_ids.ok());
+  FillMissingIds(&*with_ids, "gen-3");
+  EXPECT_EQ(with_ids->id, "r9");
+  EXPECT_EQ(with_ids->content[0].tool_call_id, "fc1");
 }
 
 }  // namespace

@@ -68,6 +68,7 @@ Translate ForDirection(const std::string& dir) {
     auto parsed = a.parse_response(in);
     if (!parsed.ok()) return parsed.status();
     if (!parsed->created) parsed->created = kCreated;
+    FillMissingIds(&*parsed, "gen-golden");  // as the worker does, with a random id
     return b.render_response(*parsed, model);
   };
 }
