@@ -13,8 +13,14 @@
 
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import { SCRIPTED_PREFIX, USAGE } from './fake_upstream.mjs';
+import { SCRIPTED_PREFIX } from './fake_upstream.mjs';
 import { CLIENT_KEY, readSSE, rtest, setupRouter } from './harness.mjs';
+import {
+  ANSWER, GEM_CALLS, INTERLEAVED, REASONING, VLLM_MESSAGE, WS_TEXT,
+  antTools, chatErrorMidStream, chatJSON, chatTools, emptyToolInputs, failed, gemCallsJSON, gemCallsSSE, gemTools,
+  interleavedToolCalls, messagesJSON, overloaded, respTools, responsesErrorEvent, toolCallsThenStop, webSearchMessages,
+  webSearchResponses,
+} from './transcripts.mjs';
 
 const ctx = setupRouter();
 const FETCH_TIMEOUT_MS = 15000;
@@ -23,89 +29,6 @@ let seq = 0;
 // A fresh upstream model name, so no two tests share a reply queue.
 function scriptedModel(tag) {
   return `${SCRIPTED_PREFIX}-${tag}-${++seq}`;
-}
-
-// ------------------------------------------------------------ tools
-
-const TOOLS = [
-  { name: 'get_weather', description: 'Current weather for a city', schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
-  { name: 'get_time', description: 'Current time in a time zone', schema: { type: 'object', properties: { tz: { type: 'string' } }, required: ['tz'] } },
-];
-const antTools = () => TOOLS.map((t) => ({ name: t.name, description: t.description, input_schema: t.schema }));
-const chatTools = () => TOOLS.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.schema } }));
-const respTools = () => TOOLS.map((t) => ({ type: 'function', name: t.name, description: t.description, parameters: t.schema }));
-const gemTools = () => [{ functionDeclarations: TOOLS.map((t) => ({ name: t.name, description: t.description, parameters: t.schema })) }];
-
-// ------------------------------------------------------------ upstream transcripts
-
-const CHAT_USAGE = { prompt_tokens: USAGE.in, completion_tokens: USAGE.out, total_tokens: USAGE.in + USAGE.out };
-
-// A Chat Completions SSE reply: one chunk per {delta, finish}, a usage chunk, [DONE].
-function chatSSE(model, steps) {
-  const id = 'chatcmpl-scripted';
-  const created = Math.floor(Date.now() / 1000);
-  const chunk = (choices, extra = {}) => ({ data: { id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_s', choices, ...extra } });
-  return {
-    sse: [
-      ...steps.map((s) => chunk([{ index: 0, delta: s.delta ?? {}, logprobs: null, finish_reason: s.finish ?? null }])),
-      chunk([], { usage: CHAT_USAGE }),
-      'data: [DONE]\n\n',
-    ],
-  };
-}
-
-function chatJSON(model, message, finish) {
-  return {
-    json: {
-      id: 'chatcmpl-scripted', object: 'chat.completion', created: Math.floor(Date.now() / 1000), model,
-      choices: [{ index: 0, message: { role: 'assistant', refusal: null, ...message }, logprobs: null, finish_reason: finish }],
-      usage: CHAT_USAGE,
-    },
-  };
-}
-
-// Named SSE events ({event, data:{type, ...}}) as Messages and Responses send them.
-const ev = (type, data = {}) => ({ event: type, data: { type, ...data } });
-
-function messageStart(model) {
-  return ev('message_start', {
-    message: {
-      id: 'msg_scripted', type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null,
-      usage: { input_tokens: USAGE.in, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
-    },
-  });
-}
-
-function messageEnd(stopReason, usage = {}) {
-  return [ev('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: USAGE.out, ...usage } }), ev('message_stop')];
-}
-
-function messagesJSON(model, content, stopReason, usage = {}) {
-  return {
-    json: {
-      id: 'msg_scripted', type: 'message', role: 'assistant', model, content, stop_reason: stopReason, stop_sequence: null,
-      usage: { input_tokens: USAGE.in, output_tokens: USAGE.out, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, ...usage },
-    },
-  };
-}
-
-const RESP_USAGE = {
-  input_tokens: USAGE.in, input_tokens_details: { cached_tokens: 0 },
-  output_tokens: USAGE.out, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: USAGE.in + USAGE.out,
-};
-
-function responseObject(model, status, output, extra = {}) {
-  return {
-    id: 'resp_scripted', object: 'response', created_at: Math.floor(Date.now() / 1000), status, model, output,
-    error: null, incomplete_details: null, instructions: null, parallel_tool_calls: true, tool_choice: 'auto', tools: [],
-    temperature: 1, top_p: 1, metadata: {}, text: { format: { type: 'text' } },
-    usage: status === 'in_progress' ? null : RESP_USAGE, ...extra,
-  };
-}
-
-// Responses SSE events with sequence numbers.
-function responsesSSE(events) {
-  return { sse: events.map(([type, data], i) => ev(type, { sequence_number: i, ...data })) };
 }
 
 // ------------------------------------------------------------ client helpers
@@ -264,26 +187,6 @@ function assertDistinct(ids, what) {
   assert.equal(new Set(ids).size, ids.length, `${what}: ids repeat: ${JSON.stringify(ids)}`);
 }
 
-// ============================================================ 1. interleaved parallel tool calls
-
-// Chat upstream: two tool calls whose deltas interleave by index, and one
-// delta that carries pieces of both in one tool_calls array.
-function interleavedToolCalls(model) {
-  return chatSSE(model, [
-    { delta: { role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_w', type: 'function', function: { name: 'get_weather', arguments: '' } }] } },
-    { delta: { tool_calls: [{ index: 1, id: 'call_t', type: 'function', function: { name: 'get_time', arguments: '' } }] } },
-    { delta: { tool_calls: [{ index: 0, function: { arguments: '{"ci' } }] } },
-    { delta: { tool_calls: [{ index: 1, function: { arguments: '{"tz":' } }] } },
-    { delta: { tool_calls: [{ index: 0, function: { arguments: 'ty":"Pa' } }, { index: 1, function: { arguments: '"Europe/' } }] } },
-    { delta: { tool_calls: [{ index: 1, function: { arguments: 'Paris"}' } }] } },
-    { delta: { tool_calls: [{ index: 0, function: { arguments: 'ris"}' } }] } },
-    { finish: 'tool_calls' },
-  ]);
-}
-const INTERLEAVED = [
-  { name: 'get_weather', input: { city: 'Paris' } },
-  { name: 'get_time', input: { tz: 'Europe/Paris' } },
-];
 
 describe('1. parallel tool calls that interleave (Chat upstream)', () => {
   rtest(ctx, 'Messages client: finalMessage() has two tool_use blocks with whole inputs', async () => {
@@ -329,17 +232,7 @@ describe('1. parallel tool calls that interleave (Chat upstream)', () => {
 describe('2. empty tool input (Messages upstream) -> Chat client', () => {
   rtest(ctx, 'stream: finalChatCompletion() has arguments "{}" for an empty and a missing input_json_delta', async () => {
     const model = scriptedModel('empty-input');
-    ctx.upstream.script(model, {
-      sse: [
-        messageStart(model),
-        ev('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 'toolu_a', name: 'get_weather', input: {} } }),
-        ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '' } }),
-        ev('content_block_stop', { index: 0 }),
-        ev('content_block_start', { index: 1, content_block: { type: 'tool_use', id: 'toolu_b', name: 'get_time', input: {} } }),
-        ev('content_block_stop', { index: 1 }),
-        ...messageEnd('tool_use'),
-      ],
-    });
+    ctx.upstream.script(model, emptyToolInputs(model));
     const { completion, chunks } = await chatStream({
       model: `fakeant:${model}`, max_tokens: 200, tools: chatTools(),
       messages: [{ role: 'user', content: 'Call both tools without arguments' }],
@@ -368,17 +261,6 @@ describe('2. empty tool input (Messages upstream) -> Chat client', () => {
   });
 });
 
-// ============================================================ 3. tool calls closed by "stop"
-
-function toolCallsThenStop(model) {
-  return chatSSE(model, [
-    { delta: { role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_v', type: 'function', function: { name: 'get_weather', arguments: '' } }] } },
-    { delta: { tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] } },
-    { delta: { tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] } },
-    { finish: 'stop' },
-  ]);
-}
-const VLLM_MESSAGE = { content: null, tool_calls: [{ id: 'call_v', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] };
 
 describe('3. tool calls closed by finish_reason "stop" (vLLM-style Chat upstream)', () => {
   rtest(ctx, 'Messages client stream: finalMessage().stop_reason is tool_use', async () => {
@@ -424,10 +306,6 @@ describe('3. tool calls closed by finish_reason "stop" (vLLM-style Chat upstream
   });
 });
 
-// ============================================================ 4. reasoning in JSON answers
-
-const REASONING = 'The user wants a greeting; keep it short.';
-const ANSWER = 'Hello!';
 
 describe('4. reasoning in a Chat JSON answer (DeepSeek reasoning_content)', () => {
   for (const field of ['reasoning_content', 'reasoning']) {
@@ -454,29 +332,6 @@ describe('4. reasoning in a Chat JSON answer (DeepSeek reasoning_content)', () =
   });
 });
 
-// ============================================================ 5. tool-call ids that repeat (Gemini)
-
-// Two calls to the same function, no responseId, no functionCall ids.
-const GEM_CALLS = [{ name: 'get_weather', args: { city: 'Paris' } }, { name: 'get_weather', args: { city: 'Rome' } }];
-const GEM_USAGE = { promptTokenCount: USAGE.in, candidatesTokenCount: USAGE.out, totalTokenCount: USAGE.in + USAGE.out };
-
-function gemCallsJSON() {
-  return {
-    json: {
-      candidates: [{ content: { role: 'model', parts: GEM_CALLS.map((c) => ({ functionCall: c })) }, finishReason: 'STOP', index: 0 }],
-      usageMetadata: GEM_USAGE, modelVersion: 'gemini-x',
-    },
-  };
-}
-
-function gemCallsSSE() {
-  return {
-    sse: [
-      { data: { candidates: [{ content: { role: 'model', parts: [{ functionCall: GEM_CALLS[0] }] }, index: 0 }], modelVersion: 'gemini-x' } },
-      { data: { candidates: [{ content: { role: 'model', parts: [{ functionCall: GEM_CALLS[1] }] }, finishReason: 'STOP', index: 0 }], usageMetadata: GEM_USAGE, modelVersion: 'gemini-x' } },
-    ],
-  };
-}
 
 describe('5. Gemini answers without ids: tool call ids unique within and across answers', () => {
   rtest(ctx, 'Messages client: two JSON and two streamed answers', async () => {
@@ -539,70 +394,6 @@ describe('6. a blocked Gemini prompt on passthrough', () => {
   });
 });
 
-// ============================================================ 7. server-side tool items (web search)
-
-const WS_QUERY = 'weather Paris today';
-const WS_URL = 'https://example.com/paris-weather';
-const WS_TITLE = 'Paris weather';
-const WS_TEXT = 'It is sunny in Paris, 21 C.';
-
-function webSearchResponses(model, { stream }) {
-  const search = { type: 'web_search_call', id: 'ws_scripted', status: 'completed', action: { type: 'search', query: WS_QUERY, sources: [{ type: 'url', url: WS_URL }] } };
-  const annotation = { type: 'url_citation', start_index: 0, end_index: WS_TEXT.length, url: WS_URL, title: WS_TITLE };
-  const part = { type: 'output_text', text: WS_TEXT, annotations: [annotation], logprobs: [] };
-  const message = { type: 'message', id: 'msg_scripted', status: 'completed', role: 'assistant', content: [part] };
-  const done = responseObject(model, 'completed', [search, message], { tools: [{ type: 'web_search' }] });
-  if (!stream) return { json: done };
-  const started = responseObject(model, 'in_progress', []);
-  const mid = 'msg_scripted';
-  return responsesSSE([
-    ['response.created', { response: started }],
-    ['response.in_progress', { response: started }],
-    ['response.output_item.added', { output_index: 0, item: { type: 'web_search_call', id: 'ws_scripted', status: 'in_progress', action: { type: 'search' } } }],
-    ['response.web_search_call.in_progress', { output_index: 0, item_id: 'ws_scripted' }],
-    ['response.web_search_call.searching', { output_index: 0, item_id: 'ws_scripted' }],
-    ['response.web_search_call.completed', { output_index: 0, item_id: 'ws_scripted' }],
-    ['response.output_item.done', { output_index: 0, item: search }],
-    ['response.output_item.added', { output_index: 1, item: { ...message, status: 'in_progress', content: [] } }],
-    ['response.content_part.added', { item_id: mid, output_index: 1, content_index: 0, part: { type: 'output_text', text: '', annotations: [], logprobs: [] } }],
-    ['response.output_text.delta', { item_id: mid, output_index: 1, content_index: 0, delta: WS_TEXT.slice(0, 10), logprobs: [] }],
-    ['response.output_text.delta', { item_id: mid, output_index: 1, content_index: 0, delta: WS_TEXT.slice(10), logprobs: [] }],
-    ['response.output_text.annotation.added', { item_id: mid, output_index: 1, content_index: 0, annotation_index: 0, annotation }],
-    ['response.output_text.done', { item_id: mid, output_index: 1, content_index: 0, text: WS_TEXT, logprobs: [] }],
-    ['response.content_part.done', { item_id: mid, output_index: 1, content_index: 0, part }],
-    ['response.output_item.done', { output_index: 1, item: message }],
-    ['response.completed', { response: done }],
-  ]);
-}
-
-function webSearchMessages(model, { stream }) {
-  const input = { query: WS_QUERY };
-  const results = [{ type: 'web_search_result', url: WS_URL, title: WS_TITLE, encrypted_content: 'EqgfCioIARgBIiQ3YTAwMjY1Mi1mZjM5', page_age: '1 day ago' }];
-  const citation = { type: 'web_search_result_location', url: WS_URL, title: WS_TITLE, encrypted_index: 'Eo8BCioIAhgBIiQyYjQ0', cited_text: 'Sunny, 21 C' };
-  const serverUse = { type: 'server_tool_use', id: 'srvtoolu_scripted', name: 'web_search', input };
-  const result = { type: 'web_search_tool_result', tool_use_id: 'srvtoolu_scripted', content: results };
-  const usage = { server_tool_use: { web_search_requests: 1 } };
-  if (!stream) return messagesJSON(model, [serverUse, result, { type: 'text', text: WS_TEXT, citations: [citation] }], 'end_turn', usage);
-  const q = JSON.stringify(input);
-  return {
-    sse: [
-      messageStart(model),
-      ev('content_block_start', { index: 0, content_block: { ...serverUse, input: {} } }),
-      ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '' } }),
-      ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: q.slice(0, 9) } }),
-      ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: q.slice(9) } }),
-      ev('content_block_stop', { index: 0 }),
-      ev('content_block_start', { index: 1, content_block: result }),
-      ev('content_block_stop', { index: 1 }),
-      ev('content_block_start', { index: 2, content_block: { type: 'text', text: '', citations: [] } }),
-      ev('content_block_delta', { index: 2, delta: { type: 'citations_delta', citation } }),
-      ev('content_block_delta', { index: 2, delta: { type: 'text_delta', text: WS_TEXT.slice(0, 10) } }),
-      ev('content_block_delta', { index: 2, delta: { type: 'text_delta', text: WS_TEXT.slice(10) } }),
-      ev('content_block_stop', { index: 2 }),
-      ...messageEnd('end_turn', usage),
-    ],
-  };
-}
 
 describe('7. server-side tool items: a Responses upstream with web_search_call', () => {
   rtest(ctx, 'Chat client stream: finalChatCompletion() is the text, finish_reason stop', async () => {
@@ -689,16 +480,6 @@ describe('7. server-side tool items: a Messages upstream with server_tool_use + 
 // ============================================================ 8. nothing after an upstream error event
 
 describe('8. an upstream error event ends a passthrough stream', () => {
-  function overloaded(model) {
-    return {
-      sse: [
-        messageStart(model),
-        ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
-        ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Partial ans' } }),
-        ev('error', { error: { type: 'overloaded_error', message: 'Overloaded' } }),
-      ],
-    };
-  }
 
   rtest(ctx, 'Messages client: the stream throws one APIError with the upstream message, and the wire has one error event', async () => {
     const model = scriptedModel('ant-error');
@@ -732,15 +513,6 @@ describe('8. an upstream error event ends a passthrough stream', () => {
     assert.equal(events.at(-1).data?.error?.message, 'Overloaded', text);
   });
 
-  function failed(model) {
-    const started = responseObject(model, 'in_progress', []);
-    const dead = responseObject(model, 'failed', [], { error: { code: 'server_error', message: 'boom' } });
-    return responsesSSE([
-      ['response.created', { response: started }],
-      ['response.in_progress', { response: started }],
-      ['response.failed', { response: dead }],
-    ]);
-  }
 
   rtest(ctx, 'Responses client: finalResponse() is the failed response, and nothing follows response.failed', async () => {
     const model = scriptedModel('resp-failed');
@@ -761,5 +533,56 @@ describe('8. an upstream error event ends a passthrough stream', () => {
     const names = raw.events.map((e) => e.event ?? e.data?.type);
     assert.equal(names.at(-1), 'response.failed', `events after response.failed: ${JSON.stringify(names)}\n${raw.text}`);
     assert.equal(names.filter((n) => ['response.completed', 'response.failed', 'response.incomplete', 'error'].includes(n)).length, 1, JSON.stringify(names));
+  });
+
+  rtest(ctx, 'Responses client: an upstream error event is the last event and the only one', async () => {
+    const model = scriptedModel('resp-error');
+    ctx.upstream.script(model, responsesErrorEvent(model), responsesErrorEvent(model));
+    // The SDK yields a Responses `error` event (it throws only for data.error).
+    const types = [];
+    const stream = ctx.openai().responses.stream({ model: `fakeresp:${model}`, input: 'Hi' });
+    stream.on('event', (e) => types.push(e.type));
+    const outcome = await stream.finalResponse().then((r) => r, (e) => e);
+    assert.ok(outcome instanceof Error || outcome.status !== 'completed', `a completed response after an error: ${JSON.stringify(outcome)}`);
+    assert.equal(types.filter((t) => t === 'error').length, 1, `events: ${JSON.stringify(types)}`);
+    assert.ok(!types.includes('response.completed') && !types.includes('response.failed'), `events: ${JSON.stringify(types)}`);
+
+    const res = await fetch(`${ctx.router.baseURL}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${CLIENT_KEY}` },
+      body: JSON.stringify({ model: `fakeresp:${model}`, input: 'Hi', stream: true }),
+      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+    });
+    const raw = await readSSE(res);
+    assert.equal(res.status, 200, raw.text);
+    const names = raw.events.map((e) => e.event ?? e.data?.type);
+    assert.deepEqual(names, ['response.created', 'error'], raw.text);
+    assert.equal(raw.events.at(-1).data?.message, 'boom', raw.text);
+  });
+
+  rtest(ctx, 'Chat client: a mid-stream error object throws one APIError, and nothing follows it', async () => {
+    const model = scriptedModel('chat-error');
+    ctx.upstream.script(model, chatErrorMidStream(model), chatErrorMidStream(model));
+    const params = { model: `fakeoai:${model}`, messages: [{ role: 'user', content: 'Hi' }] };
+    const stream = ctx.openai().chat.completions.stream(params);
+    const errors = [];
+    stream.on('error', (e) => errors.push(e));
+    await assert.rejects(stream.finalChatCompletion(), (e) => {
+      assert.match(String(e.message), /upstream exploded/, `error message: ${e.message}`);
+      return true;
+    });
+    assert.equal(errors.length, 1, `error events: ${errors.map((e) => e.message)}`);
+
+    const res = await fetch(`${ctx.router.baseURL}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${CLIENT_KEY}` },
+      body: JSON.stringify({ ...params, stream: true }),
+      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+    });
+    const raw = await readSSE(res);
+    assert.equal(res.status, 200, raw.text);
+    const errs = raw.events.filter((e) => e.data && typeof e.data === 'object' && e.data.error);
+    assert.equal(errs.length, 1, raw.text);
+    assert.equal(raw.events.at(-1), errs[0], `events after the error: ${raw.text}`);
   });
 });
