@@ -189,7 +189,7 @@ function assertDistinct(ids, what) {
 
 
 describe('1. parallel tool calls that interleave (Chat upstream)', () => {
-  rtest(ctx, 'Messages client: finalMessage() has two tool_use blocks with whole inputs', async () => {
+  rtest(ctx, '[1] Messages client: finalMessage() has two tool_use blocks with whole inputs', async () => {
     const model = scriptedModel('interleave-msg');
     ctx.upstream.script(model, interleavedToolCalls(model));
     const { message, events } = await antStream({
@@ -203,7 +203,7 @@ describe('1. parallel tool calls that interleave (Chat upstream)', () => {
     assert.equal(message.stop_reason, 'tool_use');
   });
 
-  rtest(ctx, 'Responses client: finalResponse() has two function_call items with whole arguments', async () => {
+  rtest(ctx, '[1] Responses client: finalResponse() has two function_call items with whole arguments', async () => {
     const model = scriptedModel('interleave-resp');
     ctx.upstream.script(model, interleavedToolCalls(model));
     const { response, events } = await respStream({ model: `fakeoai:${model}`, input: 'Weather and time in Paris?', tools: respTools() });
@@ -214,7 +214,7 @@ describe('1. parallel tool calls that interleave (Chat upstream)', () => {
     assert.equal(response.status, 'completed');
   });
 
-  rtest(ctx, 'Gemini client: the stream has two functionCall parts with whole args', async () => {
+  rtest(ctx, '[1] Gemini client: the stream has two functionCall parts with whole args', async () => {
     const model = scriptedModel('interleave-gem');
     ctx.upstream.script(model, interleavedToolCalls(model));
     const { text, chunks } = await gemStream(`fakeoai:${model}`, {
@@ -230,7 +230,7 @@ describe('1. parallel tool calls that interleave (Chat upstream)', () => {
 // ============================================================ 2. empty tool input
 
 describe('2. empty tool input (Messages upstream) -> Chat client', () => {
-  rtest(ctx, 'stream: finalChatCompletion() has arguments "{}" for an empty and a missing input_json_delta', async () => {
+  rtest(ctx, '[2] stream: finalChatCompletion() has arguments "{}" for an empty and a missing input_json_delta', async () => {
     const model = scriptedModel('empty-input');
     ctx.upstream.script(model, emptyToolInputs(model));
     const { completion, chunks } = await chatStream({
@@ -249,7 +249,7 @@ describe('2. empty tool input (Messages upstream) -> Chat client', () => {
     assertDistinct(calls.map((c) => c.id), 'tool_call ids');
   });
 
-  rtest(ctx, 'JSON: a tool_use with input {} reaches the Chat client as arguments "{}"', async () => {
+  rtest(ctx, '[2] JSON: a tool_use with input {} reaches the Chat client as arguments "{}"', async () => {
     const model = scriptedModel('empty-input-json');
     ctx.upstream.script(model, messagesJSON(model, [{ type: 'tool_use', id: 'toolu_a', name: 'get_weather', input: {} }], 'tool_use'));
     const r = await ctx.openai().chat.completions.create({
@@ -263,7 +263,7 @@ describe('2. empty tool input (Messages upstream) -> Chat client', () => {
 
 
 describe('3. tool calls closed by finish_reason "stop" (vLLM-style Chat upstream)', () => {
-  rtest(ctx, 'Messages client stream: finalMessage().stop_reason is tool_use', async () => {
+  rtest(ctx, '[3] Messages client stream: finalMessage().stop_reason is tool_use', async () => {
     const model = scriptedModel('stop-msg');
     ctx.upstream.script(model, toolCallsThenStop(model));
     const { message, events } = await antStream({
@@ -275,7 +275,7 @@ describe('3. tool calls closed by finish_reason "stop" (vLLM-style Chat upstream
     assert.deepEqual(uses.map((u) => u.input), [{ city: 'Paris' }]);
   });
 
-  rtest(ctx, 'Messages client JSON: stop_reason is tool_use', async () => {
+  rtest(ctx, '[3] Messages client JSON: stop_reason is tool_use', async () => {
     const model = scriptedModel('stop-msg-json');
     ctx.upstream.script(model, chatJSON(model, VLLM_MESSAGE, 'stop'));
     const m = await ctx.anthropic().messages.create({
@@ -285,7 +285,7 @@ describe('3. tool calls closed by finish_reason "stop" (vLLM-style Chat upstream
     assert.deepEqual(m.content.filter((b) => b.type === 'tool_use').map((u) => u.input), [{ city: 'Paris' }]);
   });
 
-  rtest(ctx, 'Responses client stream: finalResponse() is completed with the function_call', async () => {
+  rtest(ctx, '[3] Responses client stream: finalResponse() is completed with the function_call', async () => {
     const model = scriptedModel('stop-resp');
     ctx.upstream.script(model, toolCallsThenStop(model));
     const { response, events } = await respStream({ model: `fakeoai:${model}`, input: 'Weather in Paris?', tools: respTools() });
@@ -297,7 +297,7 @@ describe('3. tool calls closed by finish_reason "stop" (vLLM-style Chat upstream
     assert.equal(calls[0].status ?? 'completed', 'completed');
   });
 
-  rtest(ctx, 'Responses client JSON: completed with the function_call', async () => {
+  rtest(ctx, '[3] Responses client JSON: completed with the function_call', async () => {
     const model = scriptedModel('stop-resp-json');
     ctx.upstream.script(model, chatJSON(model, VLLM_MESSAGE, 'stop'));
     const r = await ctx.openai().responses.create({ model: `fakeoai:${model}`, input: 'Weather in Paris?', tools: respTools() });
@@ -309,7 +309,7 @@ describe('3. tool calls closed by finish_reason "stop" (vLLM-style Chat upstream
 
 describe('4. reasoning in a Chat JSON answer (DeepSeek reasoning_content)', () => {
   for (const field of ['reasoning_content', 'reasoning']) {
-    rtest(ctx, `Messages client: message.${field} becomes a thinking block before the text`, async () => {
+    rtest(ctx, `[4] Messages client: message.${field} becomes a thinking block before the text`, async () => {
       const model = scriptedModel(`reason-msg-${field}`);
       ctx.upstream.script(model, chatJSON(model, { content: ANSWER, [field]: REASONING }, 'stop'));
       const m = await ctx.anthropic().messages.create({ model: `fakeoai:${model}`, max_tokens: 200, messages: [{ role: 'user', content: 'Hi' }] });
@@ -320,7 +320,7 @@ describe('4. reasoning in a Chat JSON answer (DeepSeek reasoning_content)', () =
     });
   }
 
-  rtest(ctx, 'Responses client: message.reasoning_content becomes a reasoning item before the message', async () => {
+  rtest(ctx, '[4] Responses client: message.reasoning_content becomes a reasoning item before the message', async () => {
     const model = scriptedModel('reason-resp');
     ctx.upstream.script(model, chatJSON(model, { content: ANSWER, reasoning_content: REASONING }, 'stop'));
     const r = await ctx.openai().responses.create({ model: `fakeoai:${model}`, input: 'Hi' });
@@ -334,7 +334,7 @@ describe('4. reasoning in a Chat JSON answer (DeepSeek reasoning_content)', () =
 
 
 describe('5. Gemini answers without ids: tool call ids unique within and across answers', () => {
-  rtest(ctx, 'Messages client: two JSON and two streamed answers', async () => {
+  rtest(ctx, '[5] Messages client: two JSON and two streamed answers', async () => {
     const model = scriptedModel('gem-ids-msg');
     ctx.upstream.script(model, gemCallsJSON(), gemCallsJSON(), gemCallsSSE(), gemCallsSSE());
     const params = { model: `fakegem:${model}`, max_tokens: 200, tools: antTools(), messages: [{ role: 'user', content: 'Weather in Paris and Rome?' }] };
@@ -355,7 +355,7 @@ describe('5. Gemini answers without ids: tool call ids unique within and across 
     assertDistinct(all, 'across the four answers');
   });
 
-  rtest(ctx, 'Chat client: two JSON and two streamed answers', async () => {
+  rtest(ctx, '[5] Chat client: two JSON and two streamed answers', async () => {
     const model = scriptedModel('gem-ids-chat');
     ctx.upstream.script(model, gemCallsJSON(), gemCallsJSON(), gemCallsSSE(), gemCallsSSE());
     const params = { model: `fakegem:${model}`, tools: chatTools(), messages: [{ role: 'user', content: 'Weather in Paris and Rome?' }] };
@@ -381,7 +381,7 @@ describe('5. Gemini answers without ids: tool call ids unique within and across 
 // ============================================================ 6. blocked Gemini prompt, passthrough
 
 describe('6. a blocked Gemini prompt on passthrough', () => {
-  rtest(ctx, 'Gemini client: the blockReason-only stream arrives with no error appended', async () => {
+  rtest(ctx, '[6] Gemini client: the blockReason-only stream arrives with no error appended', async () => {
     const model = scriptedModel('gem-blocked');
     ctx.upstream.script(model, {
       sse: [{ data: { promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 4, totalTokenCount: 4 }, modelVersion: 'gemini-x' } }],
@@ -396,7 +396,7 @@ describe('6. a blocked Gemini prompt on passthrough', () => {
 
 
 describe('7. server-side tool items: a Responses upstream with web_search_call', () => {
-  rtest(ctx, 'Chat client stream: finalChatCompletion() is the text, finish_reason stop', async () => {
+  rtest(ctx, '[7 web_search_call] Chat client stream: finalChatCompletion() is the text, finish_reason stop', async () => {
     const model = scriptedModel('ws-resp-chat');
     ctx.upstream.script(model, webSearchResponses(model, { stream: true }));
     const { completion, chunks } = await chatStream({ model: `fakeresp:${model}`, messages: [{ role: 'user', content: 'Weather in Paris?' }] });
@@ -407,7 +407,7 @@ describe('7. server-side tool items: a Responses upstream with web_search_call',
     assert.equal((choice.message.tool_calls ?? []).length, 0, 'a server-side search became a client tool call');
   });
 
-  rtest(ctx, 'Chat client JSON: the text, finish_reason stop', async () => {
+  rtest(ctx, '[7 web_search_call] Chat client JSON: the text, finish_reason stop', async () => {
     const model = scriptedModel('ws-resp-chat-json');
     ctx.upstream.script(model, webSearchResponses(model, { stream: false }));
     const r = await ctx.openai().chat.completions.create({ model: `fakeresp:${model}`, messages: [{ role: 'user', content: 'Weather in Paris?' }] });
@@ -416,7 +416,7 @@ describe('7. server-side tool items: a Responses upstream with web_search_call',
     assert.equal((r.choices[0].message.tool_calls ?? []).length, 0, 'a server-side search became a client tool call');
   });
 
-  rtest(ctx, 'Messages client stream: finalMessage() has the text, end_turn', async () => {
+  rtest(ctx, '[7 web_search_call] Messages client stream: finalMessage() has the text, end_turn', async () => {
     const model = scriptedModel('ws-resp-msg');
     ctx.upstream.script(model, webSearchResponses(model, { stream: true }));
     const { message, events } = await antStream({ model: `fakeresp:${model}`, max_tokens: 200, messages: [{ role: 'user', content: 'Weather in Paris?' }] });
@@ -426,7 +426,7 @@ describe('7. server-side tool items: a Responses upstream with web_search_call',
     assert.equal(message.content.filter((b) => b.type === 'tool_use').length, 0, 'a server-side search became a client tool_use');
   });
 
-  rtest(ctx, 'Messages client JSON: the text, end_turn', async () => {
+  rtest(ctx, '[7 web_search_call] Messages client JSON: the text, end_turn', async () => {
     const model = scriptedModel('ws-resp-msg-json');
     ctx.upstream.script(model, webSearchResponses(model, { stream: false }));
     const m = await ctx.anthropic().messages.create({ model: `fakeresp:${model}`, max_tokens: 200, messages: [{ role: 'user', content: 'Weather in Paris?' }] });
@@ -437,7 +437,7 @@ describe('7. server-side tool items: a Responses upstream with web_search_call',
 });
 
 describe('7. server-side tool items: a Messages upstream with server_tool_use + web_search_tool_result', () => {
-  rtest(ctx, 'Chat client stream: finalChatCompletion() is the text, finish_reason stop', async () => {
+  rtest(ctx, '[7 server_tool_use] Chat client stream: finalChatCompletion() is the text, finish_reason stop', async () => {
     const model = scriptedModel('ws-msg-chat');
     ctx.upstream.script(model, webSearchMessages(model, { stream: true }));
     const { completion, chunks } = await chatStream({ model: `fakeant:${model}`, max_tokens: 200, messages: [{ role: 'user', content: 'Weather in Paris?' }] });
@@ -448,7 +448,7 @@ describe('7. server-side tool items: a Messages upstream with server_tool_use + 
     assert.equal((choice.message.tool_calls ?? []).length, 0, 'a server_tool_use became a client tool call');
   });
 
-  rtest(ctx, 'Chat client JSON: the text, finish_reason stop', async () => {
+  rtest(ctx, '[7 server_tool_use] Chat client JSON: the text, finish_reason stop', async () => {
     const model = scriptedModel('ws-msg-chat-json');
     ctx.upstream.script(model, webSearchMessages(model, { stream: false }));
     const r = await ctx.openai().chat.completions.create({ model: `fakeant:${model}`, max_tokens: 200, messages: [{ role: 'user', content: 'Weather in Paris?' }] });
@@ -457,7 +457,7 @@ describe('7. server-side tool items: a Messages upstream with server_tool_use + 
     assert.equal((r.choices[0].message.tool_calls ?? []).length, 0, 'a server_tool_use became a client tool call');
   });
 
-  rtest(ctx, 'Responses client stream: finalResponse() is completed with the text', async () => {
+  rtest(ctx, '[7 server_tool_use] Responses client stream: finalResponse() is completed with the text', async () => {
     const model = scriptedModel('ws-msg-resp');
     ctx.upstream.script(model, webSearchMessages(model, { stream: true }));
     const { response, events } = await respStream({ model: `fakeant:${model}`, max_output_tokens: 200, input: 'Weather in Paris?' });
@@ -467,7 +467,7 @@ describe('7. server-side tool items: a Messages upstream with server_tool_use + 
     assert.equal(response.output.filter((o) => o.type === 'function_call').length, 0, 'a server_tool_use became a client function_call');
   });
 
-  rtest(ctx, 'Responses client JSON: completed with the text', async () => {
+  rtest(ctx, '[7 server_tool_use] Responses client JSON: completed with the text', async () => {
     const model = scriptedModel('ws-msg-resp-json');
     ctx.upstream.script(model, webSearchMessages(model, { stream: false }));
     const r = await ctx.openai().responses.create({ model: `fakeant:${model}`, max_output_tokens: 200, input: 'Weather in Paris?' });
@@ -481,7 +481,7 @@ describe('7. server-side tool items: a Messages upstream with server_tool_use + 
 
 describe('8. an upstream error event ends a passthrough stream', () => {
 
-  rtest(ctx, 'Messages client: the stream throws one APIError with the upstream message, and the wire has one error event', async () => {
+  rtest(ctx, '[8] Messages client: the stream throws one APIError with the upstream message, and the wire has one error event', async () => {
     const model = scriptedModel('ant-error');
     ctx.upstream.script(model, overloaded(model), overloaded(model));
     const params = { model: `fakeant:${model}`, max_tokens: 200, messages: [{ role: 'user', content: 'Hi' }] };
@@ -514,7 +514,7 @@ describe('8. an upstream error event ends a passthrough stream', () => {
   });
 
 
-  rtest(ctx, 'Responses client: finalResponse() is the failed response, and nothing follows response.failed', async () => {
+  rtest(ctx, '[8] Responses client: finalResponse() is the failed response, and nothing follows response.failed', async () => {
     const model = scriptedModel('resp-failed');
     ctx.upstream.script(model, failed(model), failed(model));
     const { response, events } = await respStream({ model: `fakeresp:${model}`, input: 'Hi' });
@@ -535,7 +535,7 @@ describe('8. an upstream error event ends a passthrough stream', () => {
     assert.equal(names.filter((n) => ['response.completed', 'response.failed', 'response.incomplete', 'error'].includes(n)).length, 1, JSON.stringify(names));
   });
 
-  rtest(ctx, 'Responses client: an upstream error event is the last event and the only one', async () => {
+  rtest(ctx, '[8] Responses client: an upstream error event is the last event and the only one', async () => {
     const model = scriptedModel('resp-error');
     ctx.upstream.script(model, responsesErrorEvent(model), responsesErrorEvent(model));
     // The SDK yields a Responses `error` event (it throws only for data.error).
@@ -560,7 +560,7 @@ describe('8. an upstream error event ends a passthrough stream', () => {
     assert.equal(raw.events.at(-1).data?.message, 'boom', raw.text);
   });
 
-  rtest(ctx, 'Chat client: a mid-stream error object throws one APIError, and nothing follows it', async () => {
+  rtest(ctx, '[8] Chat client: a mid-stream error object throws one APIError, and nothing follows it', async () => {
     const model = scriptedModel('chat-error');
     ctx.upstream.script(model, chatErrorMidStream(model), chatErrorMidStream(model));
     const params = { model: `fakeoai:${model}`, messages: [{ role: 'user', content: 'Hi' }] };
