@@ -3,6 +3,8 @@
 //   - an OpenAI Chat Completions upstream  POST /v1/chat/completions
 //   - an Anthropic Messages upstream        POST /v1/messages (+ /count_tokens)
 //   - an OpenAI Responses upstream          POST /v1/responses
+//   - a Google Gemini upstream              POST /v1/models/<m>:generateContent
+//                                           POST /v1/models/<m>:streamGenerateContent?alt=sse
 // in JSON and in SSE, in each protocol's exact wire shape.
 //
 // It records every request (path, headers, parsed body) so tests can assert on
@@ -22,10 +24,23 @@
 //   last turn is a tool result          -> text "Weather in Paris: <result>"
 //   otherwise                           -> text "Hello from <route>! You said: <last user text>"
 // Usage is always USAGE.in input tokens and USAGE.out output tokens.
+//
+// Scripted replies (exact upstream transcripts, for the fidelity tests):
+// `upstream.script(model, ...replies)` queues replies for requests whose
+// upstream model (body.model, or the Gemini path's model) is `model`; each
+// such request is validated as usual and then answered with the next reply:
+//   { json: <object>, status?: 200 }   -> that JSON body
+//   { sse: [<event>, ...] }            -> text/event-stream; each event is one
+//        write: a string is written verbatim, { event?, data } as
+//        `event: <event>\n` (when given) + `data: <JSON of data, or data if a
+//        string>\n\n`
+// A model whose name starts with SCRIPTED_PREFIX and has no reply left gets
+// a 500, so a test never silently falls back to the default script.
 
 import http from 'node:http';
 
-export const UPSTREAM_KEYS = { openai: 'upstream-oai-key', anthropic: 'upstream-ant-key' };
+export const UPSTREAM_KEYS = { openai: 'upstream-oai-key', anthropic: 'upstream-ant-key', google: 'upstream-gem-key' };
+export const SCRIPTED_PREFIX = 'scripted';
 export const FAIL_MODEL = 'fail-400';
 export const FAIL_MESSAGE = 'fake upstream rejects model fail-400';
 export const TOOL_ARGS = { city: 'Paris', unit: 'celsius' };
@@ -328,6 +343,66 @@ function responsesAnswer(b, res, state) {
   res.end();
 }
 
+// ---------------------------------------------------------------- Gemini
+
+const GEMINI_PATH = /^\/v1\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+
+function validateGemini(req) {
+  const key = req.headers['x-goog-api-key'] ?? '';
+  check(key === UPSTREAM_KEYS.google, `bad x-goog-api-key header: ${JSON.stringify(key)}`, 401);
+  check(req.headers['authorization'] === undefined, 'Authorization header sent to Gemini');
+  if (req.method === 'streamGenerateContent') check(req.query.get('alt') === 'sse', 'streamGenerateContent without alt=sse');
+  const b = req.body;
+  check(b && typeof b === 'object' && !Array.isArray(b), 'body must be a JSON object');
+  check(b.model === undefined && b.messages === undefined, 'Invalid JSON payload received. Unknown name "model"/"messages"');
+  check(Array.isArray(b.contents) && b.contents.length > 0, 'contents is not specified');
+  for (const [i, c] of b.contents.entries()) {
+    check(c.role === undefined || c.role === 'user' || c.role === 'model', `contents[${i}].role must be user or model`);
+    check(Array.isArray(c.parts) && c.parts.length > 0, `contents[${i}].parts must be a non-empty array`);
+  }
+}
+
+function geminiAnswer(b, res, state, req) {
+  ++state.seq;
+  const user = [...b.contents].reverse().find((c) => (c.role ?? 'user') === 'user');
+  const text = `Hello from fake-gemini! You said: ${(user?.parts ?? []).map((p) => p.text ?? '').join('')}`;
+  const usageMetadata = { promptTokenCount: USAGE.in, candidatesTokenCount: USAGE.out, totalTokenCount: USAGE.in + USAGE.out };
+  const modelVersion = req.model;
+  if (req.method === 'generateContent') {
+    return sendJSON(res, 200, {
+      candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP', index: 0 }],
+      usageMetadata, modelVersion,
+    });
+  }
+  startSSE(res);
+  const ps = pieces(text, 3);
+  ps.forEach((p, i) => {
+    const last = i === ps.length - 1;
+    writeData(res, {
+      candidates: [{ content: { role: 'model', parts: [{ text: p }] }, index: 0, ...(last ? { finishReason: 'STOP' } : {}) }],
+      ...(last ? { usageMetadata } : {}), modelVersion,
+    });
+  });
+  res.end();
+}
+
+// ---------------------------------------------------------------- scripted
+
+function sendScripted(res, reply) {
+  if (reply.json !== undefined) return sendJSON(res, reply.status ?? 200, reply.json);
+  if (!Array.isArray(reply.sse)) throw new Error(`scripted reply needs json or sse: ${JSON.stringify(reply)}`);
+  res.writeHead(reply.status ?? 200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  for (const e of reply.sse) {
+    if (typeof e === 'string') {
+      res.write(e);
+      continue;
+    }
+    const data = typeof e.data === 'string' ? e.data : JSON.stringify(e.data);
+    res.write(`${e.event ? `event: ${e.event}\n` : ''}data: ${data}\n\n`);
+  }
+  res.end();
+}
+
 // ---------------------------------------------------------------- server
 
 function sendJSON(res, status, obj) {
@@ -346,6 +421,10 @@ function writeData(res, obj) {
 
 // The error body a real upstream of this protocol sends.
 function sendProtocolError(res, protocol, status, message) {
+  if (protocol === 'google') {
+    const st = status === 401 ? 'UNAUTHENTICATED' : status === 404 ? 'NOT_FOUND' : status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT';
+    return sendJSON(res, status, { error: { code: status, message, status: st } });
+  }
   if (protocol === 'anthropic') {
     const type = status === 401 ? 'authentication_error' : status === 404 ? 'not_found_error' : 'invalid_request_error';
     return sendJSON(res, status, { type: 'error', error: { type, message } });
@@ -367,6 +446,7 @@ const ROUTES = {
 
 export async function startFakeUpstream() {
   const state = { seq: 0 };
+  const scripts = new Map(); // model -> queue of scripted replies
   const requests = [];   // every request, in arrival order
   const rejections = []; // {path, status, message} for requests the fake refused
   const server = http.createServer((req, res) => {
@@ -383,21 +463,36 @@ export async function startFakeUpstream() {
       }
       const record = { method: req.method, path: url.pathname, query: url.search, headers: { ...req.headers }, raw, body };
       requests.push(record);
-      const route = ROUTES[url.pathname];
+      const gem = GEMINI_PATH.exec(url.pathname);
+      const route = gem
+        ? { protocol: 'google', validate: validateGemini, answer: geminiAnswer }
+        : ROUTES[url.pathname];
       if (!route || req.method !== 'POST') {
         rejections.push({ path: url.pathname, status: 404, message: `no route ${req.method} ${url.pathname}` });
-        return sendProtocolError(res, url.pathname.startsWith('/v1/messages') ? 'anthropic' : 'openai', 404, `fake upstream has no route ${req.method} ${url.pathname}`);
+        const protocol = url.pathname.startsWith('/v1/messages') ? 'anthropic' : url.pathname.startsWith('/v1/models/') ? 'google' : 'openai';
+        return sendProtocolError(res, protocol, 404, `fake upstream has no route ${req.method} ${url.pathname}`);
       }
+      const model = gem ? decodeURIComponent(gem[1]) : body?.model;
+      record.model = model;
       try {
         check(body !== undefined, `body is not valid JSON: ${raw.slice(0, 200)}`);
-        route.validate({ headers: req.headers, body });
+        route.validate({ headers: req.headers, body, query: url.searchParams, method: gem?.[2] });
       } catch (e) {
         if (!(e instanceof Rejection)) throw e;
         rejections.push({ path: url.pathname, status: e.status, message: e.message });
         return sendProtocolError(res, route.protocol, e.status, `fake upstream: ${e.message}`);
       }
-      if (body.model === FAIL_MODEL) return sendProtocolError(res, route.protocol, 400, FAIL_MESSAGE);
-      route.answer(body, res, state);
+      const queue = scripts.get(model);
+      if (queue?.length) {
+        record.scripted = true;
+        return sendScripted(res, queue.shift());
+      }
+      if (typeof model === 'string' && model.startsWith(SCRIPTED_PREFIX)) {
+        rejections.push({ path: url.pathname, status: 500, message: `no scripted reply left for model ${model}` });
+        return sendProtocolError(res, route.protocol, 500, `fake upstream: no scripted reply left for model ${model}`);
+      }
+      if (model === FAIL_MODEL) return sendProtocolError(res, route.protocol, 400, FAIL_MESSAGE);
+      route.answer(body, res, state, { model, method: gem?.[2] });
     });
   });
   await new Promise((resolve, reject) => {
@@ -409,6 +504,15 @@ export async function startFakeUpstream() {
     port,
     requests,
     rejections,
+    // Queues scripted replies for the upstream model `model` (see the header).
+    script(model, ...replies) {
+      if (!scripts.has(model)) scripts.set(model, []);
+      scripts.get(model).push(...replies);
+    },
+    // Scripted replies for `model` not yet taken.
+    pending(model) {
+      return scripts.get(model)?.length ?? 0;
+    },
     // The last request that reached `path` (e.g. '/v1/messages'), or undefined.
     last(path) {
       for (let i = requests.length - 1; i >= 0; i--) if (requests[i].path === path) return requests[i];

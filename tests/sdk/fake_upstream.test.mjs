@@ -8,6 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { COUNT_TOKENS, FAIL_MESSAGE, TOOL_ARGS, USAGE, UPSTREAM_KEYS, startFakeUpstream } from './fake_upstream.mjs';
+import { readSSE } from './harness.mjs';
+import * as tr from './transcripts.mjs';
 
 let up;
 before(async () => {
@@ -148,5 +150,115 @@ describe('fake Responses upstream', () => {
   });
   test('error', T, async () => {
     await assert.rejects(oai().responses.create({ model: 'fail-400', input: 'x' }), OpenAI.BadRequestError);
+  });
+});
+
+describe('fake Gemini upstream', () => {
+  const gem = (method, model, body, { key = UPSTREAM_KEYS.google, query = '' } = {}) =>
+    fetch(`http://127.0.0.1:${up.port}/v1/models/${model}:${method}${query}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-goog-api-key': key },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(10000),
+    });
+  const hi = { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] };
+  test('generateContent JSON', T, async () => {
+    const r = await gem('generateContent', 'gemini-test', hi);
+    assert.equal(r.status, 200);
+    const b = await r.json();
+    assert.equal(b.candidates[0].content.parts[0].text, 'Hello from fake-gemini! You said: hi');
+    assert.equal(b.usageMetadata.totalTokenCount, USAGE.in + USAGE.out);
+  });
+  test('streamGenerateContent SSE', T, async () => {
+    const r = await gem('streamGenerateContent', 'gemini-test', hi, { query: '?alt=sse' });
+    const { events } = await readSSE(r);
+    assert.equal(events.map((e) => e.data.candidates[0].content.parts[0].text).join(''), 'Hello from fake-gemini! You said: hi');
+    assert.equal(events.at(-1).data.candidates[0].finishReason, 'STOP');
+  });
+  test('a wrong key is a 401 in the Gemini error shape', T, async () => {
+    const r = await gem('generateContent', 'gemini-test', hi, { key: 'nope' });
+    assert.equal(r.status, 401);
+    assert.equal((await r.json()).error.status, 'UNAUTHENTICATED');
+  });
+});
+
+// The scripted transcripts of fidelity.test.mjs, straight into the SDKs: the
+// official clients accept each of them, so a fidelity failure is the router's.
+describe('scripted replies and the fidelity transcripts', () => {
+  let n = 0;
+  const model = (tag) => `scripted-self-${tag}-${++n}`;
+
+  test('replies are served verbatim, in order; an exhausted scripted model is a 500', T, async () => {
+    const m = model('order');
+    up.script(m, tr.chatJSON(m, { content: 'one' }, 'stop'), { sse: ['data: {"raw":1}\n\n', { event: 'x', data: { a: 2 } }] });
+    const c = await oai().chat.completions.create({ model: m, messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(c.choices[0].message.content, 'one');
+    const r = await fetch(`http://127.0.0.1:${up.port}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${UPSTREAM_KEYS.openai}` },
+      body: JSON.stringify({ model: m, messages: [{ role: 'user', content: 'hi' }], stream: true }),
+    });
+    assert.equal(await r.text(), 'data: {"raw":1}\n\nevent: x\ndata: {"a":2}\n\n');
+    assert.equal(up.pending(m), 0);
+    await assert.rejects(oai().chat.completions.create({ model: m, messages: [{ role: 'user', content: 'hi' }] }), OpenAI.InternalServerError);
+  });
+
+  test('1. interleaved tool calls -> finalChatCompletion()', T, async () => {
+    const m = model('interleave');
+    up.script(m, tr.interleavedToolCalls(m));
+    const c = await oai().chat.completions.stream({ model: m, messages: [{ role: 'user', content: 'x' }], tools: tr.chatTools() }).finalChatCompletion();
+    const calls = c.choices[0].message.tool_calls;
+    assert.deepEqual(calls.map((t) => ({ name: t.function.name, input: JSON.parse(t.function.arguments) })), tr.INTERLEAVED);
+  });
+
+  test('2. empty tool inputs -> finalMessage()', T, async () => {
+    const m = model('empty');
+    up.script(m, tr.emptyToolInputs(m));
+    const msg = await ant().messages.stream({ model: m, max_tokens: 10, messages: [{ role: 'user', content: 'x' }], tools: tr.antTools() }).finalMessage();
+    assert.deepEqual(msg.content.map((b) => [b.type, b.input]), [['tool_use', {}], ['tool_use', {}]]);
+  });
+
+  test('3. tool calls closed by stop -> finalChatCompletion()', T, async () => {
+    const m = model('stop');
+    up.script(m, tr.toolCallsThenStop(m));
+    const c = await oai().chat.completions.stream({ model: m, messages: [{ role: 'user', content: 'x' }], tools: tr.chatTools() }).finalChatCompletion();
+    assert.equal(c.choices[0].finish_reason, 'stop');
+    assert.deepEqual(JSON.parse(c.choices[0].message.tool_calls[0].function.arguments), { city: 'Paris' });
+  });
+
+  test('7. web_search_call -> finalResponse() and responses.create', T, async () => {
+    const m = model('ws-resp');
+    up.script(m, tr.webSearchResponses(m, { stream: true }), tr.webSearchResponses(m, { stream: false }));
+    const r = await oai().responses.stream({ model: m, input: 'x' }).finalResponse();
+    assert.deepEqual(r.output.map((o) => [o.type, o.status]), [['web_search_call', 'completed'], ['message', 'completed']]);
+    assert.equal(r.output_text, tr.WS_TEXT);
+    assert.equal(r.output[1].content[0].annotations.length, 1);
+    const j = await oai().responses.create({ model: m, input: 'x' });
+    assert.equal(j.output_text, tr.WS_TEXT);
+  });
+
+  test('7. server_tool_use + web_search_tool_result -> finalMessage() and messages.create', T, async () => {
+    const m = model('ws-msg');
+    up.script(m, tr.webSearchMessages(m, { stream: true }), tr.webSearchMessages(m, { stream: false }));
+    for (const msg of [
+      await ant().messages.stream({ model: m, max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).finalMessage(),
+      await ant().messages.create({ model: m, max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
+    ]) {
+      assert.deepEqual(msg.content.map((b) => b.type), ['server_tool_use', 'web_search_tool_result', 'text']);
+      assert.deepEqual(msg.content[0].input, { query: tr.WS_QUERY });
+      assert.equal(msg.content[2].text, tr.WS_TEXT);
+      assert.equal(msg.content[2].citations.length, 1);
+      assert.equal(msg.usage.server_tool_use.web_search_requests, 1);
+    }
+  });
+
+  test('8. error events: the SDKs throw (Messages, Chat) or report failed (Responses)', T, async () => {
+    const m = model('errors');
+    up.script(m, tr.overloaded(m), tr.chatErrorMidStream(m), tr.failed(m));
+    await assert.rejects(ant().messages.stream({ model: m, max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).finalMessage(), /Overloaded/);
+    await assert.rejects(oai().chat.completions.stream({ model: m, messages: [{ role: 'user', content: 'x' }] }).finalChatCompletion(), /upstream exploded/);
+    const r = await oai().responses.stream({ model: m, input: 'x' }).finalResponse();
+    assert.equal(r.status, 'failed');
+    assert.equal(r.error.message, 'boom');
   });
 });

@@ -13,6 +13,7 @@ export const CLIENT_KEY = 'client-key';
 export const OAI_MODEL = 'fakeoai:gpt-test';
 export const ANT_MODEL = 'fakeant:claude-test';
 export const RESP_MODEL = 'fakeresp:gpt-resp-test';
+export const GEM_MODEL = 'fakegem:gemini-test';
 export const TEST_TIMEOUT_MS = 30000;
 const CLIENT_TIMEOUT_MS = 15000;
 

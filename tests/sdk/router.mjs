@@ -41,6 +41,10 @@ providers:
     api_protocol: openai_responses
     api_base: ${base}
     api_key: upstream-oai-key
+  fakegem:
+    api_protocol: google
+    api_base: ${base}
+    api_key: upstream-gem-key
 `;
 }
 
