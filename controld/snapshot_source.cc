@@ -8,6 +8,8 @@ void SetTimeouts(const config::Timeouts& t, bitrouter::v1::Timeouts* out) {
   out->set_first_byte_ms(t.first_byte_ms);
   out->set_idle_ms(t.idle_ms);
   out->set_total_ms(t.total_ms);
+  out->set_stream_first_byte_ms(t.stream_first_byte_ms);
+  out->set_first_event_ms(t.first_event_ms);
 }
 
 void AddRoute(const config::VirtualModel& m, bool runtime, bitrouter::v1::Snapshot* snap) {
@@ -101,6 +103,8 @@ bitrouter::v1::Snapshot BuildSnapshot(
   f->set_breaker_failures(cfg.failover.breaker_failures);
   f->set_breaker_cooldown_ms(cfg.failover.breaker_cooldown_ms);
   f->set_max_retry_after_ms(cfg.failover.max_retry_after_ms);
+  f->set_retry_after_wait_ms(cfg.failover.retry_after_wait_ms);
+  f->set_never_wait_retry_after(cfg.failover.retry_after_wait_ms == 0);
   return snap;
 }
 

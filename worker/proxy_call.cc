@@ -177,36 +177,13 @@ void ProxyCall::Start() {
   NextAttempt();
 }
 
-void ProxyCall::NextAttempt() {
-  routing::EndpointHealth& health = server_->health();
-  while (next_ < order_.size()) {
-    target_ = &resolution_.targets[order_[next_++]];
-    tries_on_target_ = 0;
-    provider_ = snapshot_->FindProvider(target_->provider);
-    if (provider_ == nullptr) continue;  // resolution only yields active providers
-    routing::EndpointHealth::Gate gate = health.Check(target_->id, NowMs());
-    if (gate == routing::EndpointHealth::Gate::kSkipOpen ||
-        gate == routing::EndpointHealth::Gate::kSkipRetryAfter) {
-      attempts_.push_back({routing::Attempt::Kind::kSkipped, EndpointName(), 0,
-                           health.WaitMs(target_->id, NowMs()),
-                           routing::EndpointHealth::Describe(gate),
-                           gate == routing::EndpointHealth::Gate::kSkipRetryAfter});
-      continue;
-    }
-    probe_ = gate == routing::EndpointHealth::Gate::kProbe;
-    StartAttempt();
-    return;
-  }
-  target_ = nullptr;
-  FailAll();
-}
-
 void ProxyCall::StartAttempt() {
   phase_ = Phase::kTrying;
   buffer_.clear();
   sse_scanned_ = 0;
   sse_event_start_ = 0;
   saw_terminal_ = false;
+  content_started_ = false;
   tail_.clear();
   translator_.reset();
   UpstreamRequest up;
@@ -221,67 +198,6 @@ void ProxyCall::StartAttempt() {
   // The pool never calls back from inside Start (failures are deferred to the
   // loop), so call_ is set before any handler callback can run.
   call_ = server_->pool().Start(std::move(up), this);
-}
-
-void ProxyCall::AttemptFailed(routing::Attempt attempt, bool count_for_breaker) {
-  Server* server = server_;
-  conn_->Uncork();  // nothing of a failed attempt was written; do not leave the cork on
-  if (count_for_breaker) {
-    server->health().OnFailure(target_->id, NowMs());  // settles a probe as failed
-    probe_ = false;
-  } else {
-    ReleaseProbe();  // e.g. a 429: no verdict on the endpoint's health
-  }
-  if (attempt.retry_after_ms) {
-    attempt.retry_after_ms =
-        std::min<uint64_t>(*attempt.retry_after_ms, snapshot_->failover.max_retry_after_ms);
-    server->health().OnRetryAfter(target_->id, NowMs() + *attempt.retry_after_ms);
-  }
-  LOG_DEBUG("request ", conn_->request().request_id, ": ", attempt.endpoint,
-            " failed: ", attempt.detail.empty() ? std::to_string(attempt.status) : attempt.detail);
-  bool retry_same = !attempt.retry_after_ms && tries_on_target_ < snapshot_->failover.retries &&
-                    attempt.kind != routing::Attempt::Kind::kStatus;
-  attempts_.push_back(std::move(attempt));
-  call_.reset();
-  translator_.reset();
-  if (retry_same) {
-    // Jittered exponential backoff: base * 2^n * [0.5, 1.5).
-    static thread_local std::mt19937 rng(std::random_device{}());
-    uint64_t base = static_cast<uint64_t>(snapshot_->failover.retry_backoff_ms) << tries_on_target_;
-    uint64_t delay = base / 2 + std::uniform_int_distribution<uint64_t>(0, base)(rng);
-    ++tries_on_target_;
-    retry_timer_ = OneShotTimer::Start(server->loop(), delay, [this] {
-      retry_timer_ = nullptr;
-      if (conn_ != nullptr) StartAttempt();
-    });
-    return;
-  }
-  NextAttempt();
-}
-
-void ProxyCall::FailAll() {
-  HttpConnection* conn = conn_;
-  conn_ = nullptr;
-  phase_ = Phase::kDone;
-  bool all_untranslatable = !attempts_.empty();
-  for (const auto& a : attempts_) {
-    all_untranslatable = all_untranslatable && a.kind == routing::Attempt::Kind::kSkipped &&
-                         a.detail.rfind("cannot carry", 0) == 0;
-  }
-  if (all_untranslatable) {
-    // The request uses something no endpoint's protocol can express.
-    conn->SendError(
-        {400, "invalid_request_error", "unsupported_for_model",
-         absl::StrCat("'", resolution_.name, "' cannot serve this request: ", untranslatable_)});
-    return;
-  }
-  routing::FinalError e = routing::Aggregate(attempts_);
-  LOG_WARN("request ", conn->request().request_id, " for '", resolution_.name, "': ", e.message);
-  std::string extra;
-  if (e.retry_after_s) extra = absl::StrCat("Retry-After: ", *e.retry_after_s, "\r\n");
-  std::string_view type = e.status == 429 ? "rate_limit_error" : "upstream_error";
-  conn->SendResponse(e.status, "application/json",
-                     protocol::RenderError(in_.client, {e.status, type, e.code, e.message}), extra);
 }
 
 void ProxyCall::OnClientGone() {
@@ -325,7 +241,9 @@ void ProxyCall::OnUpstreamHeaders(const UpstreamHead& head) {
     case routing::StatusClass::kRelay:
       // The client's own mistake (400, 401, ...): back to it, in its shape.
       Accepted();
-      if (translate_) {
+      // Translated errors are reshaped whole; a 400 may be a context-length
+      // error that a larger window down the route can still serve.
+      if (translate_ || (head.status == 400 && ContextFitsElsewhere())) {
         phase_ = Phase::kBufferError;
         return;
       }
@@ -432,7 +350,21 @@ void ProxyCall::OnUpstreamComplete() {
                     true);
       return;
     case Phase::kBufferError:
-      CompleteTranslatedError();
+      if (upstream_head_.status == 400 && ContextFitsElsewhere() &&
+          routing::IsContextLengthError(buffer_)) {
+        context_floor_ = std::max(context_floor_, ContextWindow(*target_));
+        AttemptFailed({routing::Attempt::Kind::kStatus, EndpointName(), 400, std::nullopt,
+                       "context length exceeded"},
+                      false);
+        return;
+      }
+      if (translate_) {
+        CompleteTranslatedError();
+        return;
+      }
+      Commit(static_cast<int64_t>(buffer_.size()));
+      conn_->WriteBody(buffer_.data(), buffer_.size());
+      FinishOk();
       return;
     case Phase::kBufferJson:
       if (translate_) {
@@ -521,6 +453,7 @@ void ProxyCall::Commit(int64_t content_length, std::string_view content_type) {
   }
   if (!content_type.empty()) absl::StrAppend(&lines, "Content-Type: ", AV(content_type), "\r\n");
   if (translate_) AppendTranslationHeaders(&lines);
+  lines.append(AttemptsHeader(upstream_head_.status));
   bool stream = content_type.empty() ? sse_response_ : content_type == "text/event-stream";
   if (stream || phase_ == Phase::kTranslateSse) {
     lines.append("Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n");

@@ -94,13 +94,28 @@ class ProxyCall : public RequestHandler, public UpstreamHandler {
   // retry the same endpoint after a backoff).
   void AttemptFailed(routing::Attempt attempt, bool count_for_breaker);
   void FailAll();
+  // Failover policy helpers (proxy_failover.cc).
+  uint64_t Backoff() const;
+  // An endpoint after the current one is not ruled out by its breaker or a
+  // Retry-After right now.
+  bool OthersCanServe() const;
+  // A catalog max_input_tokens for the target's model (0 = unknown).
+  uint32_t ContextWindow(const routing::Target& t) const;
+  // A later endpoint has a larger (or unknown) context window than the
+  // current one: worth trying after a context-length 400.
+  bool ContextFitsElsewhere() const;
+  // "x-bitrouter-attempts: ...\r\n" for the attempts so far, plus the
+  // serving endpoint with `serving_status` (0 = none served).
+  std::string AttemptsHeader(int serving_status = 0) const;
   void Accepted();  // the endpoint answered usably: health bookkeeping
   // `content_type` empty: relay the upstream's.
   void Commit(int64_t content_length, std::string_view content_type = {});
   void RelayBody(const char* data, size_t len);
   void FinishOk();
   void FailAfterCommit(const std::string& code, const std::string& message);
-  void ScanForTerminal(const char* data, size_t len);
+  // Passthrough streams: notes the first content event (the upstream's
+  // first_event clock stops) and the terminal event, in relayed bytes.
+  void ScanRelayed(const char* data, size_t len);
   // Translated paths.
   void CompleteTranslatedJson();
   void CompleteTranslatedStream();
@@ -130,6 +145,9 @@ class ProxyCall : public RequestHandler, public UpstreamHandler {
   const ProviderRuntime* provider_ = nullptr;
   bool probe_ = false;  // holds the endpoint's half-open probe slot (settled exactly once)
   uint32_t tries_on_target_ = 0;
+  // After a context-length 400: endpoints whose known window is not larger
+  // than this are skipped (0 = no floor).
+  uint32_t context_floor_ = 0;
   std::vector<routing::Attempt> attempts_;
 
   // The current attempt.
@@ -151,7 +169,8 @@ class ProxyCall : public RequestHandler, public UpstreamHandler {
   std::string out_body_;        // translated JSON / error body (written once)
   bool sse_response_ = false;
   bool saw_terminal_ = false;
-  std::string tail_;  // last bytes of the relayed stream (markers that straddle reads)
+  bool content_started_ = false;  // a stream's first content event arrived
+  std::string tail_;              // last bytes of the relayed stream (markers that straddle reads)
   bool paused_ = false;
   std::unique_ptr<protocol::StreamTranslator> translator_;
   std::unique_ptr<UpstreamCall> call_;

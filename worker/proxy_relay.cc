@@ -36,10 +36,41 @@ absl::Span<const std::string_view> TerminalMarkers(protocol::Protocol p) {
   return {};
 }
 
+// Markers of a passthrough stream's first content event (a terminal one
+// counts too). Before it, only the upstream's first_event clock runs: a
+// Responses reasoning model may be silent for a minute after response.created.
+absl::Span<const std::string_view> ContentMarkers(protocol::Protocol p) {
+  static constexpr std::string_view kChat[] = {"\"delta\""};
+  static constexpr std::string_view kMessages[] = {"content_block_start", "message_delta"};
+  static constexpr std::string_view kResponses[] = {"response.output_item.added"};
+  static constexpr std::string_view kGemini[] = {"\"candidates\""};
+  switch (p) {
+    case protocol::Protocol::kChat:
+      return kChat;
+    case protocol::Protocol::kMessages:
+      return kMessages;
+    case protocol::Protocol::kResponses:
+      return kResponses;
+    case protocol::Protocol::kGemini:
+      return kGemini;
+  }
+  return {};
+}
+
+bool HasMarker(std::string_view d, std::string_view joint,
+               absl::Span<const std::string_view> markers) {
+  for (std::string_view m : markers) {
+    if (d.find(m) != std::string_view::npos || joint.find(m) != std::string_view::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 void ProxyCall::RelayBody(const char* data, size_t len) {
-  if (sse_response_) ScanForTerminal(data, len);
+  if (sse_response_) ScanRelayed(data, len);
   conn_->WriteBody(data, len);
   if (conn_ != nullptr && conn_->congested() && call_ != nullptr && !paused_) {
     paused_ = true;
@@ -47,17 +78,21 @@ void ProxyCall::RelayBody(const char* data, size_t len) {
   }
 }
 
-void ProxyCall::ScanForTerminal(const char* data, size_t len) {
+void ProxyCall::ScanRelayed(const char* data, size_t len) {
   if (saw_terminal_) return;
-  constexpr size_t kKeep = 24;
+  constexpr size_t kKeep = 32;
   std::string_view d(data, len);
   std::string joint = tail_;
   joint.append(d.substr(0, kKeep));
-  for (std::string_view m : TerminalMarkers(upstream_)) {
-    if (d.find(m) != std::string_view::npos || joint.find(m) != std::string::npos) {
-      saw_terminal_ = true;
-      return;
-    }
+  if (!content_started_ && HasMarker(d, joint, ContentMarkers(upstream_))) {
+    content_started_ = true;
+    if (call_ != nullptr) call_->ContentStarted();
+  }
+  if (HasMarker(d, joint, TerminalMarkers(upstream_))) {
+    saw_terminal_ = true;
+    if (!content_started_ && call_ != nullptr) call_->ContentStarted();
+    content_started_ = true;
+    return;
   }
   if (len >= kKeep) {
     tail_.assign(d.substr(len - kKeep));

@@ -154,6 +154,7 @@ bool ProxyCall::BuildRequest(UpstreamRequest* up) {
   head_.append("\r\n");
 
   up->origin = base;
+  up->stream = in_.stream;
   up->tls = snapshot_->tls;
   up->timeouts = provider_->has_timeouts ? provider_->timeouts : snapshot_->timeouts;
   if (auto it = snapshot_->route_timeouts.find(resolution_.name);

@@ -55,6 +55,10 @@ void ProxyCall::AppendTranslationHeaders(std::string* lines) const {
 
 void ProxyCall::FeedTranslated(const char* data, size_t len) {
   absl::Status s = translator_->Feed(std::string_view(data, len));
+  if (!content_started_ && translator_->content_started() && call_ != nullptr) {
+    content_started_ = true;
+    call_->ContentStarted();
+  }
   if (!committed_) {
     if (TranslatedAttemptFailed(s)) return;
     if (translator_->out().empty()) return;  // no complete event yet

@@ -18,11 +18,14 @@
 
 namespace bitrouter::worker {
 
+// config::Timeouts as the worker uses them (same defaults).
 struct Timeouts {
   uint32_t connect_ms = 10'000;
-  uint32_t first_byte_ms = 300'000;
-  uint32_t idle_ms = 300'000;
+  uint32_t first_byte_ms = 600'000;  // non-streamed: request sent -> response head
+  uint32_t idle_ms = 60'000;
   uint32_t total_ms = 0;
+  uint32_t stream_first_byte_ms = 30'000;  // streamed: request sent -> response head
+  uint32_t first_event_ms = 60'000;        // streamed: head -> first content event
 };
 
 struct ProviderRuntime {
@@ -39,6 +42,8 @@ struct ProviderRuntime {
   std::string auth_header;        // empty = Authorization: Bearer
   std::string default_header_lines;
   std::vector<std::string> models;
+  // Catalog context windows (max_input_tokens) of the models that declare one.
+  std::map<std::string, uint32_t, std::less<>> context_windows;
   bool has_timeouts = false;
   Timeouts timeouts;
 
@@ -62,6 +67,7 @@ struct Failover {
   uint32_t retries = 0;
   uint32_t retry_backoff_ms = 200;
   uint32_t max_retry_after_ms = 300'000;  // cap on an upstream's Retry-After
+  uint32_t retry_after_wait_ms = 5'000;   // a 429 this short is waited out (last endpoint)
   routing::BreakerPolicy breaker;
 };
 

@@ -21,6 +21,8 @@ Timeouts FromProto(const bitrouter::v1::Timeouts& t, const Timeouts& base) {
   if (t.first_byte_ms()) out.first_byte_ms = t.first_byte_ms();
   if (t.idle_ms()) out.idle_ms = t.idle_ms();
   if (t.total_ms()) out.total_ms = t.total_ms();
+  if (t.stream_first_byte_ms()) out.stream_first_byte_ms = t.stream_first_byte_ms();
+  if (t.first_event_ms()) out.first_event_ms = t.first_event_ms();
   return out;
 }
 
@@ -49,6 +51,9 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
   snap->timeouts.first_byte_ms = OrDefault(t.first_byte_ms(), tdef.first_byte_ms);
   snap->timeouts.idle_ms = OrDefault(t.idle_ms(), tdef.idle_ms);
   snap->timeouts.total_ms = t.total_ms();
+  snap->timeouts.stream_first_byte_ms =
+      OrDefault(t.stream_first_byte_ms(), tdef.stream_first_byte_ms);
+  snap->timeouts.first_event_ms = OrDefault(t.first_event_ms(), tdef.first_event_ms);
 
   std::string models = "{\"object\":\"list\",\"data\":[";
   bool first = true;
@@ -91,6 +96,9 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
       rt.has_timeouts = true;
       rt.timeouts = FromProto(p.timeouts(), snap->timeouts);
     }
+    for (const auto& info : p.catalog()) {
+      if (info.max_input_tokens() > 0) rt.context_windows[info.id()] = info.max_input_tokens();
+    }
     for (const auto& m : p.models()) {
       rt.models.push_back(m);
       snap->model_list.push_back({absl::StrCat(p.name(), ":", m), p.name()});
@@ -130,6 +138,8 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
   snap->failover.breaker.failures = OrDefault(f.breaker_failures(), 5);
   snap->failover.breaker.cooldown_ms = OrDefault(f.breaker_cooldown_ms(), 30'000);
   snap->failover.max_retry_after_ms = OrDefault(f.max_retry_after_ms(), 300'000);
+  snap->failover.retry_after_wait_ms =
+      f.never_wait_retry_after() ? 0 : OrDefault(f.retry_after_wait_ms(), 5'000);
 
   // Loading the trust store costs tens of milliseconds, so the context is
   // reused while the CA file is the same file (path, size, mtime); a changed

@@ -51,6 +51,9 @@ void UpstreamCall::PauseReading() {
 void UpstreamCall::ResumeReading() {
   if (conn_ != nullptr) conn_->Resume();
 }
+void UpstreamCall::ContentStarted() {
+  if (conn_ != nullptr) conn_->ContentStarted();
+}
 
 // ------------------------------------------------------------ pool
 

@@ -57,6 +57,10 @@ struct UpstreamRequest {
   Url origin;
   std::shared_ptr<SSL_CTX> tls;  // required when origin.tls
   Timeouts timeouts;
+  // A streamed request: its head is waited for stream_first_byte_ms, then
+  // its first content event first_event_ms (until ContentStarted), then
+  // idle_ms between bytes. Otherwise first_byte_ms, then idle_ms.
+  bool stream = false;
   // The request bytes; they must outlive the UpstreamCall.
   std::vector<std::string_view> pieces;
 };
@@ -74,6 +78,9 @@ class UpstreamCall {
   // Stop/resume reading the response (backpressure from a slow client).
   void PauseReading();
   void ResumeReading();
+  // A streamed answer's first content event arrived: from now on only the
+  // idle gap between bytes is timed.
+  void ContentStarted();
 
  private:
   friend class UpstreamPool;

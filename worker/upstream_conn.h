@@ -78,11 +78,17 @@ class UpstreamConn {
   void Resume() {
     if (closing_ || state_ != State::kActive || !paused_) return;
     paused_ = false;
-    if (total_deadline_ != 0) total_deadline_ += uv_now(pool_->loop_) - paused_at_;
-    if (call_ != nullptr) {
-      ArmTimer(call_->request_.timeouts.idle_ms, "between response bytes (idle timeout)");
-    }
+    uint64_t paused_for = uv_now(pool_->loop_) - paused_at_;
+    if (total_deadline_ != 0) total_deadline_ += paused_for;
+    if (event_deadline_ != 0) event_deadline_ += paused_for;
+    ArmReadTimer();
     StartReading();
+  }
+
+  void ContentStarted() {
+    if (event_deadline_ == 0) return;
+    event_deadline_ = 0;
+    if (!paused_ && !closing_ && state_ == State::kActive) ArmReadTimer();
   }
 
   void CloseIfIdle() {
@@ -98,6 +104,20 @@ class UpstreamConn {
     total_deadline_ = call->request_.timeouts.total_ms == 0
                           ? 0
                           : uv_now(pool_->loop_) + call->request_.timeouts.total_ms;
+  }
+
+  // After response bytes: a stream still waiting for its first content event
+  // keeps that deadline (keep-alives and preambles do not extend it);
+  // otherwise the idle gap is timed.
+  void ArmReadTimer() {
+    if (call_ == nullptr) return;
+    if (event_deadline_ != 0) {
+      uint64_t now = uv_now(pool_->loop_);
+      ArmTimer(event_deadline_ > now ? event_deadline_ - now : 1,
+               "waiting for the first content event of the stream (first_event timeout)");
+      return;
+    }
+    ArmTimer(call_->request_.timeouts.idle_ms, "between response bytes (idle timeout)");
   }
 
   UpstreamCall* Detach() {
@@ -225,7 +245,13 @@ class UpstreamConn {
     llhttp_init(&parser_, HTTP_RESPONSE, &kSettings);
     parser_.data = this;
     const UpstreamRequest& req = call_->request_;
-    ArmTimer(req.timeouts.first_byte_ms, "waiting for the first response byte");
+    event_deadline_ = 0;
+    if (req.stream) {
+      ArmTimer(req.timeouts.stream_first_byte_ms,
+               "waiting for the response head (stream_first_byte timeout)");
+    } else {
+      ArmTimer(req.timeouts.first_byte_ms, "waiting for the response head (first_byte timeout)");
+    }
     if (tls_ != nullptr) {
       for (std::string_view piece : req.pieces) {
         if (tls_->Write(piece.data(), piece.size()) != TlsSession::Result::kOk) {
@@ -358,7 +384,7 @@ class UpstreamConn {
   void Parse(const char* data, size_t len) {
     if (call_ == nullptr) return;
     got_bytes_ = true;
-    ArmTimer(call_->request_.timeouts.idle_ms, "between response bytes (idle timeout)");
+    ArmReadTimer();
     // Terminal callbacks (complete/failure) run before the batch would end,
     // so the handler flushes everything, terminator included, in one write.
     UpstreamHandler* handler = call_->handler_;
@@ -393,6 +419,7 @@ class UpstreamConn {
       // client ends with the call), no deadline of the finished call.
       state_ = State::kIdle;
       total_deadline_ = 0;
+      event_deadline_ = 0;
       if (paused_) {
         paused_ = false;
         StartReading();
@@ -496,6 +523,11 @@ class UpstreamConn {
     }
     self->head_.status = status;
     if (self->call_ == nullptr) return -1;
+    const UpstreamRequest& req = self->call_->request_;
+    if (req.stream && status >= 200 && status < 300 && req.timeouts.first_event_ms != 0) {
+      self->event_deadline_ = uv_now(self->pool_->loop_) + req.timeouts.first_event_ms;
+      self->ArmReadTimer();
+    }
     self->call_->handler_->OnUpstreamHeaders(self->head_);
     return self->call_ == nullptr ? -1 : 0;
   }
@@ -550,6 +582,7 @@ class UpstreamConn {
   size_t next_addr_ = 0;
   int closed_handles_ = 0;
   uint64_t total_deadline_ = 0;
+  uint64_t event_deadline_ = 0;  // a stream waiting for its first content event (0 = not)
   const char* timer_phase_ = "";
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 

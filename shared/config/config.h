@@ -27,11 +27,17 @@ struct ServerConfig {
   std::string control_socket;
 };
 
+// What is waited for, each on its own clock (README "Timeouts" explains the
+// defaults): a silent provider is abandoned within 40 s of a streamed request
+// (connect + stream_first_byte), while a non-streamed answer, whose head
+// arrives only once a reasoning model has finished, gets minutes.
 struct Timeouts {
   uint32_t connect_ms = 10'000;
-  uint32_t first_byte_ms = 300'000;  // reasoning models can think for minutes
-  uint32_t idle_ms = 300'000;
-  uint32_t total_ms = 0;  // 0 = no overall limit
+  uint32_t first_byte_ms = 600'000;        // non-streamed: request sent -> response head
+  uint32_t idle_ms = 60'000;               // longest gap between response bytes
+  uint32_t total_ms = 0;                   // 0 = no overall limit
+  uint32_t stream_first_byte_ms = 30'000;  // streamed: request sent -> response head
+  uint32_t first_event_ms = 60'000;        // streamed: response head -> first content event
 };
 
 struct Limits {
@@ -69,6 +75,9 @@ struct FailoverConfig {
   uint32_t breaker_cooldown_ms = 30'000;
   // An upstream's Retry-After is honoured up to this long.
   uint32_t max_retry_after_ms = 300'000;
+  // A 429 whose Retry-After is at most this long is waited out on the same
+  // endpoint when no other endpoint of the route can serve.
+  uint32_t retry_after_wait_ms = 5'000;
 };
 
 // kMpp (Machine Payment Protocol) is accepted from the manual's config but not

@@ -128,11 +128,13 @@ absl::Status Reader::Timeouts(const YAML::Node& node, std::string_view path,
   RETURN_IF_ERROR(RequireMap(node, path));
   for (const auto& t : node) {
     const std::string key = t.first.Scalar();
-    uint32_t* field = key == "connect"      ? &out->connect_ms
-                      : key == "first_byte" ? &out->first_byte_ms
-                      : key == "idle"       ? &out->idle_ms
-                      : key == "total"      ? &out->total_ms
-                                            : nullptr;
+    uint32_t* field = key == "connect"             ? &out->connect_ms
+                      : key == "first_byte"        ? &out->first_byte_ms
+                      : key == "idle"              ? &out->idle_ms
+                      : key == "total"             ? &out->total_ms
+                      : key == "stream_first_byte" ? &out->stream_first_byte_ms
+                      : key == "first_event"       ? &out->first_event_ms
+                                                   : nullptr;
     if (field == nullptr) return Unknown(t.first, path);
     ASSIGN_OR_RETURN(*field, Duration(t.second, absl::StrCat(AV(path), ".", key)));
   }
@@ -144,6 +146,8 @@ void FillTimeouts(const config::Timeouts& base, config::Timeouts* t) {
   if (t->first_byte_ms == kUnsetMs) t->first_byte_ms = base.first_byte_ms;
   if (t->idle_ms == kUnsetMs) t->idle_ms = base.idle_ms;
   if (t->total_ms == kUnsetMs) t->total_ms = base.total_ms;
+  if (t->stream_first_byte_ms == kUnsetMs) t->stream_first_byte_ms = base.stream_first_byte_ms;
+  if (t->first_event_ms == kUnsetMs) t->first_event_ms = base.first_event_ms;
 }
 
 bool IsLoopbackHost(std::string_view host) {
@@ -298,6 +302,8 @@ absl::Status ReadUpstream(const Reader& r, const YAML::Node& node, Config* cfg) 
       ASSIGN_OR_RETURN(cfg->failover.retries, r.Uint(kv.second, path, 10));
     } else if (key == "retry_backoff") {
       ASSIGN_OR_RETURN(cfg->failover.retry_backoff_ms, r.Duration(kv.second, path));
+    } else if (key == "retry_after_wait") {
+      ASSIGN_OR_RETURN(cfg->failover.retry_after_wait_ms, r.Duration(kv.second, path));
     } else if (key == "max_retry_after") {
       ASSIGN_OR_RETURN(cfg->failover.max_retry_after_ms, r.Duration(kv.second, path));
     } else if (key == "circuit_breaker") {

@@ -66,7 +66,9 @@ class Reader {
   std::vector<std::string>* warnings_;
 };
 
-inline config::Timeouts AllUnset() { return {kUnsetMs, kUnsetMs, kUnsetMs, kUnsetMs}; }
+inline config::Timeouts AllUnset() {
+  return {kUnsetMs, kUnsetMs, kUnsetMs, kUnsetMs, kUnsetMs, kUnsetMs};
+}
 
 // Replaces the kUnsetMs fields of `t` with those of `base`.
 void FillTimeouts(const config::Timeouts& base, config::Timeouts* t);

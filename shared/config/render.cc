@@ -48,6 +48,8 @@ std::string Q(const std::string& s) { return YamlScalar(s); }
 std::string TimeoutsLine(const Timeouts& t) {
   return absl::StrCat("{connect: ", FormatDurationMs(t.connect_ms),
                       ", first_byte: ", FormatDurationMs(t.first_byte_ms),
+                      ", stream_first_byte: ", FormatDurationMs(t.stream_first_byte_ms),
+                      ", first_event: ", FormatDurationMs(t.first_event_ms),
                       ", idle: ", FormatDurationMs(t.idle_ms),
                       ", total: ", FormatDurationMs(t.total_ms), "}",
                       t.total_ms == 0 ? "  # total 0 = no overall limit" : "");
@@ -182,6 +184,7 @@ std::string RenderEffectiveConfig(const Config& cfg) {
                   "\n  timeouts: ", TimeoutsLine(cfg.timeouts), "\n  retries: ", f.retries,
                   "\n  retry_backoff: ", FormatDurationMs(f.retry_backoff_ms),
                   "\n  max_retry_after: ", FormatDurationMs(f.max_retry_after_ms),
+                  "\n  retry_after_wait: ", FormatDurationMs(f.retry_after_wait_ms),
                   "\n  circuit_breaker: {failures: ", f.breaker_failures,
                   ", cooldown: ", FormatDurationMs(f.breaker_cooldown_ms), "}\n");
   absl::StrAppend(&out, "inherit_defaults: ", cfg.inherit_defaults ? "true" : "false", "\n");

@@ -53,6 +53,9 @@ class StreamTranslator {
   // upstream_error()); before the commit that is a failover, not content.
   bool upstream_failed() const { return tap_.failed; }
   const StreamError& upstream_error() const { return tap_.error; }
+  // The upstream sent its first content (a block) or its terminal event;
+  // before that a stream is still "waiting for its first content event".
+  bool content_started() const { return tap_.content_started; }
 
  private:
   // Forwards decoder events to the encoder, noting an upstream error event,
@@ -61,9 +64,11 @@ class StreamTranslator {
     StreamSink* next = nullptr;
     bool failed = false;
     bool ends_with_tool_call = false;
+    bool content_started = false;
     StreamError error;
     void OnStart(const StreamStart& s) override { next->OnStart(s); }
     void OnBlockStart(const BlockStart& b) override {
+      content_started = true;
       if (b.kind == BlockKind::kToolCall) ends_with_tool_call = true;
       next->OnBlockStart(b);
     }
@@ -73,12 +78,14 @@ class StreamTranslator {
     }
     void OnBlockStop() override { next->OnBlockStop(); }
     void OnFinish(const StreamFinish& f) override {
+      content_started = true;
       if (!ends_with_tool_call) return next->OnFinish(f);
       StreamFinish fixed = f;
       fixed.reason = ToolUseFinish(f.reason, true);
       next->OnFinish(fixed);
     }
     void OnError(const StreamError& e) override {
+      content_started = true;
       failed = true;
       error = e;
       next->OnError(e);

@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "shared/common/strings.h"
@@ -121,6 +122,68 @@ FinalError Aggregate(const std::vector<Attempt>& attempts) {
                : tried > 0 && tls == tried   ? "upstream_tls_failed"
                                              : "upstream_error";
     out.message = absl::StrCat("every endpoint failed: ", summary);
+  }
+  return out;
+}
+
+bool IsContextLengthError(std::string_view body) {
+  std::string text = absl::AsciiStrToLower(AV(body.substr(0, 64u << 10)));
+  if (text.find("content_filter") != std::string::npos ||
+      text.find("content filter") != std::string::npos ||
+      text.find("content management policy") != std::string::npos) {
+    return false;
+  }
+  static constexpr std::string_view kMarkers[] = {
+      "context_length_exceeded",
+      "maximum context length",
+      "context window",
+      "context length",
+      "prompt is too long",
+      "input is too long",
+      "too many input tokens",
+      "exceeds the maximum number of tokens",
+      "input token count",
+      "maximum prompt length",
+      "reduce the length of the messages",
+  };
+  for (std::string_view m : kMarkers) {
+    if (text.find(m) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string AttemptsHeaderValue(const std::vector<Attempt>& attempts) {
+  std::string out;
+  for (const Attempt& a : attempts) {
+    if (!out.empty()) out.append(",");
+    for (char c : a.endpoint) {
+      // Header-safe whatever a config wrote; ',' and '=' keep their meaning.
+      out.push_back(c == '\r' || c == '\n' || c == ',' || c == '=' ? ' ' : c);
+    }
+    out.append("=");
+    switch (a.kind) {
+      case Attempt::Kind::kStatus:
+        absl::StrAppend(&out, a.status);
+        break;
+      case Attempt::Kind::kTimeout:
+        out.append("timeout");
+        break;
+      case Attempt::Kind::kConnect:
+        out.append("connect");
+        break;
+      case Attempt::Kind::kTls:
+        out.append("tls");
+        break;
+      case Attempt::Kind::kReset:
+        out.append("reset");
+        break;
+      case Attempt::Kind::kInvalidBody:
+        out.append("invalid");
+        break;
+      case Attempt::Kind::kSkipped:
+        out.append("skipped");
+        break;
+    }
   }
   return out;
 }

@@ -46,4 +46,16 @@ struct FinalError {
 // endpoint's outcome without upstream bodies or secrets.
 FinalError Aggregate(const std::vector<Attempt>& attempts);
 
+// An upstream 400 body that says the prompt does not fit the model's context
+// window (OpenAI / Azure / DeepSeek / OpenRouter `context_length_exceeded`
+// and "maximum context length", Anthropic "prompt is too long", Gemini
+// "exceeds the maximum number of tokens", vLLM / Ollama wordings). A
+// content-filter refusal never matches: it must not be routed around.
+bool IsContextLengthError(std::string_view body);
+
+// The x-bitrouter-attempts value: "provider:model=503,provider:model=timeout"
+// (outcome per attempt: the status, or timeout / connect / tls / reset /
+// invalid / skipped). Endpoint names only: never a key or an upstream body.
+std::string AttemptsHeaderValue(const std::vector<Attempt>& attempts);
+
 }  // namespace bitrouter::routing

@@ -417,7 +417,7 @@ providers:
   ASSERT_TRUE(b.timeouts.has_value());
   EXPECT_EQ(b.timeouts->connect_ms, 1'000u);
   EXPECT_EQ(b.timeouts->idle_ms, 2'000u);
-  EXPECT_EQ(b.timeouts->first_byte_ms, 300'000u);
+  EXPECT_EQ(b.timeouts->first_byte_ms, 600'000u);
 }
 
 TEST(ProviderTimeoutsTest, Errors) {

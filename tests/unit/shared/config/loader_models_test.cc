@@ -68,7 +68,7 @@ upstream:
   ASSERT_TRUE(m.timeouts.has_value());
   EXPECT_EQ(m.timeouts->first_byte_ms, 30'000u);
   EXPECT_EQ(m.timeouts->connect_ms, 3'000u) << "unset fields come from upstream.timeouts";
-  EXPECT_EQ(m.timeouts->idle_ms, 300'000u);
+  EXPECT_EQ(m.timeouts->idle_ms, 60'000u);
   ASSERT_EQ(m.endpoints.size(), 3u);
   const Endpoint& a = m.endpoints[0];
   EXPECT_EQ(a.provider, "openai");

@@ -30,8 +30,11 @@ void ExpectDefaults(const Config& cfg) {
   EXPECT_EQ(cfg.server.header_timeout_ms, 10'000u);
   EXPECT_EQ(cfg.server.keepalive_timeout_ms, 75'000u);
   EXPECT_EQ(cfg.timeouts.connect_ms, 10'000u);
-  EXPECT_EQ(cfg.timeouts.first_byte_ms, 300'000u);
-  EXPECT_EQ(cfg.timeouts.idle_ms, 300'000u);
+  EXPECT_EQ(cfg.timeouts.first_byte_ms, 600'000u);
+  EXPECT_EQ(cfg.timeouts.idle_ms, 60'000u);
+  EXPECT_EQ(cfg.timeouts.stream_first_byte_ms, 30'000u);
+  EXPECT_EQ(cfg.timeouts.first_event_ms, 60'000u);
+  EXPECT_EQ(cfg.failover.retry_after_wait_ms, 5'000u);
   EXPECT_EQ(cfg.timeouts.total_ms, 0u);
   EXPECT_EQ(cfg.limits.max_body_bytes, 16u << 20);
   EXPECT_EQ(cfg.ca_file, "");
@@ -150,6 +153,8 @@ upstream:
     first_byte: 10m
     idle: 30
     total: 1h
+    stream_first_byte: 20s
+    first_event: 2m
 )");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
   EXPECT_EQ(cfg->ca_file, "/etc/ssl/certs/ca-certificates.crt");
@@ -157,13 +162,16 @@ upstream:
   EXPECT_EQ(cfg->timeouts.first_byte_ms, 600'000u);
   EXPECT_EQ(cfg->timeouts.idle_ms, 30'000u);
   EXPECT_EQ(cfg->timeouts.total_ms, 3'600'000u);
+  EXPECT_EQ(cfg->timeouts.stream_first_byte_ms, 20'000u);
+  EXPECT_EQ(cfg->timeouts.first_event_ms, 120'000u);
 }
 
 TEST(LoaderUpstreamTest, PartialTimeoutsKeepDefaults) {
   auto cfg = Parse("upstream:\n  timeouts:\n    total: 0\n");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
   EXPECT_EQ(cfg->timeouts.connect_ms, 10'000u);
-  EXPECT_EQ(cfg->timeouts.first_byte_ms, 300'000u);
+  EXPECT_EQ(cfg->timeouts.first_byte_ms, 600'000u);
+  EXPECT_EQ(cfg->timeouts.stream_first_byte_ms, 30'000u);
   EXPECT_EQ(cfg->timeouts.total_ms, 0u);
 }
 

@@ -74,14 +74,14 @@ TEST(RenderTest, ShowsTheEffectiveConfig) {
   const std::string out = RenderEffectiveConfig(*cfg);
   EXPECT_TRUE(Has(out, "# Effective configuration from cfg.yaml")) << out;
   EXPECT_TRUE(Has(out, "server:\n  listen: 127.0.0.1:0\n")) << out;
-  EXPECT_TRUE(Has(out, "timeouts: {connect: 10s, first_byte: 5m, idle: 5m, total: 0s}")) << out;
+  EXPECT_TRUE(Has(out, "timeouts: {connect: 10s, first_byte: 10m, stream_first_byte: 30s, first_event: 1m, idle: 1m, total: 0s}")) << out;
   EXPECT_TRUE(Has(out, "retries: 2\n")) << out;
   EXPECT_TRUE(Has(out, "circuit_breaker: {failures: 3, cooldown: 10s}")) << out;
   EXPECT_TRUE(Has(out, "  google:  # active: key from GOOGLE_API_KEY\n")) << out;
   EXPECT_TRUE(Has(out, "  mistral:  # INACTIVE: no API key: set MISTRAL_API_KEY\n")) << out;
   EXPECT_TRUE(Has(out, "  deepseek:  # INACTIVE: DEEPSEEK_BASE_URL: invalid URL")) << out;
   EXPECT_TRUE(Has(out, "    auth: {type: header, header_name: x-api-key}\n")) << out;
-  EXPECT_TRUE(Has(out, "timeouts: {connect: 1500ms, first_byte: 5m")) << out;
+  EXPECT_TRUE(Has(out, "timeouts: {connect: 1500ms, first_byte: 10m")) << out;
   EXPECT_TRUE(Has(out, "models: [gpt-5.5, gpt-5.4,")) << out;
   EXPECT_TRUE(Has(out, "  fast:\n    strategy: load_balance\n    endpoints:\n")) << out;
   EXPECT_TRUE(Has(out, "model_id: claude-haiku-4-5, weight: 1}  # SKIPPED: api_key is empty"))
