@@ -53,6 +53,9 @@ class StreamTranslator {
   // upstream_error()); before the commit that is a failover, not content.
   bool upstream_failed() const { return tap_.failed; }
   const StreamError& upstream_error() const { return tap_.error; }
+  // Upstream server-side tool items left out of the client stream so far
+  // (see CanonicalResponse::skipped_server_tool_items).
+  int skipped_server_tool_items() const { return tap_.skipped_server_tool_items; }
 
  private:
   // Forwards decoder events to the encoder, noting an upstream error event,
@@ -61,6 +64,7 @@ class StreamTranslator {
     StreamSink* next = nullptr;
     bool failed = false;
     bool ends_with_tool_call = false;
+    int skipped_server_tool_items = 0;
     StreamError error;
     void OnStart(const StreamStart& s) override { next->OnStart(s); }
     void OnBlockStart(const BlockStart& b) override {
@@ -83,6 +87,7 @@ class StreamTranslator {
       error = e;
       next->OnError(e);
     }
+    void OnServerToolSkipped() override { ++skipped_server_tool_items; }
   };
 
   std::unique_ptr<StreamEncoder> encoder_;
