@@ -190,6 +190,7 @@ class Decoder : public StreamDecoder {
 
   absl::Status Part(object part, std::string_view path) {
     if (internal::IsServerToolPart(part)) {
+      Close();  // text around it stays in two blocks, as in a whole answer
       sink_->OnServerToolSkipped();
       return absl::OkStatus();
     }
