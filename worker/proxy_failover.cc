@@ -4,11 +4,12 @@
 //  - a timeout never retries the same silent endpoint while another endpoint
 //    of the route can still serve;
 //  - a 5xx gets one same-endpoint retry (after a jittered backoff) when no
-//    other endpoint can serve, or up to `upstream.retries` when configured;
+//    other endpoint can serve (up to `upstream.retries` when that is more);
 //  - a 429 (or 503) whose Retry-After is at most `upstream.retry_after_wait`
 //    is waited out on the same endpoint when no other endpoint can serve;
 //    otherwise the route fails over at once;
-//  - connection failures retry the same endpoint only as configured;
+//  - connection failures (connect, TLS, reset) retry the same endpoint as
+//    configured (`upstream.retries`, default 0);
 //  - an endpoint is never tried more than 1 + max(1, retries) times.
 #include <algorithm>
 #include <random>
@@ -109,7 +110,7 @@ void ProxyCall::AttemptFailed(routing::Attempt attempt, bool count_for_breaker) 
         !others && *attempt.retry_after_ms <= policy.retry_after_wait_ms && tries_on_target_ < cap;
     delay = *attempt.retry_after_ms;
   } else if (status && attempt.status >= 500) {
-    retry_same = (!others && tries_on_target_ < cap) || tries_on_target_ < policy.retries;
+    retry_same = !others && tries_on_target_ < cap;
     delay = Backoff();
   } else if (attempt.kind == Kind::kTimeout || attempt.kind == Kind::kInvalidBody) {
     retry_same = !others && tries_on_target_ < policy.retries;

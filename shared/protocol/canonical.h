@@ -52,6 +52,10 @@ struct ContentPart {
   std::string arguments;            // kToolCall: JSON text (an object), "{}" when empty
   std::vector<ContentPart> result;  // kToolResult: text/image/document parts
   bool is_error = false;            // kToolResult
+  // kText in an answer: the model's refusal (Chat message.refusal, a
+  // Responses refusal part). Protocols without a refusal field carry it as
+  // plain text.
+  bool refusal = false;
 
   static ContentPart Text(std::string t) {
     ContentPart p;
@@ -158,6 +162,10 @@ struct CanonicalRequest {
   // as web_search, custom tools): left out of the upstream request, by
   // name (or type when unnamed); the worker reports them in a header.
   std::vector<std::string> dropped_tools;
+  // Chat web_search_options (minified JSON text): only a Chat upstream can
+  // carry it; every other renderer refuses the request naming it (see
+  // RejectWebSearchOptions), rather than answering without the search.
+  std::optional<std::string> web_search_options;
   ResponsesEcho responses_echo;
 };
 
@@ -184,8 +192,17 @@ struct CanonicalResponse {
   // kText, kThinking, kRedactedThinking, kToolCall, in order.
   std::vector<ContentPart> content;
   std::optional<FinishReason> finish_reason;
+  // A Gemini upstream's own finishReason (e.g. MALFORMED_FUNCTION_CALL,
+  // RECITATION), which FinishReason cannot tell apart; a Gemini client gets it
+  // back unchanged. "" = none (derive one from finish_reason).
+  std::string gemini_finish_reason;
   std::optional<std::string> stop_sequence;  // which stop sequence fired, when known
   std::optional<Usage> usage;
+  // Items the upstream's own server-side tools produced (Responses
+  // web_search_call, Messages server_tool_use / *_tool_result, Gemini
+  // executableCode, ...): no other protocol can carry them, so a translated
+  // answer leaves them out, and counts them here for the usage record.
+  int skipped_server_tool_items = 0;
 };
 
 // The filename OpenAI requires beside inline file data: the document's name,
@@ -219,6 +236,14 @@ inline absl::Status ValidateToolResults(const CanonicalRequest& req) {
     }
   }
   return absl::OkStatus();
+}
+
+// InvalidArgument naming web_search_options when `req` has it: for renderers
+// of protocols (`upstream`, e.g. "Anthropic Messages API") that cannot carry it.
+inline absl::Status RejectWebSearchOptions(const CanonicalRequest& req, std::string_view upstream) {
+  if (!req.web_search_options) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("web_search_options is not supported by this upstream (", AV(upstream), ")"));
 }
 
 // What every parsed request must satisfy, whatever its protocol: at least one

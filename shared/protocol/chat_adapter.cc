@@ -433,61 +433,6 @@ absl::StatusOr<std::vector<ContentPart>> ParseContent(element content, std::stri
   return parts;
 }
 
-absl::Status ParseToolCalls(object m, std::string_view path, std::vector<ContentPart>* out) {
-  element calls;
-  if (!Has(m, "tool_calls", &calls)) return absl::OkStatus();
-  array arr;
-  if (calls.get_array().get(arr)) return Bad(Sub(path, "tool_calls"), "must be an array");
-  size_t i = 0;
-  for (element e : arr) {
-    json::Path t_path = Idx(Sub(path, "tool_calls"), i++);
-    object call, fn;
-    if (e.get_object().get(call)) return Bad(t_path, "must be an object");
-    ContentPart p;
-    p.kind = Kind::kToolCall;
-    ASSIGN_OR_RETURN(p.tool_call_id, ReqString(call, "id", Sub(t_path, "id")));
-    element fe;
-    if (!Has(call, "function", &fe) || fe.get_object().get(fn)) {
-      return Bad(Sub(t_path, "function"), "must be an object");
-    }
-    ASSIGN_OR_RETURN(p.name, ReqString(fn, "name", Sub(t_path, "function.name")));
-    ASSIGN_OR_RETURN(std::optional<std::string> args,
-                     OptString(fn, "arguments", Sub(t_path, "function.arguments")));
-    p.arguments = args && !args->empty() ? std::move(*args) : "{}";
-    out->push_back(std::move(p));
-  }
-  return absl::OkStatus();
-}
-
-void RenderToolCalls(W& w, const std::vector<const ContentPart*>& calls) {
-  Str(w, "tool_calls");
-  w.StartArray();
-  for (const ContentPart* c : calls) {
-    w.StartObject();
-    Str(w, "id"), Str(w, c->tool_call_id), Str(w, "type"), Str(w, "function");
-    Str(w, "function");
-    w.StartObject();
-    Str(w, "name"), Str(w, c->name), Str(w, "arguments"), Str(w, c->arguments);
-    w.EndObject();
-    w.EndObject();
-  }
-  w.EndArray();
-}
-
-const char* FinishName(std::optional<FinishReason> r) {
-  switch (r.value_or(FinishReason::kStop)) {
-    case FinishReason::kLength:
-      return "length";
-    case FinishReason::kToolCalls:
-      return "tool_calls";
-    case FinishReason::kContentFilter:
-      return "content_filter";
-    case FinishReason::kStop:
-      break;
-  }
-  return "stop";
-}
-
 absl::StatusOr<ToolChoice::Mode> ToolChoiceMode(std::string_view value) {
   if (value == "auto") return ToolChoice::Mode::kAuto;
   if (value == "none") return ToolChoice::Mode::kNone;
@@ -529,6 +474,11 @@ absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
   req.stream = stream.value_or(false);
   RETURN_IF_ERROR(ParseResponseFormat(root, &req));
   ASSIGN_OR_RETURN(req.reasoning_effort, OptString(root, "reasoning_effort", "reasoning_effort"));
+  element ws;
+  if (Has(root, "web_search_options", &ws)) {
+    if (!ws.is_object()) return Bad("web_search_options", "must be an object");
+    req.web_search_options = simdjson::minify(ws);
+  }
   RETURN_IF_ERROR(ValidateConversation(req));
   return req;
 }
@@ -585,6 +535,7 @@ absl::StatusOr<std::string> RenderRequest(const CanonicalRequest& req,
     Str(w, "stream_options"), w.StartObject(), Str(w, "include_usage"), w.Bool(true), w.EndObject();
   }
   if (req.response_format) RenderResponseFormat(w, *req.response_format);
+  if (req.web_search_options) Str(w, "web_search_options"), Raw(w, *req.web_search_options);
   if (req.reasoning_effort) {
     Str(w, "reasoning_effort");
     Str(w, *req.reasoning_effort == "max" ? "xhigh" : *req.reasoning_effort);

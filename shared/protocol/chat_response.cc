@@ -1,6 +1,7 @@
 // Chat Completions answers: parsing an upstream's chat.completion into the
-// canonical response, rendering one for a Chat client, and the `usage`
-// object both share with the stream codec.
+// canonical response, rendering one for a Chat client, and the assistant
+// message pieces (tool_calls, finish_reason, usage) that requests and the
+// stream codec share.
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <simdjson.h>
@@ -28,11 +29,13 @@ using internal::ParseToolCalls;
 using internal::RenderToolCalls;
 using json::Bad;
 using json::Has;
+using json::Idx;
 using json::OptInt;
 using json::OptString;
 using json::ParseObject;
 using json::ReqString;
 using json::Str;
+using json::Sub;
 
 absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json) {
   thread_local protocol::ScratchDomParser parser;
@@ -72,7 +75,10 @@ absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json) {
   }
   ASSIGN_OR_RETURN(std::optional<std::string> refusal,
                    OptString(msg, "refusal", "choices[0].message.refusal"));
-  if (refusal) resp.content.push_back(ContentPart::Text(std::move(*refusal)));
+  if (refusal && !refusal->empty()) {
+    resp.content.push_back(ContentPart::Text(std::move(*refusal)));
+    resp.content.back().refusal = true;
+  }
   RETURN_IF_ERROR(ParseToolCalls(msg, "choices[0].message", &resp.content));
   ASSIGN_OR_RETURN(std::optional<std::string> finish,
                    OptString(choice, "finish_reason", "choices[0].finish_reason"));
@@ -112,18 +118,23 @@ absl::StatusOr<std::string> RenderResponse(const CanonicalResponse& resp,
   Str(w, "message");
   w.StartObject();
   Str(w, "role"), Str(w, "assistant");
-  // Chat has one content string; thinking blocks have no Chat field.
-  std::string text;
-  bool has_text = false;
+  // Chat has one content string and one refusal string; thinking blocks have
+  // no Chat field.
+  std::string text, refusal;
+  bool has_text = false, has_refusal = false;
   std::vector<const ContentPart*> calls;
   for (const ContentPart& p : resp.content) {
-    if (p.kind == Kind::kText) {
+    if (p.kind == Kind::kText && p.refusal) {
+      refusal += p.text;
+      has_refusal = true;
+    } else if (p.kind == Kind::kText) {
       text += p.text;
       has_text = true;
     }
     if (p.kind == Kind::kToolCall) calls.push_back(&p);
   }
   if (has_text) Str(w, "content"), Str(w, text);
+  if (has_refusal) Str(w, "refusal"), Str(w, refusal);
   if (!calls.empty()) RenderToolCalls(w, calls);
   w.EndObject();
   Str(w, "finish_reason"), Str(w, FinishName(resp.finish_reason));
@@ -154,6 +165,61 @@ absl::StatusOr<std::string> RenderResponse(const CanonicalResponse& resp,
 }
 
 namespace internal {
+
+absl::Status ParseToolCalls(object m, std::string_view path, std::vector<ContentPart>* out) {
+  element calls;
+  if (!Has(m, "tool_calls", &calls)) return absl::OkStatus();
+  array arr;
+  if (calls.get_array().get(arr)) return Bad(Sub(path, "tool_calls"), "must be an array");
+  size_t i = 0;
+  for (element e : arr) {
+    json::Path t_path = Idx(Sub(path, "tool_calls"), i++);
+    object call, fn;
+    if (e.get_object().get(call)) return Bad(t_path, "must be an object");
+    ContentPart p;
+    p.kind = Kind::kToolCall;
+    ASSIGN_OR_RETURN(p.tool_call_id, ReqString(call, "id", Sub(t_path, "id")));
+    element fe;
+    if (!Has(call, "function", &fe) || fe.get_object().get(fn)) {
+      return Bad(Sub(t_path, "function"), "must be an object");
+    }
+    ASSIGN_OR_RETURN(p.name, ReqString(fn, "name", Sub(t_path, "function.name")));
+    ASSIGN_OR_RETURN(std::optional<std::string> args,
+                     OptString(fn, "arguments", Sub(t_path, "function.arguments")));
+    p.arguments = args && !args->empty() ? std::move(*args) : "{}";
+    out->push_back(std::move(p));
+  }
+  return absl::OkStatus();
+}
+
+void RenderToolCalls(W& w, const std::vector<const ContentPart*>& calls) {
+  Str(w, "tool_calls");
+  w.StartArray();
+  for (const ContentPart* c : calls) {
+    w.StartObject();
+    Str(w, "id"), Str(w, c->tool_call_id), Str(w, "type"), Str(w, "function");
+    Str(w, "function");
+    w.StartObject();
+    Str(w, "name"), Str(w, c->name), Str(w, "arguments"), Str(w, c->arguments);
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+const char* FinishName(std::optional<FinishReason> r) {
+  switch (r.value_or(FinishReason::kStop)) {
+    case FinishReason::kLength:
+      return "length";
+    case FinishReason::kToolCalls:
+      return "tool_calls";
+    case FinishReason::kContentFilter:
+      return "content_filter";
+    case FinishReason::kStop:
+      break;
+  }
+  return "stop";
+}
 
 absl::StatusOr<Usage> ParseUsage(simdjson::dom::object usage) {
   Usage u;

@@ -110,7 +110,8 @@ class ChatDecoder : public StreamDecoder {
   bool done() const override { return done_; }
 
  private:
-  enum class Open { kNone, kText, kThinking, kTool };
+  // kRefusal: a kText block marked as the model's refusal (delta.refusal).
+  enum class Open { kNone, kText, kRefusal, kThinking, kTool };
 
   // {"error":{"message","type","code"}}: a string code (e.g.
   // "rate_limit_exceeded") is more specific than the type.
@@ -145,6 +146,11 @@ class ChatDecoder : public StreamDecoder {
     bool has_choices = Has(root, "choices", &ce);
     if (has_choices && ce.get_array().get(choices)) return Bad("choices", "must be an array");
     bool has_usage = Has(root, "usage", &ue);
+    if (has_usage) {
+      object usage;
+      if (ue.get_object().get(usage)) return Bad("usage", "must be an object");
+      ASSIGN_OR_RETURN(usage_, internal::ParseUsage(usage));
+    }
     if (!started_) {
       ASSIGN_OR_RETURN(std::optional<std::string> id, OptString(root, "id", "id"));
       ASSIGN_OR_RETURN(std::optional<std::string> model, OptString(root, "model", "model"));
@@ -155,6 +161,14 @@ class ChatDecoder : public StreamDecoder {
       StreamStart start;
       start.id = id.value_or("");
       start.model = model.value_or("");
+      if (usage_ && usage_->prompt_tokens > 0) {
+        // Upstreams with continuous usage stats (vLLM) count the prompt in
+        // the first chunk already: input-side usage.
+        Usage input;
+        input.prompt_tokens = usage_->prompt_tokens;
+        input.cache_read_tokens = usage_->cache_read_tokens;
+        start.usage = input;
+      }
       sink_->OnStart(start);
       started_ = true;
     }
@@ -168,11 +182,6 @@ class ChatDecoder : public StreamDecoder {
         if (index.value_or(0) != 0) continue;  // n > 1: only the first choice is relayed
         RETURN_IF_ERROR(OnChoice(choice, path));
       }
-    }
-    if (has_usage) {
-      object usage;
-      if (ue.get_object().get(usage)) return Bad("usage", "must be an object");
-      ASSIGN_OR_RETURN(usage_, internal::ParseUsage(usage));
     }
     return absl::OkStatus();
   }
@@ -194,7 +203,7 @@ class ChatDecoder : public StreamDecoder {
       if (content && !content->empty()) Delta(Open::kText, *content);
       ASSIGN_OR_RETURN(std::optional<std::string> refusal,
                        OptString(delta, "refusal", Sub(d_path, "refusal")));
-      if (refusal && !refusal->empty()) Delta(Open::kText, *refusal);
+      if (refusal && !refusal->empty()) Delta(Open::kRefusal, *refusal);
       element te;
       if (Has(delta, "tool_calls", &te)) {
         array calls;
@@ -286,11 +295,12 @@ class ChatDecoder : public StreamDecoder {
     if (open_ != kind) {
       Close();
       BlockStart b;
-      b.kind = kind == Open::kText ? BlockKind::kText : BlockKind::kThinking;
+      b.kind = kind == Open::kThinking ? BlockKind::kThinking : BlockKind::kText;
+      b.refusal = kind == Open::kRefusal;
       sink_->OnBlockStart(b);
       open_ = kind;
     }
-    sink_->OnDelta(kind == Open::kText ? DeltaKind::kText : DeltaKind::kThinking, text);
+    sink_->OnDelta(kind == Open::kThinking ? DeltaKind::kThinking : DeltaKind::kText, text);
   }
 
   // Ends the open block; after a tool call, the calls held behind it follow
@@ -377,6 +387,7 @@ class ChatEncoder : public StreamEncoder {
     if (done_) return;
     EnsureStarted();
     open_kind_ = block.kind;
+    refusal_ = block.kind == BlockKind::kText && block.refusal;
     if (block.kind != BlockKind::kToolCall) return;  // text arrives in deltas; thinking is dropped
     tool_n_ = tool_count_++;
     args_sent_ = false;
@@ -397,7 +408,7 @@ class ChatEncoder : public StreamEncoder {
     if (done_ || text.empty()) return;
     EnsureStarted();
     if (kind == DeltaKind::kText) {
-      Chunk([&](W& w) { Str(w, "content"), Str(w, text); });
+      Chunk([&](W& w) { Str(w, refusal_ ? "refusal" : "content"), Str(w, text); });
     } else if (kind == DeltaKind::kArguments && open_kind_ == BlockKind::kToolCall &&
                tool_n_ >= 0) {
       args_sent_ = true;
@@ -420,6 +431,7 @@ class ChatEncoder : public StreamEncoder {
       OnDelta(DeltaKind::kArguments, "{}");
     }
     open_kind_ = BlockKind::kText;
+    refusal_ = false;
   }
 
   void OnFinish(const StreamFinish& finish) override {
@@ -524,6 +536,7 @@ class ChatEncoder : public StreamEncoder {
   std::string id_;
   bool started_ = false;
   BlockKind open_kind_ = BlockKind::kText;
+  bool refusal_ = false;    // the open block is a refusal: its text goes in delta.refusal
   int tool_count_ = 0;      // tool calls started so far
   int tool_n_ = -1;         // index of the current tool call
   bool args_sent_ = false;  // the current tool call has had an argument delta

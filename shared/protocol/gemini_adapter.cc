@@ -87,6 +87,16 @@ std::optional<FinishReason> FinishFromGemini(std::string_view r) {
   return FinishReason::kStop;
 }
 
+std::string_view FinishForClient(FinishReason r, std::string_view raw) {
+  return raw.empty() ? std::string_view(FinishToGemini(r)) : raw;
+}
+
+bool IsServerToolPart(object part) {
+  element e;
+  return Has(part, Key(part, "executableCode"), &e) ||
+         Has(part, Key(part, "codeExecutionResult"), &e);
+}
+
 const char* FinishToGemini(FinishReason r) {
   switch (r) {
     case FinishReason::kLength:
@@ -215,6 +225,10 @@ absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json) {
         json::Path path = Idx("candidates[0].content.parts", i++);
         object part;
         if (p.get_object().get(part)) return Bad(path, "must be an object");
+        if (internal::IsServerToolPart(part)) {
+          ++resp.skipped_server_tool_items;
+          continue;
+        }
         RETURN_IF_ERROR(internal::ParseModelPart(part, path, resp.id, &calls, &resp.content,
                                                  /*derive_ids=*/!resp.id.empty()));
       }
@@ -222,7 +236,10 @@ absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json) {
   }
   k = Key(cand, "finishReason");
   ASSIGN_OR_RETURN(std::optional<std::string> finish, OptString(cand, k, Sub("candidates[0]", k)));
-  if (finish) resp.finish_reason = internal::FinishFromGemini(*finish);
+  if (finish) {
+    resp.finish_reason = internal::FinishFromGemini(*finish);
+    if (resp.finish_reason) resp.gemini_finish_reason = *finish;
+  }
   bool calls = std::any_of(resp.content.begin(), resp.content.end(),
                            [](const ContentPart& p) { return p.kind == Kind::kToolCall; });
   if (calls && resp.finish_reason.value_or(FinishReason::kStop) == FinishReason::kStop) {
@@ -254,7 +271,7 @@ absl::StatusOr<std::string> RenderResponse(const CanonicalResponse& resp,
     w.RawValue(text.data(), text.size(), rapidjson::kArrayType);
     w.EndObject();
   }
-  Str(w, "finishReason"), Str(w, internal::FinishToGemini(reason));
+  Str(w, "finishReason"), Str(w, internal::FinishForClient(reason, resp.gemini_finish_reason));
   Str(w, "index"), w.Int(0);
   w.EndObject();
   w.EndArray();

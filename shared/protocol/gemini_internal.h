@@ -48,6 +48,16 @@ void WriteUsage(W& w, const Usage& u);
 // A Gemini finishReason; nullopt for FINISH_REASON_UNSPECIFIED.
 std::optional<FinishReason> FinishFromGemini(std::string_view reason);
 const char* FinishToGemini(FinishReason r);
+// The finishReason a Gemini client gets: the Gemini upstream's own `raw`
+// reason when there is one (MALFORMED_FUNCTION_CALL, RECITATION, ... have no
+// canonical FinishReason of their own), else FinishToGemini(r).
+std::string_view FinishForClient(FinishReason r, std::string_view raw);
+
+// A model-turn part produced by Gemini's own code execution tool
+// (executableCode, codeExecutionResult): the upstream ran it itself and no
+// other protocol can carry it, so translated answers skip it, JSON and stream
+// alike (CanonicalResponse::skipped_server_tool_items).
+bool IsServerToolPart(simdjson::dom::object part);
 
 // A MIME type (image/*, application/pdf, text/plain) guessed from a URL's
 // extension ("" when unknown).

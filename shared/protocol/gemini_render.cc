@@ -297,6 +297,7 @@ void WriteGenerationConfig(W& w, const CanonicalRequest& req, std::string_view m
 
 absl::StatusOr<std::string> RenderRequest(const CanonicalRequest& req,
                                           std::string_view upstream_model) {
+  RETURN_IF_ERROR(RejectWebSearchOptions(req, "Google Gemini API"));
   rapidjson::StringBuffer buf;
   W w(buf);
   w.StartObject();

@@ -119,6 +119,7 @@ class Decoder : public StreamDecoder {
       if (std::optional<FinishReason> r = internal::FinishFromGemini(*reason)) {
         finished_ = true;
         finish_ = r;
+        raw_finish_ = *reason;
       }
     }
     return absl::OkStatus();
@@ -133,6 +134,7 @@ class Decoder : public StreamDecoder {
     finish.reason = finish_;
     if (calls_ > 0 && finish_ == FinishReason::kStop) finish.reason = FinishReason::kToolCalls;
     finish.usage = usage_;
+    finish.gemini_finish_reason = raw_finish_;
     done_ = true;
     sink_->OnFinish(finish);
     return absl::OkStatus();
@@ -187,6 +189,11 @@ class Decoder : public StreamDecoder {
   }
 
   absl::Status Part(object part, std::string_view path) {
+    if (internal::IsServerToolPart(part)) {
+      Close();  // text around it stays in two blocks, as in a whole answer
+      sink_->OnServerToolSkipped();
+      return absl::OkStatus();
+    }
     std::string k = Key(part, "thoughtSignature");
     ASSIGN_OR_RETURN(std::optional<std::string> sig, OptString(part, k, Sub(path, k)));
     ASSIGN_OR_RETURN(std::optional<bool> thought, OptBool(part, "thought", Sub(path, "thought")));
@@ -253,6 +260,7 @@ class Decoder : public StreamDecoder {
   bool done_ = false;
   bool finished_ = false;  // a finishReason or blockReason was seen
   std::optional<FinishReason> finish_;
+  std::string raw_finish_;  // the finishReason as sent (StreamFinish::gemini_finish_reason)
   std::optional<Usage> usage_;
   std::optional<BlockKind> open_;
   std::string response_id_;
@@ -298,7 +306,7 @@ class Encoder : public StreamEncoder {
         Signature(w);
         w.EndObject();
         w.EndArray();
-        Chunk(std::string_view(buf.GetString(), buf.GetSize()), nullptr);
+        Chunk(std::string_view(buf.GetString(), buf.GetSize()), "");
         return;
       }
       case DeltaKind::kSignature:
@@ -327,7 +335,7 @@ class Encoder : public StreamEncoder {
     Signature(w);
     w.EndObject();
     w.EndArray();
-    Chunk(std::string_view(buf.GetString(), buf.GetSize()), nullptr);
+    Chunk(std::string_view(buf.GetString(), buf.GetSize()), "");
   }
 
   void OnFinish(const StreamFinish& finish) override {
@@ -343,7 +351,8 @@ class Encoder : public StreamEncoder {
     w.EndArray();
     std::optional<Usage> usage = finish.usage ? finish.usage : start_usage_;
     FinishReason reason = finish.reason.value_or(FinishReason::kStop);
-    Chunk(std::string_view(buf.GetString(), buf.GetSize()), &reason, usage ? &*usage : nullptr);
+    std::string_view name = internal::FinishForClient(reason, finish.gemini_finish_reason);
+    Chunk(std::string_view(buf.GetString(), buf.GetSize()), name, usage ? &*usage : nullptr);
     if (!opts_.gemini_sse) out_ += "]";
     done_ = true;
   }
@@ -373,7 +382,8 @@ class Encoder : public StreamEncoder {
     signature_.clear();
   }
 
-  void Chunk(std::string_view parts, const FinishReason* reason, const Usage* usage = nullptr) {
+  // `finish`: the finishReason of the last chunk ("" = none).
+  void Chunk(std::string_view parts, std::string_view finish, const Usage* usage = nullptr) {
     rapidjson::StringBuffer buf;
     W w(buf);
     w.StartObject();
@@ -385,7 +395,7 @@ class Encoder : public StreamEncoder {
     Str(w, "role"), Str(w, "model"), Str(w, "parts");
     w.RawValue(parts.data(), parts.size(), rapidjson::kArrayType);
     w.EndObject();
-    if (reason) Str(w, "finishReason"), Str(w, internal::FinishToGemini(*reason));
+    if (!finish.empty()) Str(w, "finishReason"), Str(w, finish);
     Str(w, "index"), w.Int(0);
     w.EndObject();
     w.EndArray();

@@ -95,8 +95,11 @@ absl::StatusOr<ContentPart> ParseDocument(object block, std::string_view path) {
   return p;
 }
 
+// `skipped`: an answer's content, whose server-side tool blocks are left out
+// and counted there (see internal::IsServerToolBlock); nullptr elsewhere.
 absl::StatusOr<std::vector<ContentPart>> ParseBlocks(element content, std::string_view path,
-                                                     bool assistant, bool nested);
+                                                     bool assistant, bool nested,
+                                                     int* skipped = nullptr);
 
 absl::StatusOr<ContentPart> ParseBlock(object block, std::string_view path, bool assistant,
                                        bool nested) {
@@ -148,7 +151,7 @@ absl::StatusOr<ContentPart> ParseBlock(object block, std::string_view path, bool
 }
 
 absl::StatusOr<std::vector<ContentPart>> ParseBlocks(element content, std::string_view path,
-                                                     bool assistant, bool nested) {
+                                                     bool assistant, bool nested, int* skipped) {
   std::vector<ContentPart> parts;
   std::string_view text;
   if (!content.get_string().get(text)) {
@@ -162,6 +165,11 @@ absl::StatusOr<std::vector<ContentPart>> ParseBlocks(element content, std::strin
     json::Path b_path = Idx(path, i++);
     object block;
     if (e.get_object().get(block)) return Bad(b_path, "must be an object");
+    std::string_view type;
+    if (skipped != nullptr && !block["type"].get(type) && internal::IsServerToolBlock(type)) {
+      ++*skipped;
+      continue;
+    }
     ASSIGN_OR_RETURN(ContentPart p, ParseBlock(block, b_path, assistant, nested));
     parts.push_back(std::move(p));
   }
@@ -373,7 +381,8 @@ absl::StatusOr<CanonicalResponse> ParseResponse(std::string_view json) {
   resp.model = model.value_or("");
   element content;
   if (!Has(root, "content", &content)) return Bad("content", "is required");
-  ASSIGN_OR_RETURN(resp.content, ParseBlocks(content, "content", true, false));
+  ASSIGN_OR_RETURN(resp.content,
+                   ParseBlocks(content, "content", true, false, &resp.skipped_server_tool_items));
   ASSIGN_OR_RETURN(std::optional<std::string> stop, OptString(root, "stop_reason", "stop_reason"));
   ASSIGN_OR_RETURN(resp.stop_sequence, OptString(root, "stop_sequence", "stop_sequence"));
   if (stop) resp.finish_reason = internal::FinishFromStopReason(*stop);
@@ -430,6 +439,12 @@ absl::StatusOr<std::string> RenderResponse(const CanonicalResponse& resp,
 }
 
 namespace internal {
+
+bool IsServerToolBlock(std::string_view type) {
+  constexpr std::string_view kResult = "_tool_result";  // web_search_tool_result, ...
+  return type == "server_tool_use" || type == "mcp_tool_use" || type == "container_upload" ||
+         (type.size() > kResult.size() && type.substr(type.size() - kResult.size()) == kResult);
+}
 
 FinishReason FinishFromStopReason(std::string_view s) {
   if (s == "max_tokens" || s == "model_context_window_exceeded") return FinishReason::kLength;

@@ -11,6 +11,13 @@
 
 namespace bitrouter::protocol::messages::internal {
 
+// An answer's content block produced by Anthropic's own server-side tools
+// (server_tool_use, mcp_tool_use, container_upload, web_search_tool_result and
+// the other *_tool_result blocks): the upstream ran them itself and no other
+// protocol can carry them, so translated answers skip them, JSON and stream
+// alike (CanonicalResponse::skipped_server_tool_items).
+bool IsServerToolBlock(std::string_view type);
+
 // stop_reason -> finish reason: max_tokens and model_context_window_exceeded
 // -> length, tool_use -> tool calls, refusal -> content filter, anything else
 // (end_turn, stop_sequence, pause_turn) -> stop.

@@ -250,6 +250,7 @@ void RenderThinkingAndOutput(W& w, const CanonicalRequest& req,
 
 absl::StatusOr<std::string> RenderRequest(const CanonicalRequest& req,
                                           std::string_view upstream_model) {
+  RETURN_IF_ERROR(RejectWebSearchOptions(req, "Anthropic Messages API"));
   rapidjson::StringBuffer buf;
   W w(buf);
   w.StartObject();

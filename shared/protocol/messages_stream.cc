@@ -72,13 +72,6 @@ int StatusForErrorType(std::string_view type) {
   return 502;
 }
 
-// Server-side tool blocks: the upstream ran them itself and no client
-// protocol can carry them, so they are skipped with their deltas.
-bool IsServerBlock(std::string_view type) {
-  return type == "server_tool_use" || type == "mcp_tool_use" || type == "container_upload" ||
-         (type.size() > 12 && type.substr(type.size() - 12) == "_tool_result");
-}
-
 // ---- decoding ----
 
 class MessagesDecoder : public StreamDecoder {
@@ -238,8 +231,10 @@ class MessagesDecoder : public StreamDecoder {
         // Streams start with {} and send the input as input_json_delta.
         if (input.get_object().value_unsafe().size() != 0) initial = simdjson::minify(input);
       }
-    } else if (IsServerBlock(type)) {
+    } else if (internal::IsServerToolBlock(type)) {
+      // Skipped with its deltas (see IsServerToolBlock).
       skipping_ = true;
+      sink_->OnServerToolSkipped();
       return absl::OkStatus();
     } else {
       return Bad("content_block.type", absl::StrCat("'", AV(type), "' is not supported"));
@@ -413,7 +408,11 @@ class MessagesEncoder : public StreamEncoder {
     BlockKind want = kind == DeltaKind::kText        ? BlockKind::kText
                      : kind == DeltaKind::kArguments ? BlockKind::kToolCall
                                                      : BlockKind::kThinking;
-    if (!open_ && want != BlockKind::kToolCall) OnBlockStart(BlockStart{want, "", "", ""});
+    if (!open_ && want != BlockKind::kToolCall) {
+      BlockStart b;
+      b.kind = want;
+      OnBlockStart(b);
+    }
     if (!open_ || kind_ != want) return;  // does not fit the open block: dropped
     const char* type = "text_delta";
     const char* field = "text";

@@ -493,6 +493,7 @@ absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
 
 absl::StatusOr<std::string> RenderRequest(const CanonicalRequest& req,
                                           std::string_view upstream_model) {
+  RETURN_IF_ERROR(RejectWebSearchOptions(req, "OpenAI Responses API"));
   if (!req.stop.empty()) {
     return absl::InvalidArgumentError(
         "stop sequences are not supported by this upstream (OpenAI Responses API)");

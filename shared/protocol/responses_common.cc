@@ -175,8 +175,14 @@ void WriteCallName(json::Writer& w, std::string_view flat, const ResponsesEcho* 
   Str(w, "name"), Str(w, n->name), Str(w, "namespace"), Str(w, n->ns);
 }
 
+bool IsServerToolItem(std::string_view type) {
+  return type == "web_search_call" || type == "file_search_call" ||
+         type == "code_interpreter_call" || type == "image_generation_call" || type == "mcp_call" ||
+         type == "mcp_list_tools";
+}
+
 void WriteOutputItem(json::Writer& w, const ContentPart& p, std::string_view response_id,
-                     size_t index, const ResponsesEcho* echo) {
+                     size_t index, const ResponsesEcho* echo, std::string_view status) {
   w.StartObject();
   switch (p.kind) {
     case Kind::kThinking:
@@ -198,28 +204,23 @@ void WriteOutputItem(json::Writer& w, const ContentPart& p, std::string_view res
     case Kind::kToolCall:
       if (echo != nullptr && echo->IsCustom(p.name)) {
         Str(w, "id"), Str(w, ItemId("ctc", response_id, index));
-        Str(w, "type"), Str(w, "custom_tool_call"), Str(w, "status"), Str(w, "completed");
+        Str(w, "type"), Str(w, "custom_tool_call"), Str(w, "status"), Str(w, status);
         Str(w, "call_id"), Str(w, CallId(p, response_id, index));
         Str(w, "name"), Str(w, p.name), Str(w, "input"), Str(w, CustomInput(p.arguments));
         break;
       }
       Str(w, "id"), Str(w, ItemId("fc", response_id, index));
-      Str(w, "type"), Str(w, "function_call"), Str(w, "status"), Str(w, "completed");
+      Str(w, "type"), Str(w, "function_call"), Str(w, "status"), Str(w, status);
       Str(w, "call_id"), Str(w, CallId(p, response_id, index));
       WriteCallName(w, p.name, echo);
       Str(w, "arguments"), Str(w, p.arguments.empty() ? std::string_view("{}") : p.arguments);
       break;
     default:  // kText
       Str(w, "id"), Str(w, ItemId("msg", response_id, index));
-      Str(w, "type"), Str(w, "message"), Str(w, "status"), Str(w, "completed");
+      Str(w, "type"), Str(w, "message"), Str(w, "status"), Str(w, status);
       Str(w, "role"), Str(w, "assistant"), Str(w, "content");
       w.StartArray();
-      w.StartObject();
-      Str(w, "type"), Str(w, "output_text"), Str(w, "text"), Str(w, p.text);
-      Str(w, "annotations");
-      w.StartArray();
-      w.EndArray();
-      w.EndObject();
+      WriteTextPart(w, p.text, p.refusal);
       w.EndArray();
       break;
   }
@@ -257,7 +258,8 @@ void WriteResponse(json::Writer& w, const ResponseObject& r) {
   w.StartArray();
   if (r.output) {
     for (size_t i = 0; i < r.output->size(); ++i) {
-      WriteOutputItem(w, (*r.output)[i], r.id, i, r.echo);
+      bool cut = r.last_incomplete && i + 1 == r.output->size();
+      WriteOutputItem(w, (*r.output)[i], r.id, i, r.echo, cut ? "incomplete" : "completed");
     }
   }
   w.EndArray();
@@ -295,6 +297,19 @@ void WriteResponse(json::Writer& w, const ResponseObject& r) {
   echoed("metadata", "{}");
   echoed("safety_identifier", "null");
   echoed("prompt_cache_key", "null");
+  w.EndObject();
+}
+
+void WriteTextPart(json::Writer& w, std::string_view text, bool refusal) {
+  w.StartObject();
+  if (refusal) {
+    Str(w, "type"), Str(w, "refusal"), Str(w, "refusal"), Str(w, text);
+  } else {
+    Str(w, "type"), Str(w, "output_text"), Str(w, "text"), Str(w, text);
+    Str(w, "annotations");
+    w.StartArray();
+    w.EndArray();
+  }
   w.EndObject();
 }
 

@@ -5,7 +5,8 @@
 // response.
 //
 // Canonical blocks map to output items one to one: a text block is a message
-// item with one output_text part, a tool call a function_call item (a custom
+// item with one output_text part (a refusal block: one refusal part, with
+// response.refusal.* events), a tool call a function_call item (a custom
 // tool's call a custom_tool_call item), thinking a reasoning item with one
 // summary part (its signature becomes the item's encrypted_content), redacted
 // thinking a reasoning item with only encrypted_content. Item ids derive from
@@ -59,6 +60,7 @@ class Encoder : public StreamEncoder {
     switch (block.kind) {
       case BlockKind::kText:
         cur_.kind = Kind::kText;
+        cur_.refusal = block.refusal;
         item_id_ = internal::ItemId("msg", id_, index);
         Emit("response.output_item.added", [&](W& w) {
           Str(w, "output_index"), w.Uint64(index), Str(w, "item");
@@ -73,7 +75,7 @@ class Encoder : public StreamEncoder {
         Emit("response.content_part.added", [&](W& w) {
           ItemRef(w, true);
           Str(w, "part");
-          TextPart(w, "");
+          internal::WriteTextPart(w, "", cur_.refusal);
         });
         return;
       case BlockKind::kToolCall:
@@ -131,9 +133,11 @@ class Encoder : public StreamEncoder {
     if (!open_) return;
     if (kind == DeltaKind::kText && cur_.kind == Kind::kText) {
       cur_.text.append(text);
-      Emit("response.output_text.delta", [&](W& w) {
+      Emit(cur_.refusal ? "response.refusal.delta" : "response.output_text.delta", [&](W& w) {
         ItemRef(w, true);
-        Str(w, "delta"), Str(w, text), Str(w, "logprobs");
+        Str(w, "delta"), Str(w, text);
+        if (cur_.refusal) return;
+        Str(w, "logprobs");
         w.StartArray();
         w.EndArray();
       });
@@ -166,7 +170,17 @@ class Encoder : public StreamEncoder {
     if (done_ || !open_) return;
     open_ = false;
     size_t index = items_.size();
-    if (cur_.kind == Kind::kText) {
+    if (cur_.kind == Kind::kText && cur_.refusal) {
+      Emit("response.refusal.done", [&](W& w) {
+        ItemRef(w, true);
+        Str(w, "refusal"), Str(w, cur_.text);
+      });
+      Emit("response.content_part.done", [&](W& w) {
+        ItemRef(w, true);
+        Str(w, "part");
+        internal::WriteTextPart(w, cur_.text, true);
+      });
+    } else if (cur_.kind == Kind::kText) {
       Emit("response.output_text.done", [&](W& w) {
         ItemRef(w, true);
         Str(w, "text"), Str(w, cur_.text), Str(w, "logprobs");
@@ -176,7 +190,7 @@ class Encoder : public StreamEncoder {
       Emit("response.content_part.done", [&](W& w) {
         ItemRef(w, true);
         Str(w, "part");
-        TextPart(w, cur_.text);
+        internal::WriteTextPart(w, cur_.text, false);
       });
     } else if (cur_.kind == Kind::kToolCall && custom_) {
       std::string input = internal::CustomInput(cur_.arguments);
@@ -234,10 +248,14 @@ class Encoder : public StreamEncoder {
     if (done_) return;
     if (!started_) OnStart({});
     std::string_view code = error.status == 429 ? "rate_limit_exceeded" : "server_error";
+    // The output already streamed stays in the failed response (the SDKs
+    // take the final snapshot from it), the item cut short as incomplete.
+    if (open_) items_.push_back(std::move(cur_));
     Emit("response.failed", [&](W& w) {
       Str(w, "response");
-      WriteResponse(w, "failed", nullptr, "", code, error.message);
+      WriteResponse(w, "failed", nullptr, "", code, error.message, open_);
     });
+    open_ = false;
     done_ = true;
   }
 
@@ -254,7 +272,8 @@ class Encoder : public StreamEncoder {
   }
 
   void WriteResponse(W& w, std::string_view status, const Usage* usage, std::string_view reason,
-                     std::string_view code, std::string_view message) {
+                     std::string_view code, std::string_view message,
+                     bool last_incomplete = false) {
     internal::ResponseObject r;
     r.id = id_;
     r.created_at = opts_.created;
@@ -266,6 +285,7 @@ class Encoder : public StreamEncoder {
     r.error_code = code;
     r.error_message = message;
     r.echo = opts_.echo;
+    r.last_incomplete = last_incomplete;
     if (status == "completed") r.completed_at = opts_.now ? opts_.now() : opts_.created;
     internal::WriteResponse(w, r);
   }
@@ -277,13 +297,6 @@ class Encoder : public StreamEncoder {
   void SummaryRef(W& w) {
     ItemRef(w, false);
     Str(w, "summary_index"), w.Int(0);
-  }
-  static void TextPart(W& w, std::string_view text) {
-    w.StartObject();
-    Str(w, "type"), Str(w, "output_text"), Str(w, "text"), Str(w, text), Str(w, "annotations");
-    w.StartArray();
-    w.EndArray();
-    w.EndObject();
   }
   static void SummaryPart(W& w, std::string_view text) {
     w.StartObject();

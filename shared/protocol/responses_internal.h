@@ -41,10 +41,23 @@ void WriteUsage(json::Writer& w, const Usage& u);
 absl::StatusOr<std::optional<ContentPart>> ParseReasoning(simdjson::dom::object item,
                                                           std::string_view path);
 
-// One finished output item for canonical part `p` (kText, kThinking,
-// kRedactedThinking, kToolCall) at output index `index`.
+// An output item type produced by OpenAI's hosted tools (web_search_call,
+// file_search_call, code_interpreter_call, image_generation_call, mcp_call,
+// mcp_list_tools): the upstream ran the tool itself and no other protocol can
+// carry the item, so translated answers skip it, JSON and stream alike
+// (CanonicalResponse::skipped_server_tool_items). Client-executed items
+// (computer_call, local_shell_call, ...) are not among them.
+bool IsServerToolItem(std::string_view type);
+
+// One output item for canonical part `p` (kText, kThinking,
+// kRedactedThinking, kToolCall) at output index `index`; `status` is
+// "incomplete" for an item a failure cut short.
 void WriteOutputItem(json::Writer& w, const ContentPart& p, std::string_view response_id,
-                     size_t index, const ResponsesEcho* echo = nullptr);
+                     size_t index, const ResponsesEcho* echo = nullptr,
+                     std::string_view status = "completed");
+// A message content part: output_text (with empty annotations), or a
+// refusal part when `refusal`.
+void WriteTextPart(json::Writer& w, std::string_view text, bool refusal);
 // A function_call item's name (and namespace, for a flattened namespace
 // tool) as the client knows it.
 void WriteCallName(json::Writer& w, std::string_view flat, const ResponsesEcho* echo);
@@ -73,6 +86,7 @@ struct ResponseObject {
   std::string_view status;  // in_progress, completed, incomplete, failed
   std::string_view model;
   const std::vector<ContentPart>* output = nullptr;  // null: "output":[]
+  bool last_incomplete = false;  // the last output item was cut short (a failure)
   const Usage* usage = nullptr;
   std::string_view incomplete_reason;  // "" = none
   std::string_view error_code;         // "" = no error object

@@ -54,6 +54,7 @@ absl::Status ParseMessageOutput(object item, std::string_view path, CanonicalRes
     }
     ASSIGN_OR_RETURN(std::string text, ReqString(part, key, Sub(p_path, key)));
     resp->content.push_back(ContentPart::Text(std::move(text)));
+    resp->content.back().refusal = type == "refusal";
   }
   return absl::OkStatus();
 }
@@ -77,6 +78,10 @@ absl::Status ParseOutputItem(object item, std::string_view path, CanonicalRespon
   if (type == "reasoning") {
     ASSIGN_OR_RETURN(std::optional<ContentPart> p, internal::ParseReasoning(item, path));
     if (p) resp->content.push_back(std::move(*p));
+    return absl::OkStatus();
+  }
+  if (internal::IsServerToolItem(type)) {
+    ++resp->skipped_server_tool_items;
     return absl::OkStatus();
   }
   return Bad(Sub(path, "type"), absl::StrCat("'", AV(type), "' is not supported"));

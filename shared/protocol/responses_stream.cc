@@ -85,6 +85,16 @@ class Decoder : public StreamDecoder {
                        OptString(resp, "model", "response.model"));
       start.id = id.value_or("");
       start.model = model.value_or("");
+      element ue;
+      object usage;
+      if (Has(resp, "usage", &ue) && !ue.get_object().get(usage)) {
+        // Input-side usage, when the upstream knows it this early.
+        ASSIGN_OR_RETURN(Usage u, internal::ParseUsage(usage, "response.usage"));
+        Usage input;
+        input.prompt_tokens = u.prompt_tokens;
+        input.cache_read_tokens = u.cache_read_tokens;
+        if (input.prompt_tokens > 0) start.usage = input;
+      }
       started_ = true;
       sink_->OnStart(start);
       return absl::OkStatus();
@@ -101,7 +111,7 @@ class Decoder : public StreamDecoder {
       ASSIGN_OR_RETURN(std::optional<std::string> ptype, OptString(part, "type", "part.type"));
       if (!ptype || (*ptype != "output_text" && *ptype != "refusal")) return absl::OkStatus();
       Close();
-      OpenBlock(BlockKind::kText);
+      OpenBlock(BlockKind::kText, *ptype == "refusal");
       message_had_text_ = true;
       return absl::OkStatus();
     }
@@ -111,9 +121,10 @@ class Decoder : public StreamDecoder {
     }
     if (t == "response.output_text.delta" || t == "response.refusal.delta") {
       ASSIGN_OR_RETURN(std::string delta, json::ReqString(o, "delta", "delta"));
-      if (open_ != OpenKind::kText) {
+      bool refusal = t == "response.refusal.delta";
+      if (open_ != OpenKind::kText || open_refusal_ != refusal) {
         Close();
-        OpenBlock(BlockKind::kText);
+        OpenBlock(BlockKind::kText, refusal);
         message_had_text_ = true;
       }
       sink_->OnDelta(DeltaKind::kText, delta);
@@ -209,6 +220,11 @@ class Decoder : public StreamDecoder {
       separator_ = false;
       return absl::OkStatus();
     }
+    if (internal::IsServerToolItem(type)) {
+      // Counted once, here; its own events and its .done are ignored.
+      sink_->OnServerToolSkipped();
+      return absl::OkStatus();
+    }
     return json::Bad("item.type", absl::StrCat("'", AV(type), "' is not supported"));
   }
 
@@ -237,8 +253,9 @@ class Decoder : public StreamDecoder {
         object part;
         std::string_view text;
         if (pe.get_object().get(part)) return json::Bad("item.content", "must hold objects");
-        if (part["text"].get(text) && part["refusal"].get(text)) continue;
-        OpenBlock(BlockKind::kText);
+        bool refusal = part["text"].get(text) != simdjson::SUCCESS;
+        if (refusal && part["refusal"].get(text)) continue;
+        OpenBlock(BlockKind::kText, refusal);
         if (!text.empty()) sink_->OnDelta(DeltaKind::kText, text);
         Close();
       }
@@ -267,6 +284,7 @@ class Decoder : public StreamDecoder {
       Close();
       return absl::OkStatus();
     }
+    if (internal::IsServerToolItem(type)) return absl::OkStatus();  // counted when added
     return json::Bad("item.type", absl::StrCat("'", AV(type), "' is not supported"));
   }
 
@@ -317,11 +335,13 @@ class Decoder : public StreamDecoder {
     return absl::OkStatus();
   }
 
-  void OpenBlock(BlockKind kind) {
+  void OpenBlock(BlockKind kind, bool refusal = false) {
     BlockStart b;
     b.kind = kind;
+    b.refusal = refusal;
     sink_->OnBlockStart(b);
     open_ = kind == BlockKind::kText ? OpenKind::kText : OpenKind::kThinking;
+    open_refusal_ = refusal;
   }
 
   void Close() {
@@ -340,6 +360,7 @@ class Decoder : public StreamDecoder {
   bool started_ = false;
   bool done_ = false;
   OpenKind open_ = OpenKind::kNone;
+  bool open_refusal_ = false;  // the open kText block is a refusal part
   bool saw_call_ = false;
   bool args_streamed_ = false;
   bool message_had_text_ = false;

@@ -41,6 +41,7 @@ struct BlockStart {
   std::string tool_call_id;  // kToolCall ("" = the upstream gave none; encoders derive one)
   std::string name;          // kToolCall
   std::string data;          // kRedactedThinking: the opaque payload
+  bool refusal = false;      // kText: the model's refusal (see ContentPart::refusal)
 };
 
 enum class DeltaKind {
@@ -53,7 +54,8 @@ enum class DeltaKind {
 struct StreamFinish {
   std::optional<FinishReason> reason;
   std::optional<std::string> stop_sequence;
-  std::optional<Usage> usage;  // the complete usage when the upstream reported it
+  std::optional<Usage> usage;        // the complete usage when the upstream reported it
+  std::string gemini_finish_reason;  // as CanonicalResponse::gemini_finish_reason
 };
 
 struct StreamError {
@@ -71,6 +73,10 @@ class StreamSink {
   virtual void OnBlockStop() = 0;
   virtual void OnFinish(const StreamFinish& finish) = 0;
   virtual void OnError(const StreamError& error) = 0;
+  // The upstream sent one item of its own server-side tools (see
+  // CanonicalResponse::skipped_server_tool_items), which the decoder left
+  // out. Only counted: no client protocol renders it.
+  virtual void OnServerToolSkipped() {}
 };
 
 // Client side: renders canonical events as the client's SSE bytes.

@@ -50,6 +50,7 @@ void ReplayResponse(const CanonicalResponse& resp, StreamSink* sink) {
     switch (p.kind) {
       case ContentPart::Kind::kText:
         b.kind = BlockKind::kText;
+        b.refusal = p.refusal;
         break;
       case ContentPart::Kind::kThinking:
         b.kind = BlockKind::kThinking;
@@ -80,6 +81,7 @@ void ReplayResponse(const CanonicalResponse& resp, StreamSink* sink) {
   StreamFinish finish;
   finish.reason = resp.finish_reason;
   finish.stop_sequence = resp.stop_sequence;
+  finish.gemini_finish_reason = resp.gemini_finish_reason;
   finish.usage = resp.usage;
   sink->OnFinish(finish);
 }

@@ -56,6 +56,9 @@ class StreamTranslator {
   // The upstream sent its first content (a block) or its terminal event;
   // before that a stream is still "waiting for its first content event".
   bool content_started() const { return tap_.content_started; }
+  // Upstream server-side tool items left out of the client stream so far
+  // (see CanonicalResponse::skipped_server_tool_items).
+  int skipped_server_tool_items() const { return tap_.skipped_server_tool_items; }
 
  private:
   // Forwards decoder events to the encoder, noting an upstream error event,
@@ -65,6 +68,7 @@ class StreamTranslator {
     bool failed = false;
     bool ends_with_tool_call = false;
     bool content_started = false;
+    int skipped_server_tool_items = 0;
     StreamError error;
     void OnStart(const StreamStart& s) override { next->OnStart(s); }
     void OnBlockStart(const BlockStart& b) override {
@@ -90,6 +94,7 @@ class StreamTranslator {
       error = e;
       next->OnError(e);
     }
+    void OnServerToolSkipped() override { ++skipped_server_tool_items; }
   };
 
   std::unique_ptr<StreamEncoder> encoder_;

@@ -105,7 +105,9 @@ TEST_F(UpstreamFailureTest, StalledStreamHitsTheIdleTimeout) {
     Reply r;
     r.content_type = "text/event-stream";
     r.chunked = true;
-    r.chunks = {"data: {\"n\":1}\n\n", "data: [DONE]\n\n"};
+    // A content event first: after it only the idle gap is timed.
+    r.chunks = {"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}\n\n",
+                "data: [DONE]\n\n"};
     r.delay_between_chunks_ms = 3000;  // longer than idle: 400ms
     return r;
   });

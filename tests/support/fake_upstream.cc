@@ -252,10 +252,10 @@ Outcome SendReply(Io& io, const RecordedRequest& req, bool client_wants_close, c
     std::vector<std::string_view> pieces(reply.chunks.begin(), reply.chunks.end());
     if (pieces.empty()) pieces.push_back(reply.body);
     for (size_t i = 0; i < pieces.size(); ++i) {
-      if (i > 0 && reply.delay_between_chunks_ms > 0 &&
-          !io.WaitAlive(reply.delay_between_chunks_ms)) {
-        return Outcome::kAborted;
-      }
+      int delay = i < reply.chunk_delays_ms.size() ? reply.chunk_delays_ms[i]
+                  : i > 0                          ? reply.delay_between_chunks_ms
+                                                   : 0;
+      if (delay > 0 && !io.WaitAlive(delay)) return Outcome::kAborted;
       if (!io.Write(pieces[i])) return Outcome::kAborted;
     }
     return reply.close_connection ? Outcome::kClose : Outcome::kKeepAlive;

@@ -49,6 +49,9 @@ struct Reply {
   std::vector<std::string> chunks;  // each sent as one HTTP chunk (empty ones are skipped)
   int delay_before_headers_ms = 0;
   int delay_between_chunks_ms = 0;
+  // kRaw: the wait before chunk i (overrides delay_between_chunks_ms for the
+  // chunks it covers): a stream that stalls at one point.
+  std::vector<int> chunk_delays_ms;
   bool close_connection = false;  // send Connection: close and close after the reply
 };
 

@@ -1,12 +1,15 @@
 // Translation fidelity on legal but unusual upstream answers (issue 11):
 // calls without input, tool calls closed by "stop", parallel calls that
-// interleave, answers without ids.
+// interleave, answers without ids, server-side tool items (counted for the
+// usage record), Chat web_search_options.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 
 #include "shared/protocol/adapters.h"
 #include "shared/protocol/stream_translator.h"
+#include "tests/unit/shared/protocol/golden_support.h"
 
 namespace bitrouter::protocol {
 namespace {
@@ -212,6 +215,77 @@ TEST(FidelityMissingIds, JsonAnswersGetTheCallersUniqueId) {
   FillMissingIds(&*with_ids, "gen-3");
   EXPECT_EQ(with_ids->id, "r9");
   EXPECT_EQ(with_ids->content[0].tool_call_id, "fc1");
+}
+
+// Item 7: the server-tool goldens (testdata/translate/*/server_tool_*) skip
+// the same items on the stream and the JSON path, and both count them.
+TEST(FidelityServerTools, StreamAndJsonCountTheSkippedItems) {
+  struct Case {
+    Protocol up;
+    const char* stream;  // <dir>/<case> of a stream golden
+    const char* json;    // of a JSON golden
+    int items;
+  };
+  const Case cases[] = {
+      {Protocol::kResponses, "responses_stream_to_chat/server_tool_web_search",
+       "responses_resp_to_chat/server_tool_web_search", 1},  // one web_search_call
+      {Protocol::kMessages, "messages_stream_to_chat/server_tool_web_search",
+       "messages_resp_to_chat/server_tool_web_search", 2},  // server_tool_use + its result
+      {Protocol::kGemini, "gemini_stream_to_chat/server_tool_code_execution",
+       "gemini_resp_to_chat/server_tool_code_execution", 2},  // executableCode + its result
+  };
+  const std::filesystem::path dir = BR_TESTDATA_DIR;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.stream);
+    for (Protocol client :
+         {Protocol::kChat, Protocol::kMessages, Protocol::kResponses, Protocol::kGemini}) {
+      EncoderOptions opts;
+      opts.client_model = "m";
+      StreamTranslator t(c.up, client, opts);
+      ASSERT_TRUE(t.Feed(golden::ReadFile(dir / (std::string(c.stream) + ".in.sse"))).ok());
+      ASSERT_TRUE(t.End().ok());
+      EXPECT_TRUE(t.done());
+      EXPECT_EQ(t.skipped_server_tool_items(), c.items);
+    }
+    auto resp =
+        AdapterFor(c.up).parse_response(golden::ReadFile(dir / (std::string(c.json) + ".in.json")));
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    EXPECT_EQ(resp->skipped_server_tool_items, c.items);
+  }
+}
+
+// Client-executed Responses items are not server tools: still refused.
+TEST(FidelityServerTools, ClientExecutedItemsAreNotSkipped) {
+  auto resp =
+      AdapterFor(Protocol::kResponses)
+          .parse_response(
+              R"({"id":"resp_1","object":"response","status":"completed","output":[{"type":"local_shell_call","id":"ls","call_id":"c","action":{}}]})");
+  EXPECT_EQ(resp.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Also: a Chat web_search_options reaches a Chat upstream and is refused,
+// naming it, by every renderer that cannot carry it.
+TEST(FidelityWebSearchOptions, CarriedToChatRefusedElsewhere) {
+  auto req =
+      AdapterFor(Protocol::kChat)
+          .parse_request(
+              R"({"model":"m","messages":[{"role":"user","content":"news?"}],"web_search_options":{"search_context_size":"low"}})");
+  ASSERT_TRUE(req.ok()) << req.status();
+  auto chat = AdapterFor(Protocol::kChat).render_request(*req, "up");
+  ASSERT_TRUE(chat.ok()) << chat.status();
+  EXPECT_NE(chat->find(R"("web_search_options":{"search_context_size":"low"})"), std::string::npos)
+      << *chat;
+  for (Protocol up : {Protocol::kMessages, Protocol::kResponses, Protocol::kGemini}) {
+    auto out = AdapterFor(up).render_request(*req, "up");
+    EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument) << ProtocolName(up);
+    EXPECT_NE(out.status().message().find("web_search_options"), absl::string_view::npos)
+        << out.status();
+  }
+  auto bad =
+      AdapterFor(Protocol::kChat)
+          .parse_request(
+              R"({"model":"m","messages":[{"role":"user","content":"x"}],"web_search_options":true})");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
