@@ -22,11 +22,11 @@ class Supervisor {
     std::string worker_binary;
     std::string control_socket;
     int listen_fd = -1;
+    std::string log_level = "info";
+    std::string log_file;  // passed to workers so they can reopen it on SIGUSR1
     // The node region (state one per node: breakers, ...); null = none.
     // Each worker gets its fd; a reaped worker's claims in it are released.
     const node::NodeShm* node_shm = nullptr;
-    std::string log_level = "info";
-    std::string log_file;  // passed to workers so they can reopen it on SIGUSR1
   };
   Supervisor(SnapshotHub* hub, Options options);
 

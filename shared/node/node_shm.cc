@@ -23,7 +23,7 @@ constexpr int kMinFd = 10;
 
 uint64_t AlignUp(uint64_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
 
-absl::Status Errno(std::string_view what) {
+absl::Status Errno(absl::string_view what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
 }
 
@@ -73,7 +73,8 @@ absl::StatusOr<std::unique_ptr<NodeShm>> NodeShm::Create(const NodeShmSpec& spec
     t.offset.store(offsets[i]);
     t.capacity.store(wants[i].capacity);
     if (wants[i].kind == TableKind::kEndpointHealth) {
-      new (static_cast<char*>(base) + offsets[i]) HealthSlot[wants[i].capacity]();
+      auto* slots = reinterpret_cast<HealthSlot*>(static_cast<char*>(base) + offsets[i]);
+      for (uint64_t j = 0; j < wants[i].capacity; ++j) new (&slots[j]) HealthSlot();
     }
   }
   h->magic.store(kNodeShmMagic);
@@ -110,9 +111,10 @@ absl::StatusOr<std::unique_ptr<NodeShm>> NodeShm::Attach(int fd) {
   }
   for (uint32_t i = 0; i < h->table_count.load(); ++i) {
     const TableDesc& t = h->tables[i];
-    uint64_t offset = t.offset.load(), bytes = t.entry_size.load() * t.capacity.load();
-    if (offset % kAlign != 0 || offset < sizeof(NodeShmHeader) || offset > size ||
-        bytes > size - offset) {
+    uint64_t offset = t.offset.load(), capacity = t.capacity.load();
+    uint64_t entry = t.entry_size.load();
+    if (offset % kAlign != 0 || offset < sizeof(NodeShmHeader) || offset > size || entry == 0 ||
+        capacity > (size - offset) / entry) {
       return absl::InvalidArgumentError(absl::StrCat("node region: table ", i, " out of bounds"));
     }
   }

@@ -7,11 +7,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <mutex>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/strings/str_split.h"
 #include "tests/e2e/e2e_fixture.h"
 
 namespace bitrouter::testing {
@@ -29,8 +31,9 @@ Reply Status500() {
 
 // "br-<hex>-<worker>-<n>" -> "<worker>".
 std::string WorkerOf(const std::string& request_id) {
-  std::vector<std::string> parts = absl::StrSplit(request_id, '-');
-  return parts.size() == 4 ? parts[2] : "?";
+  size_t a = request_id.find('-', 3);  // after "br-<hex>"
+  size_t b = a == std::string::npos ? a : request_id.find('-', a + 1);
+  return b == std::string::npos ? "?" : request_id.substr(a + 1, b - a - 1);
 }
 
 class SharedHealthTest : public ::testing::Test {
