@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -122,9 +123,14 @@ TEST_F(SharedHealthTest, DownPrimarySeesOneProbePerCooldownFromTheWholeNode) {
         .count();
   };
   std::atomic<int> bad{0};
-  std::set<std::string> workers = Load(4, [&] { return elapsed_ms() >= 3500; }, &bad);
+  std::set<std::string> workers = Load(
+      4, [&] { return elapsed_ms() >= 3500; }, &bad);
   int64_t took = elapsed_ms();
   size_t probes = primary_.request_count() - before;
+  RecordProperty("probes", static_cast<int>(probes));
+  RecordProperty("window_ms", static_cast<int>(took));
+  std::printf("node probes to the down primary: %zu in %lld ms\n", probes,
+              static_cast<long long>(took));
   EXPECT_EQ(bad.load(), 0) << "every request is served by the backup";
   EXPECT_EQ(workers.size(), 2u) << "both workers served the load";
   // Each probe fails and reopens the breaker for a full cool-down, so the
