@@ -32,6 +32,7 @@
 #include "shared/config/home.h"
 #include "shared/config/loader.h"
 #include "shared/config/render.h"
+#include "shared/node/node_shm.h"
 
 namespace {
 
@@ -180,8 +181,17 @@ int main(int argc, char** argv) {
 
   uint32_t workers = pool_size(cfg.server.workers);
   desired_workers = workers;
-  controld::Supervisor supervisor(
-      &hub, {WorkerBinary(), paths->control_socket, listener->fd, cfg.server.log_level, log_file});
+  // One per node, created before the first worker: breakers and Retry-After
+  // windows every worker shares. Without it each worker keeps its own.
+  std::unique_ptr<node::NodeShm> node_shm;
+  if (auto created = node::NodeShm::Create(); created.ok()) {
+    node_shm = std::move(*created);
+  } else {
+    LOG_WARN("no node region (", created.status().message(),
+             "): circuit breakers are kept per worker");
+  }
+  controld::Supervisor supervisor(&hub, {WorkerBinary(), paths->control_socket, listener->fd,
+                                         cfg.server.log_level, log_file, node_shm.get()});
   supervisor.Resize(workers);
   (void)controld::WriteFileAtomic(paths->pid_file, absl::StrCat(self, "\n"), 0644);
   (void)controld::WriteFileAtomic(paths->listen_addr_file, listener->address + "\n", 0644);

@@ -19,6 +19,7 @@ namespace bitrouter::controld {
 namespace {
 
 constexpr int kChildListenFd = 3;
+constexpr int kChildNodeShmFd = 4;  // NodeShm keeps its own fd >= 10, clear of both
 constexpr auto kStableRun = std::chrono::seconds(10);
 constexpr auto kMaxBackoff = std::chrono::milliseconds(5000);
 
@@ -100,6 +101,8 @@ void Supervisor::RetirePreviousGenerationWhenReady() {
 void Supervisor::Spawn(uint32_t id, Slot& slot) {
   std::string id_text = std::to_string(id);
   std::string fd_text = std::to_string(kChildListenFd);
+  std::string shm_fd_text = std::to_string(kChildNodeShmFd);
+  const int shm_fd = options_.node_shm != nullptr ? options_.node_shm->fd() : -1;
   std::vector<const char*> argv = {options_.worker_binary.c_str(),
                                    "--control-socket",
                                    options_.control_socket.c_str(),
@@ -111,10 +114,17 @@ void Supervisor::Spawn(uint32_t id, Slot& slot) {
                                    options_.log_level.c_str(),
                                    nullptr,
                                    nullptr,
+                                   nullptr,
+                                   nullptr,
                                    nullptr};
+  size_t next_arg = argv.size() - 5;
   if (!options_.log_file.empty()) {
-    argv[argv.size() - 3] = "--log-file";
-    argv[argv.size() - 2] = options_.log_file.c_str();
+    argv[next_arg++] = "--log-file";
+    argv[next_arg++] = options_.log_file.c_str();
+  }
+  if (shm_fd >= 0) {
+    argv[next_arg++] = "--node-shm-fd";
+    argv[next_arg++] = shm_fd_text.c_str();
   }
   pid_t parent = getpid();
   pid_t pid = fork();
@@ -134,6 +144,8 @@ void Supervisor::Spawn(uint32_t id, Slot& slot) {
     } else if (dup2(options_.listen_fd, kChildListenFd) < 0) {
       _exit(127);
     }
+    // dup2 leaves the copy without close-on-exec: only the worker gets it.
+    if (shm_fd >= 0 && dup2(shm_fd, kChildNodeShmFd) < 0) _exit(127);
     execv(argv[0], const_cast<char* const*>(argv.data()));
     _exit(127);
   }
@@ -155,6 +167,9 @@ void Supervisor::Reap() {
     int status = 0;
     pid_t pid = waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
+    // Before the pid can be reused (it is only now reaped): a probe the dead
+    // worker held goes back to the node at once, not when its lease ends.
+    if (options_.node_shm != nullptr) options_.node_shm->ReleaseClaimsOf(pid);
     for (auto& [id, slot] : slots_) {
       if (slot.pid != pid) continue;
       slot.pid = 0;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "controld/snapshot_hub.h"
+#include "shared/node/node_shm.h"
 
 namespace bitrouter::controld {
 
@@ -23,6 +24,9 @@ class Supervisor {
     int listen_fd = -1;
     std::string log_level = "info";
     std::string log_file;  // passed to workers so they can reopen it on SIGUSR1
+    // The node region (state one per node: breakers, ...); null = none.
+    // Each worker gets its fd; a reaped worker's claims in it are released.
+    const node::NodeShm* node_shm = nullptr;
   };
   Supervisor(SnapshotHub* hub, Options options);
 

@@ -15,6 +15,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "shared/common/log.h"
+#include "shared/node/health_table.h"
+#include "shared/node/node_shm.h"
 #include "worker/control_client.h"
 #include "worker/loop_queue.h"
 #include "worker/server.h"
@@ -23,13 +25,14 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: bitrouter-worker --control-socket PATH --worker-id N [--listen-fd FD] "
-    "[--log-level LEVEL] [--log-file PATH]\n"
+    "[--node-shm-fd FD] [--log-level LEVEL] [--log-file PATH]\n"
     "bitrouter-worker is started and supervised by bitrouterd; do not run it by hand.\n";
 
 struct Args {
   std::string control_socket;
   uint32_t worker_id = 0;
   int listen_fd = 3;
+  int node_shm_fd = -1;  // the node region bitrouterd shares with every worker
   std::string log_level = "info";
   std::string log_file;  // set when bitrouterd logs to a file: reopened on SIGUSR1
 };
@@ -46,6 +49,8 @@ bool ParseArgs(int argc, char** argv, Args* out) {
       if (!absl::SimpleAtoi(absl::string_view(v.data(), v.size()), &out->worker_id)) return false;
     } else if (a == "--listen-fd") {
       if (!absl::SimpleAtoi(absl::string_view(v.data(), v.size()), &out->listen_fd)) return false;
+    } else if (a == "--node-shm-fd") {
+      if (!absl::SimpleAtoi(absl::string_view(v.data(), v.size()), &out->node_shm_fd)) return false;
     } else if (a == "--log-level") {
       out->log_level = std::string(v);
     } else if (a == "--log-file") {
@@ -80,8 +85,25 @@ int main(int argc, char** argv) {
   // Log lines (the access log above all) must never block the event loop.
   log::StartAsyncWriter(65536);
 
+  // Mapped before the loop starts and kept until exit: the server's health
+  // table points into it.
+  std::unique_ptr<node::NodeShm> node_shm;
+  if (args.node_shm_fd >= 0) {
+    auto attached = node::NodeShm::Attach(args.node_shm_fd);
+    if (attached.ok()) {
+      node_shm = std::move(*attached);
+    } else {
+      LOG_WARN("node region unusable (", attached.status().message(),
+               "): breaker state is kept per worker");
+    }
+  }
   uv_loop_t* loop = uv_default_loop();
   Server server(loop, args.listen_fd, args.worker_id);
+  if (node_shm != nullptr) {
+    server.health().UseShared(
+        node_shm->Table(node::TableKind::kEndpointHealth, sizeof(node::HealthSlot)));
+    if (!server.health().shared()) LOG_WARN("node region has no health table");
+  }
   // Outlives the control thread (joined below) and the loop.
   auto queue_owner = std::make_unique<LoopQueue>(loop);
   LoopQueue* queue = queue_owner.get();

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -63,11 +64,18 @@ void Server::SetSnapshot(SnapshotPtr snapshot) {
       const ProviderRuntime* now = snapshot->FindProvider(name);
       if (now != nullptr && SameUpstream(old_provider, *now)) continue;
       std::string prefix = absl::StrCat(name, "/");
-      health_.Forget([&](const std::string& id) { return id.rfind(prefix, 0) == 0; });
+      health_.Forget(snapshot->version,
+                     [&](const std::string& id) { return id.rfind(prefix, 0) == 0; });
     }
   }
   snapshot_ = std::move(snapshot);
-  health_.set_policy(snapshot_->failover.breaker);
+  routing::BreakerPolicy policy = snapshot_->failover.breaker;
+  // A probe settles once its upstream answers (or times out): until then
+  // no other worker may probe, unless its owner hangs past this lease.
+  const Timeouts& t = snapshot_->timeouts;
+  policy.probe_lease_ms =
+      std::max<uint64_t>(policy.cooldown_ms, uint64_t{t.connect_ms} + t.first_byte_ms);
+  health_.set_policy(policy);
 }
 
 std::string Server::NextRequestId() {

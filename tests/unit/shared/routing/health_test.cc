@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "shared/node/node_shm.h"
+
 namespace bitrouter::routing {
 namespace {
 
@@ -52,6 +54,54 @@ TEST(RetryAfterTest, SkipsUntilTheWindowPasses) {
   EXPECT_EQ(h.WaitMs("e", 3000), 2000u);
   EXPECT_EQ(h.Check("e", 5000), Gate::kAllow);
   EXPECT_EQ(h.Check("other", 0), Gate::kAllow);
+}
+
+TEST(ForgetTest, DropsTheStateOfMatchingIdsOncePerGeneration) {
+  EndpointHealth h;
+  h.set_policy({1, 1000});
+  h.OnFailure("changed/m", 0);
+  h.OnFailure("kept/m", 0);
+  h.Forget(5, [](const std::string& id) { return id.rfind("changed/", 0) == 0; });
+  EXPECT_EQ(h.Check("changed/m", 10), Gate::kAllow);
+  EXPECT_EQ(h.Check("kept/m", 10), Gate::kSkipOpen);
+}
+
+// Two workers' handles on one node region: one breaker, one probe.
+TEST(SharedHealthTest, WorkersOfANodeShareBreakerAndProbe) {
+  auto shm = node::NodeShm::Create({.health_slots = 64});
+  ASSERT_TRUE(shm.ok()) << shm.status();
+  node::TableView view = (*shm)->Table(node::TableKind::kEndpointHealth, sizeof(node::HealthSlot));
+  EndpointHealth w1, w2;
+  w1.UseShared(view);
+  w2.UseShared(view);
+  ASSERT_TRUE(w1.shared());
+  for (EndpointHealth* h : {&w1, &w2}) h->set_policy({2, 1000});
+  w1.OnFailure("e", 0);
+  w2.OnFailure("e", 0);  // the node's second failure opens it for both
+  EXPECT_EQ(w1.Check("e", 10), Gate::kSkipOpen);
+  EXPECT_EQ(w2.WaitMs("e", 10), 990u);
+  EXPECT_EQ(w2.Check("e", 1000), Gate::kProbe);
+  // Same process here, so w1 sees w2's probe as one already in flight.
+  EXPECT_EQ(w1.Check("e", 1000), Gate::kSkipOpen);
+  w2.OnSuccess("e");
+  EXPECT_EQ(w1.Check("e", 1001), Gate::kAllow);
+  w1.OnRetryAfter("e", 3000);
+  EXPECT_EQ(w2.Check("e", 2000), Gate::kSkipRetryAfter);
+  // w2 saw the state, so its Forget (one per snapshot) reaches it.
+  w2.Forget(3, [](const std::string&) { return true; });
+  EXPECT_EQ(w1.Check("e", 2000), Gate::kAllow);
+}
+
+TEST(SharedHealthTest, AFullTableFallsBackToAllow) {
+  auto shm = node::NodeShm::Create({.health_slots = 2});
+  ASSERT_TRUE(shm.ok()) << shm.status();
+  EndpointHealth h;
+  h.UseShared((*shm)->Table(node::TableKind::kEndpointHealth, sizeof(node::HealthSlot)));
+  h.set_policy({1, 1000});
+  for (int i = 0; i < 10; ++i) h.OnFailure("e" + std::to_string(i), 0);
+  int open = 0;
+  for (int i = 0; i < 10; ++i) open += h.Check("e" + std::to_string(i), 1) == Gate::kSkipOpen;
+  EXPECT_EQ(open, 2);
 }
 
 }  // namespace
