@@ -127,6 +127,8 @@ class ProxyCall : public RequestHandler, public UpstreamHandler {
   void FeedTranslated(const char* data, size_t len);
   void FlushTranslated();
   protocol::EncoderOptions EncoderOpts() const;
+  // The model id of the endpoint serving the current attempt.
+  std::string ServedModel() const;
   // Translated answers: response header lines saying what the translation
   // left out (x-bitrouter-dropped-tools).
   void AppendTranslationHeaders(std::string* lines) const;

@@ -29,7 +29,10 @@ std::string NewAnswerId() {
 
 protocol::EncoderOptions ProxyCall::EncoderOpts() const {
   protocol::EncoderOptions o;
-  o.client_model = in_.model;
+  // The answer names the endpoint that served it (as a passthrough answer
+  // does), not the virtual name the client asked for: accounting and
+  // debugging follow the model that really answered.
+  o.client_model = ServedModel();
   o.created = UnixNow();
   o.include_usage = in_.include_usage;
   o.gemini_sse = in_.gemini_sse;
@@ -38,6 +41,10 @@ protocol::EncoderOptions ProxyCall::EncoderOpts() const {
   o.now = &UnixNow;
   o.fallback_id = NewAnswerId();
   return o;
+}
+
+std::string ProxyCall::ServedModel() const {
+  return target_ != nullptr ? target_->model_id : in_.model;
 }
 
 void ProxyCall::AppendTranslationHeaders(std::string* lines) const {
@@ -160,7 +167,7 @@ void ProxyCall::CompleteTranslatedJson() {
     Accepted();
     Commit(-1, StreamContentType());
   } else {
-    auto rendered = protocol::AdapterFor(in_.client).render_response(*resp, in_.model);
+    auto rendered = protocol::AdapterFor(in_.client).render_response(*resp, ServedModel());
     if (!rendered.ok()) {
       AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), upstream_head_.status,
                      std::nullopt,

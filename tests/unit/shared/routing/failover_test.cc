@@ -77,5 +77,39 @@ TEST(AggregateTest, MixedIs502AndNamesEveryEndpoint) {
   EXPECT_EQ(Aggregate({{K::kTls, "a:m", 0, {}, ""}}).code, "upstream_tls_failed");
 }
 
+TEST(ContextLengthError, RecognisesEachProvidersWording) {
+  for (
+      const char* body : {
+          // OpenAI / Azure / DeepSeek / OpenRouter
+          R"({"error":{"message":"This model's maximum context length is 128000 tokens.","code":"context_length_exceeded"}})",
+          // Anthropic
+          R"({"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 210000 tokens > 200000 maximum"}})",
+          // Gemini
+          R"({"error":{"code":400,"message":"The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).","status":"INVALID_ARGUMENT"}})",
+          // vLLM
+          R"({"object":"error","message":"This model's maximum context length is 4096 tokens. However, you requested 5000 tokens.","type":"BadRequestError"})",
+      }) {
+    EXPECT_TRUE(IsContextLengthError(body)) << body;
+  }
+}
+
+TEST(ContextLengthError, OtherBadRequestsAndContentFiltersDoNotMatch) {
+  EXPECT_FALSE(IsContextLengthError(
+      R"({"error":{"message":"Invalid value for 'temperature'","type":"invalid_request_error"}})"));
+  EXPECT_FALSE(IsContextLengthError(
+      R"({"error":{"message":"The response was filtered due to the prompt triggering Azure OpenAI's content management policy.","code":"content_filter"}})"));
+  EXPECT_FALSE(IsContextLengthError(""));
+}
+
+TEST(AttemptsHeader, ListsEachOutcomeWithoutSecrets) {
+  using K = Attempt::Kind;
+  std::vector<Attempt> a = {{K::kStatus, "openai:gpt-4o", 503, {}, "upstream said sk-secret"},
+                            {K::kTimeout, "x:m", 0, {}, ""},
+                            {K::kSkipped, "y:m,=\r\n", 0, {}, ""},
+                            {K::kStatus, "anthropic:claude-sonnet-4-5", 200, {}, ""}};
+  EXPECT_EQ(AttemptsHeaderValue(a),
+            "openai:gpt-4o=503,x:m=timeout,y:m    =skipped,anthropic:claude-sonnet-4-5=200");
+}
+
 }  // namespace
 }  // namespace bitrouter::routing
