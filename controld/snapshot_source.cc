@@ -101,6 +101,7 @@ bitrouter::v1::Snapshot BuildSnapshot(
   f->set_breaker_failures(cfg.failover.breaker_failures);
   f->set_breaker_cooldown_ms(cfg.failover.breaker_cooldown_ms);
   f->set_max_retry_after_ms(cfg.failover.max_retry_after_ms);
+  f->set_stream_recovery_off(!cfg.failover.stream_recovery);
   return snap;
 }
 

@@ -39,6 +39,7 @@ absl::Span<const std::string_view> TerminalMarkers(protocol::Protocol p) {
 }  // namespace
 
 void ProxyCall::RelayBody(const char* data, size_t len) {
+  if (rescue_ != nullptr && rescue_->watch != nullptr) return RelayWatched(data, len);
   if (sse_response_) ScanForTerminal(data, len);
   conn_->WriteBody(data, len);
   if (conn_ != nullptr && conn_->congested() && call_ != nullptr && !paused_) {

@@ -62,6 +62,7 @@ struct Failover {
   uint32_t retries = 0;
   uint32_t retry_backoff_ms = 200;
   uint32_t max_retry_after_ms = 300'000;  // cap on an upstream's Retry-After
+  bool stream_recovery = true;            // mid-stream rescue (proxy_rescue.h)
   routing::BreakerPolicy breaker;
 };
 

@@ -130,6 +130,7 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
   snap->failover.breaker.failures = OrDefault(f.breaker_failures(), 5);
   snap->failover.breaker.cooldown_ms = OrDefault(f.breaker_cooldown_ms(), 30'000);
   snap->failover.max_retry_after_ms = OrDefault(f.max_retry_after_ms(), 300'000);
+  snap->failover.stream_recovery = !f.stream_recovery_off();
 
   // Loading the trust store costs tens of milliseconds, so the context is
   // reused while the CA file is the same file (path, size, mtime); a changed

@@ -69,6 +69,9 @@ struct FailoverConfig {
   uint32_t breaker_cooldown_ms = 30'000;
   // An upstream's Retry-After is honoured up to this long.
   uint32_t max_retry_after_ms = 300'000;
+  // upstream.stream_recovery: a stream that breaks after the client got part
+  // of the answer is continued on the route's next endpoint.
+  bool stream_recovery = true;
 };
 
 // kMpp (Machine Payment Protocol) is accepted from the manual's config but not
