@@ -466,6 +466,10 @@ void ProxyCall::OnUpstreamComplete() {
       break;
   }
   // Relaying.
+  if (rescue_ != nullptr && rescue_->watch != nullptr) {
+    RelayWatchedEnd();
+    if (conn_ == nullptr || phase_ != Phase::kRelay) return;  // failed, or being continued
+  }
   if (sse_response_ &&
       routing::ClassifyStatus(upstream_head_.status) == routing::StatusClass::kSuccess &&
       !saw_terminal_) {

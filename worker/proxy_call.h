@@ -126,6 +126,7 @@ class ProxyCall : public RequestHandler, public UpstreamHandler {
   void WatchTranslated();  // a translated stream starts: record what the client gets
   void WatchRelay();       // a passthrough stream is committed: the same
   void RelayWatched(const char* data, size_t len);
+  void RelayWatchedEnd();  // the relayed body ended: its last event may lack the blank line
   // The committed stream broke: true when a continuation is being sought.
   bool TryRescue(const std::string& code, const std::string& message);
   absl::StatusOr<std::string> RenderRescueRequest();

@@ -167,6 +167,12 @@ void ProxyCall::RelayWatched(const char* data, size_t len) {
   }
 }
 
+void ProxyCall::RelayWatchedEnd() {
+  // An upstream may end its last event with the body instead of a blank
+  // line; the event still counts (and the client gets it properly ended).
+  if (rescue_->watch->holding()) RelayWatched("\n\n", 2);
+}
+
 bool ProxyCall::TryRescue(const std::string& code, const std::string& message) {
   if (rescue_ == nullptr || conn_ == nullptr || !rescue_->partial.Continuable() ||
       !rescue_->partial.started() || next_ >= order_.size()) {
@@ -206,6 +212,7 @@ bool ProxyCall::TryRescue(const std::string& code, const std::string& message) {
   r.splice.reset();
   r.partial.set_next(r.encoder.get());
   call_.reset();
+  conn_->Uncork();  // nothing of ours is corked; do not leave the cork on meanwhile
   LOG_INFO("request ", conn_->request().request_id, ": ", message, "; continuing the answer (",
            r.partial.Text().size(), " bytes of text so far) on the next endpoint");
   attempts_.push_back({BreakKind(code), EndpointName(), upstream_head_.status, std::nullopt,

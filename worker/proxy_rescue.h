@@ -47,6 +47,8 @@ class RelayWatch {
   // Relayed bytes in. An error: an event is malformed (it and what follows
   // are withheld) or an event outgrew the cap.
   absl::Status Feed(std::string_view bytes);
+  // Bytes of an unfinished event are held.
+  bool holding() const { return !pending_.empty(); }
   // Whole events to write to the client; the caller writes and clears it.
   std::string& out() { return out_; }
   // The upstream's numbering as the client saw it.

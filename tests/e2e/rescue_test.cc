@@ -491,6 +491,57 @@ TEST_F(RescueTest, NothingCanContinueItEndsWithTheInBandError) {
   EXPECT_EQ(r.body.find("message_stop"), std::string::npos) << r.body;
 }
 
+TEST_F(RescueTest, AStalledPrimaryIsContinued) {
+  ASSERT_NO_FATAL_FAILURE(Start("oai", "oai", "upstream:\n  timeouts: {idle: 300ms}\n"));
+  upstream_.SetHandler([](const RecordedRequest& req) {
+    if (!IsPrimary(req)) return Continue(req);
+    Reply r;
+    r.content_type = "text/event-stream";
+    r.chunked = true;
+    r.chunks = {ChatStream(kPrimaryPieces, false), ChatStream({"never sent"}, true)};
+    r.delay_between_chunks_ms = 3000;
+    return r;
+  });
+  HttpResponse r = PostChat();
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.complete) << r.body;
+  EXPECT_EQ(ChatText(r.body), kWhole);
+}
+
+TEST_F(RescueTest, AMalformedTailIsWithheldAndTheAnswerContinued) {
+  ASSERT_NO_FATAL_FAILURE(Start("ant", "ant"));
+  upstream_.SetHandler([](const RecordedRequest& req) {
+    if (!IsPrimary(req)) return Continue(req);
+    Reply r;
+    r.content_type = "text/event-stream";
+    r.chunked = true;
+    r.chunks = {MessagesStream(kPrimaryPieces, false),
+                "event: content_block_delta\ndata: {not json\n\n"};
+    return r;
+  });
+  HttpResponse r = PostMessages();
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.complete) << r.body;
+  EXPECT_EQ(r.body.find("not json"), std::string::npos) << r.body;
+  EXPECT_EQ(MessagesText(r.body), kWhole);
+}
+
+TEST_F(RescueTest, AStreamWithoutItsTerminalEventIsContinued) {
+  ASSERT_NO_FATAL_FAILURE(Start("resp", "gem"));
+  upstream_.SetHandler([](const RecordedRequest& req) {
+    if (!IsPrimary(req)) return Continue(req);
+    Reply r;  // ends cleanly, but before response.completed
+    r.content_type = "text/event-stream";
+    r.chunked = true;
+    r.chunks = {ResponsesStream(kPrimaryPieces, false, false)};
+    return r;
+  });
+  HttpResponse r = PostResponses();
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.complete) << r.body;
+  EXPECT_EQ(ResponsesText(r.body), kWhole);
+}
+
 TEST_F(RescueTest, StreamRecoveryOffKeepsTheError) {
   ASSERT_NO_FATAL_FAILURE(Start("oai", "oai", "upstream:\n  stream_recovery: off\n"));
   Script();
