@@ -228,6 +228,7 @@ void ProxyCall::OnUpstreamHeaders(const UpstreamHead& head) {
   upstream_head_ = head;
   std::string_view type = head.Header("content-type");
   sse_response_ = type.substr(0, 17) == "text/event-stream";
+  if (Rescuing() && RescueHeaders(head)) return;
   switch (routing::ClassifyStatus(head.status)) {
     case routing::StatusClass::kFailover: {
       routing::Attempt a{routing::Attempt::Kind::kStatus, EndpointName(), head.status, std::nullopt,
@@ -260,6 +261,7 @@ void ProxyCall::OnUpstreamHeaders(const UpstreamHead& head) {
         phase_ = Phase::kTranslateSse;
         translator_ =
             std::make_unique<protocol::StreamTranslator>(upstream_, in_.client, EncoderOpts());
+        WatchTranslated();
         return;
       }
       phase_ = sse_response_ ? Phase::kBufferSse : Phase::kBufferJson;
@@ -322,6 +324,7 @@ void ProxyCall::OnUpstreamBody(const char* data, size_t len) {
       if (event.find("data:") != std::string_view::npos) {
         Accepted();
         Commit(-1);
+        WatchRelay();
         // buffer_ stays untouched from here on: a corked write points into it.
         RelayBody(buffer_.data(), buffer_.size());
         return;
@@ -394,6 +397,10 @@ void ProxyCall::OnUpstreamComplete() {
       break;
   }
   // Relaying.
+  if (rescue_ != nullptr && rescue_->watch != nullptr) {
+    RelayWatchedEnd();
+    if (conn_ == nullptr || phase_ != Phase::kRelay) return;  // failed, or being continued
+  }
   if (sse_response_ &&
       routing::ClassifyStatus(upstream_head_.status) == routing::StatusClass::kSuccess &&
       !saw_terminal_) {
@@ -477,6 +484,12 @@ void ProxyCall::FinishOk() {
 }
 
 void ProxyCall::FailAfterCommit(const std::string& code, const std::string& message) {
+  if (TryRescue(code, message)) return;
+  if (Rescuing()) {
+    rescue_->code = code;
+    rescue_->message = message;
+    return EndRescueFailed();
+  }
   HttpConnection* conn = conn_;
   LOG_WARN("request ", conn->request().request_id, ": ", message);
   if (translator_ != nullptr) {

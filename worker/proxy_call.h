@@ -19,7 +19,9 @@
 //    JSON answer is validated whole, a stream by its first event;
 //  - after the commit there is no failover: a failure ends the response with
 //    the client protocol's in-band error and without its terminator, and a
-//    stream that ends without its terminal event is a failure too;
+//    stream that ends without its terminal event is a failure too; except
+//    that a broken stream is continued on the next endpoint when it can be
+//    (upstream.stream_recovery, proxy_rescue.h);
 //  - when every endpoint failed, one aggregate error (429 / 504 / 503 / 502).
 
 #include <memory>
@@ -32,6 +34,7 @@
 #include "shared/routing/failover.h"
 #include "shared/routing/route_table.h"
 #include "worker/http_connection.h"
+#include "worker/proxy_rescue.h"
 #include "worker/upstream.h"
 
 namespace bitrouter::worker {
@@ -134,6 +137,21 @@ class ProxyCall : public RequestHandler, public UpstreamHandler {
   void AppendTranslationHeaders(std::string* lines) const;
   std::string EndpointName() const;
   uint64_t NowMs() const;
+  // Mid-stream rescue (proxy_rescue.cc).
+  bool RescueEnabled() const;
+  bool Rescuing() const { return rescue_ != nullptr && rescue_->active; }
+  void WatchTranslated();  // a translated stream starts: record what the client gets
+  void WatchRelay();       // a passthrough stream is committed: the same
+  void RelayWatched(const char* data, size_t len);
+  void RelayWatchedEnd();  // the relayed body ended: its last event may lack the blank line
+  // The committed stream broke: true when a continuation is being sought.
+  bool TryRescue(const std::string& code, const std::string& message);
+  absl::StatusOr<std::string> RenderRescueRequest();
+  // A continuation attempt's head: true when handled here.
+  bool RescueHeaders(const UpstreamHead& head);
+  void StartSplice();
+  // No endpoint could continue the stream: the in-band error.
+  void EndRescueFailed();
 
   HttpConnection* conn_;  // null once the client is gone or the response ended
   Server* server_;        // outlives every call
@@ -174,6 +192,7 @@ class ProxyCall : public RequestHandler, public UpstreamHandler {
   bool content_started_ = false;  // a stream's first content event arrived
   std::string tail_;              // last bytes of the relayed stream (markers that straddle reads)
   bool paused_ = false;
+  std::unique_ptr<StreamRescue> rescue_;  // declared before translator_: outlives it
   std::unique_ptr<protocol::StreamTranslator> translator_;
   std::unique_ptr<UpstreamCall> call_;
   OneShotTimer* retry_timer_ = nullptr;

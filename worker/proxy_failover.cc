@@ -143,6 +143,7 @@ uint64_t ProxyCall::Backoff() const {
 }
 
 void ProxyCall::FailAll() {
+  if (Rescuing()) return EndRescueFailed();
   HttpConnection* conn = conn_;
   conn_ = nullptr;
   phase_ = Phase::kDone;

@@ -70,6 +70,7 @@ bool HasMarker(std::string_view d, std::string_view joint,
 }  // namespace
 
 void ProxyCall::RelayBody(const char* data, size_t len) {
+  if (rescue_ != nullptr && rescue_->watch != nullptr) return RelayWatched(data, len);
   if (sse_response_) ScanRelayed(data, len);
   conn_->WriteBody(data, len);
   if (conn_ != nullptr && conn_->congested() && call_ != nullptr && !paused_) {

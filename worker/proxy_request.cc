@@ -68,8 +68,9 @@ bool ProxyCall::BuildRequest(UpstreamRequest* up) {
   }
   // A Gemini client streaming without alt=sse wants a JSON array, which no
   // upstream sends: that goes through the codecs even Gemini to Gemini.
-  translate_ =
-      upstream_ != in_.client || (in_.client == Protocol::kGemini && in_.stream && !in_.gemini_sse);
+  // A continuation (proxy_rescue.h) always goes through the canonical form.
+  translate_ = Rescuing() || upstream_ != in_.client ||
+               (in_.client == Protocol::kGemini && in_.stream && !in_.gemini_sse);
   std::string_view b = body;
   if (translate_) {
     if (!canonical_) {
@@ -96,7 +97,9 @@ bool ProxyCall::BuildRequest(UpstreamRequest* up) {
                  absl::StrJoin(canonical_->dropped_tools, ", "));
       }
     }
-    auto rendered = protocol::AdapterFor(upstream_).render_request(*canonical_, target_->model_id);
+    auto rendered =
+        Rescuing() ? RenderRescueRequest()
+                   : protocol::AdapterFor(upstream_).render_request(*canonical_, target_->model_id);
     if (!rendered.ok()) {
       untranslatable_ = std::string(rendered.status().message());
       attempts_.push_back(

@@ -68,6 +68,7 @@ struct Failover {
   uint32_t retry_backoff_ms = 200;
   uint32_t max_retry_after_ms = 300'000;  // cap on an upstream's Retry-After
   uint32_t retry_after_wait_ms = 5'000;   // a 429 this short is waited out (last endpoint)
+  bool stream_recovery = true;            // mid-stream rescue (proxy_rescue.h)
   routing::BreakerPolicy breaker;
 };
 

@@ -140,6 +140,7 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
   snap->failover.max_retry_after_ms = OrDefault(f.max_retry_after_ms(), 300'000);
   snap->failover.retry_after_wait_ms =
       f.never_wait_retry_after() ? 0 : OrDefault(f.retry_after_wait_ms(), 5'000);
+  snap->failover.stream_recovery = !f.stream_recovery_off();
 
   // Loading the trust store costs tens of milliseconds, so the context is
   // reused while the CA file is the same file (path, size, mtime); a changed

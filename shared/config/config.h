@@ -78,6 +78,9 @@ struct FailoverConfig {
   // A 429 whose Retry-After is at most this long is waited out on the same
   // endpoint when no other endpoint of the route can serve.
   uint32_t retry_after_wait_ms = 5'000;
+  // upstream.stream_recovery: a stream that breaks after the client got part
+  // of the answer is continued on the route's next endpoint.
+  bool stream_recovery = true;
 };
 
 // kMpp (Machine Payment Protocol) is accepted from the manual's config but not

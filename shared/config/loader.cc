@@ -306,6 +306,8 @@ absl::Status ReadUpstream(const Reader& r, const YAML::Node& node, Config* cfg) 
       ASSIGN_OR_RETURN(cfg->failover.retry_after_wait_ms, r.Duration(kv.second, path));
     } else if (key == "max_retry_after") {
       ASSIGN_OR_RETURN(cfg->failover.max_retry_after_ms, r.Duration(kv.second, path));
+    } else if (key == "stream_recovery") {
+      ASSIGN_OR_RETURN(cfg->failover.stream_recovery, r.Bool(kv.second, path));
     } else if (key == "circuit_breaker") {
       RETURN_IF_ERROR(ReadCircuitBreaker(r, kv.second, &cfg->failover));
     } else {

@@ -185,6 +185,7 @@ std::string RenderEffectiveConfig(const Config& cfg) {
                   "\n  retry_backoff: ", FormatDurationMs(f.retry_backoff_ms),
                   "\n  max_retry_after: ", FormatDurationMs(f.max_retry_after_ms),
                   "\n  retry_after_wait: ", FormatDurationMs(f.retry_after_wait_ms),
+                  "\n  stream_recovery: ", f.stream_recovery ? "on" : "off",
                   "\n  circuit_breaker: {failures: ", f.breaker_failures,
                   ", cooldown: ", FormatDurationMs(f.breaker_cooldown_ms), "}\n");
   absl::StrAppend(&out, "inherit_defaults: ", cfg.inherit_defaults ? "true" : "false", "\n");

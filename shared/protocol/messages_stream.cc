@@ -459,6 +459,10 @@ class MessagesEncoder : public StreamEncoder {
     done_ = true;
   }
 
+  void Adopt(const StreamPosition& position) override {
+    if (position.index >= 0) index_ = static_cast<int>(position.index);
+  }
+
   void OnError(const StreamError& error) override {
     if (done_) return;
     Event("error", [&](W& w) {

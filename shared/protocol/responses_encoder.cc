@@ -56,7 +56,7 @@ class Encoder : public StreamEncoder {
     open_ = true;
     summary_open_ = false;
     cur_ = ContentPart();
-    size_t index = items_.size();
+    size_t index = Index();
     switch (block.kind) {
       case BlockKind::kText:
         cur_.kind = Kind::kText;
@@ -169,7 +169,7 @@ class Encoder : public StreamEncoder {
   void OnBlockStop() override {
     if (done_ || !open_) return;
     open_ = false;
-    size_t index = items_.size();
+    size_t index = Index();
     if (cur_.kind == Kind::kText && cur_.refusal) {
       Emit("response.refusal.done", [&](W& w) {
         ItemRef(w, true);
@@ -244,6 +244,12 @@ class Encoder : public StreamEncoder {
     done_ = true;
   }
 
+  void Adopt(const StreamPosition& position) override {
+    if (position.next_sequence >= 0) seq_ = position.next_sequence;
+    if (position.index >= 0) shift_ = position.index - static_cast<int64_t>(items_.size());
+    if (open_ && !position.open_item_id.empty()) item_id_ = position.open_item_id;
+  }
+
   void OnError(const StreamError& error) override {
     if (done_) return;
     if (!started_) OnStart({});
@@ -260,6 +266,9 @@ class Encoder : public StreamEncoder {
   }
 
  private:
+  // The output index of the open item (or of the next one).
+  size_t Index() const { return static_cast<size_t>(static_cast<int64_t>(items_.size()) + shift_); }
+
   void Emit(std::string_view type, absl::FunctionRef<void(W&)> body) {
     rapidjson::StringBuffer buf;
     W w(buf);
@@ -291,7 +300,7 @@ class Encoder : public StreamEncoder {
   }
 
   void ItemRef(W& w, bool content_index) {
-    Str(w, "item_id"), Str(w, item_id_), Str(w, "output_index"), w.Uint64(items_.size());
+    Str(w, "item_id"), Str(w, item_id_), Str(w, "output_index"), w.Uint64(Index());
     if (content_index) Str(w, "content_index"), w.Int(0);
   }
   void SummaryRef(W& w) {
@@ -322,6 +331,9 @@ class Encoder : public StreamEncoder {
   ContentPart cur_;      // the open block
   std::string item_id_;
   bool summary_open_ = false;
+  // Output items the client got that the canonical form has no block for
+  // (a relayed upstream's empty reasoning items, see Adopt).
+  int64_t shift_ = 0;
 };
 
 }  // namespace

@@ -79,9 +79,24 @@ class StreamSink {
   virtual void OnServerToolSkipped() {}
 };
 
+// Where a client stream that someone else wrote stands: the numbering an
+// encoder cannot rebuild from replayed canonical events when it takes over a
+// relayed upstream stream after a mid-stream rescue (stream_splice.h).
+struct StreamPosition {
+  std::optional<int64_t> created;  // Chat `created`, Responses `created_at`, when seen
+  int64_t next_sequence = -1;      // Responses: the next sequence_number
+  // Messages: content block index, Responses: output_index, of the open
+  // block or (none open) of the next one.
+  int64_t index = -1;
+  std::string open_item_id;  // Responses: the id of the open output item
+};
+
 // Client side: renders canonical events as the client's SSE bytes.
 class StreamEncoder : public StreamSink {
  public:
+  // Takes over the client's numbering after a replay of what it already
+  // has; protocols without numbering keep their own (the default).
+  virtual void Adopt(const StreamPosition& position) { (void)position; }
   // Bytes produced so far and not yet taken; the caller writes and clears it.
   std::string& out() { return out_; }
   // A terminal event (OnFinish or OnError) was rendered.

@@ -9,6 +9,12 @@ StreamTranslator::StreamTranslator(Protocol upstream, Protocol client,
   decoder_ = AdapterFor(upstream).make_decoder(&tap_);
 }
 
+StreamTranslator::StreamTranslator(Protocol upstream, std::unique_ptr<StreamEncoder> encoder)
+    : encoder_(std::move(encoder)) {
+  tap_.next = encoder_.get();
+  decoder_ = AdapterFor(upstream).make_decoder(&tap_);
+}
+
 absl::Status StreamTranslator::Feed(std::string_view bytes) {
   if (decoder_->done()) return absl::OkStatus();  // bytes after the terminal event
   return sse_.Feed(bytes, [this](std::string_view event, std::string_view data) {

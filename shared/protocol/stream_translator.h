@@ -35,6 +35,18 @@ void NormalizeToolUseFinish(CanonicalResponse* response);
 class StreamTranslator {
  public:
   StreamTranslator(Protocol upstream, Protocol client, const EncoderOptions& options);
+  // Continues a client stream `encoder` already rendered part of (a
+  // mid-stream rescue, see stream_splice.h) with an `upstream` stream.
+  StreamTranslator(Protocol upstream, std::unique_ptr<StreamEncoder> encoder);
+
+  // Canonical events go to `front` instead of the encoder; `front` forwards
+  // them to encoder() (e.g. a PartialAnswer, a SpliceSink). Must outlive
+  // this translator's use.
+  void Intercept(StreamSink* front) { tap_.next = front; }
+  StreamEncoder* encoder() { return encoder_.get(); }
+  // Gives up the client encoder (with its state) for another translator;
+  // this one must not be used afterwards.
+  std::unique_ptr<StreamEncoder> TakeEncoder() { return std::move(encoder_); }
 
   // Upstream body bytes. An error means the upstream stream is malformed;
   // the caller decides between failover (nothing sent yet) and Fail().

@@ -12,7 +12,8 @@ namespace bitrouter::testing {
 namespace {
 
 constexpr char kSmart[] = R"({"model":"smart","messages":[{"role":"user","content":"hi"}]})";
-constexpr char kSmartStream[] = R"({"model":"smart","stream":true,"messages":[]})";
+constexpr char kSmartStream[] =
+    R"({"model":"smart","stream":true,"messages":[{"role":"user","content":"hi"}]})";
 
 Reply Status(int status, std::vector<std::pair<std::string, std::string>> headers = {}) {
   Reply r;
@@ -202,7 +203,8 @@ TEST_F(FailoverTest, StreamFailsOverBeforeTheFirstByte) {
 }
 
 TEST_F(FailoverTest, StreamCutAfterTheFirstByteEndsWithAnErrorNotAFailover) {
-  Start();
+  // Without mid-stream rescue (rescue_test.cc covers it).
+  Start("upstream:\n  stream_recovery: off\n");
   primary_.SetHandler([](const RecordedRequest&) {
     Reply r;
     r.kind = Reply::Kind::kBrokenChunked;
@@ -219,7 +221,7 @@ TEST_F(FailoverTest, StreamCutAfterTheFirstByteEndsWithAnErrorNotAFailover) {
 }
 
 TEST_F(FailoverTest, StreamWithoutItsTerminalEventIsAnError) {
-  Start();
+  Start("upstream:\n  stream_recovery: off\n");
   primary_.SetHandler([](const RecordedRequest&) {
     Reply r;
     r.content_type = "text/event-stream";

@@ -287,6 +287,7 @@ TEST(LoaderFailoverTest, Defaults) {
   EXPECT_EQ(cfg->failover.retry_backoff_ms, 200u);
   EXPECT_EQ(cfg->failover.breaker_failures, 5u);
   EXPECT_EQ(cfg->failover.breaker_cooldown_ms, 30'000u);
+  EXPECT_TRUE(cfg->failover.stream_recovery);
 }
 
 TEST(LoaderFailoverTest, AllFields) {
@@ -294,11 +295,13 @@ TEST(LoaderFailoverTest, AllFields) {
 upstream:
   retries: 2
   retry_backoff: 250ms
+  stream_recovery: off
   circuit_breaker:
     failures: 3
     cooldown: 1m
 )");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_FALSE(cfg->failover.stream_recovery);
   EXPECT_EQ(cfg->failover.retries, 2u);
   EXPECT_EQ(cfg->failover.retry_backoff_ms, 250u);
   EXPECT_EQ(cfg->failover.breaker_failures, 3u);
@@ -306,6 +309,8 @@ upstream:
 }
 
 TEST(LoaderFailoverTest, Errors) {
+  EXPECT_EQ(Error("upstream:\n  stream_recovery: maybe\n"),
+            "cfg.yaml:2: upstream.stream_recovery: expected true or false, got 'maybe'");
   EXPECT_EQ(Error("upstream:\n  retries: 11\n"),
             "cfg.yaml:2: upstream.retries: expected an integer 0..10, got '11'");
   EXPECT_EQ(Error("upstream:\n  retries: -1\n"),
