@@ -5,8 +5,7 @@
 // only through config values a user could also set, and asserts on what the
 // client received (one well-formed stream whose text is the complete answer,
 // or a clean error where that is the right answer) and on what the
-// upstreams saw. The stream-rescue scenarios (a cut, a malformed chunk, a
-// fallback that refuses prefill) are in stream_rescue_test.cc.
+// upstreams saw. rescue_test.cc has the rescue in every client protocol.
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -253,6 +252,78 @@ TEST_F(FailoverBenchTest, AccountingNamesTheEndpointThatServed) {
   EXPECT_EQ(r.Header("x-bitrouter-attempts"), "primary:m-primary=503,backup:m-backup=200");
   // The usage is the serving endpoint's, in its own chunk.
   EXPECT_NE(r.body.find("\"completion_tokens\":60"), std::string::npos) << r.body;
+}
+
+// The rescued scenarios: the client gets one stream whose text is the
+// primary's partial text followed by the backup's continuation. The backup
+// here answers the continuation with the rest of the answer.
+class RescueBenchTest : public FailoverBenchTest {
+ protected:
+  void StartRescue(Fault fault, const std::string& extra_yaml, bool backup_rejects_prefill) {
+    backup_rejects_prefill_ = backup_rejects_prefill;
+    FaultOptions fo;
+    fo.tokens = 40;
+    Start(fault, extra_yaml, fo);
+    backup_.SetHandler([this](const RecordedRequest& req) {
+      ++backup_calls_;
+      if (backup_rejects_prefill_) {
+        Reply r = FaultReply(Fault::kRejectsPrefill, req, 0, "m-backup", fo_);
+        if (r.status == 400) return r;
+      }
+      // The continuation carries the partial answer: answer with the rest.
+      std::vector<std::string> all = BenchTokens(fo_.total_tokens);
+      std::vector<std::string> rest(all.begin() + fo_.tokens, all.end());
+      EXPECT_NE(req.body.find("t39"), std::string::npos) << "the partial answer is carried";
+      return ChatSseReply("m-backup", rest);
+    });
+  }
+  bool backup_rejects_prefill_ = false;
+  std::atomic<int> backup_calls_{0};
+};
+
+TEST_F(RescueBenchTest, StreamCutAfter40TokensIsContinuedOnTheFallback) {
+  StartRescue(Fault::kStreamCut, "", false);
+  HttpResponse r = Post();
+  ASSERT_EQ(r.status, 200) << r.body;
+  Transcript t = Read(r.body);
+  EXPECT_TRUE(t.done) << r.body;
+  EXPECT_FALSE(t.error) << r.body;
+  EXPECT_EQ(t.text, Whole(fo_.total_tokens));
+  EXPECT_EQ(r.body.find("\"role\""), r.body.rfind("\"role\"")) << "one role chunk";
+  EXPECT_EQ(backup_calls_.load(), 1);
+}
+
+TEST_F(RescueBenchTest, StallPastTheIdleGapIsContinuedOnTheFallback) {
+  // The default idle gap is 60 s; a user can shorten it like this.
+  StartRescue(Fault::kStall, "upstream:\n  timeouts: {idle: 500ms}\n", false);
+  fo_.delay_ms = 5000;
+  HttpResponse r = Post();
+  ASSERT_EQ(r.status, 200) << r.body;
+  Transcript t = Read(r.body);
+  EXPECT_TRUE(t.done) << r.body;
+  EXPECT_FALSE(t.error) << r.body;
+  EXPECT_EQ(t.text, Whole(fo_.total_tokens));
+}
+
+TEST_F(RescueBenchTest, MalformedChunkNeverReachesTheClient) {
+  StartRescue(Fault::kMalformedChunk, "", false);
+  HttpResponse r = Post();
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body.find("\"cho\n"), std::string::npos) << "the malformed chunk was relayed";
+  Transcript t = Read(r.body);
+  EXPECT_TRUE(t.done) << r.body;
+  EXPECT_FALSE(t.error) << r.body;
+  EXPECT_EQ(t.text, Whole(fo_.total_tokens));
+}
+
+TEST_F(RescueBenchTest, FallbackThatRejectsPrefillGetsAContinuationInstruction) {
+  StartRescue(Fault::kStreamCut, "", true);
+  HttpResponse r = Post();
+  ASSERT_EQ(r.status, 200) << r.body;
+  Transcript t = Read(r.body);
+  EXPECT_TRUE(t.done) << r.body;
+  EXPECT_FALSE(t.error) << r.body;
+  EXPECT_EQ(t.text, Whole(fo_.total_tokens));
 }
 
 }  // namespace
