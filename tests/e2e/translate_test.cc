@@ -119,7 +119,8 @@ TEST_F(TranslateTest, MessagesClientToChatUpstream) {
   rapidjson::Document resp = Json(r.body);
   EXPECT_STREQ(resp["type"].GetString(), "message");
   EXPECT_STREQ(resp["role"].GetString(), "assistant");
-  EXPECT_STREQ(resp["model"].GetString(), "openai:gpt-4o");
+  // The answer names the model that served it (issue 12), as a passthrough does.
+  EXPECT_STREQ(resp["model"].GetString(), "gpt-4o");
   EXPECT_STREQ(resp["content"][0]["type"].GetString(), "text");
   EXPECT_STREQ(resp["content"][0]["text"].GetString(), "Hello from fake upstream");
   EXPECT_STREQ(resp["stop_reason"].GetString(), "end_turn");
@@ -165,7 +166,7 @@ TEST_F(TranslateTest, ChatClientToAnthropicUpstream) {
   EXPECT_TRUE(req["max_tokens"].IsInt());
   rapidjson::Document resp = Json(r.body);
   EXPECT_STREQ(resp["object"].GetString(), "chat.completion");
-  EXPECT_STREQ(resp["model"].GetString(), "ant:claude-x");
+  EXPECT_STREQ(resp["model"].GetString(), "claude-x");
   EXPECT_STREQ(resp["choices"][0]["message"]["content"].GetString(), "Bonjour");
   EXPECT_STREQ(resp["choices"][0]["finish_reason"].GetString(), "stop");
   // Anthropic counts cache reads apart; Chat's prompt_tokens includes them.
