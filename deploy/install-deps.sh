@@ -9,6 +9,7 @@ PACKAGES=(
   libuv1-dev node-llhttp libssl-dev libyaml-cpp-dev libsimdjson-dev rapidjson-dev
   libsqlite3-dev libre2-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   wrk curl ca-certificates openssl
+  nginx-light   # the benchmark's floor only: tests/bench/run.sh runs its own nginx as a reference hop
   clang libclang-rt-14-dev libfuzzer-14-dev
 )
 

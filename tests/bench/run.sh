@@ -5,8 +5,11 @@
 # then runs wrk with a ~1 KB chat request against the upstream directly and
 # through the router, for {JSON, SSE} x {1, 16} connections, and prints the
 # latency the router adds and its throughput relative to the direct figure.
-# Results also go to $BUILD_DIR/bench-results.json. Nothing here asserts:
-# the targets are printed for information (see tests/bench/README.md).
+# When nginx is installed, the same load also goes through a keep-alive nginx
+# proxy_pass hop in the same run (the floor the router is compared with).
+# Results also go to bench-results.json next to the bin/ directory. Nothing
+# here asserts: the targets are printed for information (see
+# tests/bench/README.md).
 #
 # Usage: tests/bench/run.sh [options]       (see --help)
 set -euo pipefail
@@ -16,6 +19,10 @@ REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 LUA_SCRIPT="$SCRIPT_DIR/post.lua"
 
 BUILD_DIR=${BUILD_DIR:-build}
+BIN_DIR=${BIN_DIR:-}
+JSON_OUT=${JSON_OUT:-}
+NGINX=${NGINX:-1}
+NGINX_BIN=${NGINX_BIN:-nginx}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 CONNS=${CONNS:-"1 16"}
@@ -38,6 +45,11 @@ Usage: $0 [options]
 
 Options (each also settable through the environment variable in brackets):
   -b, --build-dir DIR   build tree holding bin/ [BUILD_DIR, default: build]
+      --bin-dir DIR     directory with bitrouterd, bitrouter-worker and
+                        bench_upstream, e.g. a saved set of binaries; overrides
+                        the build dir [BIN_DIR, default: BUILD_DIR/bin]
+      --json FILE       where the JSON results go [JSON_OUT, default:
+                        bench-results.json next to the bin/ directory]
   -d, --duration D      wrk duration per measured run, e.g. 10s, 1m [DURATION, default: 10s]
   -w, --warmup D        wrk warm-up before each measured run [WARMUP, default: 2s]
   -c, --conns "1 16"    connection counts to measure [CONNS]
@@ -47,11 +59,13 @@ Options (each also settable through the environment variable in brackets):
       --router-cpu N    CPU for bitrouterd and its worker [ROUTER_CPU, default: 0]
       --load-cpu N      CPU for bench_upstream and wrk [LOAD_CPU, default: 1]
       --no-pin          do not pin processes to CPUs [PIN=0]
+      --no-nginx        do not measure the nginx hop [NGINX=0]; it is skipped
+                        with a warning when nginx is not installed [NGINX_BIN]
       --keep            keep the temporary home (logs) after the run [KEEP=1]
       --parse FILE      only parse a saved wrk output and print the figures
   -h, --help            this text
 
-Relative build dirs are looked up from the current directory, then the repo root.
+Relative build and bin dirs are looked up from the current directory, then the repo root.
 EOF
 }
 
@@ -59,6 +73,8 @@ PARSE_ONLY=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     -b|--build-dir) BUILD_DIR=$2; shift 2 ;;
+    --bin-dir) BIN_DIR=$2; shift 2 ;;
+    --json) JSON_OUT=$2; shift 2 ;;
     -d|--duration) DURATION=$2; shift 2 ;;
     -w|--warmup) WARMUP=$2; shift 2 ;;
     -c|--conns) CONNS=$2; shift 2 ;;
@@ -66,6 +82,7 @@ while [[ $# -gt 0 ]]; do
     --router-cpu) ROUTER_CPU=$2; shift 2 ;;
     --load-cpu) LOAD_CPU=$2; shift 2 ;;
     --no-pin) PIN=0; shift ;;
+    --no-nginx) NGINX=0; shift ;;
     --keep) KEEP=1; shift ;;
     --parse) PARSE_ONLY=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -130,18 +147,43 @@ fi
 # ---------------------------------------------------------------------------
 # Preconditions.
 
-if [[ $BUILD_DIR != /* && ! -d $BUILD_DIR && -d $REPO_ROOT/$BUILD_DIR ]]; then
-  BUILD_DIR=$REPO_ROOT/$BUILD_DIR
+if [[ -n $BIN_DIR ]]; then
+  if [[ $BIN_DIR != /* && ! -d $BIN_DIR && -d $REPO_ROOT/$BIN_DIR ]]; then
+    BIN_DIR=$REPO_ROOT/$BIN_DIR
+  fi
+  [[ -d $BIN_DIR ]] || die "bin dir '$BIN_DIR' not found"
+  BIN=$(cd "$BIN_DIR" && pwd)
+else
+  if [[ $BUILD_DIR != /* && ! -d $BUILD_DIR && -d $REPO_ROOT/$BUILD_DIR ]]; then
+    BUILD_DIR=$REPO_ROOT/$BUILD_DIR
+  fi
+  [[ -d $BUILD_DIR ]] || die "build dir '$BUILD_DIR' not found (build first: cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build build)"
+  BIN=$(cd "$BUILD_DIR" && pwd)/bin
 fi
-[[ -d $BUILD_DIR ]] || die "build dir '$BUILD_DIR' not found (build first: cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build build)"
-BUILD_DIR=$(cd "$BUILD_DIR" && pwd)
-BIN=$BUILD_DIR/bin
 for b in bitrouterd bitrouter-worker bench_upstream; do
   [[ -x $BIN/$b ]] || die "$BIN/$b is missing: build the project first"
 done
+# The JSON results go next to bin/ (BUILD_DIR/bench-results.json by default).
+JSON=${JSON_OUT:-$(dirname "$BIN")/bench-results.json}
 for tool in wrk curl pgrep awk; do
   command -v "$tool" >/dev/null || die "'$tool' not found (./deploy/install-deps.sh installs wrk and curl)"
 done
+# nginx is optional: the floor. It only proxies the untranslated modes.
+NGINX_MODES=""
+for m in $MODES; do if [[ $m == json || $m == sse ]]; then NGINX_MODES+=" $m"; fi; done
+if [[ $NGINX == 1 ]]; then
+  if [[ -z $NGINX_MODES ]]; then
+    log "nginx: no json/sse mode to measure, skipping it"; NGINX=0
+  elif p=$(command -v "$NGINX_BIN" 2>/dev/null); then
+    NGINX_BIN=$p
+  elif [[ $NGINX_BIN == nginx && -x /usr/sbin/nginx ]]; then   # /usr/sbin is not on every PATH
+    NGINX_BIN=/usr/sbin/nginx
+  else
+    warn "nginx not found: skipping the nginx floor (./deploy/install-deps.sh installs nginx-light; --no-nginx silences this)"
+    NGINX=0
+  fi
+fi
+[[ $NGINX == 1 ]] || { NGINX=0; NGINX_MODES=""; }
 
 # duration_s D: seconds in a wrk duration (N, Ns, Nm, Nh).
 duration_s() {
@@ -174,6 +216,9 @@ fi
 # Prefix that pins a command to the load-generator CPU (taskset execs it: same pid).
 LOAD_PREFIX=()
 [[ $PIN == 1 ]] && LOAD_PREFIX=(taskset -c "$LOAD_CPU")
+# The same for the router CPU (nginx runs there, while the router is idle).
+ROUTER_PREFIX=()
+[[ $PIN == 1 ]] && ROUTER_PREFIX=(taskset -c "$ROUTER_CPU")
 
 # ---------------------------------------------------------------------------
 # Process bookkeeping and cleanup (runs on any exit, including Ctrl-C).
@@ -182,6 +227,8 @@ WORK=$(mktemp -d /tmp/br-bench-XXXXXX)   # short: the control socket lives here
 HOME_DIR=$WORK/home
 mkdir -p "$HOME_DIR"
 UP_PID=""; BRD_PID=""; WORKER_PID=""; CHILD_PID=""
+NGINX_DIR=$WORK/nginx
+NGINX_PID=""; NGINX_WORKERS=""; NGINX_URL=""; NGINX_VERSION=""
 
 stop_pid() {  # stop_pid PID SECONDS: SIGTERM, wait up to SECONDS, then SIGKILL.
   local pid=$1 secs=$2 i
@@ -217,6 +264,18 @@ cleanup() {
       warn "worker $WORKER_PID outlived bitrouterd: stopping it"
       stop_pid "$WORKER_PID" 5
     fi
+  fi
+  # nginx: SIGTERM to the master (fast shutdown; it stops its worker). A
+  # worker left behind (master killed) is stopped too.
+  if [[ -n $NGINX_PID ]]; then
+    stop_pid "$NGINX_PID" 5
+    wait "$NGINX_PID" 2>/dev/null
+    for p in $NGINX_WORKERS; do
+      if kill -0 "$p" 2>/dev/null; then
+        warn "nginx worker $p outlived its master: stopping it"
+        stop_pid "$p" 5
+      fi
+    done
   fi
   stop_pid "$UP_PID" 5
   wait 2>/dev/null
@@ -356,6 +415,103 @@ if [[ $PIN == 1 ]]; then
 fi
 
 # ---------------------------------------------------------------------------
+# nginx, the floor: a keep-alive proxy_pass hop to the same upstream, one
+# worker process, pinned to the router's CPU (it is idle while the router is
+# measured, and the other way round). Everything lives under $WORK/nginx.
+
+write_nginx_conf() {  # write_nginx_conf PORT TOKEN
+  local d=$NGINX_DIR
+  cat >"$d/nginx.conf" <<EOF
+# Generated by tests/bench/run.sh: the benchmark's nginx floor.
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events {
+  worker_connections 1024;
+}
+http {
+  access_log off;
+  client_body_temp_path $d/tmp/body;
+  proxy_temp_path $d/tmp/proxy;
+  fastcgi_temp_path $d/tmp/fastcgi;
+  uwsgi_temp_path $d/tmp/uwsgi;
+  scgi_temp_path $d/tmp/scgi;
+  # nginx closes a keep-alive connection after 1000 requests by default; the
+  # router does not, so neither side of this hop does either.
+  keepalive_requests 1000000;
+  upstream bench_upstream {
+    server 127.0.0.1:$UP_PORT;
+    keepalive 32;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:$1;
+    location = /bench-nginx-ready {
+      return 200 "$2";
+    }
+    location / {
+      proxy_pass http://bench_upstream;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
+}
+EOF
+}
+
+# start_nginx: starts nginx on a free port from 20000-29999 (below the usual
+# ephemeral range); a port that turns out to be taken is retried with another
+# one, 10 attempts in all. Sets NGINX_PID, NGINX_WORKERS and NGINX_URL.
+start_nginx() {
+  local attempt port token deadline got
+  mkdir -p "$NGINX_DIR/tmp"
+  NGINX_VERSION=$("$NGINX_BIN" -v 2>&1 | sed -n 's|^nginx version: nginx/||p')
+  for ((attempt = 1; attempt <= 10; attempt++)); do
+    port=$((20000 + RANDOM % 10000))
+    # Something already answers there: pick another port.
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
+    token="bench-nginx-$$-$RANDOM$RANDOM"
+    write_nginx_conf "$port" "$token"
+    : >"$NGINX_DIR/error.log"
+    # setsid: own session, like bitrouterd (setsid and taskset exec: the pid is
+    # nginx's master). -e: the error log before the config is read.
+    setsid "${ROUTER_PREFIX[@]}" "$NGINX_BIN" -p "$NGINX_DIR" -e "$NGINX_DIR/error.log" \
+      -c "$NGINX_DIR/nginx.conf" -g 'daemon off;' >"$NGINX_DIR/nginx.out" 2>&1 &
+    NGINX_PID=$!
+    deadline=$((SECONDS + STARTUP_TIMEOUT))
+    while :; do
+      if ! alive "$NGINX_PID"; then
+        wait "$NGINX_PID" 2>/dev/null || true
+        NGINX_PID=""
+        if grep -qs 'Address already in use' "$NGINX_DIR/error.log" "$NGINX_DIR/nginx.out"; then
+          log "nginx: port $port is taken, trying another one"
+          continue 2
+        fi
+        cat "$NGINX_DIR/nginx.out" "$NGINX_DIR/error.log" >&2
+        die "nginx exited during start-up (config: $NGINX_DIR/nginx.conf)"
+      fi
+      # The token tells our nginx from anything else on the port.
+      got=$(curl -s --max-time 1 "http://127.0.0.1:$port/bench-nginx-ready" || true)
+      [[ $got == "$token" ]] && break 2
+      ((SECONDS < deadline)) || die "timed out after ${STARTUP_TIMEOUT}s waiting for nginx on port $port"
+      sleep 0.05
+    done
+  done
+  [[ -n $NGINX_PID ]] || die "nginx: no free port found in 10 attempts"
+  [[ $(readlink "/proc/$NGINX_PID/exe" 2>/dev/null) == */nginx ]] \
+    || warn "pid $NGINX_PID is not the nginx executable: cleanup may miss it"
+  NGINX_WORKERS=$(pgrep -P "$NGINX_PID" || true)
+  [[ -n $NGINX_WORKERS ]] || die "nginx (pid $NGINX_PID) has no worker process"
+  NGINX_URL="http://127.0.0.1:$port/v1/chat/completions"
+  log "nginx $NGINX_VERSION pid $NGINX_PID (worker ${NGINX_WORKERS//$'\n'/ }) on 127.0.0.1:$port$( ((PIN == 1)) && echo ", pinned to CPU $ROUTER_CPU")"
+}
+if [[ $NGINX == 1 ]]; then
+  log "starting nginx (the floor:$NGINX_MODES)"
+  start_nginx
+fi
+
+# ---------------------------------------------------------------------------
 # Sanity: both paths answer 200 with the expected shape before any load.
 
 check_path() {  # check_path NAME URL BODY_FILE MODE [AUTH]
@@ -379,6 +535,9 @@ check_path() {  # check_path NAME URL BODY_FILE MODE [AUTH]
 for m in $MODES; do
   check_path direct "$DIRECT_URL" "$WORK/body-$m-direct.json" "$m" bench
   check_path router "$(router_url "$m")" "$WORK/body-$m-router.json" "$m"
+done
+for m in $NGINX_MODES; do
+  check_path nginx "$NGINX_URL" "$WORK/body-$m-direct.json" "$m" bench
 done
 
 read_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
@@ -405,29 +564,45 @@ wrk_run() {
 
 fmt() { awk -v x="$1" 'BEGIN { printf "%.1f", x }'; }
 
-RESULTS=()   # "mode conns d_p50 d_p99 d_rps r_p50 r_p99 r_rps add50 add99 ratio d_err r_err"
+# diff1 A B: A - B (added latency). pct1 A B: 100 * A / B (throughput share).
+diff1() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
+pct1() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", 100 * a / b; else print "0.0" }'; }
+
+# One entry per (mode, conns): "mode conns d_p50 d_p99 d_rps r_p50 r_p99 r_rps
+# add50 add99 ratio d_err r_err n_p50 n_p99 n_rps n_add50 n_add99 n_ratio n_err",
+# the n_* (nginx) fields "-" when nginx was not measured for that row.
+RESULTS=()
 for m in $MODES; do
+  sides="direct router"
+  [[ " $NGINX_MODES " == *" $m "* ]] && sides+=" nginx"
   for c in $CONNS; do
-    for side in direct router; do
-      if [[ $side == direct ]]; then url=$DIRECT_URL auth=bench; else url=$(router_url "$m") auth=""; fi
-      body=$WORK/body-$m-$side.json
+    np50=- np99=- nrps=- nadd50=- nadd99=- nratio=- nerr=-
+    for side in $sides; do
+      case $side in
+        direct) url=$DIRECT_URL auth=bench body=$WORK/body-$m-direct.json ;;
+        router) url=$(router_url "$m") auth="" body=$WORK/body-$m-router.json ;;
+        # nginx forwards the client's request as is: the direct body and key.
+        nginx) url=$NGINX_URL auth=bench body=$WORK/body-$m-direct.json ;;
+      esac
       log "$m, $c conn: $side (warm-up $WARMUP, then $DURATION)"
       wrk_run "$WORK/warmup.txt" "$WARMUP" "$c" "$url" "$body" "$auth"
       wrk_run "$WORK/wrk-$m-$c-$side.txt" "$DURATION" "$c" "$url" "$body" "$auth"
+      [[ $side != nginx ]] || alive "$NGINX_PID" || die "nginx (pid $NGINX_PID) died during the run"
       read -r p50 p99 rps non2xx sockerr < <(parse_wrk "$WORK/wrk-$m-$c-$side.txt") \
         || { cat "$WORK/wrk-$m-$c-$side.txt" >&2; die "could not parse wrk output"; }
       ((non2xx == 0)) || warn "$side $m $c conn: $non2xx non-2xx responses: figures are not valid"
       ((sockerr == 0)) || warn "$side $m $c conn: $sockerr socket errors"
-      if [[ $side == direct ]]; then
-        dp50=$p50 dp99=$p99 drps=$rps derr=$((non2xx + sockerr))
-      else
-        rp50=$p50 rp99=$p99 rrps=$rps rerr=$((non2xx + sockerr))
-      fi
+      case $side in
+        direct) dp50=$p50 dp99=$p99 drps=$rps derr=$((non2xx + sockerr)) ;;
+        router) rp50=$p50 rp99=$p99 rrps=$rps rerr=$((non2xx + sockerr)) ;;
+        nginx) np50=$p50 np99=$p99 nrps=$rps nerr=$((non2xx + sockerr)) ;;
+      esac
     done
-    add50=$(awk -v a="$rp50" -v b="$dp50" 'BEGIN { printf "%.1f", a - b }')
-    add99=$(awk -v a="$rp99" -v b="$dp99" 'BEGIN { printf "%.1f", a - b }')
-    ratio=$(awk -v a="$rrps" -v b="$drps" 'BEGIN { if (b > 0) printf "%.1f", 100 * a / b; else print "0.0" }')
-    RESULTS+=("$m $c $dp50 $dp99 $drps $rp50 $rp99 $rrps $add50 $add99 $ratio $derr $rerr")
+    add50=$(diff1 "$rp50" "$dp50") add99=$(diff1 "$rp99" "$dp99") ratio=$(pct1 "$rrps" "$drps")
+    if [[ $np50 != - ]]; then
+      nadd50=$(diff1 "$np50" "$dp50") nadd99=$(diff1 "$np99" "$dp99") nratio=$(pct1 "$nrps" "$drps")
+    fi
+    RESULTS+=("$m $c $dp50 $dp99 $drps $rp50 $rp99 $rrps $add50 $add99 $ratio $derr $rerr $np50 $np99 $nrps $nadd50 $nadd99 $nratio $nerr")
   done
 done
 RSS_AFTER_KB=$(read_rss_kb "$WORKER_PID")
@@ -435,21 +610,50 @@ RSS_AFTER_KB=$(read_rss_kb "$WORKER_PID")
 # ---------------------------------------------------------------------------
 # Report.
 
+fmtn() { if [[ $1 == - ]]; then echo -; else fmt "$1"; fi; }   # fmt, "-" passes through
+
 pinning="not pinned"
-((PIN == 1)) && pinning="router on CPU $ROUTER_CPU, upstream + wrk on CPU $LOAD_CPU"
+((PIN == 1)) && pinning="router$( ((NGINX == 1)) && echo " and nginx") on CPU $ROUTER_CPU, upstream + wrk on CPU $LOAD_CPU"
 echo
 echo "BitRouter benchmark: 1 worker, ${BODY_BYTES}-byte chat request, $DURATION per run ($pinning)"
-printf '%-5s %5s | %9s %9s %10s | %9s %9s %10s | %9s %9s | %7s\n' \
-  mode conns "dir p50" "dir p99" "dir rps" "rtr p50" "rtr p99" "rtr rps" "add p50" "add p99" "thr %"
-printf '%s\n' "------------+--------------------------------+--------------------------------+---------------------+--------"
+row_fmt='%-5s %5s | %9s %9s %10s | %9s %9s %10s | %9s %9s | %7s'
+ngx_fmt=' | %9s %9s %10s | %9s %9s | %7s'
+rule="------------+--------------------------------+--------------------------------+---------------------+--------"
+ngx_rule="+--------------------------------+---------------------+--------"
+if [[ $NGINX == 1 ]]; then
+  # shellcheck disable=SC2059  # the formats are ours
+  printf "$row_fmt$ngx_fmt\n" mode conns "dir p50" "dir p99" "dir rps" "rtr p50" "rtr p99" "rtr rps" \
+    "add p50" "add p99" "thr %" "ngx p50" "ngx p99" "ngx rps" "add p50" "add p99" "thr %"
+  printf '%s\n' "$rule$ngx_rule"
+else
+  # shellcheck disable=SC2059
+  printf "$row_fmt\n" mode conns "dir p50" "dir p99" "dir rps" "rtr p50" "rtr p99" "rtr rps" \
+    "add p50" "add p99" "thr %"
+  printf '%s\n' "$rule"
+fi
 for r in "${RESULTS[@]}"; do
-  read -r m c dp50 dp99 drps rp50 rp99 rrps add50 add99 ratio derr rerr <<<"$r"
-  flag=""; ((derr + rerr == 0)) || flag="  (errors: direct $derr, router $rerr)"
-  printf '%-5s %5s | %9s %9s %10s | %9s %9s %10s | %9s %9s | %7s%s\n' \
-    "$m" "$c" "$(fmt "$dp50")" "$(fmt "$dp99")" "$(fmt "$drps")" "$(fmt "$rp50")" "$(fmt "$rp99")" \
-    "$(fmt "$rrps")" "$add50" "$add99" "$ratio" "$flag"
+  read -r m c dp50 dp99 drps rp50 rp99 rrps add50 add99 ratio derr rerr \
+    np50 np99 nrps nadd50 nadd99 nratio nerr <<<"$r"
+  flag=""
+  if ((derr + rerr != 0)) || [[ $nerr != - && $nerr != 0 ]]; then
+    flag="  (errors: direct $derr, router $rerr$([[ $nerr == - ]] || echo ", nginx $nerr"))"
+  fi
+  # shellcheck disable=SC2059
+  printf "$row_fmt" "$m" "$c" "$(fmt "$dp50")" "$(fmt "$dp99")" "$(fmt "$drps")" "$(fmt "$rp50")" \
+    "$(fmt "$rp99")" "$(fmt "$rrps")" "$add50" "$add99" "$ratio"
+  if [[ $NGINX == 1 ]]; then
+    # shellcheck disable=SC2059
+    printf "$ngx_fmt" "$(fmtn "$np50")" "$(fmtn "$np99")" "$(fmtn "$nrps")" "$nadd50" "$nadd99" "$nratio"
+  fi
+  printf '%s\n' "$flag"
 done
-echo "(latencies in microseconds; 'add' = router - direct; 'thr %' = router rps / direct rps)"
+if [[ $NGINX == 1 ]]; then
+  echo "(latencies in microseconds; 'add' = router - direct, then nginx - direct; 'thr %' = router" \
+    "rps / direct rps, then nginx rps / direct rps; nginx $NGINX_VERSION: keep-alive proxy_pass," \
+    "1 worker process, the floor; '-': nginx cannot translate)"
+else
+  echo "(latencies in microseconds; 'add' = router - direct; 'thr %' = router rps / direct rps; nginx not measured)"
+fi
 printf 'idle worker RSS: %s kB (%.1f MiB); after load: %s kB\n' \
   "$IDLE_RSS_KB" "$(awk -v k="$IDLE_RSS_KB" 'BEGIN { print k / 1024 }')" "$RSS_AFTER_KB"
 
@@ -457,18 +661,20 @@ printf 'idle worker RSS: %s kB (%.1f MiB); after load: %s kB\n' \
 verdict() { if awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN { exit !(op == "<=" ? a <= b : a >= b) }'; then echo ok; else echo MISS; fi; }
 echo "targets (issue 2, informational):"
 for r in "${RESULTS[@]}"; do
-  read -r m c _ _ _ _ _ _ add50 add99 ratio _ _ <<<"$r"
+  read -r m c _ _ _ _ _ _ add50 add99 ratio _ _ _ _ _ nadd50 nadd99 nratio _ <<<"$r"
   if ((c == 1)); then
+    ngx=""; [[ $nadd50 == - ]] || ngx=" (nginx: $nadd50 / $nadd99 us)"
     echo "  $m 1 conn: added p50 $add50 us <= $TARGET_ADDED_P50_US: $(verdict "$add50" "<=" "$TARGET_ADDED_P50_US");" \
-      "added p99 $add99 us <= $TARGET_ADDED_P99_US: $(verdict "$add99" "<=" "$TARGET_ADDED_P99_US")"
+      "added p99 $add99 us <= $TARGET_ADDED_P99_US: $(verdict "$add99" "<=" "$TARGET_ADDED_P99_US")$ngx"
   elif ((c == 16)); then
-    echo "  $m 16 conn: throughput $ratio % >= $TARGET_RATIO_PCT: $(verdict "$ratio" ">=" "$TARGET_RATIO_PCT")"
+    ngx=""; [[ $nratio == - ]] || ngx=" (nginx: $nratio %)"
+    echo "  $m 16 conn: throughput $ratio % >= $TARGET_RATIO_PCT: $(verdict "$ratio" ">=" "$TARGET_RATIO_PCT")$ngx"
   fi
 done
 echo "  idle worker RSS $IDLE_RSS_KB kB <= $TARGET_RSS_KB: $(verdict "$IDLE_RSS_KB" "<=" "$TARGET_RSS_KB")"
 
 # JSON copy of the table.
-JSON=$BUILD_DIR/bench-results.json
+jstr() { if [[ -n $1 ]]; then printf '"%s"' "$1"; else printf 'null'; fi; }
 {
   printf '{\n'
   printf '  "timestamp": "%s",\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -477,6 +683,8 @@ JSON=$BUILD_DIR/bench-results.json
   printf '  "pinned": %s,\n' "$( ((PIN == 1)) && echo true || echo false)"
   printf '  "router_cpu": %s,\n  "load_cpu": %s,\n' "$ROUTER_CPU" "$LOAD_CPU"
   printf '  "duration": "%s",\n  "warmup": "%s",\n' "$DURATION" "$WARMUP"
+  printf '  "bin_dir": "%s",\n' "$BIN"
+  printf '  "nginx_version": %s,\n' "$(jstr "$NGINX_VERSION")"
   printf '  "body_bytes": %d,\n' "$BODY_BYTES"
   printf '  "worker_idle_rss_kb": %d,\n' "$IDLE_RSS_KB"
   printf '  "worker_rss_after_load_kb": %d,\n' "$RSS_AFTER_KB"
@@ -485,13 +693,22 @@ JSON=$BUILD_DIR/bench-results.json
   printf '  "results": [\n'
   n=${#RESULTS[@]} i=0
   for r in "${RESULTS[@]}"; do
-    read -r m c dp50 dp99 drps rp50 rp99 rrps add50 add99 ratio derr rerr <<<"$r"
+    read -r m c dp50 dp99 drps rp50 rp99 rrps add50 add99 ratio derr rerr \
+      np50 np99 nrps nadd50 nadd99 nratio nerr <<<"$r"
     i=$((i + 1)); sep=","; ((i == n)) && sep=""
     printf '    {"mode": "%s", "conns": %d,\n' "$m" "$c"
     printf '     "direct": {"p50_us": %s, "p99_us": %s, "rps": %s, "errors": %d},\n' \
       "$(fmt "$dp50")" "$(fmt "$dp99")" "$(fmt "$drps")" "$derr"
     printf '     "router": {"p50_us": %s, "p99_us": %s, "rps": %s, "errors": %d},\n' \
       "$(fmt "$rp50")" "$(fmt "$rp99")" "$(fmt "$rrps")" "$rerr"
+    if [[ $np50 == - ]]; then
+      printf '     "nginx": null,\n'
+    else
+      printf '     "nginx": {"p50_us": %s, "p99_us": %s, "rps": %s, "errors": %d,\n' \
+        "$(fmt "$np50")" "$(fmt "$np99")" "$(fmt "$nrps")" "$nerr"
+      printf '               "added_p50_us": %s, "added_p99_us": %s, "throughput_ratio_pct": %s},\n' \
+        "$nadd50" "$nadd99" "$nratio"
+    fi
     printf '     "added_p50_us": %s, "added_p99_us": %s, "throughput_ratio_pct": %s}%s\n' \
       "$add50" "$add99" "$ratio" "$sep"
   done
