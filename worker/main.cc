@@ -17,9 +17,10 @@
 #include "shared/common/log.h"
 #include "shared/node/health_table.h"
 #include "shared/node/node_shm.h"
-#include "worker/control_client.h"
-#include "worker/loop_queue.h"
-#include "worker/server.h"
+#include "worker/control/control_client.h"
+#include "worker/http/server.h"
+#include "worker/loop/loop_queue.h"
+#include "worker/proxy/dispatch.h"
 
 namespace {
 
@@ -99,6 +100,8 @@ int main(int argc, char** argv) {
   }
   uv_loop_t* loop = uv_default_loop();
   Server server(loop, args.listen_fd, args.worker_id);
+  ProxyDispatcher proxy;  // declared after the server: destroyed before it
+  server.SetDispatcher(&proxy);
   if (node_shm != nullptr) {
     server.health().UseShared(
         node_shm->Table(node::TableKind::kEndpointHealth, sizeof(node::HealthSlot)));

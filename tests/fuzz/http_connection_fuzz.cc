@@ -12,8 +12,9 @@
 #include "bitrouter/v1/control.pb.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/worker_fuzz_env.h"
-#include "worker/server.h"
-#include "worker/snapshot_builder.h"
+#include "worker/http/server.h"
+#include "worker/proxy/dispatch.h"
+#include "worker/snapshot/snapshot_builder.h"
 
 namespace {
 
@@ -22,6 +23,7 @@ using bitrouter::fuzzing::Turn;
 struct Env {
   uv_loop_t loop;
   bitrouter::worker::Server* server = nullptr;
+  bitrouter::worker::ProxyDispatcher dispatcher;
   int port = 0;
 
   Env() {
@@ -59,6 +61,7 @@ struct Env {
     auto snap = bitrouter::worker::BuildWorkerSnapshot(s);
     FUZZ_CHECK(snap.ok());
     server = new bitrouter::worker::Server(&loop, listen_fd, 0);
+    server->SetDispatcher(&dispatcher);
     server->SetSnapshot(*snap);
     FUZZ_CHECK(server->StartAccepting().ok());
   }

@@ -15,7 +15,7 @@
 #include "shared/common/url.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/worker_fuzz_env.h"
-#include "worker/upstream.h"
+#include "worker/upstream/upstream.h"
 
 namespace {
 

@@ -1,0 +1,155 @@
+#include "worker/proxy/inference_endpoints.h"
+
+#include <simdjson.h>
+
+#include "absl/strings/str_cat.h"
+#include "shared/common/strings.h"
+#include "shared/protocol/errors.h"
+#include "shared/protocol/json_budget.h"
+#include "shared/protocol/messages_adapter.h"
+#include "shared/protocol/openai_request.h"
+#include "shared/protocol/scratch_parser.h"
+#include "worker/http/inbound.h"
+#include "worker/proxy/proxy_call.h"
+
+namespace bitrouter::worker {
+namespace {
+
+using protocol::Protocol;
+
+void MethodNotAllowed(HttpConnection* conn, std::string_view what) {
+  conn->SendResponse(405, "application/json",
+                     protocol::RenderError(conn->request().protocol,
+                                           {405, "invalid_request_error", "method_not_allowed",
+                                            absl::StrCat("use POST ", AV(what))}),
+                     "Allow: POST\r\n");
+}
+
+// Chat, Responses and Messages name the model in the body.
+void StartBodyModel(HttpConnection* conn, Protocol client) {
+  const InboundRequest& req = conn->request();
+  auto view = protocol::InspectRequest(req.body.data(), req.body.size());
+  if (!view.ok()) {
+    conn->SendError(
+        {400, "invalid_request_error", "invalid_request", std::string(view.status().message())});
+    return;
+  }
+  InboundCall in;
+  in.client = client;
+  in.model = std::move(view->model);
+  in.stream = view->stream;
+  in.model_begin = view->model_begin;
+  in.model_end = view->model_end;
+  in.include_usage = view->include_usage;
+  StartProxy(conn, std::move(in));
+}
+
+void StartGemini(HttpConnection* conn, GeminiTarget target) {
+  const InboundRequest& req = conn->request();
+  // The body is forwarded as is to a Gemini upstream: it must at least be a
+  // JSON object (the body capacity leaves simdjson's padding).
+  thread_local protocol::ScratchDomParser parser;
+  simdjson::dom::element root;
+  if (parser.parse(reinterpret_cast<const uint8_t*>(req.body.data()), req.body.size(), false)
+          .get(root) ||
+      !root.is_object()) {
+    conn->SendError(
+        {400, "invalid_request_error", "invalid_request", "request body must be a JSON object"});
+    return;
+  }
+  InboundCall in;
+  in.client = Protocol::kGemini;
+  in.model = std::move(target.model);
+  in.stream = target.stream;
+  in.gemini_sse = target.sse;
+  StartProxy(conn, std::move(in));
+}
+
+void CountTokens(HttpConnection* conn) {
+  const InboundRequest& req = conn->request();
+  if (absl::Status s = protocol::CheckJsonObjectBudget(req.body); !s.ok()) {
+    conn->SendError({400, "invalid_request_error", "invalid_request", std::string(s.message())});
+    return;
+  }
+  auto parsed = protocol::messages::ParseRequest(req.body);
+  if (!parsed.ok()) {
+    conn->SendError(
+        {400, "invalid_request_error", "invalid_request", std::string(parsed.status().message())});
+    return;
+  }
+  conn->SendResponse(200, "application/json",
+                     absl::StrCat("{\"input_tokens\":", EstimateTokens(*parsed), "}"));
+}
+
+}  // namespace
+
+// Rough but stable: ~4 bytes of text (or decoded document) per token, plus
+// per-message and per-image overheads in line with Anthropic's guidance.
+int64_t EstimateTokens(const protocol::CanonicalRequest& req) {
+  constexpr int64_t kPerMessage = 4;
+  constexpr int64_t kPerImage = 1600;  // a ~1.2 MP image
+  size_t bytes = 0;
+  int64_t extra = 3;
+  for (const std::string& s : req.system) bytes += s.size();
+  for (const protocol::Tool& t : req.tools) {
+    bytes += t.name.size() + t.description.size() + t.parameters.size();
+    extra += 8;
+  }
+  auto part_bytes = [&](const protocol::ContentPart& p, auto&& self) -> void {
+    if (p.kind == protocol::ContentPart::Kind::kImage) {
+      extra += kPerImage;
+      return;
+    }
+    // Documents: their decoded size, read like text (PDFs vary; a rough
+    // upper-side guess is better than counting them as free).
+    if (p.kind == protocol::ContentPart::Kind::kDocument) bytes += p.data.size() * 3 / 4;
+    bytes += p.text.size() + p.name.size() + p.arguments.size();
+    for (const protocol::ContentPart& r : p.result) self(r, self);
+  };
+  for (const protocol::Message& m : req.messages) {
+    extra += kPerMessage;
+    for (const protocol::ContentPart& p : m.content) part_bytes(p, part_bytes);
+  }
+  return static_cast<int64_t>((bytes + 3) / 4) + extra;
+}
+
+bool HandleInference(HttpConnection* conn) {
+  const InboundRequest& req = conn->request();
+  std::string_view path = req.Path();
+  bool post = req.method == HTTP_POST;
+  Protocol client;
+  if (path == "/v1/chat/completions") {
+    client = Protocol::kChat;
+  } else if (path == "/v1/responses") {
+    client = Protocol::kResponses;
+  } else if (path == "/v1/messages") {
+    client = Protocol::kMessages;
+  } else if (path == "/v1/messages/count_tokens") {
+    if (!post) {
+      MethodNotAllowed(conn, path);
+    } else {
+      CountTokens(conn);
+    }
+    return true;
+  } else {
+    std::string error;
+    std::optional<GeminiTarget> gemini = ParseGeminiPath(req, &error);
+    if (!gemini) return false;
+    if (!post) {
+      MethodNotAllowed(conn, path);
+    } else if (!error.empty()) {
+      conn->SendError({400, "invalid_request_error", "invalid_request", error});
+    } else {
+      StartGemini(conn, std::move(*gemini));
+    }
+    return true;
+  }
+  if (!post) {
+    MethodNotAllowed(conn, path);
+    return true;
+  }
+  StartBodyModel(conn, client);
+  return true;
+}
+
+}  // namespace bitrouter::worker

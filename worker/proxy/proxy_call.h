@@ -1,0 +1,197 @@
+#pragma once
+// The proxy pipeline for one inference request, whatever the client's wire
+// protocol: resolve the model to an ordered list of endpoints, then try them
+// until one answers.
+//
+// Same protocol in and out is a passthrough: the body is forwarded with only
+// the `model` value spliced (Gemini: the model is in the path) and the answer
+// relayed byte for byte. Otherwise the request goes through the canonical
+// form once (parsed lazily, on the first endpoint that needs it) and is
+// rendered for each endpoint's protocol; JSON answers are translated whole,
+// streams event by event (shared/protocol/stream_translator.h).
+//
+// Failover that never lies:
+//  - 5xx, 408, 429, connect errors, resets, timeouts and a 2xx whose body is
+//    not valid for its protocol (or whose first stream event is not) move to
+//    the next endpoint; any other status is relayed (in the client's error
+//    shape when translating);
+//  - nothing reaches the client until an answer is accepted ("commit"); a
+//    JSON answer is validated whole, a stream by its first event;
+//  - after the commit there is no failover: a failure ends the response with
+//    the client protocol's in-band error and without its terminator, and a
+//    stream that ends without its terminal event is a failure too; except
+//    that a broken stream is continued on the next endpoint when it can be
+//    (upstream.stream_recovery, proxy_rescue.h);
+//  - when every endpoint failed, one aggregate error (429 / 504 / 503 / 502).
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shared/protocol/adapters.h"
+#include "shared/protocol/stream_translator.h"
+#include "shared/routing/failover.h"
+#include "shared/routing/route_table.h"
+#include "worker/http/http_connection.h"
+#include "worker/proxy/proxy_rescue.h"
+#include "worker/stages/stage.h"
+#include "worker/upstream/upstream.h"
+
+namespace bitrouter::worker {
+
+class OneShotTimer;
+
+// Runs the request through the chain of stages (worker/stages/chain.h); the
+// "route" stage starts a ProxyCall on `conn`. Answers errors itself.
+void StartProxy(HttpConnection* conn, InboundCall in);
+
+class ProxyCall : public RequestHandler, public UpstreamHandler {
+ public:
+  ProxyCall(HttpConnection* conn, InboundCall in, routing::Resolution resolution,
+            std::vector<size_t> order);
+  ~ProxyCall() override;
+  void Start();
+
+  // RequestHandler
+  void OnClientGone() override;
+  void OnClientWritable() override;
+  // UpstreamHandler
+  void OnUpstreamHeaders(const UpstreamHead& head) override;
+  void OnUpstreamBody(const char* data, size_t len) override;
+  void OnUpstreamComplete() override;
+  void OnUpstreamFailure(UpstreamFailure kind, const std::string& detail) override;
+  void OnUpstreamReadBegin() override;
+  void OnUpstreamReadEnd() override;
+
+ private:
+  enum class Phase {
+    kTrying,        // request sent, no head yet
+    kBufferJson,    // 2xx JSON held until complete (validated / translated)
+    kBufferSse,     // passthrough stream held until its first event
+    kBufferError,   // translated 4xx held until complete (reshaped)
+    kTranslateSse,  // translated stream (before and after the commit)
+    kRelay,         // committed passthrough
+    kDone,
+  };
+
+  void NextAttempt();
+  // Gives back a half-open probe slot that ended without a breaker verdict.
+  void ReleaseProbe();
+  void StartAttempt();
+  // Builds the upstream request for the current target into head_/body_;
+  // false when this endpoint cannot carry the request (recorded as skipped)
+  // or the client's request is invalid (answered; conn_ is null then).
+  bool BuildRequest(UpstreamRequest* up);
+  // The current attempt failed before the commit: record it and move on (or
+  // retry the same endpoint after a backoff).
+  void AttemptFailed(routing::Attempt attempt, bool count_for_breaker);
+  void FailAll();
+  // Failover policy helpers (proxy_failover.cc).
+  uint64_t Backoff() const;
+  // An endpoint after the current one is not ruled out by its breaker or a
+  // Retry-After right now.
+  bool OthersCanServe() const;
+  // A catalog max_input_tokens for the target's model (0 = unknown).
+  uint32_t ContextWindow(const routing::Target& t) const;
+  // A later endpoint has a larger (or unknown) context window than the
+  // current one: worth trying after a context-length 400.
+  bool ContextFitsElsewhere() const;
+  // "x-bitrouter-attempts: ...\r\n" for the attempts so far, plus the
+  // serving endpoint with `serving_status` (0 = none served).
+  std::string AttemptsHeader(int serving_status = 0) const;
+  void Accepted();  // the endpoint answered usably: health bookkeeping
+  // `content_type` empty: relay the upstream's.
+  void Commit(int64_t content_length, std::string_view content_type = {});
+  void RelayBody(const char* data, size_t len);
+  // Every body byte the client gets goes through here: written, then shown
+  // to the response side of the chain (when a stage takes part there).
+  void SendBody(HttpConnection* conn, const char* data, size_t len);
+  void ResponseEnded(bool ok);
+  void FinishOk();
+  void FailAfterCommit(const std::string& code, const std::string& message);
+  // Passthrough streams: notes the first content event (the upstream's
+  // first_event clock stops) and the terminal event, in relayed bytes.
+  void ScanRelayed(const char* data, size_t len);
+  // Translated paths.
+  void CompleteTranslatedJson();
+  void CompleteTranslatedStream();
+  // Before the commit: true (and the attempt recorded as failed) when the
+  // translated stream is malformed or the upstream reported an error.
+  bool TranslatedAttemptFailed(const absl::Status& s);
+  std::string_view StreamContentType() const;
+  void CompleteTranslatedError();
+  void FeedTranslated(const char* data, size_t len);
+  void FlushTranslated();
+  protocol::EncoderOptions EncoderOpts() const;
+  // The model id of the endpoint serving the current attempt.
+  std::string ServedModel() const;
+  // Translated answers: response header lines saying what the translation
+  // left out (x-bitrouter-dropped-tools).
+  void AppendTranslationHeaders(std::string* lines) const;
+  std::string EndpointName() const;
+  uint64_t NowMs() const;
+  // Mid-stream rescue (proxy_rescue.cc).
+  bool RescueEnabled() const;
+  bool Rescuing() const { return rescue_ != nullptr && rescue_->active; }
+  void WatchTranslated();  // a translated stream starts: record what the client gets
+  void WatchRelay();       // a passthrough stream is committed: the same
+  void RelayWatched(const char* data, size_t len);
+  void RelayWatchedEnd();  // the relayed body ended: its last event may lack the blank line
+  // The committed stream broke: true when a continuation is being sought.
+  bool TryRescue(const std::string& code, const std::string& message);
+  absl::StatusOr<std::string> RenderRescueRequest();
+  // A continuation attempt's head: true when handled here.
+  bool RescueHeaders(const UpstreamHead& head);
+  void StartSplice();
+  // No endpoint could continue the stream: the in-band error.
+  void EndRescueFailed();
+
+  HttpConnection* conn_;  // null once the client is gone or the response ended
+  Server* server_;        // outlives every call
+  uv_loop_t* loop_;
+  SnapshotPtr snapshot_;  // keeps the resolution's providers alive
+  InboundCall in_;
+  routing::Resolution resolution_;
+  std::vector<size_t> order_;
+  size_t next_ = 0;
+  const routing::Target* target_ = nullptr;
+  const ProviderRuntime* provider_ = nullptr;
+  bool probe_ = false;  // holds the endpoint's half-open probe slot (settled exactly once)
+  uint32_t tries_on_target_ = 0;
+  // After a context-length 400: endpoints whose known window is not larger
+  // than this are skipped (0 = no floor).
+  uint32_t context_floor_ = 0;
+  std::vector<routing::Attempt> attempts_;
+
+  // The current attempt.
+  protocol::Protocol upstream_ = protocol::Protocol::kChat;
+  bool translate_ = false;
+  std::string head_;         // upstream request line + headers
+  std::string model_token_;  // passthrough: the spliced JSON string for the model
+  std::string body_;         // translated: the rendered upstream body
+  // Lazily parsed client request (translation only); parse errors answer 400.
+  std::optional<protocol::CanonicalRequest> canonical_;
+  std::string untranslatable_;  // why the last endpoint could not carry the request
+
+  Phase phase_ = Phase::kTrying;
+  bool committed_ = false;
+  UpstreamHead upstream_head_;  // kept until the commit
+  std::string buffer_;          // body held back until it is validated
+  size_t sse_scanned_ = 0;      // kBufferSse: bytes of buffer_ already searched for an event end
+  size_t sse_event_start_ = 0;  // kBufferSse: where the event being judged starts
+  std::string out_body_;        // translated JSON / error body (written once)
+  bool sse_response_ = false;
+  bool saw_terminal_ = false;
+  bool content_started_ = false;  // a stream's first content event arrived
+  std::string tail_;              // last bytes of the relayed stream (markers that straddle reads)
+  bool paused_ = false;
+  std::unique_ptr<StreamRescue> rescue_;  // declared before translator_: outlives it
+  std::unique_ptr<protocol::StreamTranslator> translator_;
+  std::unique_ptr<UpstreamCall> call_;
+  // The chain's response side (reverse journey order); empty = skip.
+  const std::vector<Stage*>* responders_ = nullptr;
+  OneShotTimer* retry_timer_ = nullptr;
+};
+
+}  // namespace bitrouter::worker

@@ -1,0 +1,186 @@
+// ProxyCall, choosing what happens after an attempt failed before the
+// commit: retry the same endpoint, fail over to the next, or give the client
+// one aggregate error. The policy (README "Failover"):
+//  - a timeout never retries the same silent endpoint while another endpoint
+//    of the route can still serve;
+//  - a 5xx gets one same-endpoint retry (after a jittered backoff) when no
+//    other endpoint can serve (up to `upstream.retries` when that is more);
+//  - a 429 (or 503) whose Retry-After is at most `upstream.retry_after_wait`
+//    is waited out on the same endpoint when no other endpoint can serve;
+//    otherwise the route fails over at once;
+//  - connection failures (connect, TLS, reset) retry the same endpoint as
+//    configured (`upstream.retries`, default 0);
+//  - an endpoint is never tried more than 1 + max(1, retries) times.
+#include <algorithm>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "shared/common/log.h"
+#include "shared/protocol/errors.h"
+#include "worker/http/server.h"
+#include "worker/loop/timer.h"
+#include "worker/proxy/proxy_call.h"
+
+namespace bitrouter::worker {
+
+void ProxyCall::NextAttempt() {
+  routing::EndpointHealth& health = server_->health();
+  while (next_ < order_.size()) {
+    target_ = &resolution_.targets[order_[next_++]];
+    tries_on_target_ = 0;
+    provider_ = snapshot_->FindProvider(target_->provider);
+    if (provider_ == nullptr) continue;  // resolution only yields active providers
+    if (context_floor_ > 0) {
+      uint32_t window = ContextWindow(*target_);
+      if (window != 0 && window <= context_floor_) {
+        attempts_.push_back({routing::Attempt::Kind::kSkipped, EndpointName(), 0, std::nullopt,
+                             "context window not larger than the one exceeded"});
+        continue;
+      }
+    }
+    routing::EndpointHealth::Gate gate = health.Check(target_->id, NowMs());
+    if (gate == routing::EndpointHealth::Gate::kSkipOpen ||
+        gate == routing::EndpointHealth::Gate::kSkipRetryAfter) {
+      attempts_.push_back({routing::Attempt::Kind::kSkipped, EndpointName(), 0,
+                           health.WaitMs(target_->id, NowMs()),
+                           routing::EndpointHealth::Describe(gate),
+                           gate == routing::EndpointHealth::Gate::kSkipRetryAfter});
+      continue;
+    }
+    probe_ = gate == routing::EndpointHealth::Gate::kProbe;
+    StartAttempt();
+    return;
+  }
+  target_ = nullptr;
+  FailAll();
+}
+
+uint32_t ProxyCall::ContextWindow(const routing::Target& t) const {
+  const ProviderRuntime* p = snapshot_->FindProvider(t.provider);
+  if (p == nullptr) return 0;
+  auto it = p->context_windows.find(t.model_id);
+  return it == p->context_windows.end() ? 0 : it->second;
+}
+
+bool ProxyCall::OthersCanServe() const {
+  for (size_t i = next_; i < order_.size(); ++i) {
+    const routing::Target& t = resolution_.targets[order_[i]];
+    if (snapshot_->FindProvider(t.provider) == nullptr) continue;
+    if (server_->health().WaitMs(t.id, NowMs()) == 0) return true;
+  }
+  return false;
+}
+
+bool ProxyCall::ContextFitsElsewhere() const {
+  uint32_t floor = ContextWindow(*target_);
+  for (size_t i = next_; i < order_.size(); ++i) {
+    const routing::Target& t = resolution_.targets[order_[i]];
+    if (snapshot_->FindProvider(t.provider) == nullptr) continue;
+    uint32_t window = ContextWindow(t);
+    if (window == 0 || floor == 0 || window > floor) return true;
+  }
+  return false;
+}
+
+void ProxyCall::AttemptFailed(routing::Attempt attempt, bool count_for_breaker) {
+  Server* server = server_;
+  conn_->Uncork();  // nothing of a failed attempt was written; do not leave the cork on
+  if (count_for_breaker) {
+    server->health().OnFailure(target_->id, NowMs());  // settles a probe as failed
+    probe_ = false;
+  } else {
+    ReleaseProbe();  // e.g. a 429: no verdict on the endpoint's health
+  }
+  const Failover& policy = snapshot_->failover;
+  if (attempt.retry_after_ms) {
+    attempt.retry_after_ms = std::min<uint64_t>(*attempt.retry_after_ms, policy.max_retry_after_ms);
+    server->health().OnRetryAfter(target_->id, NowMs() + *attempt.retry_after_ms);
+  }
+  LOG_DEBUG("request ", conn_->request().request_id, ": ", attempt.endpoint,
+            " failed: ", attempt.detail.empty() ? std::to_string(attempt.status) : attempt.detail);
+  // Retry the same endpoint? (see the policy at the top of this file)
+  bool others = OthersCanServe();
+  uint32_t cap = std::max<uint32_t>(1, policy.retries);
+  bool retry_same = false;
+  uint64_t delay = 0;
+  using Kind = routing::Attempt::Kind;
+  bool status = attempt.kind == Kind::kStatus;
+  if (status && attempt.retry_after_ms && (attempt.status == 429 || attempt.status == 503)) {
+    retry_same =
+        !others && *attempt.retry_after_ms <= policy.retry_after_wait_ms && tries_on_target_ < cap;
+    delay = *attempt.retry_after_ms;
+  } else if (status && attempt.status >= 500) {
+    retry_same = !others && tries_on_target_ < cap;
+    delay = Backoff();
+  } else if (attempt.kind == Kind::kTimeout || attempt.kind == Kind::kInvalidBody) {
+    retry_same = !others && tries_on_target_ < policy.retries;
+    delay = Backoff();
+  } else if (!status) {
+    retry_same = tries_on_target_ < policy.retries;
+    delay = Backoff();
+  }
+  attempts_.push_back(std::move(attempt));
+  call_.reset();
+  translator_.reset();
+  if (retry_same) {
+    ++tries_on_target_;
+    // The wait holds this endpoint: give back a half-open probe slot now.
+    ReleaseProbe();
+    retry_timer_ = OneShotTimer::Start(server->loop(), delay, [this] {
+      retry_timer_ = nullptr;
+      if (conn_ != nullptr) StartAttempt();
+    });
+    return;
+  }
+  NextAttempt();
+}
+
+uint64_t ProxyCall::Backoff() const {
+  // Jittered exponential backoff: base * 2^n * [0.5, 1.5).
+  static thread_local std::mt19937 rng(std::random_device{}());
+  uint64_t base = static_cast<uint64_t>(snapshot_->failover.retry_backoff_ms) << tries_on_target_;
+  return base / 2 + std::uniform_int_distribution<uint64_t>(0, base)(rng);
+}
+
+void ProxyCall::FailAll() {
+  if (Rescuing()) return EndRescueFailed();
+  HttpConnection* conn = conn_;
+  conn_ = nullptr;
+  phase_ = Phase::kDone;
+  bool all_untranslatable = !attempts_.empty();
+  for (const auto& a : attempts_) {
+    all_untranslatable = all_untranslatable && a.kind == routing::Attempt::Kind::kSkipped &&
+                         a.detail.rfind("cannot carry", 0) == 0;
+  }
+  if (all_untranslatable) {
+    // The request uses something no endpoint's protocol can express.
+    conn->SendError(
+        {400, "invalid_request_error", "unsupported_for_model",
+         absl::StrCat("'", resolution_.name, "' cannot serve this request: ", untranslatable_)});
+    return;
+  }
+  routing::FinalError e = routing::Aggregate(attempts_);
+  if (responders_ != nullptr) {
+    ResponseHead seen{e.status, false, ""};
+    for (Stage* s : *responders_) s->OnResponseHead(seen);
+    ResponseEnded(false);
+  }
+  LOG_WARN("request ", conn->request().request_id, " for '", resolution_.name, "': ", e.message);
+  std::string extra = AttemptsHeader();
+  if (e.retry_after_s) absl::StrAppend(&extra, "Retry-After: ", *e.retry_after_s, "\r\n");
+  std::string_view type = e.status == 429 ? "rate_limit_error" : "upstream_error";
+  conn->SendResponse(e.status, "application/json",
+                     protocol::RenderError(in_.client, {e.status, type, e.code, e.message}), extra);
+}
+
+std::string ProxyCall::AttemptsHeader(int serving_status) const {
+  std::vector<routing::Attempt> all = attempts_;
+  if (serving_status != 0 && target_ != nullptr) {
+    all.push_back(
+        {routing::Attempt::Kind::kStatus, EndpointName(), serving_status, std::nullopt, ""});
+  }
+  if (all.empty()) return {};
+  return absl::StrCat("x-bitrouter-attempts: ", routing::AttemptsHeaderValue(all), "\r\n");
+}
+
+}  // namespace bitrouter::worker

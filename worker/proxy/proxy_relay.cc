@@ -1,0 +1,106 @@
+// ProxyCall, the committed passthrough relay: upstream bytes to the client
+// as they arrive, with backpressure, and the terminal-event check that tells
+// a complete stream from one that was cut.
+#include "absl/types/span.h"
+#include "worker/proxy/proxy_call.h"
+
+namespace bitrouter::worker {
+namespace {
+
+// Markers of a complete passthrough stream, per protocol. A marker may
+// straddle reads, so they are checked against the last bytes too.
+// (Static arrays: this runs for every relayed chunk and must not allocate.)
+absl::Span<const std::string_view> TerminalMarkers(protocol::Protocol p) {
+  // `data: [DONE]`, or a chunk with a non-null finish_reason. An upstream's
+  // own error event ends a stream in-band too: no error of ours on top.
+  static constexpr std::string_view kChat[] = {"data: [DONE]",         "data:[DONE]",
+                                               "\"finish_reason\":\"", "\"finish_reason\": \"",
+                                               "data: {\"error\"",     "data:{\"error\""};
+  static constexpr std::string_view kMessages[] = {"message_stop", "event: error", "event:error"};
+  static constexpr std::string_view kResponses[] = {"response.completed", "response.incomplete",
+                                                    "response.failed", "event: error",
+                                                    "event:error"};
+  // A prompt blocked before any candidate is a complete answer.
+  static constexpr std::string_view kGemini[] = {
+      "\"finishReason\":", "\"finishReason\" :", "\"blockReason\":", "\"blockReason\" :"};
+  switch (p) {
+    case protocol::Protocol::kChat:
+      return kChat;
+    case protocol::Protocol::kMessages:
+      return kMessages;
+    case protocol::Protocol::kResponses:
+      return kResponses;
+    case protocol::Protocol::kGemini:
+      return kGemini;
+  }
+  return {};
+}
+
+// Markers of a passthrough stream's first content event (a terminal one
+// counts too). Before it, only the upstream's first_event clock runs: a
+// Responses reasoning model may be silent for a minute after response.created.
+absl::Span<const std::string_view> ContentMarkers(protocol::Protocol p) {
+  static constexpr std::string_view kChat[] = {"\"delta\""};
+  static constexpr std::string_view kMessages[] = {"content_block_start", "message_delta"};
+  static constexpr std::string_view kResponses[] = {"response.output_item.added"};
+  static constexpr std::string_view kGemini[] = {"\"candidates\""};
+  switch (p) {
+    case protocol::Protocol::kChat:
+      return kChat;
+    case protocol::Protocol::kMessages:
+      return kMessages;
+    case protocol::Protocol::kResponses:
+      return kResponses;
+    case protocol::Protocol::kGemini:
+      return kGemini;
+  }
+  return {};
+}
+
+bool HasMarker(std::string_view d, std::string_view joint,
+               absl::Span<const std::string_view> markers) {
+  for (std::string_view m : markers) {
+    if (d.find(m) != std::string_view::npos || joint.find(m) != std::string_view::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+void ProxyCall::RelayBody(const char* data, size_t len) {
+  if (rescue_ != nullptr && rescue_->watch != nullptr) return RelayWatched(data, len);
+  if (sse_response_) ScanRelayed(data, len);
+  SendBody(conn_, data, len);
+  if (conn_ != nullptr && conn_->congested() && call_ != nullptr && !paused_) {
+    paused_ = true;
+    call_->PauseReading();
+  }
+}
+
+void ProxyCall::ScanRelayed(const char* data, size_t len) {
+  if (saw_terminal_) return;
+  constexpr size_t kKeep = 32;
+  std::string_view d(data, len);
+  std::string joint = tail_;
+  joint.append(d.substr(0, kKeep));
+  if (!content_started_ && HasMarker(d, joint, ContentMarkers(upstream_))) {
+    content_started_ = true;
+    if (call_ != nullptr) call_->ContentStarted();
+  }
+  if (HasMarker(d, joint, TerminalMarkers(upstream_))) {
+    saw_terminal_ = true;
+    if (!content_started_ && call_ != nullptr) call_->ContentStarted();
+    content_started_ = true;
+    return;
+  }
+  if (len >= kKeep) {
+    tail_.assign(d.substr(len - kKeep));
+  } else {
+    tail_.append(d);
+    if (tail_.size() > kKeep) tail_.erase(0, tail_.size() - kKeep);
+  }
+}
+
+}  // namespace bitrouter::worker

@@ -1,0 +1,87 @@
+#pragma once
+// A request's journey through the worker, as Envoy's HTTP filter chain: each
+// per-request concern is a Stage with a request side and a response side,
+// and one StageChain (chain.h) declares their order. The proxy room's
+// inference endpoints are the chain's entry (they detect the client's
+// protocol and read what the body says about routing into an InboundCall);
+// the last request-side stage hands the request to the router (attempts,
+// failover, translation, upstream, relay: worker/proxy/proxy_call.h), whose
+// answer comes back through the response side in reverse order.
+//
+// A stage sees its request through StageRequest, not a socket, so stages
+// and the chain are tested without one. Stages are shared by every request
+// of a worker (one instance each): per-request state belongs in the request,
+// never in the stage. Loop thread only.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shared/protocol/adapters.h"
+#include "shared/protocol/openai_errors.h"
+#include "shared/routing/route_table.h"
+#include "worker/http/http_connection.h"
+#include "worker/snapshot/snapshot.h"
+
+namespace bitrouter::worker {
+
+// What the entry learned from the client's request before routing.
+struct InboundCall {
+  protocol::Protocol client = protocol::Protocol::kChat;
+  std::string model;  // the name the client asked for (the routing key)
+  bool stream = false;
+  // The `model` value's bytes in the body (not for Gemini: it is in the path).
+  size_t model_begin = 0;
+  size_t model_end = 0;
+  bool include_usage = false;  // Chat: stream_options.include_usage
+  bool gemini_sse = true;      // Gemini stream: ?alt=sse rather than a JSON array
+};
+
+// One request as a stage sees it.
+class StageRequest {
+ public:
+  virtual ~StageRequest() = default;
+  virtual const InboundRequest& request() const = 0;
+  virtual InboundCall& call() = 0;
+  // The snapshot the request started with (kept to its end).
+  virtual const WorkerSnapshot& snapshot() const = 0;
+  // Answers the client itself (in its protocol's error shape); the request
+  // goes no further down the chain.
+  virtual void Answer(const protocol::HttpError& error) = 0;
+  // The next value of a round-robin counter (per worker, keyed by a name
+  // from the snapshot).
+  virtual uint64_t NextCounter(const std::string& key) = 0;
+  // Hands the request to the router with its endpoints in the order to try.
+  virtual void Route(routing::Resolution resolution, std::vector<size_t> order) = 0;
+};
+
+// The response as the response side sees it: the head, then each piece of
+// body the client receives (in the client's protocol), then the end.
+struct ResponseHead {
+  int status = 0;
+  bool stream = false;
+  std::string_view endpoint;  // provider:model that answered
+};
+
+class Stage {
+ public:
+  // kHandled: the stage answered the client, or took the request over (the
+  // router); the chain goes no further.
+  enum class Verdict { kContinue, kHandled };
+  // Which sides a stage takes part in: a stage that has nothing to do on a
+  // side is not called there at all (no virtual call, no allocation).
+  enum Sides : unsigned { kRequest = 1, kResponse = 2 };
+
+  virtual ~Stage() = default;
+  virtual std::string_view name() const = 0;
+  virtual unsigned sides() const = 0;
+  // Request side: continue (possibly after changing the call), or answer.
+  virtual Verdict OnRequest(StageRequest& /*req*/) { return Verdict::kContinue; }
+  // Response side.
+  virtual void OnResponseHead(const ResponseHead& /*head*/) {}
+  virtual void OnResponseBody(std::string_view /*bytes*/) {}
+  virtual void OnResponseEnd(bool /*ok*/) {}
+};
+
+}  // namespace bitrouter::worker
