@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -73,6 +74,10 @@ int StatusForErrorType(std::string_view type) {
   if (type == "api_error" || type == "server_error") return 500;
   return 502;
 }
+
+// A hostile upstream must not grow a decoder without bound: past this many
+// tool calls in one answer the stream is malformed.
+constexpr int64_t kMaxToolCalls = 1024;
 
 class ChatDecoder : public StreamDecoder {
  public:
@@ -249,6 +254,10 @@ class ChatDecoder : public StreamDecoder {
         idx = next_tool_index_;
       }
       if (idx < 0) return Bad(Sub(t_path, "index"), "must not be negative");
+      if (idx >= kMaxToolCalls) {
+        return Bad(Sub(t_path, "index"),
+                   absl::StrCat("is past the limit of ", kMaxToolCalls, " tool calls per answer"));
+      }
       if (open_ == Open::kTool && idx == tool_index_) {
         if (args && !args->empty()) sink_->OnDelta(DeltaKind::kArguments, *args);
         continue;
@@ -268,6 +277,7 @@ class ChatDecoder : public StreamDecoder {
       }
       last_tool_index_ = idx;
       next_tool_index_ = std::max(next_tool_index_, idx + 1);
+      if (id && !id->empty()) id_index_[*id] = idx;
       if (open_ == Open::kTool) {
         // A second call starts while the first may still get arguments
         // (OpenAI interleaves parallel calls by index): hold it.
@@ -326,13 +336,11 @@ class ChatDecoder : public StreamDecoder {
   }
 
   // The index of the open or held call with this upstream id; -1 if none.
-  int64_t IndexOfId(std::string_view id) const {
+  int64_t IndexOfId(const std::string& id) const {
     if (id.empty()) return -1;
-    if (open_ == Open::kTool && id == tool_id_) return tool_index_;
-    for (const auto& [idx, held] : pending_) {
-      if (held.id == id) return idx;
-    }
-    return -1;
+    auto it = id_index_.find(id);
+    if (it == id_index_.end() || closed_tools_.count(it->second)) return -1;
+    return it->second;
   }
 
   void Finish() {
@@ -361,7 +369,8 @@ class ChatDecoder : public StreamDecoder {
   int64_t last_tool_index_ = -1;  // the call that started last
   int64_t next_tool_index_ = 0;
   std::string tool_id_;
-  std::map<int64_t, PendingCall> pending_;  // calls started behind the streaming one
+  std::map<int64_t, PendingCall> pending_;             // calls started behind the streaming one
+  std::unordered_map<std::string, int64_t> id_index_;  // upstream call id -> index
   std::set<int64_t> closed_tools_;
   bool finish_seen_ = false;
   std::optional<FinishReason> finish_;

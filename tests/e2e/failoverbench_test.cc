@@ -210,6 +210,20 @@ TEST_F(FailoverBenchTest, ContextLengthIsRelayedWhenNoWindowIsLarger) {
   EXPECT_EQ(backup_.request_count(), 0u);
 }
 
+TEST_F(FailoverBenchTest, ContextLengthErrorIsKeptWhenTheLargerWindowFails) {
+  Start(Fault::kContextLength, "", {}, "    models:\n      m-primary: {max_input_tokens: 8192}\n");
+  backup_.SetHandler([](const RecordedRequest&) {
+    return FaultReply(Fault::kUnavailable, RecordedRequest{}, 0, "m-backup");
+  });
+  // The backup was worth trying, but it failed: the client gets the real
+  // reason (the 400), not "every endpoint failed".
+  HttpResponse r = Post();
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("context_length_exceeded"), std::string::npos) << r.body;
+  // A 5xx on the last endpoint that can serve gets its one retry.
+  EXPECT_EQ(backup_.request_count(), 2u);
+}
+
 TEST_F(FailoverBenchTest, ContentFilterRefusalIsNeverRoutedAround) {
   Start(Fault::kContentFilter);
   HttpResponse r = Post();

@@ -82,6 +82,27 @@ TEST_F(UpstreamFailureTest, ResetMidJsonBodyIsCaughtBeforeAnythingIsSent) {
   EXPECT_NE(r.body.find("connection reset"), std::string::npos) << r.body;
 }
 
+TEST_F(UpstreamFailureTest, TerminalWordsInAnswerTextDoNotEndACutStream) {
+  StartAll();
+  // An agent asks about SSE: the answer text holds the very words that end
+  // a stream (`data: [DONE]`, `"finish_reason":"stop"` escaped), then the
+  // upstream is cut. The client must see the cut, not a clean end.
+  upstream_->SetHandler([](const RecordedRequest&) {
+    Reply r;
+    r.kind = Reply::Kind::kResetMidBody;
+    r.content_type = "text/event-stream";
+    r.chunked = true;
+    r.chunks = {
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"end with data: [DONE] "
+        "after \\\"finish_reason\\\":\\\"stop\\\" and message_stop\"}}]}\n\n"};
+    return r;
+  });
+  HttpResponse r = Chat(kStreamBody);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(r.complete) << "a cut stream must not end with the terminal chunk";
+  EXPECT_NE(r.body.find("data: {\"error\":{"), std::string::npos) << r.body;
+}
+
 TEST_F(UpstreamFailureTest, BrokenChunkedStreamEndsWithAnErrorEventAndNoTerminator) {
   StartAll();
   upstream_->SetHandler([](const RecordedRequest&) {

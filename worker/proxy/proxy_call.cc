@@ -137,7 +137,11 @@ class ConnStageRequest final : public StageRequest {
 
 void StartProxy(HttpConnection* conn, InboundCall in) {
   ConnStageRequest req(conn, &in);
-  RequestJourney().RunRequest(req);
+  if (RequestJourney().RunRequest(req) == Stage::Verdict::kContinue) {
+    // The journey ends with the route stage; reaching here is a bug, and the
+    // client must still get an answer.
+    conn->SendError({500, "server_error", "no_route_stage", "the request was not routed"});
+  }
 }
 
 ProxyCall::ProxyCall(HttpConnection* conn, InboundCall in, routing::Resolution resolution,
@@ -148,7 +152,8 @@ ProxyCall::ProxyCall(HttpConnection* conn, InboundCall in, routing::Resolution r
       snapshot_(conn->snapshot()),
       in_(std::move(in)),
       resolution_(std::move(resolution)),
-      order_(std::move(order)) {
+      order_(std::move(order)),
+      request_(&conn->request()) {
   const std::vector<Stage*>& responders = RequestJourney().response_side();
   if (!responders.empty()) responders_ = &responders;
 }
@@ -186,7 +191,8 @@ void ProxyCall::StartAttempt() {
   sse_event_start_ = 0;
   saw_terminal_ = false;
   content_started_ = false;
-  tail_.clear();
+  tail_.assign("\n");  // the stream starts at a line start (markers begin with one)
+  paused_ = false;     // a new upstream call is reading
   translator_.reset();
   UpstreamRequest up;
   if (!BuildRequest(&up)) {
@@ -203,6 +209,7 @@ void ProxyCall::StartAttempt() {
 }
 
 void ProxyCall::OnClientGone() {
+  ResponseEnded(false);  // no-op when the response already ended
   ReleaseProbe();
   conn_ = nullptr;
   phase_ = Phase::kDone;
@@ -267,6 +274,9 @@ void ProxyCall::OnUpstreamHeaders(const UpstreamHead& head) {
         return;
       }
       phase_ = sse_response_ ? Phase::kBufferSse : Phase::kBufferJson;
+      // A JSON answer to a streamed request: its body is timed by the idle
+      // gap, not by the wait for a stream's first content event.
+      if (!sse_response_ && call_ != nullptr) call_->ContentStarted();
       // Size the hold buffer once, padding for the in-place validation included.
       int64_t n = 0;
       std::string_view cl = head.Header("content-length");
@@ -289,6 +299,15 @@ void ProxyCall::OnUpstreamBody(const char* data, size_t len) {
       FeedTranslated(data, len);
       return;
     case Phase::kBufferError:
+      if (!translate_ && buffer_.size() + len > kMaxValidatedBody) {
+        // A passthrough error body too large to hold (it was held only to
+        // look for a context-length error): relay it as it is.
+        Commit(-1);
+        // buffer_ stays untouched from here on: a corked write points into it.
+        RelayBody(buffer_.data(), buffer_.size());
+        if (conn_ != nullptr) RelayBody(data, len);
+        return;
+      }
       if (buffer_.size() < kMaxValidatedBody) buffer_.append(data, len);
       return;
     default:
@@ -358,6 +377,11 @@ void ProxyCall::OnUpstreamComplete() {
       if (upstream_head_.status == 400 && ContextFitsElsewhere() &&
           routing::IsContextLengthError(buffer_)) {
         context_floor_ = std::max(context_floor_, ContextWindow(*target_));
+        if (!context_error_) {
+          context_error_ =
+              HeldError{upstream_head_, std::move(buffer_), upstream_, translate_, target_};
+          buffer_.clear();
+        }
         AttemptFailed({routing::Attempt::Kind::kStatus, EndpointName(), 400, std::nullopt,
                        "context length exceeded"},
                       false);
@@ -428,6 +452,7 @@ void ProxyCall::OnUpstreamFailure(UpstreamFailure kind, const std::string& detai
     return;
   }
   server_->health().OnFailure(target_->id, NowMs());
+  probe_ = false;  // settled: the destructor must not release it again
   std::string_view code = kind == UpstreamFailure::kTimeout ? "upstream_timeout" : "upstream_error";
   FailAfterCommit(std::string(code), absl::StrCat("provider ", target_->provider, ": ", detail));
 }
@@ -480,19 +505,20 @@ void ProxyCall::Commit(int64_t content_length, std::string_view content_type) {
     std::string endpoint = EndpointName();
     ResponseHead seen{upstream_head_.status, sse_response_ || phase_ == Phase::kTranslateSse,
                       endpoint};
-    for (Stage* s : *responders_) s->OnResponseHead(seen);
+    for (Stage* s : *responders_) s->OnResponseHead(*this, seen);
   }
 }
 
 void ProxyCall::SendBody(HttpConnection* conn, const char* data, size_t len) {
   conn->WriteBody(data, len);
   if (responders_ == nullptr) return;
-  for (Stage* s : *responders_) s->OnResponseBody(std::string_view(data, len));
+  for (Stage* s : *responders_) s->OnResponseBody(*this, std::string_view(data, len));
 }
 
 void ProxyCall::ResponseEnded(bool ok) {
-  if (responders_ == nullptr) return;
-  for (Stage* s : *responders_) s->OnResponseEnd(ok);
+  if (responders_ == nullptr || response_ended_) return;
+  response_ended_ = true;
+  for (Stage* s : *responders_) s->OnResponseEnd(*this, ok);
 }
 
 void ProxyCall::FinishOk() {

@@ -46,13 +46,16 @@ class OneShotTimer;
 // "route" stage starts a ProxyCall on `conn`. Answers errors itself.
 void StartProxy(HttpConnection* conn, InboundCall in);
 
-class ProxyCall : public RequestHandler, public UpstreamHandler {
+class ProxyCall : public RequestHandler, public UpstreamHandler, public StageResponse {
  public:
   ProxyCall(HttpConnection* conn, InboundCall in, routing::Resolution resolution,
             std::vector<size_t> order);
   ~ProxyCall() override;
   void Start();
 
+  // StageResponse (what the chain's response side sees of this request)
+  const InboundRequest& request() const override { return *request_; }
+  const InboundCall& call() const override { return in_; }
   // RequestHandler
   void OnClientGone() override;
   void OnClientWritable() override;
@@ -162,6 +165,18 @@ class ProxyCall : public RequestHandler, public UpstreamHandler {
   // After a context-length 400: endpoints whose known window is not larger
   // than this are skipped (0 = no floor).
   uint32_t context_floor_ = 0;
+  // The context-length 400 that sent the request on: if nothing later
+  // answers, the client gets this (the real reason) rather than a 502.
+  struct HeldError {
+    UpstreamHead head;
+    std::string body;
+    protocol::Protocol upstream = protocol::Protocol::kChat;
+    bool translate = false;
+    const routing::Target* target = nullptr;
+  };
+  std::optional<HeldError> context_error_;
+  // Relays context_error_ as the answer (FailAll); false when none is held.
+  bool RelayHeldContextError();
   std::vector<routing::Attempt> attempts_;
 
   // The current attempt.
@@ -191,6 +206,10 @@ class ProxyCall : public RequestHandler, public UpstreamHandler {
   std::unique_ptr<UpstreamCall> call_;
   // The chain's response side (reverse journey order); empty = skip.
   const std::vector<Stage*>* responders_ = nullptr;
+  bool response_ended_ = false;  // the response side heard the end
+  // The connection's request: valid until this handler is destroyed (the
+  // connection outlives it), also after conn_ was reset.
+  const InboundRequest* request_;
   OneShotTimer* retry_timer_ = nullptr;
 };
 

@@ -77,6 +77,7 @@ bool ProxyCall::ContextFitsElsewhere() const {
     const routing::Target& t = resolution_.targets[order_[i]];
     if (snapshot_->FindProvider(t.provider) == nullptr) continue;
     uint32_t window = ContextWindow(t);
+    if (server_->health().WaitMs(t.id, NowMs()) != 0) continue;  // it would be skipped
     if (window == 0 || floor == 0 || window > floor) return true;
   }
   return false;
@@ -108,7 +109,7 @@ void ProxyCall::AttemptFailed(routing::Attempt attempt, bool count_for_breaker) 
   if (status && attempt.retry_after_ms && (attempt.status == 429 || attempt.status == 503)) {
     retry_same =
         !others && *attempt.retry_after_ms <= policy.retry_after_wait_ms && tries_on_target_ < cap;
-    delay = *attempt.retry_after_ms;
+    delay = *attempt.retry_after_ms + 5;  // just past the window the gate checks
   } else if (status && attempt.status >= 500) {
     retry_same = !others && tries_on_target_ < cap;
     delay = Backoff();
@@ -128,7 +129,23 @@ void ProxyCall::AttemptFailed(routing::Attempt attempt, bool count_for_breaker) 
     ReleaseProbe();
     retry_timer_ = OneShotTimer::Start(server->loop(), delay, [this] {
       retry_timer_ = nullptr;
-      if (conn_ != nullptr) StartAttempt();
+      if (conn_ == nullptr) return;
+      // The endpoint's health may have changed meanwhile (this failure may
+      // have opened its breaker, another worker may hold its probe): the
+      // retry passes the same gate as a first try.
+      routing::EndpointHealth& health = server_->health();
+      routing::EndpointHealth::Gate gate = health.Check(target_->id, NowMs());
+      if (gate == routing::EndpointHealth::Gate::kSkipOpen ||
+          gate == routing::EndpointHealth::Gate::kSkipRetryAfter) {
+        attempts_.push_back({routing::Attempt::Kind::kSkipped, EndpointName(), 0,
+                             health.WaitMs(target_->id, NowMs()),
+                             routing::EndpointHealth::Describe(gate),
+                             gate == routing::EndpointHealth::Gate::kSkipRetryAfter});
+        NextAttempt();
+        return;
+      }
+      probe_ = gate == routing::EndpointHealth::Gate::kProbe;
+      StartAttempt();
     });
     return;
   }
@@ -142,8 +159,30 @@ uint64_t ProxyCall::Backoff() const {
   return base / 2 + std::uniform_int_distribution<uint64_t>(0, base)(rng);
 }
 
+bool ProxyCall::RelayHeldContextError() {
+  if (!context_error_) return false;
+  HeldError held = std::move(*context_error_);
+  context_error_.reset();
+  upstream_head_ = std::move(held.head);
+  buffer_ = std::move(held.body);
+  upstream_ = held.upstream;
+  translate_ = held.translate;
+  target_ = held.target;
+  if (translate_) {
+    CompleteTranslatedError();
+    return true;
+  }
+  Commit(static_cast<int64_t>(buffer_.size()));
+  SendBody(conn_, buffer_.data(), buffer_.size());
+  FinishOk();
+  return true;
+}
+
 void ProxyCall::FailAll() {
   if (Rescuing()) return EndRescueFailed();
+  // A context-length 400 sent the request on and nothing later answered:
+  // the client gets that 400, the real reason, not "every endpoint failed".
+  if (RelayHeldContextError()) return;
   HttpConnection* conn = conn_;
   conn_ = nullptr;
   phase_ = Phase::kDone;
@@ -162,7 +201,7 @@ void ProxyCall::FailAll() {
   routing::FinalError e = routing::Aggregate(attempts_);
   if (responders_ != nullptr) {
     ResponseHead seen{e.status, false, ""};
-    for (Stage* s : *responders_) s->OnResponseHead(seen);
+    for (Stage* s : *responders_) s->OnResponseHead(*this, seen);
     ResponseEnded(false);
   }
   LOG_WARN("request ", conn->request().request_id, " for '", resolution_.name, "': ", e.message);

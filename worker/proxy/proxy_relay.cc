@@ -10,16 +10,28 @@ namespace {
 // Markers of a complete passthrough stream, per protocol. A marker may
 // straddle reads, so they are checked against the last bytes too.
 // (Static arrays: this runs for every relayed chunk and must not allocate.)
+//
+// Every marker is one that answer text cannot contain: either a JSON member
+// with its quotes (inside a JSON string every quote is escaped, so
+// `"type":"message_stop"` never occurs in a text delta about SSE), or a
+// line that starts after a newline (a newline in text is escaped as \n).
 absl::Span<const std::string_view> TerminalMarkers(protocol::Protocol p) {
   // `data: [DONE]`, or a chunk with a non-null finish_reason. An upstream's
   // own error event ends a stream in-band too: no error of ours on top.
-  static constexpr std::string_view kChat[] = {"data: [DONE]",         "data:[DONE]",
+  static constexpr std::string_view kChat[] = {"\ndata: [DONE]",       "\ndata:[DONE]",
                                                "\"finish_reason\":\"", "\"finish_reason\": \"",
-                                               "data: {\"error\"",     "data:{\"error\""};
-  static constexpr std::string_view kMessages[] = {"message_stop", "event: error", "event:error"};
-  static constexpr std::string_view kResponses[] = {"response.completed", "response.incomplete",
-                                                    "response.failed", "event: error",
-                                                    "event:error"};
+                                               "\ndata: {\"error\"",   "\ndata:{\"error\""};
+  static constexpr std::string_view kMessages[] = {"\"type\":\"message_stop\"",
+                                                   "\"type\": \"message_stop\"",
+                                                   "\"type\":\"error\"", "\"type\": \"error\""};
+  static constexpr std::string_view kResponses[] = {"\"type\":\"response.completed\"",
+                                                    "\"type\": \"response.completed\"",
+                                                    "\"type\":\"response.incomplete\"",
+                                                    "\"type\": \"response.incomplete\"",
+                                                    "\"type\":\"response.failed\"",
+                                                    "\"type\": \"response.failed\"",
+                                                    "\"type\":\"error\"",
+                                                    "\"type\": \"error\""};
   // A prompt blocked before any candidate is a complete answer.
   static constexpr std::string_view kGemini[] = {
       "\"finishReason\":", "\"finishReason\" :", "\"blockReason\":", "\"blockReason\" :"};
@@ -39,10 +51,16 @@ absl::Span<const std::string_view> TerminalMarkers(protocol::Protocol p) {
 // Markers of a passthrough stream's first content event (a terminal one
 // counts too). Before it, only the upstream's first_event clock runs: a
 // Responses reasoning model may be silent for a minute after response.created.
+// (Chat's role-only first chunk is not content: non-empty "content" is
+// checked separately, see HasChatContent.)
 absl::Span<const std::string_view> ContentMarkers(protocol::Protocol p) {
-  static constexpr std::string_view kChat[] = {"\"delta\""};
-  static constexpr std::string_view kMessages[] = {"content_block_start", "message_delta"};
-  static constexpr std::string_view kResponses[] = {"response.output_item.added"};
+  static constexpr std::string_view kChat[] = {"\"tool_calls\"", "\"reasoning_content\":\"",
+                                               "\"reasoning\":\"", "\"refusal\":\""};
+  static constexpr std::string_view kMessages[] = {
+      "\"type\":\"content_block_start\"", "\"type\": \"content_block_start\"",
+      "\"type\":\"message_delta\"", "\"type\": \"message_delta\""};
+  static constexpr std::string_view kResponses[] = {"\"type\":\"response.output_item.added\"",
+                                                    "\"type\": \"response.output_item.added\""};
   static constexpr std::string_view kGemini[] = {"\"candidates\""};
   switch (p) {
     case protocol::Protocol::kChat:
@@ -55,6 +73,16 @@ absl::Span<const std::string_view> ContentMarkers(protocol::Protocol p) {
       return kGemini;
   }
   return {};
+}
+
+// A Chat chunk with non-empty "content" (the role-only first chunk has "").
+bool HasChatContent(std::string_view d) {
+  constexpr std::string_view kKey = "\"content\":\"";
+  for (size_t at = d.find(kKey); at != std::string_view::npos; at = d.find(kKey, at + 1)) {
+    size_t next = at + kKey.size();
+    if (next < d.size() && d[next] != '"') return true;
+  }
+  return false;
 }
 
 bool HasMarker(std::string_view d, std::string_view joint,
@@ -81,11 +109,13 @@ void ProxyCall::RelayBody(const char* data, size_t len) {
 
 void ProxyCall::ScanRelayed(const char* data, size_t len) {
   if (saw_terminal_) return;
-  constexpr size_t kKeep = 32;
+  constexpr size_t kKeep = 40;  // longer than the longest marker
   std::string_view d(data, len);
   std::string joint = tail_;
   joint.append(d.substr(0, kKeep));
-  if (!content_started_ && HasMarker(d, joint, ContentMarkers(upstream_))) {
+  if (!content_started_ &&
+      (HasMarker(d, joint, ContentMarkers(upstream_)) ||
+       (upstream_ == protocol::Protocol::kChat && (HasChatContent(d) || HasChatContent(joint))))) {
     content_started_ = true;
     if (call_ != nullptr) call_->ContentStarted();
   }

@@ -56,8 +56,18 @@ class StageRequest {
   virtual void Route(routing::Resolution resolution, std::vector<size_t> order) = 0;
 };
 
+// The request whose answer a response-side stage sees (stages are shared by
+// all requests of a worker, and answers interleave on the loop).
+class StageResponse {
+ public:
+  virtual ~StageResponse() = default;
+  virtual const InboundRequest& request() const = 0;
+  virtual const InboundCall& call() const = 0;
+};
+
 // The response as the response side sees it: the head, then each piece of
-// body the client receives (in the client's protocol), then the end.
+// body the client receives (in the client's protocol), then the end,
+// exactly once per request (also when the client left or nothing answered).
 struct ResponseHead {
   int status = 0;
   bool stream = false;
@@ -79,9 +89,9 @@ class Stage {
   // Request side: continue (possibly after changing the call), or answer.
   virtual Verdict OnRequest(StageRequest& /*req*/) { return Verdict::kContinue; }
   // Response side.
-  virtual void OnResponseHead(const ResponseHead& /*head*/) {}
-  virtual void OnResponseBody(std::string_view /*bytes*/) {}
-  virtual void OnResponseEnd(bool /*ok*/) {}
+  virtual void OnResponseHead(StageResponse& /*resp*/, const ResponseHead& /*head*/) {}
+  virtual void OnResponseBody(StageResponse& /*resp*/, std::string_view /*bytes*/) {}
+  virtual void OnResponseEnd(StageResponse& /*resp*/, bool /*ok*/) {}
 };
 
 }  // namespace bitrouter::worker

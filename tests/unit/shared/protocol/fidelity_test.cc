@@ -193,6 +193,28 @@ TEST(FidelityInterleavedToolCalls, TextAfterTheCallsFlushesTheHeldOnes) {
   EXPECT_NE(out.find(R"("stop_reason":"end_turn")"), std::string::npos) << out;
 }
 
+// A hostile upstream cannot grow the decoder without bound.
+TEST(FidelityInterleavedToolCalls, ToolCallsPerAnswerAreCapped) {
+  auto run = [](const std::string& sse) {
+    EncoderOptions opts;
+    opts.client_model = "m";
+    StreamTranslator t(Protocol::kChat, Protocol::kMessages, opts);
+    return t.Feed(sse);
+  };
+  EXPECT_FALSE(
+      run(ChatChunk(
+              R"({"tool_calls":[{"index":5000,"id":"x","type":"function","function":{"name":"a","arguments":"{}"}}]})"))
+          .ok());
+  std::string calls;
+  for (int i = 0; i <= 1024; ++i) {
+    if (!calls.empty()) calls += ",";
+    calls += R"({"id":"u)" + std::to_string(i) + R"(","type":"function","function":{"name":"a"}})";
+  }
+  absl::Status s = run(ChatChunk(R"({"tool_calls":[)" + calls + "]}"));
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("limit of 1024 tool calls"), std::string::npos) << s;
+}
+
 // Item 5: ids made up for an answer without ids are unique per answer.
 TEST(FidelityMissingIds, JsonAnswersGetTheCallersUniqueId) {
   const std::string body =

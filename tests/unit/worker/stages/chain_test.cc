@@ -76,7 +76,9 @@ class Probe : public Stage {
     log_->push_back("req:" + name_);
     return handles_ ? Verdict::kHandled : Verdict::kContinue;
   }
-  void OnResponseHead(const ResponseHead&) override { log_->push_back("head:" + name_); }
+  void OnResponseHead(StageResponse&, const ResponseHead&) override {
+    log_->push_back("head:" + name_);
+  }
 
  private:
   std::string name_;
@@ -94,7 +96,13 @@ TEST(StageChain, RequestSideInOrderResponseSideReversedEachOnlyWhereItTakesPart)
   EXPECT_EQ(chain.Describe(), "a -> b -> c");
   FakeRequest req(TestSnapshot());
   EXPECT_EQ(chain.RunRequest(req), Stage::Verdict::kContinue);
-  for (Stage* s : chain.response_side()) s->OnResponseHead({});
+  struct Resp : StageResponse {
+    InboundRequest req;
+    InboundCall call_;
+    const InboundRequest& request() const override { return req; }
+    const InboundCall& call() const override { return call_; }
+  } resp;
+  for (Stage* s : chain.response_side()) s->OnResponseHead(resp, {});
   EXPECT_EQ(log, (std::vector<std::string>{"req:a", "req:b", "head:c", "head:a"}));
 }
 
