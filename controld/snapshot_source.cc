@@ -93,6 +93,8 @@ bitrouter::v1::Snapshot BuildSnapshot(
   limits->set_drain_timeout_ms(cfg.server.drain_timeout_ms);
   limits->set_body_timeout_ms(cfg.server.body_timeout_ms);
   limits->set_send_timeout_ms(cfg.server.send_timeout_ms);
+  limits->set_stream_keepalive_ms(cfg.server.stream_keepalive_ms);
+  limits->set_stream_keepalive_off(cfg.server.stream_keepalive_ms == 0);
   limits->set_access_log_off(!cfg.server.access_log);
   SetTimeouts(cfg.timeouts, snap.mutable_timeouts());
   for (const auto& [name, m] : cfg.models) AddRoute(m, false, &snap);

@@ -23,6 +23,9 @@ struct ServerConfig {
   // not read) before the connection is closed.
   uint32_t send_timeout_ms = 60'000;
   bool access_log = true;  // one info line per request
+  // An SSE comment sent on a client stream that has had no event for this
+  // long, so proxies and clients do not cut a long reasoning pause. 0 = off.
+  uint32_t stream_keepalive_ms = 30'000;
   // server.control.socket: relative paths are under <home>/run/; empty = control.sock.
   std::string control_socket;
 };

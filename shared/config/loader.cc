@@ -212,6 +212,8 @@ absl::Status ReadServer(const Reader& r, const YAML::Node& node, Config* cfg) {
       ASSIGN_OR_RETURN(cfg->server.keepalive_timeout_ms, r.Duration(v, path));
     } else if (key == "body_timeout") {
       ASSIGN_OR_RETURN(cfg->server.body_timeout_ms, r.Duration(v, path));
+    } else if (key == "stream_keepalive") {
+      ASSIGN_OR_RETURN(cfg->server.stream_keepalive_ms, r.Duration(v, path));
     } else if (key == "send_timeout") {
       ASSIGN_OR_RETURN(cfg->server.send_timeout_ms, r.Duration(v, path));
     } else if (key == "access_log") {

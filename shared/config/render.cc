@@ -177,6 +177,7 @@ std::string RenderEffectiveConfig(const Config& cfg) {
                   "\n  keepalive_timeout: ", FormatDurationMs(s.keepalive_timeout_ms),
                   "\n  body_timeout: ", FormatDurationMs(s.body_timeout_ms),
                   "\n  send_timeout: ", FormatDurationMs(s.send_timeout_ms),
+                  "\n  stream_keepalive: ", FormatDurationMs(s.stream_keepalive_ms),
                   "\n  access_log: ", s.access_log ? "true" : "false", "\n");
   const FailoverConfig& f = cfg.failover;
   absl::StrAppend(&out, "upstream:\n  ca_file: ",

@@ -160,6 +160,7 @@ ProxyCall::ProxyCall(HttpConnection* conn, InboundCall in, routing::Resolution r
 
 ProxyCall::~ProxyCall() {
   if (retry_timer_ != nullptr) retry_timer_->Cancel();
+  if (keepalive_timer_ != nullptr) keepalive_timer_->Cancel();
   // However the call ended (client gone, response relayed, never sent), a
   // probe slot it still holds goes back: a breaker can never stick open.
   ReleaseProbe();
@@ -180,6 +181,7 @@ std::string ProxyCall::EndpointName() const {
 }
 
 void ProxyCall::Start() {
+  start_ns_ = uv_hrtime();
   conn_->access().model = in_.model;
   NextAttempt();
 }
@@ -205,6 +207,7 @@ void ProxyCall::StartAttempt() {
   ++conn_->access().attempts;
   // The pool never calls back from inside Start (failures are deferred to the
   // loop), so call_ is set before any handler callback can run.
+  sent_ns_ = uv_hrtime();
   call_ = server_->pool().Start(std::move(up), this);
 }
 
@@ -458,6 +461,7 @@ void ProxyCall::OnUpstreamFailure(UpstreamFailure kind, const std::string& detai
 }
 
 void ProxyCall::OnUpstreamReadBegin() {
+  last_read_ns_ = uv_hrtime();  // upstream bytes arrived: the wait for them ends here
   if (conn_ != nullptr) conn_->Cork();
 }
 
@@ -488,6 +492,11 @@ void ProxyCall::Commit(int64_t content_length, std::string_view content_type) {
   if (!content_type.empty()) absl::StrAppend(&lines, "Content-Type: ", AV(content_type), "\r\n");
   if (translate_) AppendTranslationHeaders(&lines);
   lines.append(AttemptsHeader(upstream_head_.status));
+  if (target_ != nullptr) {
+    absl::StrAppend(&lines, "x-bitrouter-provider: ", target_->provider, ":", target_->model_id,
+                    "\r\n");
+  }
+  absl::StrAppend(&lines, "x-bitrouter-overhead-us: ", OverheadUs(), "\r\n");
   bool stream = content_type.empty() ? sse_response_ : content_type == "text/event-stream";
   if (stream || phase_ == Phase::kTranslateSse) {
     lines.append("Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n");
@@ -501,6 +510,7 @@ void ProxyCall::Commit(int64_t content_length, std::string_view content_type) {
     }
   }
   conn_->StartResponse(upstream_head_.status, lines, content_length);
+  MaybeStartKeepalive();
   if (responders_ != nullptr) {
     std::string endpoint = EndpointName();
     ResponseHead seen{upstream_head_.status, sse_response_ || phase_ == Phase::kTranslateSse,
@@ -511,6 +521,7 @@ void ProxyCall::Commit(int64_t content_length, std::string_view content_type) {
 
 void ProxyCall::SendBody(HttpConnection* conn, const char* data, size_t len) {
   conn->WriteBody(data, len);
+  last_write_ms_ = NowMs();
   if (responders_ == nullptr) return;
   for (Stage* s : *responders_) s->OnResponseBody(*this, std::string_view(data, len));
 }

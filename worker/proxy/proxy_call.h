@@ -111,6 +111,13 @@ class ProxyCall : public RequestHandler, public UpstreamHandler, public StageRes
   // to the response side of the chain (when a stage takes part there).
   void SendBody(HttpConnection* conn, const char* data, size_t len);
   void ResponseEnded(bool ok);
+  int64_t OverheadUs() const;
+  // Keep-alive comments (server.stream_keepalive) while a committed SSE
+  // stream has no event to send; only ever between whole events.
+  void MaybeStartKeepalive();
+  void ArmKeepalive(uint64_t ms);
+  void OnKeepaliveTimer();
+  bool AtEventBoundary() const;
   void FinishOk();
   void FailAfterCommit(const std::string& code, const std::string& message);
   // Passthrough streams: notes the first content event (the upstream's
@@ -207,6 +214,16 @@ class ProxyCall : public RequestHandler, public UpstreamHandler, public StageRes
   // The chain's response side (reverse journey order); empty = skip.
   const std::vector<Stage*>* responders_ = nullptr;
   bool response_ended_ = false;  // the response side heard the end
+  // Router overhead (x-bitrouter-overhead-us): time from Start to the
+  // commit minus the waits for upstreams and backoffs (uv_hrtime, ns).
+  uint64_t start_ns_ = 0;
+  uint64_t sent_ns_ = 0;           // the current attempt's request was handed to the pool
+  uint64_t last_read_ns_ = 0;      // the latest upstream read began
+  uint64_t upstream_wait_ns_ = 0;  // finished attempts' and backoffs' waits
+  uint64_t retry_wait_from_ns_ = 0;
+  // SSE keep-alive comments on a committed client stream (proxy_keepalive.cc).
+  OneShotTimer* keepalive_timer_ = nullptr;
+  uint64_t last_write_ms_ = 0;
   // The connection's request: valid until this handler is destroyed (the
   // connection outlives it), also after conn_ was reset.
   const InboundRequest* request_;

@@ -121,15 +121,18 @@ void ProxyCall::AttemptFailed(routing::Attempt attempt, bool count_for_breaker) 
     delay = Backoff();
   }
   attempts_.push_back(std::move(attempt));
+  upstream_wait_ns_ += uv_hrtime() - sent_ns_;  // this attempt's wait, failure included
   call_.reset();
   translator_.reset();
   if (retry_same) {
     ++tries_on_target_;
     // The wait holds this endpoint: give back a half-open probe slot now.
     ReleaseProbe();
+    retry_wait_from_ns_ = uv_hrtime();
     retry_timer_ = OneShotTimer::Start(server->loop(), delay, [this] {
       retry_timer_ = nullptr;
       if (conn_ == nullptr) return;
+      upstream_wait_ns_ += uv_hrtime() - retry_wait_from_ns_;  // a backoff is a wait too
       // The endpoint's health may have changed meanwhile (this failure may
       // have opened its breaker, another worker may hold its probe): the
       // retry passes the same gate as a first try.

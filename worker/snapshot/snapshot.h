@@ -58,8 +58,9 @@ struct Limits {
   uint32_t header_timeout_ms = 10'000;
   uint32_t keepalive_timeout_ms = 75'000;
   uint32_t drain_timeout_ms = 30'000;
-  uint32_t body_timeout_ms = 60'000;  // between request body bytes
-  uint32_t send_timeout_ms = 60'000;  // a queued response write without progress
+  uint32_t body_timeout_ms = 60'000;      // between request body bytes
+  uint32_t send_timeout_ms = 60'000;      // a queued response write without progress
+  uint32_t stream_keepalive_ms = 30'000;  // SSE comment after this long without an event
   bool access_log = true;
 };
 

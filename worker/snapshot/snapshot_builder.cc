@@ -44,6 +44,9 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
   snap->limits.drain_timeout_ms = OrDefault(l.drain_timeout_ms(), defaults.drain_timeout_ms);
   snap->limits.body_timeout_ms = OrDefault(l.body_timeout_ms(), defaults.body_timeout_ms);
   snap->limits.send_timeout_ms = OrDefault(l.send_timeout_ms(), defaults.send_timeout_ms);
+  snap->limits.stream_keepalive_ms =
+      l.stream_keepalive_off() ? 0
+                               : OrDefault(l.stream_keepalive_ms(), defaults.stream_keepalive_ms);
   snap->limits.access_log = !l.access_log_off();
   const auto& t = proto.timeouts();
   Timeouts tdef;
