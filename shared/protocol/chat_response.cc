@@ -232,6 +232,17 @@ absl::StatusOr<Usage> ParseUsage(simdjson::dom::object usage) {
   if (Has(usage, "prompt_tokens_details", &de) && !de.get_object().get(details)) {
     ASSIGN_OR_RETURN(u.cache_read_tokens,
                      OptInt(details, "cached_tokens", "usage.prompt_tokens_details.cached_tokens"));
+    // OpenRouter counts prompt-cache writes here (inside prompt_tokens); they
+    // are billed at their own rate, so dropping them would misprice the call.
+    ASSIGN_OR_RETURN(
+        u.cache_write_tokens,
+        OptInt(details, "cache_write_tokens", "usage.prompt_tokens_details.cache_write_tokens"));
+  }
+  if (!u.cache_read_tokens) {
+    // DeepSeek reports its cache hits only at the top level (also inside
+    // prompt_tokens).
+    ASSIGN_OR_RETURN(u.cache_read_tokens,
+                     OptInt(usage, "prompt_cache_hit_tokens", "usage.prompt_cache_hit_tokens"));
   }
   if (Has(usage, "completion_tokens_details", &de) && !de.get_object().get(details)) {
     ASSIGN_OR_RETURN(
