@@ -14,6 +14,16 @@
 
 namespace bitrouter::protocol {
 
+// The end of the first complete SSE event in `buf` (just after its blank
+// line), or npos. Upstreams end events with LF LF or CRLF CRLF.
+inline size_t SseEventEnd(std::string_view buf) {
+  size_t a = buf.find("\n\n");
+  size_t b = buf.find("\r\n\r\n");
+  if (a == std::string_view::npos) return b == std::string_view::npos ? b : b + 4;
+  if (b == std::string_view::npos || a < b) return a + 2;
+  return b + 4;
+}
+
 class SseParser {
  public:
   // An event larger than this (field bytes held) fails the stream.

@@ -16,6 +16,7 @@
 #include "shared/protocol/openai_errors.h"
 #include "shared/protocol/openai_request.h"
 #include "shared/protocol/scratch_parser.h"
+#include "shared/protocol/sse.h"
 #include "worker/http/inbound.h"
 #include "worker/http/server.h"
 #include "worker/loop/timer.h"
@@ -80,15 +81,6 @@ bool ValidFirstEvent(std::string_view event) {
   if (!saw_data) return true;  // a comment/keep-alive event: judge the next one
   if (data == "[DONE]") return true;
   return ValidJsonObject(data);
-}
-
-// Finds the end of the first complete SSE event (blank line), or npos.
-size_t EventEnd(std::string_view buf) {
-  size_t a = buf.find("\n\n");
-  size_t b = buf.find("\r\n\r\n");
-  if (a == std::string_view::npos) return b == std::string_view::npos ? b : b + 4;
-  if (b == std::string_view::npos || a < b) return a + 2;
-  return b + 4;
 }
 
 routing::Attempt::Kind KindOf(UpstreamFailure f) {
@@ -335,7 +327,7 @@ void ProxyCall::OnUpstreamBody(const char* data, size_t len) {
     std::string_view all(buffer_);
     while (true) {
       size_t search = std::max(sse_event_start_, sse_scanned_ > 3 ? sse_scanned_ - 3 : 0);
-      size_t rel = EventEnd(all.substr(search));
+      size_t rel = protocol::SseEventEnd(all.substr(search));
       if (rel == std::string_view::npos) break;
       size_t end = search + rel;
       std::string_view event = all.substr(sse_event_start_, end - sse_event_start_);

@@ -92,6 +92,9 @@ class ProxyCall : public RequestHandler, public UpstreamHandler, public StageRes
   void FailAll();
   // Failover policy helpers (proxy_failover.cc).
   uint64_t Backoff() const;
+  // A gate that rules the current target out is recorded as a skipped
+  // attempt (true); otherwise nothing happens (false).
+  bool RecordIfGated(routing::EndpointHealth::Gate gate);
   // An endpoint after the current one is not ruled out by its breaker or a
   // Retry-After right now.
   bool OthersCanServe() const;

@@ -39,20 +39,22 @@ void ProxyCall::NextAttempt() {
       }
     }
     routing::EndpointHealth::Gate gate = health.Check(target_->id, NowMs());
-    if (gate == routing::EndpointHealth::Gate::kSkipOpen ||
-        gate == routing::EndpointHealth::Gate::kSkipRetryAfter) {
-      attempts_.push_back({routing::Attempt::Kind::kSkipped, EndpointName(), 0,
-                           health.WaitMs(target_->id, NowMs()),
-                           routing::EndpointHealth::Describe(gate),
-                           gate == routing::EndpointHealth::Gate::kSkipRetryAfter});
-      continue;
-    }
+    if (RecordIfGated(gate)) continue;
     probe_ = gate == routing::EndpointHealth::Gate::kProbe;
     StartAttempt();
     return;
   }
   target_ = nullptr;
   FailAll();
+}
+
+bool ProxyCall::RecordIfGated(routing::EndpointHealth::Gate gate) {
+  using Gate = routing::EndpointHealth::Gate;
+  if (gate != Gate::kSkipOpen && gate != Gate::kSkipRetryAfter) return false;
+  attempts_.push_back({routing::Attempt::Kind::kSkipped, EndpointName(), 0,
+                       server_->health().WaitMs(target_->id, NowMs()),
+                       routing::EndpointHealth::Describe(gate), gate == Gate::kSkipRetryAfter});
+  return true;
 }
 
 uint32_t ProxyCall::ContextWindow(const routing::Target& t) const {
@@ -138,15 +140,7 @@ void ProxyCall::AttemptFailed(routing::Attempt attempt, bool count_for_breaker) 
       // retry passes the same gate as a first try.
       routing::EndpointHealth& health = server_->health();
       routing::EndpointHealth::Gate gate = health.Check(target_->id, NowMs());
-      if (gate == routing::EndpointHealth::Gate::kSkipOpen ||
-          gate == routing::EndpointHealth::Gate::kSkipRetryAfter) {
-        attempts_.push_back({routing::Attempt::Kind::kSkipped, EndpointName(), 0,
-                             health.WaitMs(target_->id, NowMs()),
-                             routing::EndpointHealth::Describe(gate),
-                             gate == routing::EndpointHealth::Gate::kSkipRetryAfter});
-        NextAttempt();
-        return;
-      }
+      if (RecordIfGated(gate)) return NextAttempt();
       probe_ = gate == routing::EndpointHealth::Gate::kProbe;
       StartAttempt();
     });

@@ -13,6 +13,7 @@
 #include "shared/common/strings.h"
 #include "shared/protocol/json_budget.h"
 #include "shared/protocol/scratch_parser.h"
+#include "shared/protocol/sse.h"
 #include "worker/http/server.h"
 #include "worker/proxy/proxy_call.h"
 
@@ -20,16 +21,6 @@ namespace bitrouter::worker {
 namespace {
 
 using protocol::Protocol;
-
-// The end of the first complete SSE event in `buf` (after its blank line),
-// or npos. Upstreams end events with LF LF or CRLF CRLF.
-size_t EventEnd(std::string_view buf) {
-  size_t a = buf.find("\n\n");
-  size_t b = buf.find("\r\n\r\n");
-  if (a == std::string_view::npos) return b == std::string_view::npos ? b : b + 4;
-  if (b == std::string_view::npos || a < b) return a + 2;
-  return b + 4;
-}
 
 std::optional<int64_t> IntField(simdjson::dom::object o, std::string_view key) {
   int64_t v = 0;
@@ -56,7 +47,7 @@ absl::Status RelayWatch::Feed(std::string_view bytes) {
   while (true) {
     // Only new bytes are searched (a separator may straddle feeds: back up 3).
     size_t search = std::max(start, scanned_ > 3 ? scanned_ - 3 : 0);
-    size_t rel = EventEnd(all.substr(search));
+    size_t rel = protocol::SseEventEnd(all.substr(search));
     if (rel == std::string_view::npos) break;
     size_t end = search + rel;
     std::string_view event = all.substr(start, end - start);

@@ -5,9 +5,7 @@
 #include "absl/strings/str_cat.h"
 
 namespace bitrouter::worker {
-namespace {
-
-std::string OpenSslErrors() {
+std::string OpenSslErrorText() {
   std::string out;
   while (unsigned long e = ERR_get_error()) {
     char buf[256];
@@ -18,8 +16,6 @@ std::string OpenSslErrors() {
   return out;
 }
 
-}  // namespace
-
 absl::StatusOr<std::shared_ptr<SSL_CTX>> MakeClientTlsContext(const std::string& extra_ca_file) {
   SSL_CTX* raw = SSL_CTX_new(TLS_client_method());
   if (raw == nullptr) return absl::InternalError("SSL_CTX_new failed");
@@ -29,12 +25,13 @@ absl::StatusOr<std::shared_ptr<SSL_CTX>> MakeClientTlsContext(const std::string&
   SSL_CTX_set_mode(raw, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                             SSL_MODE_RELEASE_BUFFERS);
   if (SSL_CTX_set_default_verify_paths(raw) != 1) {
-    return absl::InternalError(absl::StrCat("cannot load system trust store: ", OpenSslErrors()));
+    return absl::InternalError(
+        absl::StrCat("cannot load system trust store: ", OpenSslErrorText()));
   }
   if (!extra_ca_file.empty() &&
       SSL_CTX_load_verify_locations(raw, extra_ca_file.c_str(), nullptr) != 1) {
     return absl::InvalidArgumentError(
-        absl::StrCat("cannot load upstream.ca_file '", extra_ca_file, "': ", OpenSslErrors()));
+        absl::StrCat("cannot load upstream.ca_file '", extra_ca_file, "': ", OpenSslErrorText()));
   }
   return ctx;
 }

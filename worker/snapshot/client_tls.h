@@ -16,4 +16,7 @@ namespace bitrouter::worker {
 // `extra_ca_file` is PEM and may be empty. Blocking file I/O: call off the loop.
 absl::StatusOr<std::shared_ptr<SSL_CTX>> MakeClientTlsContext(const std::string& extra_ca_file);
 
+// The thread's queued OpenSSL errors as one line (drains the queue).
+std::string OpenSslErrorText();
+
 }  // namespace bitrouter::worker

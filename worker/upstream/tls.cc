@@ -5,20 +5,10 @@
 #include <openssl/x509v3.h>
 
 #include "absl/strings/str_cat.h"
+#include "worker/snapshot/client_tls.h"
 
 namespace bitrouter::worker {
 namespace {
-
-std::string OpenSslErrors() {
-  std::string out;
-  while (unsigned long e = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof(buf));
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
-  return out;
-}
 
 bool IsIpLiteral(const std::string& host) {
   unsigned char buf[16];
@@ -50,7 +40,7 @@ void TlsSession::FeedCiphertext(const char* data, size_t len) {
 
 TlsSession::Result TlsSession::Fail(const char* what) {
   long verify = SSL_get_verify_result(ssl_);
-  std::string detail = OpenSslErrors();
+  std::string detail = OpenSslErrorText();
   if (verify != X509_V_OK) {
     error_ =
         absl::StrCat(what, ": certificate verify failed: ", X509_verify_cert_error_string(verify));
