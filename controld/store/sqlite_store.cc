@@ -150,6 +150,17 @@ absl::StatusOr<SqliteStore::Stmt> SqliteStore::Prepare(const char* sql, const ch
 
 absl::Status SqliteStore::Open() {
   if (db_ != nullptr) return absl::FailedPreconditionError("usage store already open");
+  absl::Status status = OpenAndMigrate();
+  if (!status.ok()) {
+    // Leave the object as if never opened: no half-set-up connection lingers.
+    prune_.reset();
+    insert_.reset();
+    db_.reset();
+  }
+  return status;
+}
+
+absl::Status SqliteStore::OpenAndMigrate() {
   if (path_.empty()) return absl::InvalidArgumentError("usage store: empty SQLite path");
   sqlite3* raw = nullptr;
   int rc =
@@ -219,13 +230,18 @@ absl::Status SqliteStore::Migrate() {
     RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "begin migration"));
     absl::Status status = Exec(kMigrations[next - 1], "apply migration");
     if (status.ok()) {
-      ASSIGN_OR_RETURN(Stmt mark, Prepare("INSERT INTO schema_migrations (version, "
-                                          "applied_unix_ms) VALUES (?, ?)",
-                                          "record migration"));
-      sqlite3_bind_int64(mark.get(), 1, next);
-      sqlite3_bind_int64(mark.get(), 2, NowUnixMs());
-      int rc = sqlite3_step(mark.get());
-      if (rc != SQLITE_DONE) status = Error(rc, "record migration");
+      // Not ASSIGN_OR_RETURN: a failure here must still reach the ROLLBACK.
+      absl::StatusOr<Stmt> mark =
+          Prepare("INSERT INTO schema_migrations (version, applied_unix_ms) VALUES (?, ?)",
+                  "record migration");
+      if (mark.ok()) {
+        sqlite3_bind_int64(mark->get(), 1, next);
+        sqlite3_bind_int64(mark->get(), 2, NowUnixMs());
+        int rc = sqlite3_step(mark->get());
+        if (rc != SQLITE_DONE) status = Error(rc, "record migration");
+      } else {
+        status = mark.status();
+      }
     }
     if (status.ok()) status = Exec("COMMIT", "commit migration");
     if (!status.ok()) {

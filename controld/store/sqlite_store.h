@@ -56,6 +56,7 @@ class SqliteStore final : public UsageStore {
   absl::Status Exec(const char* sql, const char* what);
   absl::StatusOr<Stmt> Prepare(const char* sql, const char* what);
   absl::Status Error(int rc, const char* what) const;
+  absl::Status OpenAndMigrate();
   absl::Status Migrate();
   absl::Status AppendOne(const UsageRecord& record);
 
