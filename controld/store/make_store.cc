@@ -1,0 +1,42 @@
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "controld/store/sqlite_store.h"
+#include "controld/store/usage_store.h"
+#include "shared/common/status_macros.h"
+
+namespace bitrouter::store {
+
+absl::StatusOr<std::unique_ptr<UsageStore>> MakeStore(std::string_view url,
+                                                      std::string_view default_sqlite_path) {
+  std::string path;
+  if (url.empty()) {
+    path = std::string(default_sqlite_path);
+  } else if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+    // A load error, not a silent fallback to SQLite: usage would land
+    // somewhere the operator did not ask for.
+    return absl::UnimplementedError(
+        "database.url: the PostgreSQL backend arrives with the API keys issue; use sqlite:///path "
+        "or a file path for now");
+  } else if (url.starts_with("sqlite://")) {
+    path = std::string(url.substr(std::string_view("sqlite://").size()));
+  } else if (url.starts_with("sqlite:")) {
+    path = std::string(url.substr(std::string_view("sqlite:").size()));
+  } else if (url.find("://") != std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("database.url: unknown scheme in '", std::string(url),
+                     "'; expected sqlite:///path, a file path or postgres://"));
+  } else {
+    path = std::string(url);
+  }
+  if (path.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("database.url '", std::string(url), "' names no file"));
+  }
+  auto store = std::make_unique<SqliteStore>(std::move(path));
+  RETURN_IF_ERROR(store->Open());
+  return std::unique_ptr<UsageStore>(std::move(store));
+}
+
+}  // namespace bitrouter::store

@@ -1,0 +1,367 @@
+#include "controld/store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "controld/store/attempts_json.h"
+#include "shared/common/status_macros.h"
+
+namespace bitrouter::store {
+namespace {
+
+// Ordered schema steps; version N = kMigrations[N - 1]. Shipped entries are
+// immutable: a database records only the number, not the text it ran.
+constexpr const char* kMigrations[] = {
+    // 1: usage records. Latencies in microseconds (as x-bitrouter-overhead-us),
+    // time in Unix milliseconds. NULL ttfb = no byte sent; NULL cost = unknown.
+    R"sql(
+CREATE TABLE usage_records (
+  id                    INTEGER PRIMARY KEY,
+  request_id            TEXT    NOT NULL,
+  time_unix_ms          INTEGER NOT NULL,
+  key_id                TEXT    NOT NULL DEFAULT '',
+  client_protocol       TEXT    NOT NULL,
+  model_requested       TEXT    NOT NULL,
+  provider              TEXT    NOT NULL,
+  upstream_model        TEXT    NOT NULL,
+  upstream_protocol     TEXT    NOT NULL,
+  attempts_json         TEXT    NOT NULL,
+  final_status          INTEGER NOT NULL,
+  streamed              INTEGER NOT NULL CHECK (streamed IN (0, 1)),
+  bytes_in              INTEGER NOT NULL,
+  bytes_out             INTEGER NOT NULL,
+  time_to_first_byte_us INTEGER,
+  total_latency_us      INTEGER NOT NULL,
+  router_overhead_us    INTEGER NOT NULL,
+  prompt_tokens         INTEGER NOT NULL,
+  completion_tokens     INTEGER NOT NULL,
+  reasoning_tokens      INTEGER NOT NULL,
+  cache_read_tokens     INTEGER NOT NULL,
+  cache_write_tokens    INTEGER NOT NULL,
+  usage_origin          TEXT    NOT NULL CHECK (usage_origin IN ('provider', 'estimated')),
+  cost_micro_usd        INTEGER
+);
+CREATE INDEX usage_records_time ON usage_records (time_unix_ms);
+CREATE INDEX usage_records_key_time ON usage_records (key_id, time_unix_ms);
+)sql",
+};
+
+// One list drives INSERT, SELECT and the bind/read order.
+constexpr const char* kColumns =
+    "request_id, time_unix_ms, key_id, client_protocol, model_requested, provider, "
+    "upstream_model, upstream_protocol, attempts_json, final_status, streamed, bytes_in, "
+    "bytes_out, time_to_first_byte_us, total_latency_us, router_overhead_us, prompt_tokens, "
+    "completion_tokens, reasoning_tokens, cache_read_tokens, cache_write_tokens, usage_origin, "
+    "cost_micro_usd";
+constexpr int kColumnCount = 23;
+
+// The busy timeout covers a reader (bitrouterctl) holding the WAL checkpoint;
+// the store thread can afford to wait, a control-link thread never would.
+constexpr int kBusyTimeoutMs = 5000;
+
+int64_t NowUnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+absl::StatusCode CodeFor(int rc) {
+  switch (rc & 0xff) {  // primary result code
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::StatusCode::kUnavailable;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::StatusCode::kDataLoss;
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+    case SQLITE_AUTH:
+      return absl::StatusCode::kPermissionDenied;
+    case SQLITE_FULL:
+      return absl::StatusCode::kResourceExhausted;
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+      return absl::StatusCode::kInvalidArgument;
+    default:
+      return absl::StatusCode::kInternal;
+  }
+}
+
+void BindText(sqlite3_stmt* stmt, int index, const std::string& text) {
+  // SQLITE_STATIC: the record outlives the step; bindings are cleared after.
+  sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+}
+
+void BindOptional(sqlite3_stmt* stmt, int index, const std::optional<int64_t>& value) {
+  if (value.has_value()) {
+    sqlite3_bind_int64(stmt, index, *value);
+  } else {
+    sqlite3_bind_null(stmt, index);
+  }
+}
+
+std::string ColumnText(sqlite3_stmt* stmt, int index) {
+  const unsigned char* text = sqlite3_column_text(stmt, index);
+  if (text == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(text), sqlite3_column_bytes(stmt, index));
+}
+
+std::optional<int64_t> ColumnOptional(sqlite3_stmt* stmt, int index) {
+  if (sqlite3_column_type(stmt, index) == SQLITE_NULL) return std::nullopt;
+  return sqlite3_column_int64(stmt, index);
+}
+
+}  // namespace
+
+const char* UsageOriginName(UsageOrigin origin) {
+  return origin == UsageOrigin::kEstimated ? "estimated" : "provider";
+}
+
+void SqliteStore::DbCloser::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+void SqliteStore::StmtFinalizer::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+
+SqliteStore::SqliteStore(std::string path) : path_(std::move(path)) {}
+SqliteStore::~SqliteStore() = default;
+
+int64_t SqliteStore::LatestSchemaVersion() { return static_cast<int64_t>(std::size(kMigrations)); }
+
+absl::Status SqliteStore::Error(int rc, const char* what) const {
+  const char* message = db_ != nullptr ? sqlite3_errmsg(db_.get()) : sqlite3_errstr(rc);
+  return absl::Status(CodeFor(rc), absl::StrCat("usage store ", path_, ": ", what, ": ", message));
+}
+
+absl::Status SqliteStore::Exec(const char* sql, const char* what) {
+  int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return Error(rc, what);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SqliteStore::Stmt> SqliteStore::Prepare(const char* sql, const char* what) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+  Stmt stmt(raw);
+  if (rc != SQLITE_OK) return Error(rc, what);
+  return stmt;
+}
+
+absl::Status SqliteStore::Open() {
+  if (db_ != nullptr) return absl::FailedPreconditionError("usage store already open");
+  absl::Status status = OpenAndMigrate();
+  if (!status.ok()) {
+    // Leave the object as if never opened: no half-set-up connection lingers.
+    prune_.reset();
+    insert_.reset();
+    db_.reset();
+  }
+  return status;
+}
+
+absl::Status SqliteStore::OpenAndMigrate() {
+  if (path_.empty()) return absl::InvalidArgumentError("usage store: empty SQLite path");
+  sqlite3* raw = nullptr;
+  int rc =
+      sqlite3_open_v2(path_.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  // sqlite3_open_v2 hands back a handle even on failure; it carries the message.
+  db_.reset(raw);
+  if (rc != SQLITE_OK) {
+    absl::Status status = Error(rc, "open");
+    db_.reset();
+    return status;
+  }
+  sqlite3_extended_result_codes(db_.get(), 1);
+  sqlite3_busy_timeout(db_.get(), kBusyTimeoutMs);
+
+  // journal_mode answers with the mode now in force; a file that is not a
+  // database fails here, since open itself reads nothing.
+  {
+    ASSIGN_OR_RETURN(Stmt wal, Prepare("PRAGMA journal_mode=WAL", "enable WAL"));
+    rc = sqlite3_step(wal.get());
+    if (rc != SQLITE_ROW) return Error(rc, "enable WAL");
+    std::string mode = ColumnText(wal.get(), 0);
+    if (mode != "wal") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("usage store ", path_, ": journal_mode is '", mode, "', not 'wal'"));
+    }
+  }
+  RETURN_IF_ERROR(Exec("PRAGMA synchronous=NORMAL", "set synchronous"));
+  RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=ON", "enable foreign keys"));
+  RETURN_IF_ERROR(Migrate());
+
+  std::string insert_sql = absl::StrCat("INSERT INTO usage_records (", kColumns, ") VALUES (?");
+  for (int i = 1; i < kColumnCount; ++i) insert_sql += ", ?";
+  insert_sql += ")";
+  ASSIGN_OR_RETURN(insert_, Prepare(insert_sql.c_str(), "prepare insert"));
+  ASSIGN_OR_RETURN(prune_,
+                   Prepare("DELETE FROM usage_records WHERE time_unix_ms < ?", "prepare prune"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> SqliteStore::SchemaVersion() {
+  if (db_ == nullptr) return absl::FailedPreconditionError("usage store not open");
+  ASSIGN_OR_RETURN(Stmt stmt, Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                                      "read schema version"));
+  int rc = sqlite3_step(stmt.get());
+  if (rc != SQLITE_ROW) return Error(rc, "read schema version");
+  return sqlite3_column_int64(stmt.get(), 0);
+}
+
+absl::Status SqliteStore::Migrate() {
+  RETURN_IF_ERROR(
+      Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+           "version INTEGER PRIMARY KEY, applied_unix_ms INTEGER NOT NULL)",
+           "create schema_migrations"));
+  ASSIGN_OR_RETURN(int64_t version, SchemaVersion());
+  const int64_t latest = LatestSchemaVersion();
+  if (version > latest) {
+    // A newer bitrouterd migrated this file; writing with an older schema
+    // idea would corrupt its meaning, so refuse rather than guess.
+    return absl::FailedPreconditionError(
+        absl::StrCat("usage store ", path_, ": schema version ", version,
+                     " is newer than this bitrouterd knows (", latest, ")"));
+  }
+  for (int64_t next = version + 1; next <= latest; ++next) {
+    // IMMEDIATE takes the write lock up front, so two processes opening the
+    // same new file serialize instead of both running step N.
+    RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "begin migration"));
+    absl::Status status = Exec(kMigrations[next - 1], "apply migration");
+    if (status.ok()) {
+      // Not ASSIGN_OR_RETURN: a failure here must still reach the ROLLBACK.
+      absl::StatusOr<Stmt> mark =
+          Prepare("INSERT INTO schema_migrations (version, applied_unix_ms) VALUES (?, ?)",
+                  "record migration");
+      if (mark.ok()) {
+        sqlite3_bind_int64(mark->get(), 1, next);
+        sqlite3_bind_int64(mark->get(), 2, NowUnixMs());
+        int rc = sqlite3_step(mark->get());
+        if (rc != SQLITE_DONE) status = Error(rc, "record migration");
+      } else {
+        status = mark.status();
+      }
+    }
+    if (status.ok()) status = Exec("COMMIT", "commit migration");
+    if (!status.ok()) {
+      sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+      return absl::Status(status.code(),
+                          absl::StrCat(status.message(), " (to version ", next, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::AppendOne(const UsageRecord& r) {
+  sqlite3_stmt* s = insert_.get();
+  const std::string attempts = AttemptsToJson(r.attempts);
+  const std::string origin = UsageOriginName(r.usage_origin);
+  int i = 0;
+  BindText(s, ++i, r.request_id);
+  sqlite3_bind_int64(s, ++i, r.time_unix_ms);
+  BindText(s, ++i, r.key_id);
+  BindText(s, ++i, r.client_protocol);
+  BindText(s, ++i, r.model_requested);
+  BindText(s, ++i, r.provider);
+  BindText(s, ++i, r.upstream_model);
+  BindText(s, ++i, r.upstream_protocol);
+  BindText(s, ++i, attempts);
+  sqlite3_bind_int(s, ++i, r.final_status);
+  sqlite3_bind_int(s, ++i, r.streamed ? 1 : 0);
+  sqlite3_bind_int64(s, ++i, r.bytes_in);
+  sqlite3_bind_int64(s, ++i, r.bytes_out);
+  BindOptional(s, ++i, r.time_to_first_byte_us);
+  sqlite3_bind_int64(s, ++i, r.total_latency_us);
+  sqlite3_bind_int64(s, ++i, r.router_overhead_us);
+  sqlite3_bind_int64(s, ++i, r.prompt_tokens);
+  sqlite3_bind_int64(s, ++i, r.completion_tokens);
+  sqlite3_bind_int64(s, ++i, r.reasoning_tokens);
+  sqlite3_bind_int64(s, ++i, r.cache_read_tokens);
+  sqlite3_bind_int64(s, ++i, r.cache_write_tokens);
+  BindText(s, ++i, origin);
+  BindOptional(s, ++i, r.cost_micro_usd);
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  // The bound texts point into locals that die on return.
+  sqlite3_clear_bindings(s);
+  if (rc != SQLITE_DONE) return Error(rc, "insert usage record");
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::Append(const std::vector<UsageRecord>& records) {
+  if (db_ == nullptr) return absl::FailedPreconditionError("usage store not open");
+  if (records.empty()) return absl::OkStatus();
+  RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "begin append"));
+  absl::Status status;
+  for (const UsageRecord& record : records) {
+    status = AppendOne(record);
+    if (!status.ok()) break;
+  }
+  if (status.ok()) status = Exec("COMMIT", "commit append");
+  if (!status.ok()) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  return status;
+}
+
+absl::StatusOr<int64_t> SqliteStore::PruneBefore(int64_t unix_ms) {
+  if (db_ == nullptr) return absl::FailedPreconditionError("usage store not open");
+  sqlite3_stmt* s = prune_.get();
+  sqlite3_bind_int64(s, 1, unix_ms);
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE) return Error(rc, "prune usage records");
+  return static_cast<int64_t>(sqlite3_changes64(db_.get()));
+}
+
+absl::StatusOr<std::vector<UsageRecord>> SqliteStore::Newest(int limit, const UsageFilter& filter) {
+  if (db_ == nullptr) return absl::FailedPreconditionError("usage store not open");
+  if (limit <= 0) return std::vector<UsageRecord>{};
+  std::string sql = absl::StrCat("SELECT id, ", kColumns, " FROM usage_records WHERE 1");
+  if (!filter.model_requested.empty()) sql += " AND model_requested = ?";
+  if (!filter.key_id.empty()) sql += " AND key_id = ?";
+  if (filter.since_unix_ms.has_value()) sql += " AND time_unix_ms >= ?";
+  sql += " ORDER BY time_unix_ms DESC, id DESC LIMIT ?";
+  ASSIGN_OR_RETURN(Stmt stmt, Prepare(sql.c_str(), "prepare query"));
+  sqlite3_stmt* s = stmt.get();
+  int b = 0;
+  if (!filter.model_requested.empty()) BindText(s, ++b, filter.model_requested);
+  if (!filter.key_id.empty()) BindText(s, ++b, filter.key_id);
+  if (filter.since_unix_ms.has_value()) sqlite3_bind_int64(s, ++b, *filter.since_unix_ms);
+  sqlite3_bind_int(s, ++b, limit);
+
+  std::vector<UsageRecord> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    UsageRecord& r = out.emplace_back();
+    int c = 0;
+    r.row_id = sqlite3_column_int64(s, c++);
+    r.request_id = ColumnText(s, c++);
+    r.time_unix_ms = sqlite3_column_int64(s, c++);
+    r.key_id = ColumnText(s, c++);
+    r.client_protocol = ColumnText(s, c++);
+    r.model_requested = ColumnText(s, c++);
+    r.provider = ColumnText(s, c++);
+    r.upstream_model = ColumnText(s, c++);
+    r.upstream_protocol = ColumnText(s, c++);
+    ASSIGN_OR_RETURN(r.attempts, AttemptsFromJson(ColumnText(s, c++)));
+    r.final_status = sqlite3_column_int(s, c++);
+    r.streamed = sqlite3_column_int(s, c++) != 0;
+    r.bytes_in = sqlite3_column_int64(s, c++);
+    r.bytes_out = sqlite3_column_int64(s, c++);
+    r.time_to_first_byte_us = ColumnOptional(s, c++);
+    r.total_latency_us = sqlite3_column_int64(s, c++);
+    r.router_overhead_us = sqlite3_column_int64(s, c++);
+    r.prompt_tokens = sqlite3_column_int64(s, c++);
+    r.completion_tokens = sqlite3_column_int64(s, c++);
+    r.reasoning_tokens = sqlite3_column_int64(s, c++);
+    r.cache_read_tokens = sqlite3_column_int64(s, c++);
+    r.cache_write_tokens = sqlite3_column_int64(s, c++);
+    std::string origin = ColumnText(s, c++);
+    r.usage_origin = origin == "estimated" ? UsageOrigin::kEstimated : UsageOrigin::kProvider;
+    r.cost_micro_usd = ColumnOptional(s, c++);
+  }
+  if (rc != SQLITE_DONE) return Error(rc, "query usage records");
+  return out;
+}
+
+}  // namespace bitrouter::store

@@ -1,0 +1,120 @@
+#pragma once
+// The usage store: one row per answered request, owned by bitrouterd.
+//
+// Backends: embedded SQLite (default, <home>/bitrouter.db in WAL mode) today;
+// PostgreSQL arrives with the keys issue, so the interface speaks only in
+// records, batches and time bounds - nothing SQLite-specific leaks out.
+//
+// Thread: every call blocks on disk (or, later, the network). A store object
+// is not thread-safe: it belongs to one dedicated store thread at a time.
+// bitrouterd never calls it from a thread that serves the control link or
+// from any event loop; workers never see it.
+//
+// Errors: absl::Status carrying the backend's own message (for SQLite, the
+// sqlite3_errmsg text) and the database path, so a load error is actionable.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace bitrouter::store {
+
+// One try at one endpoint within a request (failover makes several).
+struct UsageAttempt {
+  std::string endpoint;  // "provider/upstream-model" as routing names it
+  int http_status = 0;   // upstream HTTP status; 0 when none arrived
+  std::string failure;   // failure kind ("connect", "timeout", ...); empty if a status arrived
+  int64_t latency_us = 0;
+
+  bool operator==(const UsageAttempt&) const = default;
+};
+
+// Where the token counts came from: the provider's usage block, or our own
+// estimate when the provider sent none (e.g. an aborted stream).
+enum class UsageOrigin { kProvider, kEstimated };
+
+struct UsageRecord {
+  // Assigned by the store on Append (ignored there); filled by Newest.
+  int64_t row_id = 0;
+
+  std::string request_id;
+  int64_t time_unix_ms = 0;     // when the request arrived
+  std::string key_id;           // empty until API keys exist
+  std::string client_protocol;  // "chat", "responses", "messages", "gemini"
+  std::string model_requested;  // the model name the client asked for
+
+  // The endpoint that produced the final answer; all empty when none did.
+  std::string provider;
+  std::string upstream_model;
+  std::string upstream_protocol;
+
+  std::vector<UsageAttempt> attempts;  // in the order they were tried
+
+  int final_status = 0;  // HTTP status the client got
+  bool streamed = false;
+  int64_t bytes_in = 0;   // client request body
+  int64_t bytes_out = 0;  // client response body
+  // nullopt when not one byte reached the client.
+  std::optional<int64_t> time_to_first_byte_us;
+  int64_t total_latency_us = 0;
+  int64_t router_overhead_us = 0;
+
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+  int64_t reasoning_tokens = 0;
+  int64_t cache_read_tokens = 0;
+  int64_t cache_write_tokens = 0;
+  UsageOrigin usage_origin = UsageOrigin::kProvider;
+  // nullopt = unknown (never stored as 0: unknown is not free).
+  std::optional<int64_t> cost_micro_usd;
+
+  bool operator==(const UsageRecord&) const = default;
+};
+
+// Minimal filters for Newest; an empty field does not filter.
+struct UsageFilter {
+  std::string model_requested;
+  std::string key_id;
+  std::optional<int64_t> since_unix_ms;  // time_unix_ms >= since
+};
+
+class UsageStore {
+ public:
+  virtual ~UsageStore() = default;
+
+  // Opens (creating if missing) and brings the schema to the newest version,
+  // one migration per transaction. Call once, before anything else. Fails on a
+  // database whose schema is newer than this binary knows.
+  virtual absl::Status Open() = 0;
+
+  // The schema version after Open.
+  virtual absl::StatusOr<int64_t> SchemaVersion() = 0;
+
+  // Appends the whole batch in one transaction: all rows or none.
+  virtual absl::Status Append(const std::vector<UsageRecord>& records) = 0;
+
+  // Deletes rows with time_unix_ms < unix_ms (retention); returns how many.
+  virtual absl::StatusOr<int64_t> PruneBefore(int64_t unix_ms) = 0;
+
+  // Up to `limit` rows matching `filter`, newest (time, then insertion) first.
+  virtual absl::StatusOr<std::vector<UsageRecord>> Newest(int limit, const UsageFilter& filter) = 0;
+};
+
+// Builds and opens the store that `url` names:
+//   ""                      -> SQLite at default_sqlite_path (<home>/bitrouter.db)
+//   "sqlite:///abs/path", "sqlite:rel/path", or a plain path -> SQLite there
+//   "postgres://...", "postgresql://..." -> UnimplementedError (keys issue)
+//   any other scheme        -> InvalidArgumentError
+// Any failure is a load error: bitrouterd must not start without its store.
+absl::StatusOr<std::unique_ptr<UsageStore>> MakeStore(std::string_view url,
+                                                      std::string_view default_sqlite_path);
+
+const char* UsageOriginName(UsageOrigin origin);
+
+}  // namespace bitrouter::store
