@@ -23,6 +23,27 @@ class RouterTest : public ::testing::Test {
                 FakeUpstream::Options upstream_options = {}) {
     upstream_ = std::make_unique<FakeUpstream>(upstream_options);
     ASSERT_TRUE(upstream_->Start()) << upstream_->last_error();
+    StartRouterOnly(config_yaml, workers);
+  }
+
+  // StartAll with one upstream behind every wire protocol: `openai` (Chat,
+  // from the environment), `ant` (Messages, catalog [claude-x]), `gem`
+  // (Gemini) and `resp` (Responses), all answered by upstream_.
+  void StartAllProtocols() {
+    upstream_ = std::make_unique<FakeUpstream>();
+    ASSERT_TRUE(upstream_->Start()) << upstream_->last_error();
+    const std::string base = upstream_->base_url();
+    StartRouterOnly("providers:\n  ant:\n    api_protocol: anthropic\n    api_base: " + base +
+                    "\n    api_key: sk-ant-upstream\n    models: [claude-x]\n"
+                    "  gem:\n    api_protocol: google\n    api_base: " +
+                    base +
+                    "\n    api_key: gem-key\n"
+                    "  resp:\n    api_protocol: openai_responses\n    api_base: " +
+                    base + "\n    api_key: resp-key\n");
+  }
+
+  // The router alone, against an upstream_ already started.
+  void StartRouterOnly(const std::string& config_yaml, int workers = 1) {
     RouterProcess::Options o;
     o.env = {{"OPENAI_API_KEY", kTestKey}, {"OPENAI_BASE_URL", upstream_->base_url()}};
     o.config_yaml = config_yaml;

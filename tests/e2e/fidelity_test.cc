@@ -60,22 +60,8 @@ std::string With(std::string body, const std::string& model, bool stream) {
 class FidelityTest : public RouterTest {
  protected:
   void SetUp() override {
-    upstream_ = std::make_unique<FakeUpstream>();
-    ASSERT_TRUE(upstream_->Start()) << upstream_->last_error();
-    const std::string base = upstream_->base_url();
-    RouterProcess::Options o;
-    o.env = {{"OPENAI_API_KEY", kTestKey}, {"OPENAI_BASE_URL", base}};
-    o.config_yaml = "providers:\n  ant:\n    api_protocol: anthropic\n    api_base: " + base +
-                    "\n    api_key: sk-ant-upstream\n    models: [claude-x]\n"
-                    "  gem:\n    api_protocol: google\n    api_base: " +
-                    base +
-                    "\n    api_key: gem-key\n"
-                    "  resp:\n    api_protocol: openai_responses\n    api_base: " +
-                    base + "\n    api_key: resp-key\n";
-    o.workers = 1;
-    router_ = std::make_unique<RouterProcess>(o);
-    std::string error;
-    ASSERT_TRUE(router_->Start(&error)) << error;
+    StartAllProtocols();
+    if (HasFatalFailure()) return;
   }
 
   // Every upstream request is answered with `reply`.

@@ -1,6 +1,5 @@
 #include "worker/stages/chain.h"
 
-
 namespace bitrouter::worker {
 
 StageChain::StageChain(std::initializer_list<Stage*> stages) : all_(stages) {

@@ -74,7 +74,10 @@ TEST(RenderTest, ShowsTheEffectiveConfig) {
   const std::string out = RenderEffectiveConfig(*cfg);
   EXPECT_TRUE(Has(out, "# Effective configuration from cfg.yaml")) << out;
   EXPECT_TRUE(Has(out, "server:\n  listen: 127.0.0.1:0\n")) << out;
-  EXPECT_TRUE(Has(out, "timeouts: {connect: 10s, first_byte: 10m, stream_first_byte: 30s, first_event: 1m, idle: 1m, total: 0s}")) << out;
+  EXPECT_TRUE(Has(out,
+                  "timeouts: {connect: 10s, first_byte: 10m, stream_first_byte: 30s, first_event: "
+                  "1m, idle: 1m, total: 0s}"))
+      << out;
   EXPECT_TRUE(Has(out, "retries: 2\n")) << out;
   EXPECT_TRUE(Has(out, "circuit_breaker: {failures: 3, cooldown: 10s}")) << out;
   EXPECT_TRUE(Has(out, "  google:  # active: key from GOOGLE_API_KEY\n")) << out;
