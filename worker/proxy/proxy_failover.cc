@@ -210,13 +210,16 @@ void ProxyCall::FailAll() {
 }
 
 std::string ProxyCall::AttemptsHeader(int serving_status) const {
-  std::vector<routing::Attempt> all = attempts_;
-  if (serving_status != 0 && target_ != nullptr) {
-    all.push_back(
-        {routing::Attempt::Kind::kStatus, EndpointName(), serving_status, std::nullopt, ""});
+  bool serving = serving_status != 0 && target_ != nullptr;
+  if (attempts_.empty() && !serving) return {};
+  // Every response carries it: no copy of the attempt list, one string.
+  std::string value = routing::AttemptsHeaderValue(attempts_);
+  if (serving) {
+    routing::Attempt served{routing::Attempt::Kind::kStatus, EndpointName(), serving_status,
+                            std::nullopt, ""};
+    absl::StrAppend(&value, value.empty() ? "" : ",", routing::AttemptsHeaderValue({served}));
   }
-  if (all.empty()) return {};
-  return absl::StrCat("x-bitrouter-attempts: ", routing::AttemptsHeaderValue(all), "\r\n");
+  return absl::StrCat("x-bitrouter-attempts: ", value, "\r\n");
 }
 
 }  // namespace bitrouter::worker
