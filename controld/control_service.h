@@ -14,6 +14,7 @@
 #include "controld/reloader.h"
 #include "controld/route_registry.h"
 #include "controld/snapshot_hub.h"
+#include "controld/usage/intake.h"
 #include "shared/config/config.h"
 
 namespace grpc {
@@ -39,6 +40,9 @@ class ControlServer {
   ~ControlServer();
   absl::Status Start(const std::string& socket_path);
   void SetInfo(DaemonInfo info);
+  // The usage store's thread (worker usage batches, usage queries). Set
+  // before Start; outlives the server.
+  void SetUsageIntake(UsageIntake* intake) { intake_ = intake; }
   DaemonInfo Info() const;
   // Ends worker streams and stops serving (bounded wait).
   void Shutdown();
@@ -50,6 +54,7 @@ class ControlServer {
   RouteRegistry* routes_;
   Reloader* reloader_;
   std::function<void(bool)> request_stop_;
+  UsageIntake* intake_ = nullptr;
   mutable std::mutex mu_;
   DaemonInfo info_;
   std::unique_ptr<WorkerService> worker_service_;
