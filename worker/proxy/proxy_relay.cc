@@ -98,6 +98,7 @@ bool HasMarker(std::string_view d, std::string_view joint,
 }  // namespace
 
 void ProxyCall::RelayBody(const char* data, size_t len) {
+  if (sse_response_) usage_tap_.Feed(std::string_view(data, len));
   if (rescue_ != nullptr && rescue_->watch != nullptr) return RelayWatched(data, len);
   if (sse_response_) ScanRelayed(data, len);
   SendBody(conn_, data, len);

@@ -85,6 +85,8 @@ bool ProxyCall::BuildRequest(UpstreamRequest* up) {
         HttpConnection* conn = conn_;
         conn_ = nullptr;
         phase_ = Phase::kDone;
+        client_status_ = 400;
+        ResponseEnded(false);
         conn->SendError({400, "invalid_request_error", "invalid_request",
                          std::string(parsed.status().message())});
         return false;

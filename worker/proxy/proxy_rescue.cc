@@ -199,6 +199,7 @@ bool ProxyCall::TryRescue(const std::string& code, const std::string& message) {
   r.active = true;
   r.code = code;
   r.message = message;
+  NoteRescuedUsage();
   translator_.reset();
   r.splice.reset();
   r.partial.set_next(r.encoder.get());

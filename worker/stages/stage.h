@@ -22,6 +22,8 @@
 #include "shared/protocol/openai_errors.h"
 #include "shared/routing/route_table.h"
 #include "worker/http/http_connection.h"
+#include "worker/http/server.h"
+#include "worker/stages/call_report.h"
 #include "worker/snapshot/snapshot.h"
 
 namespace bitrouter::worker {
@@ -63,6 +65,12 @@ class StageResponse {
   virtual ~StageResponse() = default;
   virtual const InboundRequest& request() const = 0;
   virtual const InboundCall& call() const = 0;
+  // The snapshot the request started with.
+  virtual const WorkerSnapshot& snapshot() const = 0;
+  // What the router measured; complete only in OnResponseEnd.
+  virtual const CallReport& report() const = 0;
+  // The worker's services (usage outbox, metrics); null in tests.
+  virtual Server* server() const = 0;
 };
 
 // The response as the response side sees it: the head, then each piece of
