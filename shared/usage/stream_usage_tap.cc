@@ -63,6 +63,12 @@ size_t StringLength(std::string_view s, size_t from) {
 
 }  // namespace
 
+bool IsChatUsageOnlyChunk(std::string_view event) {
+  bool empty_choices = event.find("\"choices\":[]") != std::string_view::npos ||
+                       event.find("\"choices\": []") != std::string_view::npos;
+  return empty_choices && HasUsageObject(event, "\"usage\"");
+}
+
 void StreamUsageTap::Reset(Protocol upstream) {
   protocol_ = upstream;
   carry_.clear();

@@ -62,4 +62,8 @@ class StreamUsageTap {
   std::optional<protocol::Usage> whole_;  // protocols that report one whole object
 };
 
+// A Chat stream's usage-only chunk (`"choices":[]` and a usage object): the
+// extra event stream_options.include_usage adds before [DONE].
+bool IsChatUsageOnlyChunk(std::string_view event);
+
 }  // namespace bitrouter::usage

@@ -42,6 +42,7 @@ void StartBodyModel(HttpConnection* conn, Protocol client) {
   in.model_begin = view->model_begin;
   in.model_end = view->model_end;
   in.include_usage = view->include_usage;
+  in.has_stream_options = view->has_stream_options;
   StartProxy(conn, std::move(in));
 }
 

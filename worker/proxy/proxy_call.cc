@@ -127,8 +127,7 @@ class ConnStageRequest final : public StageRequest {
   void Answer(const protocol::HttpError& error) override {
     // Refused before routing: still one usage record (no tokens, no attempts).
     Server* server = conn_->server();
-    int64_t waited_ms =
-        static_cast<int64_t>(uv_now(server->loop()) - conn_->access().start_ms);
+    int64_t waited_ms = static_cast<int64_t>(uv_now(server->loop()) - conn_->access().start_ms);
     RecordUnrouted(*server, conn_->request(), *in_, error.status, waited_ms * 1000);
     conn_->SendError(error);
   }
@@ -223,6 +222,7 @@ void ProxyCall::StartAttempt() {
   ++conn_->access().attempts;
   usage_tap_.Reset(upstream_);
   json_usage_.reset();
+  strip_hold_.clear();
   head_ns_ = 0;
   // The pool never calls back from inside Start (failures are deferred to the
   // loop), so call_ is set before any handler callback can run.
@@ -448,6 +448,15 @@ void ProxyCall::OnUpstreamComplete() {
   }
   // Relaying.
   if (sse_response_) usage_tap_.End();
+  if (!strip_hold_.empty() && conn_ != nullptr) {
+    // The last event ended with the body rather than a blank line.
+    std::string last = std::move(strip_hold_);
+    strip_hold_.clear();
+    conn_->Uncork();
+    ScanRelayed(last.data(), last.size());
+    WriteStripped(last);
+    if (conn_ == nullptr) return;
+  }
   if (rescue_ != nullptr && rescue_->watch != nullptr) {
     RelayWatchedEnd();
     if (conn_ == nullptr || phase_ != Phase::kRelay) return;  // failed, or being continued
@@ -553,7 +562,7 @@ void ProxyCall::SendBody(HttpConnection* conn, const char* data, size_t len) {
 void ProxyCall::ResponseEnded(bool ok) {
   if (responders_ == nullptr || response_ended_) return;
   response_ended_ = true;
-  FillReport();
+  FillReport(ok);
   for (Stage* s : *responders_) s->OnResponseEnd(*this, ok);
 }
 

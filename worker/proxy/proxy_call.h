@@ -166,7 +166,8 @@ class ProxyCall : public RequestHandler, public UpstreamHandler, public StageRes
 
   // Usage (proxy_usage.cc): what the answer reported, read on the side of
   // every path, and the report the response side gets at the end.
-  void FillReport();
+  // `ok`: the answer ended as it should (else the client left or it broke).
+  void FillReport(bool ok);
   // The current attempt's usage: its translator's, its JSON answer's, or
   // what the tap read from the relayed stream.
   std::optional<protocol::Usage> AttemptUsage() const;
@@ -177,6 +178,13 @@ class ProxyCall : public RequestHandler, public UpstreamHandler, public StageRes
   void NoteRescuedUsage();
   // The serving attempt's response head and commit (client status, TTFB).
   void NoteCommit();
+  // Passthrough Chat stream with include_usage added by us: the usage-only
+  // chunk is withheld from the client (proxy_relay.cc).
+  void RelayStripped(const char* data, size_t len);
+  // Writes the whole events of `events` except usage-only chunks.
+  void WriteStripped(std::string_view events);
+  bool strip_usage_chunk_ = false;
+  std::string strip_hold_;  // an event that straddles reads
   usage::StreamUsageTap usage_tap_{protocol::Protocol::kChat};
   std::optional<protocol::Usage> json_usage_;     // the current attempt's JSON answer
   std::optional<protocol::Usage> rescued_usage_;  // attempts a rescued stream continued from

@@ -2,6 +2,8 @@
 // validating parse, passthrough streams through the tap, translated answers
 // from the canonical form), and the CallReport the response side gets once
 // the request ends.
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "shared/protocol/json_budget.h"
 #include "shared/protocol/stream_splice.h"
@@ -63,7 +65,7 @@ void ProxyCall::NoteCommit() {
   commit_overhead_us_ = OverheadUs();
 }
 
-void ProxyCall::FillReport() {
+void ProxyCall::FillReport(bool ok) {
   CallReport& r = report_;
   uint64_t now = uv_hrtime();
   r.time_unix_ms = start_unix_ms_;
@@ -91,11 +93,18 @@ void ProxyCall::FillReport() {
   std::optional<protocol::Usage> u;
   if (r.served != nullptr) u = AttemptUsage();
   bool success = r.served != nullptr && r.served_status >= 200 && r.served_status < 300;
-  if (!u && success) {
-    // The client left, or the stream broke, before the usage arrived.
+  // A stream cut short (the client left, the upstream broke) may carry only
+  // the input side of its usage (Messages' message_start): the rest is ours.
+  bool complete = ok || (translator_ != nullptr ? translator_->upstream_done() : saw_terminal_);
+  if (success && (!u || !complete)) {
     protocol::Usage est;
-    est.prompt_tokens = EstimatePromptTokens();
-    est.completion_tokens = usage::EstimateOutputTokens(AttemptOutputBytes());
+    est.prompt_tokens = u && u->prompt_tokens > 0 ? u->prompt_tokens : EstimatePromptTokens();
+    est.completion_tokens =
+        std::max(u ? u->completion_tokens : 0, usage::EstimateOutputTokens(AttemptOutputBytes()));
+    if (u) {
+      est.cache_read_tokens = u->cache_read_tokens;
+      est.cache_write_tokens = u->cache_write_tokens;
+    }
     u = est;
     r.usage_estimated = true;
   }

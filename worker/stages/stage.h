@@ -23,8 +23,8 @@
 #include "shared/routing/route_table.h"
 #include "worker/http/http_connection.h"
 #include "worker/http/server.h"
-#include "worker/stages/call_report.h"
 #include "worker/snapshot/snapshot.h"
+#include "worker/stages/call_report.h"
 
 namespace bitrouter::worker {
 
@@ -36,8 +36,9 @@ struct InboundCall {
   // The `model` value's bytes in the body (not for Gemini: it is in the path).
   size_t model_begin = 0;
   size_t model_end = 0;
-  bool include_usage = false;  // Chat: stream_options.include_usage
-  bool gemini_sse = true;      // Gemini stream: ?alt=sse rather than a JSON array
+  bool include_usage = false;       // Chat: stream_options.include_usage
+  bool has_stream_options = false;  // Chat: the body has stream_options at all
+  bool gemini_sse = true;           // Gemini stream: ?alt=sse rather than a JSON array
 };
 
 // One request as a stage sees it.
