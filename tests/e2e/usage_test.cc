@@ -16,6 +16,7 @@
 #include "controld/store/sqlite_store.h"
 #include "tests/e2e/e2e_fixture.h"
 #include "tests/e2e/usage_answers.h"
+#include "tests/support/prometheus_text.h"
 
 namespace bitrouter::testing {
 namespace {
@@ -179,6 +180,27 @@ TEST_F(UsageTest, EveryClientProtocolAgainstEveryUpstreamStreamedAndNot) {
       }
     }
   }
+  // /metrics says the same, whichever of the two workers answers the scrape.
+  for (int scrape = 0; scrape < 4; ++scrape) {
+    HttpResponse m = Fetch(router_->port(), "GET", "/metrics");
+    ASSERT_EQ(m.status, 200);
+    PromText p = ParsePrometheusText(m.body);
+    ASSERT_TRUE(p.ok()) << p.ErrorText();
+    EXPECT_EQ(p.Sum("bitrouter_requests_total", {{"status", "200"}}), n);
+    EXPECT_EQ(p.Sum("bitrouter_requests_total", {{"streamed", "true"}}), n / 2);
+    EXPECT_EQ(p.Sum("bitrouter_upstream_attempts_total", {{"outcome", "ok"}}), n);
+    for (const Upstream& up : Upstreams()) {
+      PromLabels l = {{"provider", up.provider}, {"model", up.upstream_model}};
+      l["kind"] = "prompt";
+      EXPECT_EQ(p.Sum("bitrouter_tokens_total", l), 100.0 * 8) << up.provider;
+      l["kind"] = "cache_write";
+      EXPECT_EQ(p.Sum("bitrouter_tokens_total", l), 8.0 * up.cache_write) << up.provider;
+      l.erase("kind");
+      EXPECT_NEAR(p.Sum("bitrouter_cost_usd_total", l), 8 * up.cost * 1e-6, 1e-9) << up.provider;
+    }
+    EXPECT_EQ(p.Sum("bitrouter_router_overhead_seconds_count"), n);
+    EXPECT_EQ(p.Sum("bitrouter_active_streams"), 0);
+  }
 }
 
 TEST_F(UsageTest, AChatStreamGetsUsageWithoutShowingTheClientAnExtraChunk) {
@@ -333,6 +355,10 @@ TEST_F(UsageTest, AStalledStoreDropsAndCountsWhileRequestsSucceed) {
   for (const UsageRecord& r : Records()) stalled += r.request_id.rfind("stalled-", 0) == 0;
   EXPECT_LT(stalled, 40);
   EXPECT_GT(stalled, 0);
+  PromText p = ParsePrometheusText(Fetch(router_->port(), "GET", "/metrics").body);
+  EXPECT_EQ(p.Sum("bitrouter_usage_records_dropped_total"), 40 - stalled);
+  EXPECT_GT(p.Sum("bitrouter_store_rows_written_total"), stalled);
+  EXPECT_EQ(p.Sum("bitrouter_requests_total", {{"status", "200"}}), 42);
 }
 
 TEST_F(UsageTest, AcknowledgedRecordsSurviveARestartAndRetentionPrunes) {

@@ -172,6 +172,7 @@ ProxyCall::ProxyCall(HttpConnection* conn, InboundCall in, routing::Resolution r
 }
 
 ProxyCall::~ProxyCall() {
+  if (stream_counted_) server_->metrics().StreamEnded();
   if (retry_timer_ != nullptr) retry_timer_->Cancel();
   if (keepalive_timer_ != nullptr) keepalive_timer_->Cancel();
   // However the call ended (client gone, response relayed, never sent), a
@@ -561,6 +562,10 @@ void ProxyCall::SendBody(HttpConnection* conn, const char* data, size_t len) {
 }
 
 void ProxyCall::ResponseEnded(bool ok) {
+  if (stream_counted_) {
+    stream_counted_ = false;
+    server_->metrics().StreamEnded();
+  }
   if (responders_ == nullptr || response_ended_) return;
   response_ended_ = true;
   if (metering_) FillReport(ok);

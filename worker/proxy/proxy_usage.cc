@@ -61,6 +61,10 @@ void ProxyCall::NoteRescuedUsage() {
 
 void ProxyCall::NoteCommit() {
   if (first_byte_ns_ == 0) first_byte_ns_ = uv_hrtime();
+  if (!stream_counted_ && (sse_response_ || phase_ == Phase::kTranslateSse) && in_.stream) {
+    stream_counted_ = true;
+    server_->metrics().StreamStarted();
+  }
   if (client_status_ == 0) client_status_ = upstream_head_.status;
   commit_overhead_us_ = OverheadUs();
 }
