@@ -42,21 +42,19 @@ int64_t ProxyCall::EstimatePromptTokens() {
 }
 
 void ProxyCall::NoteRescuedUsage() {
+  // The broken attempt billed its prompt and what it streamed; usage comes
+  // last in every protocol, so at most the input side was reported.
   std::optional<protocol::Usage> u = AttemptUsage();
-  if (!u || u->completion_tokens == 0) {
-    // The broken attempt billed its prompt and what it streamed; usage
-    // usually comes last, so it is estimated.
-    protocol::Usage est;
-    est.prompt_tokens = u ? u->prompt_tokens : EstimatePromptTokens();
-    est.completion_tokens = usage::EstimateOutputTokens(AttemptOutputBytes());
-    if (u) {
-      est.cache_read_tokens = u->cache_read_tokens;
-      est.cache_write_tokens = u->cache_write_tokens;
-    }
-    u = est;
-    rescued_estimated_ = true;
+  protocol::Usage est;
+  est.prompt_tokens = u && u->prompt_tokens > 0 ? u->prompt_tokens : EstimatePromptTokens();
+  est.completion_tokens =
+      std::max(u ? u->completion_tokens : 0, usage::EstimateOutputTokens(AttemptOutputBytes()));
+  if (u) {
+    est.cache_read_tokens = u->cache_read_tokens;
+    est.cache_write_tokens = u->cache_write_tokens;
   }
-  rescued_usage_ = rescued_usage_ ? protocol::AddUsage(*rescued_usage_, *u) : *u;
+  rescued_estimated_ = true;
+  rescued_usage_ = rescued_usage_ ? protocol::AddUsage(*rescued_usage_, est) : est;
 }
 
 void ProxyCall::NoteCommit() {
