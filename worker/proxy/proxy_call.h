@@ -173,6 +173,9 @@ class ProxyCall : public RequestHandler, public UpstreamHandler, public StageRes
   std::optional<protocol::Usage> AttemptUsage() const;
   int64_t AttemptOutputBytes() const;
   int64_t EstimatePromptTokens();
+  // An answer cut short: the input side as reported (else estimated), the
+  // output the larger of reported and estimated from what was sent.
+  protocol::Usage CutShortUsage(const std::optional<protocol::Usage>& u);
   // A broken stream is being continued elsewhere: what its attempt spent
   // (reported, else estimated) is carried into the request's total.
   void NoteRescuedUsage();

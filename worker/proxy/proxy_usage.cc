@@ -41,10 +41,7 @@ int64_t ProxyCall::EstimatePromptTokens() {
   return static_cast<int64_t>(body.size() + 3) / 4;
 }
 
-void ProxyCall::NoteRescuedUsage() {
-  // The broken attempt billed its prompt and what it streamed; usage comes
-  // last in every protocol, so at most the input side was reported.
-  std::optional<protocol::Usage> u = AttemptUsage();
+protocol::Usage ProxyCall::CutShortUsage(const std::optional<protocol::Usage>& u) {
   protocol::Usage est;
   est.prompt_tokens = u && u->prompt_tokens > 0 ? u->prompt_tokens : EstimatePromptTokens();
   est.completion_tokens =
@@ -53,6 +50,13 @@ void ProxyCall::NoteRescuedUsage() {
     est.cache_read_tokens = u->cache_read_tokens;
     est.cache_write_tokens = u->cache_write_tokens;
   }
+  return est;
+}
+
+void ProxyCall::NoteRescuedUsage() {
+  // The broken attempt billed its prompt and what it streamed; usage comes
+  // last in every protocol, so at most the input side was reported.
+  protocol::Usage est = CutShortUsage(AttemptUsage());
   rescued_estimated_ = true;
   rescued_usage_ = rescued_usage_ ? protocol::AddUsage(*rescued_usage_, est) : est;
 }
@@ -99,15 +103,7 @@ void ProxyCall::FillReport(bool ok) {
   // the input side of its usage (Messages' message_start): the rest is ours.
   bool complete = ok || (translator_ != nullptr ? translator_->upstream_done() : saw_terminal_);
   if (success && (!u || !complete)) {
-    protocol::Usage est;
-    est.prompt_tokens = u && u->prompt_tokens > 0 ? u->prompt_tokens : EstimatePromptTokens();
-    est.completion_tokens =
-        std::max(u ? u->completion_tokens : 0, usage::EstimateOutputTokens(AttemptOutputBytes()));
-    if (u) {
-      est.cache_read_tokens = u->cache_read_tokens;
-      est.cache_write_tokens = u->cache_write_tokens;
-    }
-    u = est;
+    u = CutShortUsage(u);
     r.usage_estimated = true;
   }
   if (rescued_usage_) {
