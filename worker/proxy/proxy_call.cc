@@ -22,7 +22,6 @@
 #include "worker/http/server.h"
 #include "worker/loop/timer.h"
 #include "worker/stages/chain.h"
-#include "worker/stages/usage.h"
 
 namespace bitrouter::worker {
 namespace {
