@@ -6,6 +6,7 @@
 // include_usage the router adds to a Chat stream; a stalled store that
 // drops and counts while requests keep succeeding; retention.
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <optional>
@@ -400,6 +401,49 @@ TEST_F(UsageTest, AcknowledgedRecordsSurviveARestartAndRetentionPrunes) {
   router_.reset();
   std::string rm = "rm -rf " + home_;
   (void)std::system(rm.c_str());
+}
+
+TEST_F(UsageTest, TheStoreIsWhereDbSaysAndABadUrlStopsTheStart) {
+  char tmpl[] = "/tmp/brdbXXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  upstream_ = std::make_unique<FakeUpstream>();
+  ASSERT_TRUE(upstream_->Start());
+  upstream_->SetHandler(usage_answers::Answer);
+  RouterProcess::Options o;
+  o.env = {{"OPENAI_API_KEY", kTestKey},
+           {"OPENAI_BASE_URL", upstream_->base_url()},
+           {"BITROUTER_DATABASE_URL", "sqlite://" + dir + "/from-env.db"}};
+  // --db wins over the environment, which wins over database.url.
+  o.config_yaml = "database:\n  url: sqlite://" + dir + "/from-file.db\n";
+  o.extra_args = {"--db", "sqlite://" + dir + "/from-flag.db?mode=rwc"};
+  router_ = std::make_unique<RouterProcess>(o);
+  std::string error;
+  ASSERT_TRUE(router_->Start(&error)) << error;
+  ASSERT_EQ(Fetch(router_->port(), "POST", kChatPath,
+                  R"({"model":"openai:gpt-4o","messages":[{"role":"user","content":"hi"}]})",
+                  {{"x-bitrouter-request-id", "where"}})
+                .status,
+            200);
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        store::SqliteStore db(dir + "/from-flag.db");
+        if (!db.Open().ok()) return false;
+        auto rows = db.Newest(10, {});
+        return rows.ok() && rows->size() == 1 && (*rows)[0].request_id == "where";
+      },
+      5000));
+  EXPECT_NE(access((dir + "/from-env.db").c_str(), F_OK), 0);
+  EXPECT_NE(access((dir + "/from-file.db").c_str(), F_OK), 0);
+  ASSERT_EQ(router_->Stop(), 0);
+  router_.reset();
+
+  RouterProcess::Options bad;
+  bad.env = {{"BITROUTER_DATABASE_URL", "mysql://db/x"}};
+  RouterProcess refused(bad);
+  EXPECT_NE(refused.RunToExit(), 0);
+  EXPECT_NE(refused.Log().find("unknown scheme"), std::string::npos) << refused.Log();
+  (void)std::system(("rm -rf " + dir).c_str());
 }
 
 }  // namespace
