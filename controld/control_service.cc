@@ -11,6 +11,7 @@
 #include "bitrouter/v1/control.grpc.pb.h"
 #include "controld/run_files.h"
 #include "shared/common/log.h"
+#include "shared/common/thread_priority.h"
 #include "shared/usage/record_wire.h"
 
 namespace bitrouter::controld {
@@ -26,6 +27,9 @@ class ControlServer::WorkerService final : public v1::WorkerControl::Service {
   // own bounded queue fills and drops (and counts) instead of ours growing.
   grpc::Status ReportUsage(grpc::ServerContext* ctx,
                            grpc::ServerReaderWriter<v1::UsageAck, v1::UsageBatch>* stream) override {
+    // This pool thread serves the stream for its whole life: background work,
+    // below the workers (given back as it was when the stream ends).
+    int nice_before = SetThreadNice(10);
     v1::UsageBatch batch;
     uint64_t dropped_seen = 0;
     while (!ctx->IsCancelled() && stream->Read(&batch)) {
@@ -62,6 +66,7 @@ class ControlServer::WorkerService final : public v1::WorkerControl::Service {
       if (!result.ok()) ack.set_error(std::string(result.message()));
       if (!stream->Write(ack)) break;
     }
+    SetThreadNice(nice_before);
     return grpc::Status::OK;
   }
 

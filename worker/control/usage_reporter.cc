@@ -6,6 +6,7 @@
 
 #include "bitrouter/v1/control.grpc.pb.h"
 #include "shared/common/log.h"
+#include "shared/common/thread_priority.h"
 #include "shared/usage/record_wire.h"
 
 namespace bitrouter::worker {
@@ -47,6 +48,7 @@ void UsageReporter::Stop(std::chrono::milliseconds flush) {
 }
 
 void UsageReporter::Run() {
+  SetThreadNice(10);  // below the loop on its core: batches wait for the gaps
   auto channel = grpc::CreateChannel("unix:" + socket_path_, grpc::InsecureChannelCredentials());
   auto stub = bitrouter::v1::WorkerControl::NewStub(channel);
   std::unique_ptr<grpc::ClientContext> ctx;
