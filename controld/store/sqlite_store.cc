@@ -54,6 +54,13 @@ CREATE TABLE usage_records (
 CREATE INDEX usage_records_time ON usage_records (time_unix_ms);
 CREATE INDEX usage_records_key_time ON usage_records (key_id, time_unix_ms);
 )sql",
+    // 2: the filters of `bitrouterctl requests`: --model walks its own index
+    // newest first instead of scanning the table when the model is rare, and
+    // an exact --status (e.g. 429) finds its few rows at once.
+    R"sql(
+CREATE INDEX usage_records_model_time ON usage_records (model_requested, time_unix_ms);
+CREATE INDEX usage_records_status_time ON usage_records (final_status, time_unix_ms);
+)sql",
 };
 
 // The busy timeout covers a reader (bitrouterctl) holding the WAL checkpoint;

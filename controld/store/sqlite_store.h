@@ -40,6 +40,7 @@ class SqliteStore final : public UsageStore {
   // Reads: sqlite_query.cc.
   absl::StatusOr<std::vector<UsageRecord>> Newest(int limit, const UsageFilter& filter) override;
   absl::StatusOr<std::vector<UsageSummaryRow>> Summarize(const UsageSummaryQuery& query) override;
+  absl::StatusOr<int64_t> MaxRowId() override;
 
   const std::string& path() const { return path_; }
 

@@ -166,6 +166,10 @@ class UsageStore {
   // descending (then group ascending). kNone always yields exactly one row.
   virtual absl::StatusOr<std::vector<UsageSummaryRow>> Summarize(
       const UsageSummaryQuery& query) = 0;
+
+  // The highest row_id stored so far (0 when empty): where a follower starts,
+  // so it sees only rows that arrive after it asked, whatever its filter.
+  virtual absl::StatusOr<int64_t> MaxRowId() = 0;
 };
 
 // Builds and opens the store that `url` names:

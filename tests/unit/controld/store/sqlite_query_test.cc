@@ -1,5 +1,6 @@
 // SqliteStore reads: Summarize (bitrouterctl usage) and Newest with status
 // and after_row_id filters (bitrouterctl requests [--tail]).
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -267,6 +268,59 @@ TEST_F(SqliteQueryTest, AfterRowIdIsOldestFirstAndFiltered) {
   ASSERT_EQ(fourth->size(), 1u);
   next.after_row_id = (*fourth)[0].row_id;
   EXPECT_TRUE(Ids(10, next).empty());
+}
+
+TEST_F(SqliteQueryTest, MaxRowIdIsTheFollowersStart) {
+  auto empty = store_->MaxRowId();
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(*empty, 0);
+  Append({Row("a", 500, "m", "p"), Row("b", 100, "m", "p")});
+  auto newest = store_->Newest(10, {});
+  ASSERT_TRUE(newest.ok());
+  auto max = store_->MaxRowId();
+  ASSERT_TRUE(max.ok());
+  EXPECT_EQ(*max, std::max((*newest)[0].row_id, (*newest)[1].row_id));
+  UsageFilter follow;
+  follow.after_row_id = *max;
+  EXPECT_TRUE(Ids(10, follow).empty());
+}
+
+// Runs SQL through a second connection and returns the first column of the
+// first row as text ("" when none).
+std::string QueryRaw(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  std::string out;
+  sqlite3_exec(
+      db, sql,
+      [](void* arg, int, char** values, char**) {
+        if (values[0] != nullptr) *static_cast<std::string*>(arg) = values[0];
+        return 0;
+      },
+      &out, nullptr);
+  sqlite3_close(db);
+  return out;
+}
+
+TEST_F(SqliteQueryTest, Version1FileGainsTheQueryIndexes) {
+  const std::string path = dir_ + "/bitrouter.db";
+  Append({Row("kept", 1, "m", "p")});
+  store_.reset();
+  // Back to what a version-1 bitrouterd left.
+  QueryRaw(path,
+           "DROP INDEX usage_records_model_time; DROP INDEX usage_records_status_time; "
+           "DELETE FROM schema_migrations WHERE version = 2");
+  EXPECT_EQ(QueryRaw(path, "SELECT MAX(version) FROM schema_migrations"), "1");
+
+  store_ = std::make_unique<SqliteStore>(path);
+  absl::Status status = store_->Open();
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(*store_->SchemaVersion(), 2);
+  EXPECT_EQ(QueryRaw(path,
+                     "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+                     "('usage_records_model_time', 'usage_records_status_time')"),
+            "2");
+  EXPECT_EQ(Ids(10, {}), (std::vector<std::string>{"kept"}));
 }
 
 }  // namespace
