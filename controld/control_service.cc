@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <future>
 
 #include "absl/strings/str_cat.h"
 #include "bitrouter/v1/control.grpc.pb.h"
 #include "controld/run_files.h"
+#include "controld/usage/record_convert.h"
 #include "shared/common/log.h"
 
 namespace bitrouter::controld {
@@ -17,7 +19,51 @@ namespace v1 = bitrouter::v1;
 
 class ControlServer::WorkerService final : public v1::WorkerControl::Service {
  public:
-  explicit WorkerService(SnapshotHub* hub) : hub_(hub) {}
+  WorkerService(SnapshotHub* hub, UsageIntake* const* intake) : hub_(hub), intake_(intake) {}
+
+  // One batch at a time: queued to the store thread, answered once it is
+  // committed. While the store is stalled the worker hears nothing, so its
+  // own bounded queue fills and drops (and counts) instead of ours growing.
+  grpc::Status ReportUsage(grpc::ServerContext* ctx,
+                           grpc::ServerReaderWriter<v1::UsageAck, v1::UsageBatch>* stream) override {
+    v1::UsageBatch batch;
+    uint64_t dropped_seen = 0;
+    while (!ctx->IsCancelled() && stream->Read(&batch)) {
+      v1::UsageAck ack;
+      ack.set_seq(batch.seq());
+      if (batch.dropped_total() > dropped_seen) {
+        LOG_WARN("usage: a worker dropped ", batch.dropped_total() - dropped_seen,
+                 " record(s) (its queue was full; total ", batch.dropped_total(), ")");
+        dropped_seen = batch.dropped_total();
+      }
+      UsageIntake* intake = *intake_;
+      absl::Status result = absl::UnavailableError("no usage store");
+      if (intake != nullptr && batch.records_size() > 0) {
+        std::vector<store::UsageRecord> records;
+        records.reserve(batch.records_size());
+        for (const v1::UsageRecord& r : batch.records()) records.push_back(FromWire(r));
+        auto done = std::make_shared<std::promise<absl::Status>>();
+        std::future<absl::Status> committed = done->get_future();
+        if (!intake->Submit(std::move(records),
+                            [done](const absl::Status& s) { done->set_value(s); })) {
+          result = absl::ResourceExhaustedError("usage store queue full");
+        } else {
+          while (committed.wait_for(std::chrono::milliseconds(250)) !=
+                     std::future_status::ready &&
+                 !ctx->IsCancelled()) {
+          }
+          if (ctx->IsCancelled()) break;
+          result = committed.get();
+        }
+      } else if (batch.records_size() == 0) {
+        result = absl::OkStatus();
+      }
+      ack.set_stored(result.ok());
+      if (!result.ok()) ack.set_error(std::string(result.message()));
+      if (!stream->Write(ack)) break;
+    }
+    return grpc::Status::OK;
+  }
 
   grpc::Status Connect(
       grpc::ServerContext* ctx,
@@ -56,6 +102,7 @@ class ControlServer::WorkerService final : public v1::WorkerControl::Service {
 
  private:
   SnapshotHub* hub_;
+  UsageIntake* const* intake_;  // the owner's pointer, set before Start
 };
 
 class ControlServer::AdminService final : public v1::Admin::Service {
@@ -185,7 +232,7 @@ absl::Status ControlServer::Start(const std::string& socket_path) {
                      socket_path, ")"));
   }
   if (absl::Status s = PrepareControlSocketPath(socket_path); !s.ok()) return s;
-  worker_service_ = std::make_unique<WorkerService>(hub_);
+  worker_service_ = std::make_unique<WorkerService>(hub_, &intake_);
   admin_service_ = std::make_unique<AdminService>(this);
   grpc::ServerBuilder builder;
   builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());

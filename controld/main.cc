@@ -25,7 +25,9 @@
 #include "controld/run_files.h"
 #include "controld/snapshot_hub.h"
 #include "controld/snapshot_source.h"
+#include "controld/store/usage_store.h"
 #include "controld/supervisor.h"
+#include "controld/usage/intake.h"
 #include "shared/common/log.h"
 #include "shared/common/log_file.h"
 #include "shared/config/env.h"
@@ -74,6 +76,10 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level,
                  "trace|debug|info|warn|error (overrides server.log_level)");
   app.add_flag("--validate", validate, "Load and validate the configuration, print it, and exit");
+  std::string db_flag;
+  app.add_option("--db", db_flag,
+                 "Usage database URL (overrides BITROUTER_DATABASE_URL and database.url; "
+                 "default <home>/bitrouter.db)");
   std::string log_file;
   app.add_option("--log-file", log_file,
                  "Write logs (bitrouterd's and the workers') to this file instead of stderr; "
@@ -138,11 +144,28 @@ int main(int argc, char** argv) {
   }
   // Every thread started from here inherits this mask; the main thread
   // takes signals synchronously with sigtimedwait.
+  // The usage store: opened before anything serves, so a bad database.url is
+  // a load error rather than a daemon that silently records nothing.
+  std::string db_url = db_flag;
+  if (db_url.empty()) {
+    if (auto it = env->find("BITROUTER_DATABASE_URL"); it != env->end()) db_url = it->second;
+  }
+  if (db_url.empty()) db_url = cfg.database.url;
+  auto store = store::MakeStore(db_url, paths->home + "/bitrouter.db");
+  if (!store.ok()) {
+    LOG_ERROR("usage store: ", store.status().message());
+    return 1;
+  }
+  controld::UsageIntake::Options intake_options;
+  intake_options.retention = std::chrono::seconds(cfg.database.retention_s);
+  controld::UsageIntake intake(std::move(*store), std::move(intake_options));
+
   sigset_t signals;
   sigemptyset(&signals);
   for (int s : {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1}) sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  intake.Start();  // after the mask: only the main thread takes signals
 
   auto listener = controld::BindListener(cfg.server.listen);
   if (!listener.ok()) {
@@ -172,6 +195,7 @@ int main(int argc, char** argv) {
     if (force) force_stop = true;
     kill(self, SIGTERM);
   });
+  control.SetUsageIntake(&intake);
   if (absl::Status s = control.Start(paths->control_socket); !s.ok()) {
     LOG_ERROR(s.message());
     return 1;
@@ -266,6 +290,7 @@ int main(int argc, char** argv) {
   supervisor.StopAll(force_stop ? std::chrono::milliseconds(0)
                                 : std::chrono::milliseconds(drain_ms + 5'000));
   control.Shutdown();
+  intake.Stop();  // writes what the workers sent last
   controld::RemoveRunFiles(*paths);
   LOG_INFO("stopped");
   return exit_code;

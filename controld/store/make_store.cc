@@ -30,6 +30,16 @@ absl::StatusOr<std::unique_ptr<UsageStore>> MakeStore(std::string_view url,
   } else {
     path = std::string(url);
   }
+  // The manual's form "sqlite://bitrouter.db?mode=rwc": SQLite URI options
+  // are not ours to interpret (the file is always created, in WAL mode).
+  if (size_t q = path.find('?'); q != std::string::npos && !url.empty()) path.resize(q);
+  // A relative path is relative to the home (where the default lives), not
+  // to whatever directory bitrouterd was started from.
+  if (!path.empty() && path.front() != '/' && !url.empty()) {
+    std::string_view dir = default_sqlite_path;
+    size_t slash = dir.rfind('/');
+    if (slash != std::string_view::npos) path = std::string(dir.substr(0, slash + 1)) + path;
+  }
   if (path.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("database.url '", std::string(url), "' names no file"));

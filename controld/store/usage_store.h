@@ -175,6 +175,8 @@ class UsageStore {
 // Builds and opens the store that `url` names:
 //   ""                      -> SQLite at default_sqlite_path (<home>/bitrouter.db)
 //   "sqlite:///abs/path", "sqlite:rel/path", or a plain path -> SQLite there
+//                           (relative paths under the directory of
+//                           default_sqlite_path; a "?options" suffix is ignored)
 //   "postgres://...", "postgresql://..." -> UnimplementedError (keys issue)
 //   any other scheme        -> InvalidArgumentError
 // Any failure is a load error: bitrouterd must not start without its store.

@@ -148,9 +148,18 @@ struct VirtualModel {
   uint32_t max_output_tokens = 0;
 };
 
+// The usage store (bitrouterd only). url: "" = SQLite at <home>/bitrouter.db;
+// `--db` > BITROUTER_DATABASE_URL > database.url > the default.
+struct DatabaseConfig {
+  std::string url;
+  // Usage rows older than this are pruned in the background; 0 = keep all.
+  int64_t retention_s = 30 * 86'400;
+};
+
 struct Config {
   std::string source;  // file path, or "(defaults)" when no file exists
   ServerConfig server;
+  DatabaseConfig database;
   Timeouts timeouts;
   Limits limits;
   std::string ca_file;

@@ -180,7 +180,61 @@ using internal::Reader;
 // Sections of the manual's reference config that later work implements: they
 // load with a warning instead of being rejected.
 const std::set<std::string, std::less<>> kAcceptedLater = {
-    "database", "guardrails", "tools", "mcp", "wallet", "mpp", "routing", "keys", "solana_rpc_url"};
+    "guardrails", "tools", "mcp", "wallet", "mpp", "routing", "keys", "solana_rpc_url"};
+
+// "30d", "12h", "90m", "3600s", a bare number of seconds; "0" or "off" keeps
+// every row.
+absl::StatusOr<int64_t> ParseRetentionSeconds(std::string_view text) {
+  if (text == "off" || text == "0") return 0;
+  int64_t scale = 1;
+  std::string_view num = text;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 'd':
+        scale = 86'400;
+        break;
+      case 'h':
+        scale = 3'600;
+        break;
+      case 'm':
+        scale = 60;
+        break;
+      case 's':
+        scale = 1;
+        break;
+      default:
+        scale = 0;
+    }
+    if (scale != 0) num.remove_suffix(1);
+    if (scale == 0) scale = 1;
+  }
+  int64_t value = 0;
+  if (num.empty() || !absl::SimpleAtoi(AV(num), &value) || value < 0 ||
+      value > (int64_t{1} << 40) / scale) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected a retention like 30d, 12h or off, got '", AV(text), "'"));
+  }
+  return value * scale;
+}
+
+absl::Status ReadDatabase(const Reader& r, const YAML::Node& node, Config* cfg) {
+  RETURN_IF_ERROR(r.RequireMap(node, "database"));
+  for (const auto& kv : node) {
+    const std::string key = kv.first.Scalar();
+    const std::string path = absl::StrCat("database.", key);
+    if (key == "url") {
+      ASSIGN_OR_RETURN(cfg->database.url, r.String(kv.second, path));
+    } else if (key == "retention") {
+      ASSIGN_OR_RETURN(std::string text, r.String(kv.second, path));
+      auto secs = ParseRetentionSeconds(text);
+      if (!secs.ok()) return r.Error(kv.second, path, SV(secs.status().message()));
+      cfg->database.retention_s = *secs;
+    } else {
+      return r.Unknown(kv.first, "database");
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ReadServer(const Reader& r, const YAML::Node& node, Config* cfg) {
   RETURN_IF_ERROR(r.RequireMap(node, "server"));
@@ -336,10 +390,13 @@ absl::Status ParseInto(const Reader& r, const YAML::Node& root, std::string_view
     for (const auto& kv : root) {
       const std::string key = kv.first.Scalar();
       if (kv.second.IsNull() &&
-          (key == "server" || key == "upstream" || key == "providers" || key == "models")) {
+          (key == "server" || key == "upstream" || key == "providers" || key == "models" ||
+           key == "database")) {
         // A section whose fields are all commented out.
       } else if (key == "server") {
         RETURN_IF_ERROR(ReadServer(r, kv.second, cfg));
+      } else if (key == "database") {
+        RETURN_IF_ERROR(ReadDatabase(r, kv.second, cfg));
       } else if (key == "upstream") {
         RETURN_IF_ERROR(ReadUpstream(r, kv.second, cfg));
       } else if (key == "providers") {

@@ -179,6 +179,23 @@ std::string RenderEffectiveConfig(const Config& cfg) {
                   "\n  send_timeout: ", FormatDurationMs(s.send_timeout_ms),
                   "\n  stream_keepalive: ", FormatDurationMs(s.stream_keepalive_ms),
                   "\n  access_log: ", s.access_log ? "true" : "false", "\n");
+  {
+    // A postgres:// URL may carry a password: never print it.
+    std::string url = cfg.database.url;
+    size_t scheme = url.find("://");
+    size_t at = url.find('@');
+    if (scheme != std::string::npos && at != std::string::npos && at > scheme) {
+      size_t colon = url.find(':', scheme + 3);
+      if (colon != std::string::npos && colon < at) url.replace(colon + 1, at - colon - 1, "***");
+    }
+    int64_t r = cfg.database.retention_s;
+    std::string retention = r == 0                ? "off"
+                            : r % 86'400 == 0      ? absl::StrCat(r / 86'400, "d")
+                            : r % 3'600 == 0       ? absl::StrCat(r / 3'600, "h")
+                                                   : absl::StrCat(r, "s");
+    absl::StrAppend(&out, "database:\n  url: ", url.empty() ? "\"\"  # <home>/bitrouter.db" : Q(url),
+                    "\n  retention: ", retention, "\n");
+  }
   const FailoverConfig& f = cfg.failover;
   absl::StrAppend(&out, "upstream:\n  ca_file: ",
                   cfg.ca_file.empty() ? "\"\"  # system default" : Q(cfg.ca_file),

@@ -346,15 +346,41 @@ routing: {}
 keys: {}
 )");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
-  for (const char* s : {"database", "solana_rpc_url", "guardrails", "tools", "mcp", "wallet", "mpp",
-                        "routing", "keys"}) {
+  for (const char* s : {"solana_rpc_url", "guardrails", "tools", "mcp", "wallet", "mpp", "routing",
+                        "keys"}) {
     EXPECT_TRUE(HasWarning(*cfg, std::string(s) + ": section accepted but not implemented yet"))
         << s << Warnings(*cfg);
   }
-  EXPECT_TRUE(HasWarning(*cfg, "cfg.yaml:2: database:")) << Warnings(*cfg);
+  EXPECT_FALSE(HasWarning(*cfg, "database:")) << "database is implemented now" << Warnings(*cfg);
+  EXPECT_EQ(cfg->database.url, "sqlite://x.db");
   EXPECT_TRUE(HasWarning(*cfg, "cfg.yaml:4: solana_rpc_url:")) << Warnings(*cfg);
   EXPECT_FALSE(HasWarning(*cfg, "models:")) << "models is implemented now" << Warnings(*cfg);
   EXPECT_TRUE(HasWarning(*cfg, "cfg.yaml:5: guardrails:")) << Warnings(*cfg);
+}
+
+TEST(DatabaseConfigTest, UrlAndRetention) {
+  auto cfg = Parse("database:\n  url: sqlite:///var/lib/br.db\n  retention: 7d\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->database.url, "sqlite:///var/lib/br.db");
+  EXPECT_EQ(cfg->database.retention_s, 7 * 86'400);
+  for (auto [text, secs] : std::vector<std::pair<std::string, int64_t>>{
+           {"12h", 12 * 3600}, {"90m", 5400}, {"3600s", 3600}, {"off", 0}, {"0", 0}, {"45", 45}}) {
+    auto c = Parse("database:\n  retention: " + text + "\n");
+    ASSERT_TRUE(c.ok()) << text << c.status();
+    EXPECT_EQ(c->database.retention_s, secs) << text;
+  }
+  EXPECT_EQ(Parse("").value().database.retention_s, 30 * 86'400);
+}
+
+TEST(DatabaseConfigTest, BadValuesNameFileAndLine) {
+  auto bad = Parse("server:\n  workers: 1\ndatabase:\n  retention: forever\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("cfg.yaml:4"), std::string::npos) << bad.status();
+  EXPECT_NE(bad.status().message().find("database.retention"), std::string::npos) << bad.status();
+  auto unknown = Parse("database:\n  pool: 3\n");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("database.pool"), std::string::npos);
+  EXPECT_FALSE(Parse("database:\n  retention: -1d\n").ok());
 }
 
 TEST(ProvidersLaterTest, UnsupportedProviderFeaturesWarnAndDeactivate) {
@@ -417,9 +443,11 @@ TEST(ReferenceConfigTest, Loads) {
   EXPECT_EQ(cfg->server.listen, "127.0.0.1:8787");
   EXPECT_EQ(cfg->server.log_level, "info");
   EXPECT_TRUE(cfg->inherit_defaults);
-  for (const char* s : {"database", "tools", "guardrails", "wallet", "mpp", "solana_rpc_url"}) {
+  for (const char* s : {"tools", "guardrails", "wallet", "mpp", "solana_rpc_url"}) {
     EXPECT_TRUE(HasWarning(*cfg, s)) << s << Warnings(*cfg);
   }
+  EXPECT_EQ(cfg->database.url, "sqlite://bitrouter.db?mode=rwc");
+  EXPECT_EQ(cfg->database.retention_s, 30 * 86'400);
   EXPECT_EQ(cfg->server.control_socket, "bitrouter.sock");
   for (const char* name : {"openai", "anthropic", "google", "my-proxy", "custom-llm", "github-mcp",
                            "header-auth-provider", "paid-provider", "deepseek"}) {
