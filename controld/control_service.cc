@@ -11,6 +11,7 @@
 #include "bitrouter/v1/control.grpc.pb.h"
 #include "controld/run_files.h"
 #include "controld/usage/record_convert.h"
+#include "controld/usage_queries.h"
 #include "shared/common/log.h"
 
 namespace bitrouter::controld {
@@ -24,8 +25,9 @@ class ControlServer::WorkerService final : public v1::WorkerControl::Service {
   // One batch at a time: queued to the store thread, answered once it is
   // committed. While the store is stalled the worker hears nothing, so its
   // own bounded queue fills and drops (and counts) instead of ours growing.
-  grpc::Status ReportUsage(grpc::ServerContext* ctx,
-                           grpc::ServerReaderWriter<v1::UsageAck, v1::UsageBatch>* stream) override {
+  grpc::Status ReportUsage(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<v1::UsageAck, v1::UsageBatch>* stream) override {
     v1::UsageBatch batch;
     uint64_t dropped_seen = 0;
     while (!ctx->IsCancelled() && stream->Read(&batch)) {
@@ -48,8 +50,7 @@ class ControlServer::WorkerService final : public v1::WorkerControl::Service {
                             [done](const absl::Status& s) { done->set_value(s); })) {
           result = absl::ResourceExhaustedError("usage store queue full");
         } else {
-          while (committed.wait_for(std::chrono::milliseconds(250)) !=
-                     std::future_status::ready &&
+          while (committed.wait_for(std::chrono::milliseconds(250)) != std::future_status::ready &&
                  !ctx->IsCancelled()) {
           }
           if (ctx->IsCancelled()) break;
@@ -202,6 +203,19 @@ class ControlServer::AdminService final : public v1::Admin::Service {
     return grpc::Status::OK;
   }
 
+  // Usage queries: run on the store thread through the intake (never here).
+  grpc::Status SummarizeUsage(grpc::ServerContext*, const v1::SummarizeUsageRequest* req,
+                              v1::SummarizeUsageResponse* out) override {
+    if (owner_->intake_ == nullptr) return NoUsageStore();
+    return UsageToGrpc(controld::SummarizeUsage(*owner_->intake_, *req, out));
+  }
+
+  grpc::Status ListUsage(grpc::ServerContext*, const v1::ListUsageRequest* req,
+                         v1::ListUsageResponse* out) override {
+    if (owner_->intake_ == nullptr) return NoUsageStore();
+    return UsageToGrpc(controld::ListUsage(*owner_->intake_, *req, out));
+  }
+
  private:
   static grpc::Status ToGrpc(const absl::Status& s) {
     grpc::StatusCode code = s.code() == absl::StatusCode::kNotFound ? grpc::StatusCode::NOT_FOUND
@@ -209,6 +223,14 @@ class ControlServer::AdminService final : public v1::Admin::Service {
                                 ? grpc::StatusCode::FAILED_PRECONDITION
                                 : grpc::StatusCode::INVALID_ARGUMENT;
     return grpc::Status(code, std::string(s.message()));
+  }
+  static grpc::Status NoUsageStore() {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "this bitrouterd has no usage store");
+  }
+  // absl and gRPC share the canonical code numbering.
+  static grpc::Status UsageToGrpc(const absl::Status& s) {
+    if (s.ok()) return grpc::Status::OK;
+    return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
   }
   static void Fill(const RouteRegistry::Change& change, v1::RouteChangeResponse* out) {
     out->set_snapshot_version(change.version);
