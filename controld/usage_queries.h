@@ -18,7 +18,7 @@ namespace bitrouter::controld {
 
 // The most rows one ListUsage answers (a record is a few hundred bytes on
 // the wire; this keeps an answer well under gRPC's 4 MiB default).
-inline constexpr uint32_t kMaxListUsageRows = 5000;
+inline constexpr uint32_t kMaxListUsageRows = 2000;
 inline constexpr uint32_t kDefaultListUsageRows = 20;
 
 absl::Status SummarizeUsage(UsageIntake& intake, const v1::SummarizeUsageRequest& request,

@@ -59,7 +59,7 @@ struct UsageOptions {
 int RunUsage(const Context& ctx, const UsageOptions& options);
 
 // bitrouterctl requests (ctl/requests_command.cc).
-inline constexpr uint32_t kMaxRequestsLimit = 5000;  // bitrouterd's cap per answer
+inline constexpr uint32_t kMaxRequestsLimit = 2000;  // bitrouterd's cap per answer
 struct RequestsOptions {
   bool tail = false;
   uint32_t limit = 20;

@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
       "requests", "The newest usage records, newest first; --tail then follows new ones");
   requests->add_flag("--tail", requests_options.tail,
                      "Print the newest (oldest first), then follow new records until Ctrl-C");
-  requests->add_option("--limit", requests_options.limit, "How many records, 1..5000 (default 20)");
+  requests->add_option("--limit", requests_options.limit, "How many records, 1..2000 (default 20)");
   requests->add_option("--model", requests_options.model, "Only this model name as asked");
   requests->add_option("--status", requests_options.status,
                        "Only this final status: a code (429), a class (5xx) or error (not 2xx)");
