@@ -10,9 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "bitrouter/v1/control.grpc.pb.h"
 #include "controld/run_files.h"
-#include "controld/usage/record_convert.h"
 #include "controld/usage_queries.h"
 #include "shared/common/log.h"
+#include "shared/usage/record_wire.h"
 
 namespace bitrouter::controld {
 
@@ -42,7 +42,7 @@ class ControlServer::WorkerService final : public v1::WorkerControl::Service {
       if (intake != nullptr && batch.records_size() > 0) {
         std::vector<store::UsageRecord> records;
         records.reserve(batch.records_size());
-        for (const v1::UsageRecord& r : batch.records()) records.push_back(FromWire(r));
+        for (const v1::UsageRecord& r : batch.records()) records.push_back(usage::FromWire(r));
         auto done = std::make_shared<std::promise<absl::Status>>();
         std::future<absl::Status> committed = done->get_future();
         if (!intake->Submit(std::move(records),

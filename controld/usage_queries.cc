@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "controld/store/usage_store.h"
-#include "controld/usage/record_convert.h"
+#include "shared/usage/record_wire.h"
 
 namespace bitrouter::controld {
 namespace {
@@ -127,7 +127,7 @@ absl::Status ListUsage(UsageIntake& intake, const v1::ListUsageRequest& request,
   for (const store::UsageRecord& record : records) {
     v1::UsageRow* row = response->add_rows();
     row->set_row_id(record.row_id);
-    ToWire(record, row->mutable_record());
+    usage::ToWire(record, row->mutable_record());
   }
   response->set_max_row_id(max_row_id);
   return absl::OkStatus();

@@ -18,9 +18,11 @@
 #include "shared/node/health_table.h"
 #include "shared/node/node_shm.h"
 #include "worker/control/control_client.h"
+#include "worker/control/usage_reporter.h"
 #include "worker/http/server.h"
 #include "worker/loop/loop_queue.h"
 #include "worker/proxy/dispatch.h"
+#include "worker/usage/outbox.h"
 
 namespace {
 
@@ -102,6 +104,16 @@ int main(int argc, char** argv) {
   Server server(loop, args.listen_fd, args.worker_id);
   ProxyDispatcher proxy;  // declared after the server: destroyed before it
   server.SetDispatcher(&proxy);
+  // Usage records: loop -> bounded outbox -> the reporter's thread ->
+  // bitrouterd. BITROUTER_USAGE_QUEUE sizes the outbox (records per worker).
+  size_t outbox_capacity = 10'000;
+  if (const char* q = std::getenv("BITROUTER_USAGE_QUEUE"); q != nullptr) {
+    size_t n = 0;
+    if (absl::SimpleAtoi(q, &n) && n > 0) outbox_capacity = n;
+  }
+  UsageOutbox outbox(outbox_capacity);
+  server.SetUsageOutbox(&outbox);
+  UsageReporter reporter(args.control_socket, &outbox);
   if (node_shm != nullptr) {
     server.health().UseShared(
         node_shm->Table(node::TableKind::kEndpointHealth, sizeof(node::HealthSlot)));
@@ -195,7 +207,9 @@ int main(int argc, char** argv) {
       SIGTERM);
 
   control.Start();
+  reporter.Start();
   uv_run(loop, UV_RUN_DEFAULT);
+  reporter.Stop();  // the last records, while bitrouterd still listens
   control.Stop();
   // Close anything left (should be nothing) so uv_loop_close succeeds.
   uv_walk(

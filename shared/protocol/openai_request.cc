@@ -48,7 +48,8 @@ absl::StatusOr<RequestView> InspectRequest(const char* data, size_t size) {
     view.stream = flag;
   }
   simdjson::dom::element options;
-  if (!obj.at_key("stream_options").get(options) && options.is_object()) {
+  if (!obj.at_key("stream_options").get(options)) view.has_stream_options = true;
+  if (view.has_stream_options && options.is_object()) {
     bool include = false;
     if (!options["include_usage"].get_bool().get(include)) view.include_usage = include;
   }

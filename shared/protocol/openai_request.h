@@ -19,7 +19,8 @@ struct RequestView {
   size_t model_begin = 0;  // offset of the opening quote of the value
   size_t model_end = 0;    // offset one past the closing quote
   bool stream = false;
-  bool include_usage = false;  // stream_options.include_usage (Chat)
+  bool include_usage = false;       // stream_options.include_usage (Chat)
+  bool has_stream_options = false;  // the body has a stream_options member at all
 };
 
 // `data[size .. size + kJsonPadding)` must be readable (contents ignored).

@@ -71,6 +71,12 @@ class StreamTranslator {
   // Upstream server-side tool items left out of the client stream so far
   // (see CanonicalResponse::skipped_server_tool_items).
   int skipped_server_tool_items() const { return tap_.skipped_server_tool_items; }
+  // The usage the upstream reported (its start event's input side merged
+  // with the terminal event's), nullopt when none arrived yet.
+  std::optional<Usage> usage() const { return tap_.finish_usage ? tap_.finish_usage : tap_.start_usage; }
+  // Bytes of generated text, reasoning and tool arguments so far (for an
+  // estimate when no usage arrives).
+  int64_t output_bytes() const { return tap_.output_bytes; }
 
  private:
   // Forwards decoder events to the encoder, noting an upstream error event,
@@ -81,20 +87,28 @@ class StreamTranslator {
     bool ends_with_tool_call = false;
     bool content_started = false;
     int skipped_server_tool_items = 0;
+    int64_t output_bytes = 0;
+    std::optional<Usage> start_usage;
+    std::optional<Usage> finish_usage;
     StreamError error;
-    void OnStart(const StreamStart& s) override { next->OnStart(s); }
+    void OnStart(const StreamStart& s) override {
+      start_usage = s.usage;
+      next->OnStart(s);
+    }
     void OnBlockStart(const BlockStart& b) override {
       content_started = true;
       if (b.kind == BlockKind::kToolCall) ends_with_tool_call = true;
       next->OnBlockStart(b);
     }
     void OnDelta(DeltaKind k, std::string_view t) override {
+      if (k != DeltaKind::kSignature) output_bytes += static_cast<int64_t>(t.size());
       if (k == DeltaKind::kText && !t.empty()) ends_with_tool_call = false;
       next->OnDelta(k, t);
     }
     void OnBlockStop() override { next->OnBlockStop(); }
     void OnFinish(const StreamFinish& f) override {
       content_started = true;
+      finish_usage = f.usage;
       if (!ends_with_tool_call) return next->OnFinish(f);
       StreamFinish fixed = f;
       fixed.reason = ToolUseFinish(f.reason, true);

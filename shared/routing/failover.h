@@ -30,6 +30,7 @@ struct Attempt {
   std::string detail;  // public description
   // kSkipped because the endpoint is waiting out an upstream 429's Retry-After.
   bool rate_limit_wait = false;
+  int64_t latency_us = 0;  // request sent -> outcome (0 when never sent)
 };
 
 struct FinalError {

@@ -7,12 +7,13 @@ cd "$(dirname "$0")/../.."
 
 declare -A allowed=(
   [loop]="loop"
+  [usage]="usage"
   [snapshot]="snapshot"
   [upstream]="upstream snapshot loop"
   [http]="http upstream snapshot loop"
-  [control]="control snapshot loop"
-  [stages]="stages http snapshot loop"
-  [proxy]="proxy stages http upstream snapshot loop"
+  [control]="control snapshot usage loop"
+  [stages]="stages http snapshot usage loop"
+  [proxy]="proxy stages http upstream snapshot usage loop"
 )
 bad=0
 for room in "${!allowed[@]}"; do

@@ -28,6 +28,8 @@ class UpstreamPool;
 // Who answers the requests that are not the server's own: registered once
 // at start-up (worker/proxy/dispatch.h), so this room never includes the
 // rooms above it.
+class UsageOutbox;
+
 class RequestDispatcher {
  public:
   virtual ~RequestDispatcher() = default;
@@ -66,6 +68,9 @@ class Server {
   size_t connection_count() const { return connections_.size(); }
 
   void SetDispatcher(RequestDispatcher* dispatcher) { dispatcher_ = dispatcher; }
+  // Where usage records go (null: none are kept, e.g. a test server).
+  void SetUsageOutbox(UsageOutbox* outbox) { usage_outbox_ = outbox; }
+  UsageOutbox* usage_outbox() const { return usage_outbox_; }
   void HandleRequest(HttpConnection* conn);
   void OnConnectionClosed(HttpConnection* conn);
 
@@ -91,6 +96,7 @@ class Server {
   std::unordered_map<std::string, uint64_t> counters_;
   std::string id_prefix_;
   RequestDispatcher* dispatcher_ = nullptr;  // not owned; outlives the server
+  UsageOutbox* usage_outbox_ = nullptr;       // not owned; outlives the server
 };
 
 }  // namespace bitrouter::worker

@@ -21,8 +21,4 @@ namespace bitrouter::worker {
 // in progress); false to let the caller answer 404/405.
 bool HandleInference(HttpConnection* conn);
 
-// The local token estimate behind count_tokens endpoints: ~4 bytes of text
-// per token plus per-message, per-tool and per-image overheads.
-int64_t EstimateTokens(const protocol::CanonicalRequest& req);
-
 }  // namespace bitrouter::worker

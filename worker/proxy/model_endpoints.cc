@@ -14,6 +14,7 @@
 #include "shared/protocol/gemini_adapter.h"
 #include "shared/protocol/json_budget.h"
 #include "shared/protocol/scratch_parser.h"
+#include "shared/usage/estimate.h"
 #include "worker/http/inbound.h"
 #include "worker/proxy/inference_endpoints.h"
 
@@ -174,7 +175,7 @@ void GeminiCountTokens(HttpConnection* conn) {
     return;
   }
   conn->SendResponse(200, "application/json",
-                     absl::StrCat("{\"totalTokens\":", EstimateTokens(*parsed), "}"));
+                     absl::StrCat("{\"totalTokens\":", usage::EstimateTokens(*parsed), "}"));
 }
 
 }  // namespace

@@ -17,10 +17,12 @@
 #include "shared/protocol/openai_request.h"
 #include "shared/protocol/scratch_parser.h"
 #include "shared/protocol/sse.h"
+#include "shared/usage/answer_usage.h"
 #include "worker/http/inbound.h"
 #include "worker/http/server.h"
 #include "worker/loop/timer.h"
 #include "worker/stages/chain.h"
+#include "worker/stages/usage.h"
 
 namespace bitrouter::worker {
 namespace {
@@ -57,6 +59,18 @@ bool ValidJsonObject(std::string& body) {
     return false;
   }
   return root.is_object();
+}
+
+// A passthrough JSON answer: valid, and its usage read from the same parse.
+bool ValidJsonAnswer(std::string& body, protocol::Protocol p, std::optional<protocol::Usage>* u) {
+  thread_local protocol::ScratchDomParser parser;
+  body.reserve(body.size() + protocol::kJsonPadding);
+  simdjson::dom::object root;
+  if (parser.parse(reinterpret_cast<const uint8_t*>(body.data()), body.size(), false).get(root)) {
+    return false;
+  }
+  *u = usage::AnswerUsage(p, root);
+  return true;
 }
 
 // The first SSE event must be a data line carrying a JSON object (or the
@@ -110,7 +124,13 @@ class ConnStageRequest final : public StageRequest {
   const InboundRequest& request() const override { return conn_->request(); }
   InboundCall& call() override { return *in_; }
   const WorkerSnapshot& snapshot() const override { return *conn_->snapshot(); }
-  void Answer(const protocol::HttpError& error) override { conn_->SendError(error); }
+  void Answer(const protocol::HttpError& error) override {
+    // Refused before routing: still one usage record (no tokens, no attempts).
+    Server* server = conn_->server();
+    int64_t waited_ms = static_cast<int64_t>(uv_now(server->loop()) - conn_->access().start_ms);
+    RecordUnrouted(*server, conn_->request(), *in_, error.status, waited_ms * 1000);
+    conn_->SendError(error);
+  }
   uint64_t NextCounter(const std::string& key) override {
     return conn_->server()->NextCounter(key);
   }
@@ -174,6 +194,9 @@ std::string ProxyCall::EndpointName() const {
 
 void ProxyCall::Start() {
   start_ns_ = uv_hrtime();
+  start_unix_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
   conn_->access().model = in_.model;
   NextAttempt();
 }
@@ -197,6 +220,10 @@ void ProxyCall::StartAttempt() {
   }
   conn_->access().endpoint = EndpointName();
   ++conn_->access().attempts;
+  usage_tap_.Reset(upstream_);
+  json_usage_.reset();
+  strip_hold_.clear();
+  head_ns_ = 0;
   // The pool never calls back from inside Start (failures are deferred to the
   // loop), so call_ is set before any handler callback can run.
   sent_ns_ = uv_hrtime();
@@ -204,6 +231,7 @@ void ProxyCall::StartAttempt() {
 }
 
 void ProxyCall::OnClientGone() {
+  if (!committed_ && client_status_ == 0) client_status_ = 499;  // the client closed first
   ResponseEnded(false);  // no-op when the response already ended
   ReleaseProbe();
   conn_ = nullptr;
@@ -229,6 +257,7 @@ void ProxyCall::Accepted() {
 
 void ProxyCall::OnUpstreamHeaders(const UpstreamHead& head) {
   if (conn_ == nullptr) return;
+  head_ns_ = uv_hrtime();
   upstream_head_ = head;
   std::string_view type = head.Header("content-type");
   sse_response_ = type.substr(0, 17) == "text/event-stream";
@@ -395,7 +424,7 @@ void ProxyCall::OnUpstreamComplete() {
         CompleteTranslatedJson();
         return;
       }
-      if (!ValidJsonObject(buffer_)) {
+      if (!ValidJsonAnswer(buffer_, upstream_, &json_usage_)) {
         AttemptFailed({routing::Attempt::Kind::kInvalidBody, EndpointName(), upstream_head_.status,
                        std::nullopt, "2xx answer is not a JSON object"},
                       true);
@@ -418,6 +447,16 @@ void ProxyCall::OnUpstreamComplete() {
       break;
   }
   // Relaying.
+  if (sse_response_) usage_tap_.End();
+  if (!strip_hold_.empty() && conn_ != nullptr) {
+    // The last event ended with the body rather than a blank line.
+    std::string last = std::move(strip_hold_);
+    strip_hold_.clear();
+    conn_->Uncork();
+    ScanRelayed(last.data(), last.size());
+    WriteStripped(last);
+    if (conn_ == nullptr) return;
+  }
   if (rescue_ != nullptr && rescue_->watch != nullptr) {
     RelayWatchedEnd();
     if (conn_ == nullptr || phase_ != Phase::kRelay) return;  // failed, or being continued
@@ -502,6 +541,7 @@ void ProxyCall::Commit(int64_t content_length, std::string_view content_type) {
     }
   }
   conn_->StartResponse(upstream_head_.status, lines, content_length);
+  NoteCommit();
   MaybeStartKeepalive();
   if (responders_ != nullptr) {
     std::string endpoint = EndpointName();
@@ -513,6 +553,7 @@ void ProxyCall::Commit(int64_t content_length, std::string_view content_type) {
 
 void ProxyCall::SendBody(HttpConnection* conn, const char* data, size_t len) {
   conn->WriteBody(data, len);
+  bytes_out_ += static_cast<int64_t>(len);
   last_write_ms_ = NowMs();
   if (responders_ == nullptr) return;
   for (Stage* s : *responders_) s->OnResponseBody(*this, std::string_view(data, len));
@@ -521,6 +562,7 @@ void ProxyCall::SendBody(HttpConnection* conn, const char* data, size_t len) {
 void ProxyCall::ResponseEnded(bool ok) {
   if (responders_ == nullptr || response_ended_) return;
   response_ended_ = true;
+  FillReport(ok);
   for (Stage* s : *responders_) s->OnResponseEnd(*this, ok);
 }
 

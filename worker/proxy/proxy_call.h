@@ -33,6 +33,7 @@
 #include "shared/protocol/stream_translator.h"
 #include "shared/routing/failover.h"
 #include "shared/routing/route_table.h"
+#include "shared/usage/stream_usage_tap.h"
 #include "worker/http/http_connection.h"
 #include "worker/proxy/proxy_rescue.h"
 #include "worker/stages/stage.h"
@@ -56,6 +57,9 @@ class ProxyCall : public RequestHandler, public UpstreamHandler, public StageRes
   // StageResponse (what the chain's response side sees of this request)
   const InboundRequest& request() const override { return *request_; }
   const InboundCall& call() const override { return in_; }
+  const WorkerSnapshot& snapshot() const override { return *snapshot_; }
+  const CallReport& report() const override { return report_; }
+  Server* server() const override { return server_; }
   // RequestHandler
   void OnClientGone() override;
   void OnClientWritable() override;
@@ -159,6 +163,39 @@ class ProxyCall : public RequestHandler, public UpstreamHandler, public StageRes
   void StartSplice();
   // No endpoint could continue the stream: the in-band error.
   void EndRescueFailed();
+
+  // Usage (proxy_usage.cc): what the answer reported, read on the side of
+  // every path, and the report the response side gets at the end.
+  // `ok`: the answer ended as it should (else the client left or it broke).
+  void FillReport(bool ok);
+  // The current attempt's usage: its translator's, its JSON answer's, or
+  // what the tap read from the relayed stream.
+  std::optional<protocol::Usage> AttemptUsage() const;
+  int64_t AttemptOutputBytes() const;
+  int64_t EstimatePromptTokens();
+  // A broken stream is being continued elsewhere: what its attempt spent
+  // (reported, else estimated) is carried into the request's total.
+  void NoteRescuedUsage();
+  // The serving attempt's response head and commit (client status, TTFB).
+  void NoteCommit();
+  // Passthrough Chat stream with include_usage added by us: the usage-only
+  // chunk is withheld from the client (proxy_relay.cc).
+  void RelayStripped(const char* data, size_t len);
+  // Writes the whole events of `events` except usage-only chunks.
+  void WriteStripped(std::string_view events);
+  bool strip_usage_chunk_ = false;
+  std::string strip_hold_;  // an event that straddles reads
+  usage::StreamUsageTap usage_tap_{protocol::Protocol::kChat};
+  std::optional<protocol::Usage> json_usage_;     // the current attempt's JSON answer
+  std::optional<protocol::Usage> rescued_usage_;  // attempts a rescued stream continued from
+  bool rescued_estimated_ = false;
+  int64_t start_unix_ms_ = 0;
+  uint64_t head_ns_ = 0;        // the current attempt's response head arrived
+  uint64_t first_byte_ns_ = 0;  // the client's response head was written
+  int64_t commit_overhead_us_ = -1;
+  int64_t bytes_out_ = 0;
+  int client_status_ = 0;  // 0 = not decided yet
+  CallReport report_;
 
   HttpConnection* conn_;  // null once the client is gone or the response ended
   Server* server_;        // outlives every call

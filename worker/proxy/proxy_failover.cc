@@ -122,8 +122,10 @@ void ProxyCall::AttemptFailed(routing::Attempt attempt, bool count_for_breaker) 
     retry_same = tries_on_target_ < policy.retries;
     delay = Backoff();
   }
+  uint64_t waited = uv_hrtime() - sent_ns_;
+  if (attempt.kind != Kind::kSkipped) attempt.latency_us = static_cast<int64_t>(waited / 1000);
   attempts_.push_back(std::move(attempt));
-  upstream_wait_ns_ += uv_hrtime() - sent_ns_;  // this attempt's wait, failure included
+  upstream_wait_ns_ += waited;  // this attempt's wait, failure included
   call_.reset();
   translator_.reset();
   if (retry_same) {
@@ -190,12 +192,15 @@ void ProxyCall::FailAll() {
   }
   if (all_untranslatable) {
     // The request uses something no endpoint's protocol can express.
+    client_status_ = 400;
+    ResponseEnded(false);
     conn->SendError(
         {400, "invalid_request_error", "unsupported_for_model",
          absl::StrCat("'", resolution_.name, "' cannot serve this request: ", untranslatable_)});
     return;
   }
   routing::FinalError e = routing::Aggregate(attempts_);
+  client_status_ = e.status;
   if (responders_ != nullptr) {
     ResponseHead seen{e.status, false, ""};
     for (Stage* s : *responders_) s->OnResponseHead(*this, seen);

@@ -1,7 +1,10 @@
 // ProxyCall, the committed passthrough relay: upstream bytes to the client
 // as they arrive, with backpressure, and the terminal-event check that tells
 // a complete stream from one that was cut.
+#include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
+#include "shared/protocol/sse.h"
+#include "shared/usage/stream_usage_tap.h"
 #include "worker/proxy/proxy_call.h"
 
 namespace bitrouter::worker {
@@ -95,15 +98,83 @@ bool HasMarker(std::string_view d, std::string_view joint,
   return false;
 }
 
+// Offset just past the last complete SSE event in `d` (0: none).
+size_t LastEventEnd(std::string_view d) {
+  size_t end = 0;
+  while (end < d.size()) {
+    size_t rel = protocol::SseEventEnd(d.substr(end));
+    if (rel == std::string_view::npos) break;
+    end += rel;
+  }
+  return end;
+}
+
 }  // namespace
 
 void ProxyCall::RelayBody(const char* data, size_t len) {
+  if (sse_response_) usage_tap_.Feed(std::string_view(data, len));
   if (rescue_ != nullptr && rescue_->watch != nullptr) return RelayWatched(data, len);
+  if (strip_usage_chunk_ && sse_response_) return RelayStripped(data, len);
   if (sse_response_) ScanRelayed(data, len);
   SendBody(conn_, data, len);
   if (conn_ != nullptr && conn_->congested() && call_ != nullptr && !paused_) {
     paused_ = true;
     call_->PauseReading();
+  }
+}
+
+void ProxyCall::RelayStripped(const char* data, size_t len) {
+  std::string_view d(data, len);
+  if (strip_hold_.empty()) {
+    // Reads that end on an event boundary (the usual case) are written in
+    // place; corked writes point into the read, valid until it ends.
+    size_t end = LastEventEnd(d);
+    ScanRelayed(data, end);
+    WriteStripped(d.substr(0, end));
+    if (end < len) strip_hold_.assign(d.substr(end));
+  } else {
+    strip_hold_.append(d);
+    size_t end = LastEventEnd(strip_hold_);
+    if (end > 0) {
+      // strip_hold_ changes below: write uncorked (the socket takes or
+      // copies the bytes now), then cork again for the rest of the read.
+      HttpConnection* conn = conn_;
+      conn->Uncork();
+      ScanRelayed(strip_hold_.data(), end);
+      WriteStripped(std::string_view(strip_hold_).substr(0, end));
+      if (conn_ != nullptr) conn_->Cork();
+      strip_hold_.erase(0, end);
+    }
+  }
+  if (strip_hold_.size() > protocol::SseParser::kMaxEventBytes) {
+    strip_hold_.clear();
+    if (conn_ != nullptr) {
+      FailAfterCommit("upstream_error",
+                      absl::StrCat("provider ", target_->provider, ": a stream event exceeds ",
+                                   protocol::SseParser::kMaxEventBytes, " bytes"));
+    }
+    return;
+  }
+  if (conn_ != nullptr && conn_->congested() && call_ != nullptr && !paused_) {
+    paused_ = true;
+    call_->PauseReading();
+  }
+}
+
+void ProxyCall::WriteStripped(std::string_view events) {
+  size_t from = 0;  // start of the range not yet written
+  size_t pos = 0;
+  while (pos < events.size() && conn_ != nullptr) {
+    size_t rel = protocol::SseEventEnd(events.substr(pos));
+    size_t end = rel == std::string_view::npos ? events.size() : pos + rel;
+    if (usage::IsChatUsageOnlyChunk(events.substr(pos, end - pos))) {
+      if (pos > from) SendBody(conn_, events.data() + from, pos - from);
+      from = end;
+    }
+    pos = end;
+  }
+  if (conn_ != nullptr && events.size() > from) {
+    SendBody(conn_, events.data() + from, events.size() - from);
   }
 }
 

@@ -85,6 +85,8 @@ bool ProxyCall::BuildRequest(UpstreamRequest* up) {
         HttpConnection* conn = conn_;
         conn_ = nullptr;
         phase_ = Phase::kDone;
+        client_status_ = 400;
+        ResponseEnded(false);
         conn->SendError({400, "invalid_request_error", "invalid_request",
                          std::string(parsed.status().message())});
         return false;
@@ -115,6 +117,12 @@ bool ProxyCall::BuildRequest(UpstreamRequest* up) {
   model_token_.clear();
   bool splice = !translate_ && in_.client != Protocol::kGemini;
   if (splice) protocol::AppendJsonString(target_->model_id, &model_token_);
+  // A Chat stream relayed as is reports usage only when asked: ask for it
+  // (right after the model value, inside the top-level object), and keep the
+  // extra usage-only chunk from a client that did not ask (RelayBody).
+  strip_usage_chunk_ = splice && in_.client == Protocol::kChat && in_.stream &&
+                       !in_.include_usage && !in_.has_stream_options;
+  if (strip_usage_chunk_) model_token_.append(",\"stream_options\":{\"include_usage\":true}");
 
   Url base = provider_->base;
   std::string header_lines;

@@ -3,6 +3,8 @@
 
 #include "worker/proxy/proxy_rescue.h"
 
+#include "shared/usage/stream_usage_tap.h"
+
 #include <simdjson.h>
 
 #include <ctime>
@@ -57,7 +59,7 @@ absl::Status RelayWatch::Feed(std::string_view bytes) {
       return decoder_->OnEvent(name, data);
     });
     if (!status.ok()) break;  // withheld: the client never sees a malformed event
-    out_.append(event);
+    if (!drop_usage_only_ || !usage::IsChatUsageOnlyChunk(event)) out_.append(event);
     start = end;
     scanned_ = end;
   }
@@ -133,6 +135,7 @@ void ProxyCall::WatchRelay() {
   if (!sse_response_ || !RescueEnabled()) return;
   rescue_ = std::make_unique<StreamRescue>();
   rescue_->watch = std::make_unique<RelayWatch>(in_.client, &rescue_->partial);
+  rescue_->watch->DropUsageOnlyChunks(strip_usage_chunk_);
 }
 
 void ProxyCall::RelayWatched(const char* data, size_t len) {
@@ -199,6 +202,7 @@ bool ProxyCall::TryRescue(const std::string& code, const std::string& message) {
   r.active = true;
   r.code = code;
   r.message = message;
+  NoteRescuedUsage();
   translator_.reset();
   r.splice.reset();
   r.partial.set_next(r.encoder.get());

@@ -49,6 +49,9 @@ class RelayWatch {
   absl::Status Feed(std::string_view bytes);
   // Bytes of an unfinished event are held.
   bool holding() const { return !pending_.empty(); }
+  // A Chat stream's usage-only chunk is decoded but not written (the router
+  // asked for usage the client did not).
+  void DropUsageOnlyChunks(bool drop) { drop_usage_only_ = drop; }
   // Whole events to write to the client; the caller writes and clears it.
   std::string& out() { return out_; }
   // The upstream's numbering as the client saw it.
@@ -66,6 +69,7 @@ class RelayWatch {
   size_t scanned_ = 0;   // bytes of pending_ already searched for an event end
   std::string out_;
   protocol::StreamPosition position_;
+  bool drop_usage_only_ = false;
 };
 
 // The rescue state of one call.

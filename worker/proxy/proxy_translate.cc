@@ -157,6 +157,7 @@ void ProxyCall::CompleteTranslatedJson() {
   }
   if (!resp->created) resp->created = UnixNow();
   resp->completed_at = UnixNow();
+  json_usage_ = resp->usage;
   protocol::NormalizeToolUseFinish(&*resp);
   protocol::FillMissingIds(&*resp, NewAnswerId());
   if (canonical_) resp->echo = &canonical_->responses_echo;

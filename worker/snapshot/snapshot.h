@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "shared/common/url.h"
+#include "shared/config/config.h"
 #include "shared/protocol/adapters.h"
 #include "shared/routing/health.h"
 #include "shared/routing/route_table.h"
@@ -44,6 +45,9 @@ struct ProviderRuntime {
   std::vector<std::string> models;
   // Catalog context windows (max_input_tokens) of the models that declare one.
   std::map<std::string, uint32_t, std::less<>> context_windows;
+  // Catalog prices (USD per million tokens; negative = unknown) by model id:
+  // the cost of a usage record. A model outside the catalog has no price.
+  std::map<std::string, config::Pricing, std::less<>> pricing;
   bool has_timeouts = false;
   Timeouts timeouts;
 

@@ -101,6 +101,11 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
     }
     for (const auto& info : p.catalog()) {
       if (info.max_input_tokens() > 0) rt.context_windows[info.id()] = info.max_input_tokens();
+      if (info.has_pricing()) {
+        const auto& pr = info.pricing();
+        rt.pricing[info.id()] = {pr.input_no_cache(), pr.cache_read(), pr.cache_write(),
+                                 pr.output_text(), pr.reasoning()};
+      }
     }
     for (const auto& m : p.models()) {
       rt.models.push_back(m);

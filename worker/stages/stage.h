@@ -22,7 +22,9 @@
 #include "shared/protocol/openai_errors.h"
 #include "shared/routing/route_table.h"
 #include "worker/http/http_connection.h"
+#include "worker/http/server.h"
 #include "worker/snapshot/snapshot.h"
+#include "worker/stages/call_report.h"
 
 namespace bitrouter::worker {
 
@@ -34,8 +36,9 @@ struct InboundCall {
   // The `model` value's bytes in the body (not for Gemini: it is in the path).
   size_t model_begin = 0;
   size_t model_end = 0;
-  bool include_usage = false;  // Chat: stream_options.include_usage
-  bool gemini_sse = true;      // Gemini stream: ?alt=sse rather than a JSON array
+  bool include_usage = false;       // Chat: stream_options.include_usage
+  bool has_stream_options = false;  // Chat: the body has stream_options at all
+  bool gemini_sse = true;           // Gemini stream: ?alt=sse rather than a JSON array
 };
 
 // One request as a stage sees it.
@@ -63,6 +66,12 @@ class StageResponse {
   virtual ~StageResponse() = default;
   virtual const InboundRequest& request() const = 0;
   virtual const InboundCall& call() const = 0;
+  // The snapshot the request started with.
+  virtual const WorkerSnapshot& snapshot() const = 0;
+  // What the router measured; complete only in OnResponseEnd.
+  virtual const CallReport& report() const = 0;
+  // The worker's services (usage outbox, metrics); null in tests.
+  virtual Server* server() const = 0;
 };
 
 // The response as the response side sees it: the head, then each piece of

@@ -99,8 +99,13 @@ TEST(StageChain, RequestSideInOrderResponseSideReversedEachOnlyWhereItTakesPart)
   struct Resp : StageResponse {
     InboundRequest req;
     InboundCall call_;
+    SnapshotPtr snap = TestSnapshot();
+    CallReport report_;
     const InboundRequest& request() const override { return req; }
     const InboundCall& call() const override { return call_; }
+    const WorkerSnapshot& snapshot() const override { return *snap; }
+    const CallReport& report() const override { return report_; }
+    Server* server() const override { return nullptr; }
   } resp;
   for (Stage* s : chain.response_side()) s->OnResponseHead(resp, {});
   EXPECT_EQ(log, (std::vector<std::string>{"req:a", "req:b", "head:c", "head:a"}));
@@ -118,9 +123,10 @@ TEST(StageChain, AStageThatHandlesTheRequestEndsTheRequestSide) {
 }
 
 TEST(StageChain, TheJourneyReadsLikeTheRequestsPath) {
-  EXPECT_EQ(RequestJourney().Describe(), "model -> route");
-  // Nothing takes part in the response side yet: the router skips it.
-  EXPECT_TRUE(RequestJourney().response_side().empty());
+  EXPECT_EQ(RequestJourney().Describe(), "usage -> model -> route");
+  // Only the usage stage hears answers (and, being first, hears them last).
+  ASSERT_EQ(RequestJourney().response_side().size(), 1u);
+  EXPECT_EQ(RequestJourney().response_side()[0]->name(), "usage");
 }
 
 TEST(ModelNameStage, RefusesWhatCannotBeARoutingKey) {

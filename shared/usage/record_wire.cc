@@ -1,9 +1,9 @@
-#include "controld/usage/record_convert.h"
+#include "shared/usage/record_wire.h"
 
-namespace bitrouter::controld {
+namespace bitrouter::usage {
 
-store::UsageRecord FromWire(const v1::UsageRecord& in) {
-  store::UsageRecord r;
+UsageRecord FromWire(const v1::UsageRecord& in) {
+  UsageRecord r;
   r.request_id = in.request_id();
   r.time_unix_ms = in.time_unix_ms();
   r.key_id = in.key_id();
@@ -28,12 +28,12 @@ store::UsageRecord FromWire(const v1::UsageRecord& in) {
   r.reasoning_tokens = in.reasoning_tokens();
   r.cache_read_tokens = in.cache_read_tokens();
   r.cache_write_tokens = in.cache_write_tokens();
-  r.usage_origin = in.estimated() ? store::UsageOrigin::kEstimated : store::UsageOrigin::kProvider;
+  r.usage_origin = in.estimated() ? UsageOrigin::kEstimated : UsageOrigin::kProvider;
   if (in.has_cost()) r.cost_micro_usd = in.cost_micro_usd();
   return r;
 }
 
-void ToWire(const store::UsageRecord& in, v1::UsageRecord* out) {
+void ToWire(const UsageRecord& in, v1::UsageRecord* out) {
   out->set_request_id(in.request_id);
   out->set_time_unix_ms(in.time_unix_ms);
   out->set_key_id(in.key_id);
@@ -42,7 +42,7 @@ void ToWire(const store::UsageRecord& in, v1::UsageRecord* out) {
   out->set_provider(in.provider);
   out->set_upstream_model(in.upstream_model);
   out->set_upstream_protocol(in.upstream_protocol);
-  for (const store::UsageAttempt& a : in.attempts) {
+  for (const UsageAttempt& a : in.attempts) {
     v1::UsageAttempt* w = out->add_attempts();
     w->set_endpoint(a.endpoint);
     w->set_http_status(a.http_status);
@@ -62,9 +62,9 @@ void ToWire(const store::UsageRecord& in, v1::UsageRecord* out) {
   out->set_reasoning_tokens(in.reasoning_tokens);
   out->set_cache_read_tokens(in.cache_read_tokens);
   out->set_cache_write_tokens(in.cache_write_tokens);
-  out->set_estimated(in.usage_origin == store::UsageOrigin::kEstimated);
+  out->set_estimated(in.usage_origin == UsageOrigin::kEstimated);
   out->set_has_cost(in.cost_micro_usd.has_value());
   out->set_cost_micro_usd(in.cost_micro_usd.value_or(0));
 }
 
-}  // namespace bitrouter::controld
+}  // namespace bitrouter::usage
