@@ -34,6 +34,7 @@
 #include "shared/config/home.h"
 #include "shared/config/loader.h"
 #include "shared/config/render.h"
+#include "shared/node/metrics.h"
 #include "shared/node/node_shm.h"
 
 namespace {
@@ -206,14 +207,20 @@ int main(int argc, char** argv) {
   uint32_t workers = pool_size(cfg.server.workers);
   desired_workers = workers;
   // One per node, created before the first worker: breakers and Retry-After
-  // windows every worker shares. Without it each worker keeps its own.
+  // windows every worker shares, and the metrics every worker renders.
+  // Without it each worker keeps its own.
   std::unique_ptr<node::NodeShm> node_shm;
-  if (auto created = node::NodeShm::Create(); created.ok()) {
+  node::NodeShmSpec node_spec;
+  node_spec.metrics_worker_slots = std::max(node_spec.metrics_worker_slots, 2 * workers);
+  if (auto created = node::NodeShm::Create(node_spec); created.ok()) {
     node_shm = std::move(*created);
   } else {
     LOG_WARN("no node region (", created.status().message(),
              "): circuit breakers are kept per worker");
   }
+  // bitrouterd's own metrics (the usage store's writes): its slot of the
+  // region's metrics table, or a private one without a region.
+  node::DaemonMetrics daemon_metrics(node_shm.get());
   controld::Supervisor supervisor(&hub, {WorkerBinary(), paths->control_socket, listener->fd,
                                          cfg.server.log_level, log_file, node_shm.get()});
   supervisor.Resize(workers);

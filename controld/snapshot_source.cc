@@ -96,6 +96,7 @@ bitrouter::v1::Snapshot BuildSnapshot(
   limits->set_stream_keepalive_ms(cfg.server.stream_keepalive_ms);
   limits->set_stream_keepalive_off(cfg.server.stream_keepalive_ms == 0);
   limits->set_access_log_off(!cfg.server.access_log);
+  limits->set_metering_off(!cfg.server.metering);
   SetTimeouts(cfg.timeouts, snap.mutable_timeouts());
   for (const auto& [name, m] : cfg.models) AddRoute(m, false, &snap);
   for (const auto& [name, m] : runtime_routes) AddRoute(m, true, &snap);

@@ -118,6 +118,11 @@ int main(int argc, char** argv) {
     server.health().UseShared(
         node_shm->Table(node::TableKind::kEndpointHealth, sizeof(node::HealthSlot)));
     if (!server.health().shared()) LOG_WARN("node region has no health table");
+    if (!server.metrics().UseShared(*node_shm, args.worker_id)) {
+      LOG_WARN("node region has no metrics table: /metrics shows this worker only");
+    } else if (server.metrics().slot_shared()) {
+      LOG_WARN("every metrics slot has a live owner: sharing slot ", server.metrics().slot());
+    }
   }
   // Outlives the control thread (joined below) and the loop.
   auto queue_owner = std::make_unique<LoopQueue>(loop);

@@ -123,6 +123,8 @@ absl::StatusOr<int64_t> UsageIntake::PruneNow() {
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.rows_pruned += static_cast<uint64_t>(deleted);
   return deleted;
 }
 
@@ -165,7 +167,8 @@ void UsageIntake::Loop() {
       lock.lock();
       continue;
     }
-    Clock::time_point wake = options_.retention.count() > 0 ? next_prune_ : now + std::chrono::hours(1);
+    Clock::time_point wake =
+        options_.retention.count() > 0 ? next_prune_ : now + std::chrono::hours(1);
     if (!queue_.empty()) wake = std::min(wake, retry_at);
     if (stopping_) wake = std::min(wake, drain_until_);
     cv_.wait_until(lock, wake, [&] {

@@ -23,6 +23,8 @@ struct ServerConfig {
   // not read) before the connection is closed.
   uint32_t send_timeout_ms = 60'000;
   bool access_log = true;  // one info line per request
+  // Usage records and request metrics. Off only to measure what they cost.
+  bool metering = true;
   // An SSE comment sent on a client stream that has had no event for this
   // long, so proxies and clients do not cut a long reasoning pause. 0 = off.
   uint32_t stream_keepalive_ms = 30'000;

@@ -272,6 +272,8 @@ absl::Status ReadServer(const Reader& r, const YAML::Node& node, Config* cfg) {
       ASSIGN_OR_RETURN(cfg->server.send_timeout_ms, r.Duration(v, path));
     } else if (key == "access_log") {
       ASSIGN_OR_RETURN(cfg->server.access_log, r.Bool(v, path));
+    } else if (key == "metering") {
+      ASSIGN_OR_RETURN(cfg->server.metering, r.Bool(v, path));
     } else if (key == "control") {
       if (v.IsNull()) continue;
       RETURN_IF_ERROR(r.RequireMap(v, path));
@@ -389,9 +391,8 @@ absl::Status ParseInto(const Reader& r, const YAML::Node& root, std::string_view
   if (root.IsMap()) {
     for (const auto& kv : root) {
       const std::string key = kv.first.Scalar();
-      if (kv.second.IsNull() &&
-          (key == "server" || key == "upstream" || key == "providers" || key == "models" ||
-           key == "database")) {
+      if (kv.second.IsNull() && (key == "server" || key == "upstream" || key == "providers" ||
+                                 key == "models" || key == "database")) {
         // A section whose fields are all commented out.
       } else if (key == "server") {
         RETURN_IF_ERROR(ReadServer(r, kv.second, cfg));

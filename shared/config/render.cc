@@ -178,7 +178,8 @@ std::string RenderEffectiveConfig(const Config& cfg) {
                   "\n  body_timeout: ", FormatDurationMs(s.body_timeout_ms),
                   "\n  send_timeout: ", FormatDurationMs(s.send_timeout_ms),
                   "\n  stream_keepalive: ", FormatDurationMs(s.stream_keepalive_ms),
-                  "\n  access_log: ", s.access_log ? "true" : "false", "\n");
+                  "\n  access_log: ", s.access_log ? "true" : "false",
+                  "\n  metering: ", s.metering ? "true" : "false", "\n");
   {
     // A postgres:// URL may carry a password: never print it.
     std::string url = cfg.database.url;
@@ -189,11 +190,12 @@ std::string RenderEffectiveConfig(const Config& cfg) {
       if (colon != std::string::npos && colon < at) url.replace(colon + 1, at - colon - 1, "***");
     }
     int64_t r = cfg.database.retention_s;
-    std::string retention = r == 0                ? "off"
-                            : r % 86'400 == 0      ? absl::StrCat(r / 86'400, "d")
-                            : r % 3'600 == 0       ? absl::StrCat(r / 3'600, "h")
-                                                   : absl::StrCat(r, "s");
-    absl::StrAppend(&out, "database:\n  url: ", url.empty() ? "\"\"  # <home>/bitrouter.db" : Q(url),
+    std::string retention = r == 0            ? "off"
+                            : r % 86'400 == 0 ? absl::StrCat(r / 86'400, "d")
+                            : r % 3'600 == 0  ? absl::StrCat(r / 3'600, "h")
+                                              : absl::StrCat(r, "s");
+    absl::StrAppend(&out,
+                    "database:\n  url: ", url.empty() ? "\"\"  # <home>/bitrouter.db" : Q(url),
                     "\n  retention: ", retention, "\n");
   }
   const FailoverConfig& f = cfg.failover;

@@ -130,6 +130,14 @@ uint64_t HealthTable::WaitMs(uint64_t key, uint64_t now_ms, const BreakerLimits&
   return until > now_ms ? until - now_ms : 0;
 }
 
+BreakerState HealthTable::State(uint64_t key, uint64_t now_ms, const BreakerLimits& limits) const {
+  const HealthSlot* s = Find(key);
+  if (s == nullptr || s->consecutive_failures.load() < limits.failures) {
+    return BreakerState::kClosed;
+  }
+  return s->open_until_ms.load() > now_ms ? BreakerState::kOpen : BreakerState::kHalfOpen;
+}
+
 void HealthTable::Forget(uint64_t key, uint64_t generation) {
   HealthSlot* s = Find(key);
   if (s == nullptr) return;

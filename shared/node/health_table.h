@@ -51,6 +51,10 @@ enum class HealthGate {
   kSkipRetryAfter,  // the upstream asked us to wait
 };
 
+// A breaker as reported (metrics): closed, open (cooling down), or half-open
+// (cooled down: the next request probes, or a probe is in flight).
+enum class BreakerState : uint32_t { kClosed = 0, kOpen = 1, kHalfOpen = 2 };
+
 // The probe word: lease expiry (42 bits of ms, 139 years of uptime) and the
 // owner's pid (22 bits: Linux's PID_MAX_LIMIT is 2^22).
 inline constexpr int kPidBits = 22;
@@ -89,6 +93,8 @@ class HealthTable {
   // Gives back the probe if `self` holds it (the call ended without a verdict).
   void ReleaseProbe(uint64_t key, pid_t self);
   uint64_t WaitMs(uint64_t key, uint64_t now_ms, const BreakerLimits& limits) const;
+  // Read-only (takes no probe): what the breaker of `key` is at `now_ms`.
+  BreakerState State(uint64_t key, uint64_t now_ms, const BreakerLimits& limits) const;
   // Clears the state of `key` once per `generation` (the snapshot version
   // that changed its provider): the first process applying the snapshot
   // clears it; later ones see the generation and keep what was recorded since.

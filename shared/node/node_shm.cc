@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "shared/node/health_table.h"
+#include "shared/node/metrics_table.h"
 
 namespace bitrouter::node {
 namespace {
@@ -35,10 +36,27 @@ absl::StatusOr<std::unique_ptr<NodeShm>> NodeShm::Create(const NodeShmSpec& spec
     uint32_t entry_size;
     uint64_t capacity;
   };
-  const Want wants[] = {{TableKind::kEndpointHealth, sizeof(HealthSlot), spec.health_slots}};
+  const uint64_t metric_slots =
+      spec.metrics_worker_slots == 0 ? 0 : uint64_t{spec.metrics_worker_slots} + 1;
+  if (metric_slots != 0 && spec.metrics_series_per_slot <= kSeriesFamilies) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("node region: metrics_series_per_slot must exceed ", kSeriesFamilies));
+  }
+  const Want all[] = {
+      {TableKind::kEndpointHealth, sizeof(HealthSlot), spec.health_slots},
+      {TableKind::kMetricSlots, sizeof(MetricsSlot), metric_slots},
+      {TableKind::kMetricSeries, sizeof(MetricSeries), metric_slots * spec.metrics_series_per_slot},
+      {TableKind::kMetricIndex, sizeof(std::atomic<uint32_t>),
+       metric_slots * spec.metrics_series_per_slot * kIndexCellsPerSeries},
+  };
+  Want wants[std::size(all)];
+  size_t count = 0;
+  for (const Want& w : all) {
+    if (w.capacity != 0) wants[count++] = w;
+  }
   uint64_t offset = AlignUp(sizeof(NodeShmHeader));
-  uint64_t offsets[std::size(wants)];
-  for (size_t i = 0; i < std::size(wants); ++i) {
+  uint64_t offsets[std::size(all)];
+  for (size_t i = 0; i < count; ++i) {
     offsets[i] = offset;
     offset = AlignUp(offset + wants[i].entry_size * wants[i].capacity);
   }
@@ -65,8 +83,8 @@ absl::StatusOr<std::unique_ptr<NodeShm>> NodeShm::Create(const NodeShmSpec& spec
   auto* h = new (base) NodeShmHeader();
   h->layout_version.store(kNodeShmLayoutVersion);
   h->total_size.store(size);
-  h->table_count.store(static_cast<uint32_t>(std::size(wants)));
-  for (size_t i = 0; i < std::size(wants); ++i) {
+  h->table_count.store(static_cast<uint32_t>(count));
+  for (size_t i = 0; i < count; ++i) {
     TableDesc& t = h->tables[i];
     t.kind.store(static_cast<uint32_t>(wants[i].kind));
     t.entry_size.store(wants[i].entry_size);
@@ -75,7 +93,14 @@ absl::StatusOr<std::unique_ptr<NodeShm>> NodeShm::Create(const NodeShmSpec& spec
     if (wants[i].kind == TableKind::kEndpointHealth) {
       auto* slots = reinterpret_cast<HealthSlot*>(static_cast<char*>(base) + offsets[i]);
       for (uint64_t j = 0; j < wants[i].capacity; ++j) new (&slots[j]) HealthSlot();
+    } else if (wants[i].kind == TableKind::kMetricSlots) {
+      auto* slots = reinterpret_cast<MetricsSlot*>(static_cast<char*>(base) + offsets[i]);
+      for (uint64_t j = 0; j < wants[i].capacity; ++j) new (&slots[j]) MetricsSlot();
     }
+    // Metric series and index cells are left as the zero pages they are (a
+    // valid, empty entry, as every attaching process sees them):
+    // constructing them would touch, and so back, every page of tables that
+    // stay mostly unused.
   }
   h->magic.store(kNodeShmMagic);
   return std::unique_ptr<NodeShm>(new NodeShm(base, size, fd));
@@ -140,6 +165,7 @@ TableView NodeShm::Table(TableKind kind, uint32_t entry_size) const {
 void NodeShm::ReleaseClaimsOf(pid_t pid) const {
   TableView health = Table(TableKind::kEndpointHealth, sizeof(HealthSlot));
   if (health.base != nullptr) HealthTable(health).ReleaseAllOf(pid);
+  if (MetricsTable metrics(*this); metrics.valid()) metrics.ReleaseAllOf(pid);
 }
 
 }  // namespace bitrouter::node

@@ -1,8 +1,9 @@
 #pragma once
 // The node region: one shared-memory block that bitrouterd creates at start
 // and every worker maps, for state that must exist once per node rather than
-// once per worker (circuit breakers and Retry-After windows today; metrics
-// and rate-limit counters are meant to become further tables here).
+// once per worker (circuit breakers and Retry-After windows, the metrics
+// every worker renders; rate-limit counters are meant to become a further
+// table here).
 //
 // Layout: a header (magic, layout version, total size, a directory of
 // tables by kind with offset/entry size/capacity), then the tables, each
@@ -35,13 +36,16 @@ static_assert(sizeof(std::atomic<uint64_t>) == 8 && sizeof(std::atomic<uint32_t>
 inline constexpr uint64_t kNodeShmMagic = 0x3130'4544'4f4e'5242ULL;  // "BRNODE01"
 // Bump when a table's entry layout or meaning changes: a worker never maps a
 // region of another layout (bitrouterd and its workers come from one install).
-inline constexpr uint32_t kNodeShmLayoutVersion = 1;
+inline constexpr uint32_t kNodeShmLayoutVersion = 2;
 inline constexpr uint32_t kMaxTables = 16;
 
 enum class TableKind : uint32_t {
   kNone = 0,
   kEndpointHealth = 1,  // node::HealthSlot, see health_table.h
-  // Reserved for later work: kMetrics = 2, kRateLimits = 3.
+  kMetricSlots = 2,     // node::MetricsSlot, see metrics_table.h
+  kMetricSeries = 3,    // node::MetricSeries, see metrics_table.h
+  kMetricIndex = 4,     // std::atomic<uint32_t>, see metrics_table.h
+  // Reserved for later work: kRateLimits = 5.
 };
 
 struct TableDesc {
@@ -63,6 +67,12 @@ struct NodeShmHeader {
 // attaching process reads them back from the header).
 struct NodeShmSpec {
   uint64_t health_slots = 4096;
+  // Metrics: one slot per worker (a worker claims slot worker_id % this;
+  // see metrics_table.h) plus one for bitrouterd, each with room for this
+  // many labeled series. 0 worker slots = no metrics tables. The series
+  // table is large but sparse: only the pages a process writes are backed.
+  uint32_t metrics_worker_slots = 64;
+  uint32_t metrics_series_per_slot = 1024;
 };
 
 // One table inside a mapped region: `capacity` entries of the caller's type
@@ -92,8 +102,9 @@ class NodeShm {
   // region has none (or one of another entry size).
   TableView Table(TableKind kind, uint32_t entry_size) const;
   // A worker died (bitrouterd reaped `pid`): releases every claim it held in
-  // any table (today: half-open probe slots), so none waits for a lease to
-  // expire. Safe at reap time: a pid is not reused before it is reaped.
+  // any table (half-open probe slots; its metrics slot, whose gauges drop to
+  // 0), so none waits for a lease to expire. Safe at reap time: a pid is not
+  // reused before it is reaped.
   void ReleaseClaimsOf(pid_t pid) const;
 
  private:

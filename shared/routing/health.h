@@ -50,6 +50,10 @@ class EndpointHealth {
   void ReleaseProbe(const std::string& id);
   // Milliseconds until the endpoint may be tried again (0 if now).
   uint64_t WaitMs(const std::string& id, uint64_t now_ms) const;
+  // Read-only breaker state (for /metrics): takes no probe.
+  node::BreakerState State(const std::string& id, uint64_t now_ms) const {
+    return table_->State(node::HashId(id), now_ms, limits_);
+  }
   // Drops the state of every endpoint id for which `pred` is true (its
   // definition changed in the snapshot of version `generation`). Every
   // worker calls it on applying that snapshot; the table clears each

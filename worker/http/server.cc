@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "shared/common/log.h"
 #include "worker/http/http_connection.h"
+#include "worker/http/metrics_endpoint.h"
 #include "worker/loop/loop_queue.h"
 #include "worker/upstream/upstream.h"
 
@@ -44,6 +45,7 @@ void Server::OnConnection(uv_stream_t* listener, int status) {
   if (status != 0 || self->draining_) return;
   auto* conn = new HttpConnection(self);
   self->connections_.insert(conn);
+  self->metrics_.ConnectionOpened();
   conn->Accept(listener);  // on failure the connection closes and removes itself
 }
 
@@ -67,6 +69,7 @@ void Server::SetSnapshot(SnapshotPtr snapshot) {
     }
   }
   snapshot_ = std::move(snapshot);
+  metrics_.SetSnapshotVersion(snapshot_->version);
   routing::BreakerPolicy policy = snapshot_->failover.breaker;
   // A probe settles once its upstream answers (or times out): until then
   // no other worker may probe, unless its owner hangs past this lease.
@@ -100,6 +103,7 @@ void Server::HandleRequest(HttpConnection* conn) {
     conn->SendResponse(200, "application/json", "{\"status\":\"ok\"}");
     return;
   }
+  if (path == "/metrics") return HandleMetrics(*this, conn);
   if (dispatcher_ != nullptr && dispatcher_->Dispatch(conn)) return;
   conn->SendError(
       {404, "invalid_request_error", "unknown_endpoint",
@@ -107,7 +111,7 @@ void Server::HandleRequest(HttpConnection* conn) {
 }
 
 void Server::OnConnectionClosed(HttpConnection* conn) {
-  connections_.erase(conn);
+  if (connections_.erase(conn) != 0) metrics_.ConnectionClosed();
   MaybeDrained();
 }
 

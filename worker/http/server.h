@@ -1,9 +1,10 @@
 #pragma once
 // The worker's HTTP server: accepts on the listen fd inherited from
 // bitrouterd, owns the client connections, the upstream pool, the endpoint
-// health view and the current snapshot, answers its own endpoints (/ and
-// /health) and hands every other request to the RequestDispatcher that the
-// proxy room registers; drains on shutdown. Loop thread only.
+// health view, the metrics writer and the current snapshot, answers its own
+// endpoints (/, /health and /metrics) and hands every other request to the
+// RequestDispatcher that the proxy room registers; drains on shutdown. Loop
+// thread only.
 
 #include <uv.h>
 
@@ -16,6 +17,7 @@
 #include <unordered_map>
 
 #include "absl/status/status.h"
+#include "shared/node/metrics.h"
 #include "shared/routing/health.h"
 #include "worker/snapshot/snapshot.h"
 
@@ -51,6 +53,9 @@ class Server {
   void SetSnapshot(SnapshotPtr snapshot);
   // Runtime routing state (outside snapshots, keyed by stable ids/names).
   routing::EndpointHealth& health() { return health_; }
+  // This worker's metrics slot (private until main attaches it to the node
+  // region); /metrics renders the whole table.
+  node::WorkerMetrics& metrics() { return metrics_; }
   uint64_t NextCounter(const std::string& route) { return counters_[route]++; }
   absl::Status StartAccepting();
   bool accepting() const { return accepting_; }
@@ -93,6 +98,7 @@ class Server {
   std::unique_ptr<UpstreamPool> pool_;
   uint64_t request_counter_ = 0;
   routing::EndpointHealth health_;
+  node::WorkerMetrics metrics_;
   std::unordered_map<std::string, uint64_t> counters_;
   std::string id_prefix_;
   RequestDispatcher* dispatcher_ = nullptr;  // not owned; outlives the server

@@ -166,6 +166,7 @@ ProxyCall::ProxyCall(HttpConnection* conn, InboundCall in, routing::Resolution r
       resolution_(std::move(resolution)),
       order_(std::move(order)),
       request_(&conn->request()) {
+  metering_ = snapshot_->limits.metering;
   const std::vector<Stage*>& responders = RequestJourney().response_side();
   if (!responders.empty()) responders_ = &responders;
 }
@@ -562,7 +563,7 @@ void ProxyCall::SendBody(HttpConnection* conn, const char* data, size_t len) {
 void ProxyCall::ResponseEnded(bool ok) {
   if (responders_ == nullptr || response_ended_) return;
   response_ended_ = true;
-  FillReport(ok);
+  if (metering_) FillReport(ok);
   for (Stage* s : *responders_) s->OnResponseEnd(*this, ok);
 }
 

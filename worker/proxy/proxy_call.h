@@ -184,6 +184,7 @@ class ProxyCall : public RequestHandler, public UpstreamHandler, public StageRes
   // Writes the whole events of `events` except usage-only chunks.
   void WriteStripped(std::string_view events);
   bool strip_usage_chunk_ = false;
+  bool metering_ = true;    // the snapshot's server.metering
   std::string strip_hold_;  // an event that straddles reads
   usage::StreamUsageTap usage_tap_{protocol::Protocol::kChat};
   std::optional<protocol::Usage> json_usage_;     // the current attempt's JSON answer

@@ -112,7 +112,7 @@ size_t LastEventEnd(std::string_view d) {
 }  // namespace
 
 void ProxyCall::RelayBody(const char* data, size_t len) {
-  if (sse_response_) usage_tap_.Feed(std::string_view(data, len));
+  if (sse_response_ && metering_) usage_tap_.Feed(std::string_view(data, len));
   if (rescue_ != nullptr && rescue_->watch != nullptr) return RelayWatched(data, len);
   if (strip_usage_chunk_ && sse_response_) return RelayStripped(data, len);
   if (sse_response_) ScanRelayed(data, len);

@@ -120,7 +120,7 @@ bool ProxyCall::BuildRequest(UpstreamRequest* up) {
   // A Chat stream relayed as is reports usage only when asked: ask for it
   // (right after the model value, inside the top-level object), and keep the
   // extra usage-only chunk from a client that did not ask (RelayBody).
-  strip_usage_chunk_ = splice && in_.client == Protocol::kChat && in_.stream &&
+  strip_usage_chunk_ = metering_ && splice && in_.client == Protocol::kChat && in_.stream &&
                        !in_.include_usage && !in_.has_stream_options;
   if (strip_usage_chunk_) model_token_.append(",\"stream_options\":{\"include_usage\":true}");
 

@@ -66,6 +66,7 @@ struct Limits {
   uint32_t send_timeout_ms = 60'000;      // a queued response write without progress
   uint32_t stream_keepalive_ms = 30'000;  // SSE comment after this long without an event
   bool access_log = true;
+  bool metering = true;  // usage records and request metrics (server.metering)
 };
 
 struct Failover {

@@ -48,6 +48,7 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
       l.stream_keepalive_off() ? 0
                                : OrDefault(l.stream_keepalive_ms(), defaults.stream_keepalive_ms);
   snap->limits.access_log = !l.access_log_off();
+  snap->limits.metering = !l.metering_off();
   const auto& t = proto.timeouts();
   Timeouts tdef;
   snap->timeouts.connect_ms = OrDefault(t.connect_ms(), tdef.connect_ms);

@@ -110,6 +110,7 @@ usage::UsageRecord BuildUsageRecord(const InboundRequest& request, const Inbound
 }
 
 void UsageStage::OnResponseEnd(StageResponse& resp, bool /*ok*/) {
+  if (!resp.snapshot().limits.metering) return;
   UsageOutbox* outbox = resp.server() != nullptr ? resp.server()->usage_outbox() : nullptr;
   if (outbox == nullptr) return;
   outbox->Push(BuildUsageRecord(resp.request(), resp.call(), resp.snapshot(), resp.report()));
@@ -118,7 +119,9 @@ void UsageStage::OnResponseEnd(StageResponse& resp, bool /*ok*/) {
 void RecordUnrouted(Server& server, const InboundRequest& request, const InboundCall& call,
                     int status, int64_t latency_us) {
   UsageOutbox* outbox = server.usage_outbox();
-  if (outbox == nullptr) return;
+  if (outbox == nullptr || server.snapshot() == nullptr || !server.snapshot()->limits.metering) {
+    return;
+  }
   usage::UsageRecord r;
   r.request_id = request.request_id;
   r.time_unix_ms = UnixMsNow() - latency_us / 1000;

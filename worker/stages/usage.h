@@ -21,6 +21,9 @@ class UsageStage final : public Stage {
   void OnResponseEnd(StageResponse& resp, bool ok) override;
 };
 
+// (With server.metering: false the stage does nothing: the router skips the
+// usage bookkeeping too. Only for measuring what metering costs.)
+
 // The record for a request the router never took (answered by an earlier
 // stage, e.g. an unknown model): tokens none, no attempts.
 void RecordUnrouted(Server& server, const InboundRequest& request, const InboundCall& call,

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "shared/node/health_table.h"
+#include "shared/node/metrics_table.h"
 
 namespace bitrouter::node {
 namespace {
@@ -33,6 +34,33 @@ TEST(NodeShmTest, AnAttachedMappingSeesTheCreatorsTable) {
   EXPECT_EQ(theirs.Check(key, 50, limits, 2), HealthGate::kSkipOpen);
   EXPECT_EQ(theirs.Check(key, 100, limits, 2), HealthGate::kProbe);
   EXPECT_EQ(mine.Check(key, 100, limits, 1), HealthGate::kSkipOpen);
+}
+
+TEST(NodeShmTest, MetricsTablesAreSizedBySpecAndSeenByEveryMapping) {
+  auto created = NodeShm::Create(
+      {.health_slots = 16, .metrics_worker_slots = 3, .metrics_series_per_slot = 32});
+  ASSERT_TRUE(created.ok()) << created.status();
+  MetricsTable mine(**created);
+  ASSERT_TRUE(mine.valid());
+  EXPECT_EQ(mine.worker_slots(), 3u);
+  EXPECT_EQ(mine.daemon_slot(), 3u);
+  EXPECT_EQ(mine.series_per_slot(), 32u);
+  EXPECT_EQ((*created)->Table(TableKind::kMetricIndex, 4).capacity, 4u * 32 * 2);
+
+  auto attached = NodeShm::Attach(dup((*created)->fd()));
+  ASSERT_TRUE(attached.ok()) << attached.status();
+  MetricsTable theirs(**attached);
+  ASSERT_TRUE(theirs.valid());
+  LabelKey key;
+  key.Add("openai");
+  mine.Series(1, SeriesFamily::kFailovers, key).values[0].fetch_add(5);
+  EXPECT_EQ(theirs.Series(1, SeriesFamily::kFailovers, key).values[0].load(), 5u);
+  EXPECT_EQ(theirs.slot(1).series_claimed.load(), 1u) << "found, not claimed again";
+
+  EXPECT_FALSE(NodeShm::Create({.metrics_worker_slots = 1, .metrics_series_per_slot = 6}).ok());
+  auto without = NodeShm::Create({.health_slots = 16, .metrics_worker_slots = 0});
+  ASSERT_TRUE(without.ok());
+  EXPECT_FALSE(MetricsTable(**without).valid());
 }
 
 TEST(NodeShmTest, AttachRejectsWhatIsNotARegion) {
