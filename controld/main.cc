@@ -159,6 +159,11 @@ int main(int argc, char** argv) {
   }
   controld::UsageIntake::Options intake_options;
   intake_options.retention = std::chrono::seconds(cfg.database.retention_s);
+  // Store writes in /metrics, once the node region exists (set below).
+  std::atomic<node::DaemonMetrics*> store_metrics{nullptr};
+  intake_options.on_write = [&store_metrics](bool ok, int64_t rows, int64_t latency_us) {
+    if (node::DaemonMetrics* m = store_metrics.load()) m->StoreWrite(ok, rows, latency_us);
+  };
   controld::UsageIntake intake(std::move(*store), std::move(intake_options));
 
   sigset_t signals;
@@ -221,6 +226,7 @@ int main(int argc, char** argv) {
   // bitrouterd's own metrics (the usage store's writes): its slot of the
   // region's metrics table, or a private one without a region.
   node::DaemonMetrics daemon_metrics(node_shm.get());
+  store_metrics = &daemon_metrics;
   controld::Supervisor supervisor(&hub, {WorkerBinary(), paths->control_socket, listener->fd,
                                          cfg.server.log_level, log_file, node_shm.get()});
   supervisor.Resize(workers);
@@ -298,6 +304,7 @@ int main(int argc, char** argv) {
                                 : std::chrono::milliseconds(drain_ms + 5'000));
   control.Shutdown();
   intake.Stop();  // writes what the workers sent last
+  store_metrics = nullptr;
   controld::RemoveRunFiles(*paths);
   LOG_INFO("stopped");
   return exit_code;

@@ -59,6 +59,13 @@ Reloader::Result Reloader::Reload() {
     cfg->warnings.push_back("server.control.socket changed: takes effect at the next restart");
     cfg->server.control_socket = previous->server.control_socket;
   }
+  if (previous != nullptr && (cfg->database.url != previous->database.url ||
+                              cfg->database.retention_s != previous->database.retention_s)) {
+    // The store is opened once, before anything serves; moving it under a
+    // running daemon would split the usage history.
+    cfg->warnings.push_back("database changed: takes effect at the next restart");
+    cfg->database = previous->database;
+  }
   bool workers_changed = previous != nullptr && cfg->server.workers != previous->server.workers;
   uint32_t new_workers = cfg->server.workers;
   for (const auto& w : cfg->warnings) LOG_WARN(w);

@@ -72,6 +72,13 @@ void BuildResponses() {
   sse_body += Chunk(SseEvent(R"({"content":" the bench"})", "null"));
   sse_body += Chunk(SseEvent(R"({"content":" upstream."})", "null"));
   sse_body += Chunk(SseEvent("{}", R"("stop")"));
+  // As OpenAI sends it when asked for stream_options.include_usage (which
+  // the router asks for): the usage-only chunk before [DONE].
+  sse_body += Chunk(
+      R"(data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,)"
+      R"("model":"bench-model","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":13,)"
+      R"("total_tokens":25}})"
+      "\n\n");
   sse_body += Chunk("data: [DONE]\n\n");
   sse_body += "0\r\n\r\n";
   for (int close = 0; close < 2; ++close) {

@@ -613,7 +613,8 @@ RSS_AFTER_KB=$(read_rss_kb "$WORKER_PID")
 fmtn() { if [[ $1 == - ]]; then echo -; else fmt "$1"; fi; }   # fmt, "-" passes through
 
 pinning="not pinned"
-((PIN == 1)) && pinning="router$( ((NGINX == 1)) && echo " and nginx") on CPU $ROUTER_CPU, upstream + wrk on CPU $LOAD_CPU"
+# (NGINX=0: the substitution must not fail, or set -e ends the script here.)
+((PIN == 1)) && pinning="router$( ((NGINX == 1)) && echo " and nginx" || true) on CPU $ROUTER_CPU, upstream + wrk on CPU $LOAD_CPU"
 echo
 echo "BitRouter benchmark: 1 worker, ${BODY_BYTES}-byte chat request, $DURATION per run ($pinning)"
 row_fmt='%-5s %5s | %9s %9s %10s | %9s %9s %10s | %9s %9s | %7s'

@@ -261,10 +261,13 @@ TEST_F(FailoverBenchTest, RecoveredPrimaryIsUsedAgainWithoutBeingHammered) {
 
 TEST_F(FailoverBenchTest, AccountingNamesTheEndpointThatServed) {
   Start(Fault::kUnavailable);
-  HttpResponse r = Post();
+  // A client that asks for usage gets the serving endpoint's, in its own chunk.
+  HttpResponse r =
+      Fetch(router_->port(), "POST", kChatPath,
+            R"({"model":"bench","stream":true,"stream_options":{"include_usage":true},)"
+            R"("messages":[{"role":"user","content":"count"}]})");
   ExpectComplete(r, "m-backup");
   EXPECT_EQ(r.Header("x-bitrouter-attempts"), "primary:m-primary=503,backup:m-backup=200");
-  // The usage is the serving endpoint's, in its own chunk.
   EXPECT_NE(r.body.find("\"completion_tokens\":60"), std::string::npos) << r.body;
 }
 

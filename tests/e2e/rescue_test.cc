@@ -7,6 +7,7 @@
 // in-band error.
 #include <rapidjson/document.h>
 
+#include "controld/store/sqlite_store.h"
 #include "tests/e2e/e2e_fixture.h"
 
 namespace bitrouter::testing {
@@ -388,6 +389,28 @@ TEST_F(RescueTest, MessagesPassthroughStreamIsContinuedWithAPrefill) {
   ASSERT_EQ(msgs.Size(), 2u) << b.body;
   EXPECT_STREQ(msgs[1]["role"].GetString(), "assistant");
   EXPECT_NE(b.body.find("Hello, wor"), std::string::npos) << b.body;
+  // One usage record with both attempts, their usage added up: the broken
+  // primary's input as reported and its output estimated, the backup's as
+  // reported.
+  std::optional<store::UsageRecord> rec;
+  WaitUntil(
+      [&] {
+        store::SqliteStore db(router_->home() + "/bitrouter.db");
+        if (!db.Open().ok()) return false;
+        auto rows = db.Newest(10, {});
+        if (!rows.ok() || rows->empty()) return false;
+        rec = rows->front();
+        return true;
+      },
+      5000);
+  ASSERT_TRUE(rec.has_value());
+  ASSERT_EQ(rec->attempts.size(), 2u);
+  EXPECT_EQ(rec->attempts[0].endpoint, "ant:m-primary");
+  EXPECT_EQ(rec->attempts[1].endpoint, "ant:m-backup");
+  EXPECT_EQ(rec->upstream_model, "m-backup");
+  EXPECT_EQ(rec->prompt_tokens, 14);
+  EXPECT_GE(rec->completion_tokens, 5 + 3);  // "Hello, wor" is ~3 tokens
+  EXPECT_EQ(rec->usage_origin, store::UsageOrigin::kEstimated);
 }
 
 TEST_F(RescueTest, ResponsesPassthroughStreamIsContinuedInTheSameItem) {

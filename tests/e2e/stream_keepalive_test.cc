@@ -11,6 +11,9 @@ namespace {
 
 constexpr char kStreamBody[] =
     R"({"model":"openai:gpt-4o","stream":true,"messages":[{"role":"user","content":"hi"}]})";
+constexpr char kStreamBodyWithUsage[] =
+    R"({"model":"openai:gpt-4o","stream":true,"stream_options":{"include_usage":true},)"
+    R"("messages":[{"role":"user","content":"hi"}]})";
 
 constexpr char kEvent1[] =
     "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o\","
@@ -45,6 +48,8 @@ TEST_F(StreamKeepaliveTest, APauseBetweenEventsGetsCommentsAndTheStreamStaysVali
 }
 
 TEST_F(StreamKeepaliveTest, NeverInsideAnEventThatStalls) {
+  // The client asks for usage itself, so the stream is relayed as it comes
+  // (otherwise the router holds a partial event back: see the next test).
   StartAll("server:\n  stream_keepalive: 300ms\n");
   std::string e2 = kEvent2;
   upstream_->SetHandler([e2](const RecordedRequest&) {
@@ -56,10 +61,39 @@ TEST_F(StreamKeepaliveTest, NeverInsideAnEventThatStalls) {
     r.delay_between_chunks_ms = 1200;
     return r;
   });
-  HttpResponse r = Chat(kStreamBody);
+  HttpResponse r = Chat(kStreamBodyWithUsage);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body.find(": keep-alive"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find(std::string(kEvent1) + e2), std::string::npos) << r.body;
+}
+
+TEST_F(StreamKeepaliveTest, AHeldPartialEventLeavesTheClientBetweenEvents) {
+  // The router asked for usage the client did not: it relays whole events
+  // only, so while the second event is incomplete the client is between
+  // events and a keep-alive there is safe.
+  StartAll("server:\n  stream_keepalive: 300ms\n");
+  std::string e2 = kEvent2;
+  upstream_->SetHandler([e2](const RecordedRequest&) {
+    Reply r;
+    r.content_type = "text/event-stream";
+    r.chunked = true;
+    r.chunks = {kEvent1 + e2.substr(0, 40), e2.substr(40)};
+    r.delay_between_chunks_ms = 1200;
+    return r;
+  });
+  HttpResponse r = Chat(kStreamBody);
+  ASSERT_EQ(r.status, 200) << r.body;
+  // Event 1, then only keep-alive comments, then event 2 whole.
+  std::string body = r.body;
+  ASSERT_EQ(body.rfind(kEvent1, 0), 0u) << body;
+  ASSERT_GT(body.size(), std::string(kEvent1).size() + e2.size());
+  EXPECT_EQ(body.substr(body.size() - e2.size()), e2) << body;
+  std::string between = body.substr(std::string(kEvent1).size(),
+                                    body.size() - e2.size() - std::string(kEvent1).size());
+  ASSERT_FALSE(between.empty());
+  for (size_t at = 0; at < between.size(); at += 14) {
+    EXPECT_EQ(between.substr(at, 14), ": keep-alive\n\n") << body;
+  }
 }
 
 TEST_F(StreamKeepaliveTest, OffWhenConfiguredOff) {

@@ -6,6 +6,7 @@
 // include_usage the router adds to a Chat stream; a stalled store that
 // drops and counts while requests keep succeeding; retention.
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "controld/store/sqlite_store.h"
 #include "tests/e2e/e2e_fixture.h"
 #include "tests/e2e/usage_answers.h"
+#include "tests/support/prometheus_text.h"
 
 namespace bitrouter::testing {
 namespace {
@@ -179,6 +181,27 @@ TEST_F(UsageTest, EveryClientProtocolAgainstEveryUpstreamStreamedAndNot) {
       }
     }
   }
+  // /metrics says the same, whichever of the two workers answers the scrape.
+  for (int scrape = 0; scrape < 4; ++scrape) {
+    HttpResponse m = Fetch(router_->port(), "GET", "/metrics");
+    ASSERT_EQ(m.status, 200);
+    PromText p = ParsePrometheusText(m.body);
+    ASSERT_TRUE(p.ok()) << p.ErrorText();
+    EXPECT_EQ(p.Sum("bitrouter_requests_total", {{"status", "200"}}), n);
+    EXPECT_EQ(p.Sum("bitrouter_requests_total", {{"streamed", "true"}}), n / 2);
+    EXPECT_EQ(p.Sum("bitrouter_upstream_attempts_total", {{"outcome", "ok"}}), n);
+    for (const Upstream& up : Upstreams()) {
+      PromLabels l = {{"provider", up.provider}, {"model", up.upstream_model}};
+      l["kind"] = "prompt";
+      EXPECT_EQ(p.Sum("bitrouter_tokens_total", l), 100.0 * 8) << up.provider;
+      l["kind"] = "cache_write";
+      EXPECT_EQ(p.Sum("bitrouter_tokens_total", l), 8.0 * up.cache_write) << up.provider;
+      l.erase("kind");
+      EXPECT_NEAR(p.Sum("bitrouter_cost_usd_total", l), 8 * up.cost * 1e-6, 1e-9) << up.provider;
+    }
+    EXPECT_EQ(p.Sum("bitrouter_router_overhead_seconds_count"), n);
+    EXPECT_EQ(p.Sum("bitrouter_active_streams"), 0);
+  }
 }
 
 TEST_F(UsageTest, AChatStreamGetsUsageWithoutShowingTheClientAnExtraChunk) {
@@ -333,6 +356,10 @@ TEST_F(UsageTest, AStalledStoreDropsAndCountsWhileRequestsSucceed) {
   for (const UsageRecord& r : Records()) stalled += r.request_id.rfind("stalled-", 0) == 0;
   EXPECT_LT(stalled, 40);
   EXPECT_GT(stalled, 0);
+  PromText p = ParsePrometheusText(Fetch(router_->port(), "GET", "/metrics").body);
+  EXPECT_EQ(p.Sum("bitrouter_usage_records_dropped_total"), 40 - stalled);
+  EXPECT_GT(p.Sum("bitrouter_store_rows_written_total"), stalled);
+  EXPECT_EQ(p.Sum("bitrouter_requests_total", {{"status", "200"}}), 42);
 }
 
 TEST_F(UsageTest, AcknowledgedRecordsSurviveARestartAndRetentionPrunes) {
@@ -374,6 +401,49 @@ TEST_F(UsageTest, AcknowledgedRecordsSurviveARestartAndRetentionPrunes) {
   router_.reset();
   std::string rm = "rm -rf " + home_;
   (void)std::system(rm.c_str());
+}
+
+TEST_F(UsageTest, TheStoreIsWhereDbSaysAndABadUrlStopsTheStart) {
+  char tmpl[] = "/tmp/brdbXXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  upstream_ = std::make_unique<FakeUpstream>();
+  ASSERT_TRUE(upstream_->Start());
+  upstream_->SetHandler(usage_answers::Answer);
+  RouterProcess::Options o;
+  o.env = {{"OPENAI_API_KEY", kTestKey},
+           {"OPENAI_BASE_URL", upstream_->base_url()},
+           {"BITROUTER_DATABASE_URL", "sqlite://" + dir + "/from-env.db"}};
+  // --db wins over the environment, which wins over database.url.
+  o.config_yaml = "database:\n  url: sqlite://" + dir + "/from-file.db\n";
+  o.extra_args = {"--db", "sqlite://" + dir + "/from-flag.db?mode=rwc"};
+  router_ = std::make_unique<RouterProcess>(o);
+  std::string error;
+  ASSERT_TRUE(router_->Start(&error)) << error;
+  ASSERT_EQ(Fetch(router_->port(), "POST", kChatPath,
+                  R"({"model":"openai:gpt-4o","messages":[{"role":"user","content":"hi"}]})",
+                  {{"x-bitrouter-request-id", "where"}})
+                .status,
+            200);
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        store::SqliteStore db(dir + "/from-flag.db");
+        if (!db.Open().ok()) return false;
+        auto rows = db.Newest(10, {});
+        return rows.ok() && rows->size() == 1 && (*rows)[0].request_id == "where";
+      },
+      5000));
+  EXPECT_NE(access((dir + "/from-env.db").c_str(), F_OK), 0);
+  EXPECT_NE(access((dir + "/from-file.db").c_str(), F_OK), 0);
+  ASSERT_EQ(router_->Stop(), 0);
+  router_.reset();
+
+  RouterProcess::Options bad;
+  bad.env = {{"BITROUTER_DATABASE_URL", "mysql://db/x"}};
+  RouterProcess refused(bad);
+  EXPECT_NE(refused.RunToExit(), 0);
+  EXPECT_NE(refused.Log().find("unknown scheme"), std::string::npos) << refused.Log();
+  (void)std::system(("rm -rf " + dir).c_str());
 }
 
 }  // namespace

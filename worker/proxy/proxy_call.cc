@@ -22,7 +22,6 @@
 #include "worker/http/server.h"
 #include "worker/loop/timer.h"
 #include "worker/stages/chain.h"
-#include "worker/stages/usage.h"
 
 namespace bitrouter::worker {
 namespace {
@@ -115,47 +114,6 @@ routing::Attempt::Kind KindOf(UpstreamFailure f) {
 
 }  // namespace
 
-namespace {
-
-// The chain's view of a request on a live connection.
-class ConnStageRequest final : public StageRequest {
- public:
-  ConnStageRequest(HttpConnection* conn, InboundCall* in) : conn_(conn), in_(in) {}
-  const InboundRequest& request() const override { return conn_->request(); }
-  InboundCall& call() override { return *in_; }
-  const WorkerSnapshot& snapshot() const override { return *conn_->snapshot(); }
-  void Answer(const protocol::HttpError& error) override {
-    // Refused before routing: still one usage record (no tokens, no attempts).
-    Server* server = conn_->server();
-    int64_t waited_ms = static_cast<int64_t>(uv_now(server->loop()) - conn_->access().start_ms);
-    RecordUnrouted(*server, conn_->request(), *in_, error.status, waited_ms * 1000);
-    conn_->SendError(error);
-  }
-  uint64_t NextCounter(const std::string& key) override {
-    return conn_->server()->NextCounter(key);
-  }
-  void Route(routing::Resolution resolution, std::vector<size_t> order) override {
-    auto* call = new ProxyCall(conn_, std::move(*in_), std::move(resolution), std::move(order));
-    conn_->SetHandler(call);
-    call->Start();
-  }
-
- private:
-  HttpConnection* conn_;
-  InboundCall* in_;
-};
-
-}  // namespace
-
-void StartProxy(HttpConnection* conn, InboundCall in) {
-  ConnStageRequest req(conn, &in);
-  if (RequestJourney().RunRequest(req) == Stage::Verdict::kContinue) {
-    // The journey ends with the route stage; reaching here is a bug, and the
-    // client must still get an answer.
-    conn->SendError({500, "server_error", "no_route_stage", "the request was not routed"});
-  }
-}
-
 ProxyCall::ProxyCall(HttpConnection* conn, InboundCall in, routing::Resolution resolution,
                      std::vector<size_t> order)
     : conn_(conn),
@@ -172,6 +130,7 @@ ProxyCall::ProxyCall(HttpConnection* conn, InboundCall in, routing::Resolution r
 }
 
 ProxyCall::~ProxyCall() {
+  if (stream_counted_) server_->metrics().StreamEnded();
   if (retry_timer_ != nullptr) retry_timer_->Cancel();
   if (keepalive_timer_ != nullptr) keepalive_timer_->Cancel();
   // However the call ended (client gone, response relayed, never sent), a
@@ -561,6 +520,10 @@ void ProxyCall::SendBody(HttpConnection* conn, const char* data, size_t len) {
 }
 
 void ProxyCall::ResponseEnded(bool ok) {
+  if (stream_counted_) {
+    stream_counted_ = false;
+    server_->metrics().StreamEnded();
+  }
   if (responders_ == nullptr || response_ended_) return;
   response_ended_ = true;
   if (metering_) FillReport(ok);

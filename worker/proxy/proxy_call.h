@@ -173,6 +173,9 @@ class ProxyCall : public RequestHandler, public UpstreamHandler, public StageRes
   std::optional<protocol::Usage> AttemptUsage() const;
   int64_t AttemptOutputBytes() const;
   int64_t EstimatePromptTokens();
+  // An answer cut short: the input side as reported (else estimated), the
+  // output the larger of reported and estimated from what was sent.
+  protocol::Usage CutShortUsage(const std::optional<protocol::Usage>& u);
   // A broken stream is being continued elsewhere: what its attempt spent
   // (reported, else estimated) is carried into the request's total.
   void NoteRescuedUsage();
@@ -184,8 +187,9 @@ class ProxyCall : public RequestHandler, public UpstreamHandler, public StageRes
   // Writes the whole events of `events` except usage-only chunks.
   void WriteStripped(std::string_view events);
   bool strip_usage_chunk_ = false;
-  bool metering_ = true;    // the snapshot's server.metering
-  std::string strip_hold_;  // an event that straddles reads
+  bool metering_ = true;         // the snapshot's server.metering
+  bool stream_counted_ = false;  // in the active-streams gauge (until the end)
+  std::string strip_hold_;       // an event that straddles reads
   usage::StreamUsageTap usage_tap_{protocol::Protocol::kChat};
   std::optional<protocol::Usage> json_usage_;     // the current attempt's JSON answer
   std::optional<protocol::Usage> rescued_usage_;  // attempts a rescued stream continued from

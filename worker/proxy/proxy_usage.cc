@@ -41,26 +41,32 @@ int64_t ProxyCall::EstimatePromptTokens() {
   return static_cast<int64_t>(body.size() + 3) / 4;
 }
 
-void ProxyCall::NoteRescuedUsage() {
-  std::optional<protocol::Usage> u = AttemptUsage();
-  if (!u || u->completion_tokens == 0) {
-    // The broken attempt billed its prompt and what it streamed; usage
-    // usually comes last, so it is estimated.
-    protocol::Usage est;
-    est.prompt_tokens = u ? u->prompt_tokens : EstimatePromptTokens();
-    est.completion_tokens = usage::EstimateOutputTokens(AttemptOutputBytes());
-    if (u) {
-      est.cache_read_tokens = u->cache_read_tokens;
-      est.cache_write_tokens = u->cache_write_tokens;
-    }
-    u = est;
-    rescued_estimated_ = true;
+protocol::Usage ProxyCall::CutShortUsage(const std::optional<protocol::Usage>& u) {
+  protocol::Usage est;
+  est.prompt_tokens = u && u->prompt_tokens > 0 ? u->prompt_tokens : EstimatePromptTokens();
+  est.completion_tokens =
+      std::max(u ? u->completion_tokens : 0, usage::EstimateOutputTokens(AttemptOutputBytes()));
+  if (u) {
+    est.cache_read_tokens = u->cache_read_tokens;
+    est.cache_write_tokens = u->cache_write_tokens;
   }
-  rescued_usage_ = rescued_usage_ ? protocol::AddUsage(*rescued_usage_, *u) : *u;
+  return est;
+}
+
+void ProxyCall::NoteRescuedUsage() {
+  // The broken attempt billed its prompt and what it streamed; usage comes
+  // last in every protocol, so at most the input side was reported.
+  protocol::Usage est = CutShortUsage(AttemptUsage());
+  rescued_estimated_ = true;
+  rescued_usage_ = rescued_usage_ ? protocol::AddUsage(*rescued_usage_, est) : est;
 }
 
 void ProxyCall::NoteCommit() {
   if (first_byte_ns_ == 0) first_byte_ns_ = uv_hrtime();
+  if (!stream_counted_ && (sse_response_ || phase_ == Phase::kTranslateSse) && in_.stream) {
+    stream_counted_ = true;
+    server_->metrics().StreamStarted();
+  }
   if (client_status_ == 0) client_status_ = upstream_head_.status;
   commit_overhead_us_ = OverheadUs();
 }
@@ -97,15 +103,7 @@ void ProxyCall::FillReport(bool ok) {
   // the input side of its usage (Messages' message_start): the rest is ours.
   bool complete = ok || (translator_ != nullptr ? translator_->upstream_done() : saw_terminal_);
   if (success && (!u || !complete)) {
-    protocol::Usage est;
-    est.prompt_tokens = u && u->prompt_tokens > 0 ? u->prompt_tokens : EstimatePromptTokens();
-    est.completion_tokens =
-        std::max(u ? u->completion_tokens : 0, usage::EstimateOutputTokens(AttemptOutputBytes()));
-    if (u) {
-      est.cache_read_tokens = u->cache_read_tokens;
-      est.cache_write_tokens = u->cache_write_tokens;
-    }
-    u = est;
+    u = CutShortUsage(u);
     r.usage_estimated = true;
   }
   if (rescued_usage_) {

@@ -1,6 +1,9 @@
 #include "worker/stages/usage.h"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <span>
 
 #include "absl/strings/str_cat.h"
 #include "shared/usage/cost.h"
@@ -48,6 +51,16 @@ const char* FailureName(routing::Attempt::Kind k) {
 constexpr size_t kMaxModelName = 256;
 std::string BoundedModel(const std::string& model) {
   return model.size() <= kMaxModelName ? model : model.substr(0, kMaxModelName);
+}
+
+// The attempt's outcome as a metrics label (a fixed set).
+std::string_view AttemptOutcome(const routing::Attempt& a) {
+  if (a.kind == routing::Attempt::Kind::kStatus) {
+    if (a.status == 429) return "rate_limited";
+    if (a.status == 400 && a.detail == "context length exceeded") return "context_length";
+    return a.status >= 500 ? "status_5xx" : "status_4xx";
+  }
+  return FailureName(a.kind);
 }
 
 int64_t UnixMsNow() {
@@ -110,10 +123,61 @@ usage::UsageRecord BuildUsageRecord(const InboundRequest& request, const Inbound
 }
 
 void UsageStage::OnResponseEnd(StageResponse& resp, bool /*ok*/) {
-  if (!resp.snapshot().limits.metering) return;
-  UsageOutbox* outbox = resp.server() != nullptr ? resp.server()->usage_outbox() : nullptr;
-  if (outbox == nullptr) return;
-  outbox->Push(BuildUsageRecord(resp.request(), resp.call(), resp.snapshot(), resp.report()));
+  if (!resp.snapshot().limits.metering || resp.server() == nullptr) return;
+  Server& server = *resp.server();
+  usage::UsageRecord record =
+      BuildUsageRecord(resp.request(), resp.call(), resp.snapshot(), resp.report());
+  RecordMetrics(server.metrics(), resp.snapshot(), resp.report(), record);
+  UsageOutbox* outbox = server.usage_outbox();
+  if (outbox != nullptr && !outbox->Push(std::move(record)))
+    server.metrics().UsageRecordsDropped(1);
+}
+
+void RecordMetrics(node::WorkerMetrics& metrics, const WorkerSnapshot& snapshot,
+                   const CallReport& report, const usage::UsageRecord& record) {
+  // Labels come from the snapshot only (provider names, catalog model ids,
+  // configured route names), never from what a client typed.
+  constexpr size_t kMaxSamples = 16;
+  std::array<node::AttemptSample, kMaxSamples> samples;
+  size_t n = 0;
+  int tried = 0;
+  if (report.attempts != nullptr) {
+    for (const routing::Attempt& a : *report.attempts) {
+      if (a.kind != routing::Attempt::Kind::kSkipped) ++tried;
+      if (n == kMaxSamples) continue;
+      std::string_view ep = a.endpoint;
+      samples[n++] = {ep.substr(0, ep.find(':')), AttemptOutcome(a)};
+    }
+  }
+  std::string_view model;
+  if (report.served != nullptr) {
+    ++tried;
+    if (n < kMaxSamples) samples[n++] = {report.served->provider, "ok"};
+    const ProviderRuntime* p = snapshot.FindProvider(report.served->provider);
+    bool known = p != nullptr && (p->pricing.count(report.served->model_id) > 0 ||
+                                  std::find(p->models.begin(), p->models.end(),
+                                            report.served->model_id) != p->models.end());
+    model = known ? std::string_view(report.served->model_id) : std::string_view("other");
+  }
+  node::RequestSample s;
+  s.client_protocol = record.client_protocol;
+  s.route = report.route;
+  s.provider = record.provider;
+  s.model = model;
+  s.status = record.final_status;
+  s.streamed = record.streamed;
+  s.attempts = std::span<const node::AttemptSample>(samples.data(), n);
+  s.failovers = tried > 1 ? tried - 1 : 0;
+  s.upstream_ttfb_us = report.upstream_ttfb_us;
+  s.upstream_latency_us = report.upstream_latency_us;
+  s.overhead_us = record.router_overhead_us;
+  s.prompt_tokens = record.prompt_tokens;
+  s.completion_tokens = record.completion_tokens;
+  s.reasoning_tokens = record.reasoning_tokens;
+  s.cache_read_tokens = record.cache_read_tokens;
+  s.cache_write_tokens = record.cache_write_tokens;
+  s.cost_micro_usd = record.cost_micro_usd;
+  metrics.RecordRequest(s);
 }
 
 void RecordUnrouted(Server& server, const InboundRequest& request, const InboundCall& call,
@@ -133,7 +197,14 @@ void RecordUnrouted(Server& server, const InboundRequest& request, const Inbound
   r.total_latency_us = latency_us;
   r.router_overhead_us = latency_us;
   r.cost_micro_usd = 0;
-  outbox->Push(std::move(r));
+  node::RequestSample s;
+  s.client_protocol = r.client_protocol;
+  s.status = status;
+  s.streamed = r.streamed;
+  s.overhead_us = latency_us;
+  s.cost_micro_usd = 0;
+  server.metrics().RecordRequest(s);
+  if (!outbox->Push(std::move(r))) server.metrics().UsageRecordsDropped(1);
 }
 
 }  // namespace bitrouter::worker

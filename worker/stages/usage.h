@@ -9,6 +9,7 @@
 
 #include <string_view>
 
+#include "shared/node/metrics.h"
 #include "shared/usage/usage_record.h"
 #include "worker/stages/stage.h"
 
@@ -28,6 +29,10 @@ class UsageStage final : public Stage {
 // stage, e.g. an unknown model): tokens none, no attempts.
 void RecordUnrouted(Server& server, const InboundRequest& request, const InboundCall& call,
                     int status, int64_t latency_us);
+
+// The request's counters in /metrics (the same facts as its record).
+void RecordMetrics(node::WorkerMetrics& metrics, const WorkerSnapshot& snapshot,
+                   const CallReport& report, const usage::UsageRecord& record);
 
 // The record a report makes (separate for tests).
 usage::UsageRecord BuildUsageRecord(const InboundRequest& request, const InboundCall& call,

@@ -7,6 +7,7 @@
 namespace bitrouter::worker {
 
 bool UsageOutbox::Push(usage::UsageRecord record) {
+  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_ || queue_.size() - head_ >= capacity_) {
@@ -14,14 +15,18 @@ bool UsageOutbox::Push(usage::UsageRecord record) {
       return false;
     }
     queue_.push_back(std::move(record));
+    wake = queue_.size() - head_ == wake_at_;
   }
-  cv_.notify_one();
+  // Only a full batch wakes the taker (a futex call, and a context switch
+  // on the loop's core): otherwise it wakes by itself when its wait ends.
+  if (wake) cv_.notify_one();
   return true;
 }
 
 std::vector<usage::UsageRecord> UsageOutbox::Take(size_t max, std::chrono::milliseconds wait) {
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_for(lock, wait, [&] { return closed_ || queue_.size() > head_; });
+  wake_at_ = std::max<size_t>(1, std::min(max, capacity_));
+  cv_.wait_for(lock, wait, [&] { return closed_ || queue_.size() - head_ >= wake_at_; });
   std::vector<usage::UsageRecord> out;
   size_t n = std::min(max, queue_.size() - head_);
   out.reserve(n);

@@ -28,8 +28,10 @@ class UsageOutbox {
 
   // False (and counted in dropped()) when full or closed.
   bool Push(usage::UsageRecord record);
-  // Up to `max` records, oldest first; waits up to `wait` for the first one
-  // (returns early, possibly empty, once closed).
+  // Up to `max` records, oldest first, once `max` are waiting or `wait` has
+  // passed (what is there then, possibly nothing), or at once when closed.
+  // Batching here is what keeps the store's cost per request small: the
+  // loop wakes the taker only when a whole batch is ready.
   std::vector<usage::UsageRecord> Take(size_t max, std::chrono::milliseconds wait);
   // No more pushes are accepted; Take returns what is left without waiting.
   void Close();
@@ -44,6 +46,7 @@ class UsageOutbox {
   std::vector<usage::UsageRecord> queue_;
   size_t head_ = 0;  // queue_[head_..] are waiting
   uint64_t dropped_ = 0;
+  size_t wake_at_ = 1;  // the taker's batch size: Push wakes it only then
   bool closed_ = false;
 };
 

@@ -42,18 +42,26 @@ TEST(UsageOutbox, TakesBatchesInOrderUpToTheLimit) {
   EXPECT_EQ(box.size(), 0u);
 }
 
-TEST(UsageOutbox, TakeWaitsForTheFirstRecordOrTheTimeout) {
+TEST(UsageOutbox, TakeWaitsForAWholeBatchOrTheTimeout) {
   UsageOutbox box(10);
   auto t0 = std::chrono::steady_clock::now();
   EXPECT_TRUE(box.Take(5, std::chrono::milliseconds(50)).empty());
   EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(40));
+  // One record does not end the wait early: the batch window does.
+  box.Push(Rec(0));
+  t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(box.Take(3, std::chrono::milliseconds(100)).size(), 1u);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(80));
+  // A whole batch does.
   std::thread pusher([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    box.Push(Rec(1));
+    for (int i = 0; i < 3; ++i) box.Push(Rec(i));
   });
-  auto got = box.Take(5, std::chrono::seconds(5));
+  t0 = std::chrono::steady_clock::now();
+  auto got = box.Take(3, std::chrono::seconds(5));
   pusher.join();
-  EXPECT_EQ(got.size(), 1u);
+  EXPECT_EQ(got.size(), 3u);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
 }
 
 TEST(UsageOutbox, CloseRefusesPushesAndEndsWaits) {

@@ -1,0 +1,53 @@
+// The chain's entry: runs a request through the stages (worker/stages/chain.h);
+// the "route" stage hands it to a ProxyCall.
+#include <uv.h>
+
+#include "worker/http/server.h"
+#include "worker/proxy/proxy_call.h"
+#include "worker/stages/chain.h"
+#include "worker/stages/usage.h"
+
+namespace bitrouter::worker {
+
+namespace {
+
+// The chain's view of a request on a live connection.
+class ConnStageRequest final : public StageRequest {
+ public:
+  ConnStageRequest(HttpConnection* conn, InboundCall* in) : conn_(conn), in_(in) {}
+  const InboundRequest& request() const override { return conn_->request(); }
+  InboundCall& call() override { return *in_; }
+  const WorkerSnapshot& snapshot() const override { return *conn_->snapshot(); }
+  void Answer(const protocol::HttpError& error) override {
+    // Refused before routing: still one usage record (no tokens, no attempts).
+    Server* server = conn_->server();
+    int64_t waited_ms = static_cast<int64_t>(uv_now(server->loop()) - conn_->access().start_ms);
+    RecordUnrouted(*server, conn_->request(), *in_, error.status, waited_ms * 1000);
+    conn_->SendError(error);
+  }
+  uint64_t NextCounter(const std::string& key) override {
+    return conn_->server()->NextCounter(key);
+  }
+  void Route(routing::Resolution resolution, std::vector<size_t> order) override {
+    auto* call = new ProxyCall(conn_, std::move(*in_), std::move(resolution), std::move(order));
+    conn_->SetHandler(call);
+    call->Start();
+  }
+
+ private:
+  HttpConnection* conn_;
+  InboundCall* in_;
+};
+
+}  // namespace
+
+void StartProxy(HttpConnection* conn, InboundCall in) {
+  ConnStageRequest req(conn, &in);
+  if (RequestJourney().RunRequest(req) == Stage::Verdict::kContinue) {
+    // The journey ends with the route stage; reaching here is a bug, and the
+    // client must still get an answer.
+    conn->SendError({500, "server_error", "no_route_stage", "the request was not routed"});
+  }
+}
+
+}  // namespace bitrouter::worker
