@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "bitrouter/v1/control.grpc.pb.h"
 #include "controld/run_files.h"
+#include "controld/usage_queries.h"
 #include "shared/common/log.h"
 #include "shared/common/thread_priority.h"
 #include "shared/usage/record_wire.h"
@@ -207,6 +208,19 @@ class ControlServer::AdminService final : public v1::Admin::Service {
     return grpc::Status::OK;
   }
 
+  // Usage queries: run on the store thread through the intake (never here).
+  grpc::Status SummarizeUsage(grpc::ServerContext*, const v1::SummarizeUsageRequest* req,
+                              v1::SummarizeUsageResponse* out) override {
+    if (owner_->intake_ == nullptr) return NoUsageStore();
+    return UsageToGrpc(controld::SummarizeUsage(*owner_->intake_, *req, out));
+  }
+
+  grpc::Status ListUsage(grpc::ServerContext*, const v1::ListUsageRequest* req,
+                         v1::ListUsageResponse* out) override {
+    if (owner_->intake_ == nullptr) return NoUsageStore();
+    return UsageToGrpc(controld::ListUsage(*owner_->intake_, *req, out));
+  }
+
  private:
   static grpc::Status ToGrpc(const absl::Status& s) {
     grpc::StatusCode code = s.code() == absl::StatusCode::kNotFound ? grpc::StatusCode::NOT_FOUND
@@ -214,6 +228,14 @@ class ControlServer::AdminService final : public v1::Admin::Service {
                                 ? grpc::StatusCode::FAILED_PRECONDITION
                                 : grpc::StatusCode::INVALID_ARGUMENT;
     return grpc::Status(code, std::string(s.message()));
+  }
+  static grpc::Status NoUsageStore() {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "this bitrouterd has no usage store");
+  }
+  // absl and gRPC share the canonical code numbering.
+  static grpc::Status UsageToGrpc(const absl::Status& s) {
+    if (s.ok()) return grpc::Status::OK;
+    return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
   }
   static void Fill(const RouteRegistry::Change& change, v1::RouteChangeResponse* out) {
     out->set_snapshot_version(change.version);

@@ -49,4 +49,24 @@ int RunInit(const Context& ctx, bool force);
 // Exit 4 when the model does not resolve.
 int RunRouteTrace(const Context& ctx, const std::string& model);
 
+// bitrouterctl usage (ctl/usage_command.cc); the texts are parsed there.
+struct UsageOptions {
+  std::string since;  // duration back from now
+  std::string from;   // instant
+  std::string to;     // instant
+  std::string by;     // "", key, model, provider, endpoint
+};
+int RunUsage(const Context& ctx, const UsageOptions& options);
+
+// bitrouterctl requests (ctl/requests_command.cc).
+inline constexpr uint32_t kMaxRequestsLimit = 2000;  // bitrouterd's cap per answer
+struct RequestsOptions {
+  bool tail = false;
+  uint32_t limit = 20;
+  std::string model;
+  std::string status;  // "429", "5xx", "error", ""
+};
+// --tail runs until SIGINT/SIGTERM and then exits 0.
+int RunRequests(const Context& ctx, const RequestsOptions& options);
+
 }  // namespace bitrouter::ctl

@@ -99,6 +99,36 @@ int main(int argc, char** argv) {
       "Run the real loader on FILE (default <home>/bitrouter.yaml, with <home>/.env) and print\n"
       "the errors (file:line: field: why; exit 1) or the effective config with secrets redacted");
   validate->add_option("file", validate_file, "Config file to check");
+  bitrouter::ctl::UsageOptions usage_options;
+  auto* usage = app.add_subcommand(
+      "usage",
+      "Requests, error rate, tokens by kind, cost and p50/p99 latency and TTFB from the usage\n"
+      "store, over the last 24 h unless --since or --from/--to say otherwise");
+  // Checked by the command (exit 2 with a reason), not by CLI11.
+  usage->add_option("--since", usage_options.since,
+                    "Window back from now: 30m, 1h, 7d, 2w (not with --from/--to)");
+  usage->add_option("--from", usage_options.from,
+                    "Window start (inclusive): RFC 3339 (2025-06-01T12:00:00Z), a date\n"
+                    "(2025-06-01, UTC) or Unix seconds; --from 0 = everything stored");
+  usage->add_option("--to", usage_options.to,
+                    "Window end (exclusive), same forms; default now (--to alone: the 24 h "
+                    "before it)");
+  usage->add_option("--by", usage_options.by,
+                    "One row per key, model, provider or endpoint (provider:upstream model),\n"
+                    "most requests first");
+  usage->add_flag("--json", json, "Machine-readable output");
+  bitrouter::ctl::RequestsOptions requests_options;
+  auto* requests = app.add_subcommand(
+      "requests", "The newest usage records, newest first; --tail then follows new ones");
+  requests->add_flag("--tail", requests_options.tail,
+                     "Print the newest (oldest first), then follow new records until Ctrl-C");
+  requests->add_option("--limit", requests_options.limit, "How many records, 1..2000 (default 20)");
+  requests->add_option("--model", requests_options.model, "Only this model name as asked");
+  requests->add_option("--status", requests_options.status,
+                       "Only this final status: a code (429), a class (5xx) or error (not 2xx)");
+  requests->add_flag("--json", json,
+                     "Full records with their attempts ({\"records\":[...]}; with --tail one\n"
+                     "JSON object per line)");
   CLI11_PARSE(app, argc, argv);
 
   auto paths = bitrouter::config::ResolveHome(home_flag);
@@ -134,5 +164,7 @@ int main(int argc, char** argv) {
   if (route_add->parsed()) return bitrouter::ctl::RunRouteAdd(ctx, route_name, targets, strategy);
   if (route_rm->parsed()) return bitrouter::ctl::RunRouteRemove(ctx, route_name);
   if (route_trace->parsed()) return bitrouter::ctl::RunRouteTrace(ctx, trace_model);
+  if (usage->parsed()) return bitrouter::ctl::RunUsage(ctx, usage_options);
+  if (requests->parsed()) return bitrouter::ctl::RunRequests(ctx, requests_options);
   return 2;
 }

@@ -7,10 +7,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "controld/store/attempts_json.h"
+#include "controld/store/sqlite_rows.h"
 #include "shared/common/status_macros.h"
 
 namespace bitrouter::store {
 namespace {
+
+using sqlite_rows::BindOptional;
+using sqlite_rows::BindText;
+using sqlite_rows::ColumnText;
+using sqlite_rows::kColumnCount;
+using sqlite_rows::kColumns;
 
 // Ordered schema steps; version N = kMigrations[N - 1]. Shipped entries are
 // immutable: a database records only the number, not the text it ran.
@@ -47,16 +54,14 @@ CREATE TABLE usage_records (
 CREATE INDEX usage_records_time ON usage_records (time_unix_ms);
 CREATE INDEX usage_records_key_time ON usage_records (key_id, time_unix_ms);
 )sql",
+    // 2: the filters of `bitrouterctl requests`: --model walks its own index
+    // newest first instead of scanning the table when the model is rare, and
+    // an exact --status (e.g. 429) finds its few rows at once.
+    R"sql(
+CREATE INDEX usage_records_model_time ON usage_records (model_requested, time_unix_ms);
+CREATE INDEX usage_records_status_time ON usage_records (final_status, time_unix_ms);
+)sql",
 };
-
-// One list drives INSERT, SELECT and the bind/read order.
-constexpr const char* kColumns =
-    "request_id, time_unix_ms, key_id, client_protocol, model_requested, provider, "
-    "upstream_model, upstream_protocol, attempts_json, final_status, streamed, bytes_in, "
-    "bytes_out, time_to_first_byte_us, total_latency_us, router_overhead_us, prompt_tokens, "
-    "completion_tokens, reasoning_tokens, cache_read_tokens, cache_write_tokens, usage_origin, "
-    "cost_micro_usd";
-constexpr int kColumnCount = 23;
 
 // The busy timeout covers a reader (bitrouterctl) holding the WAL checkpoint;
 // the store thread can afford to wait, a control-link thread never would.
@@ -89,30 +94,6 @@ absl::StatusCode CodeFor(int rc) {
     default:
       return absl::StatusCode::kInternal;
   }
-}
-
-void BindText(sqlite3_stmt* stmt, int index, const std::string& text) {
-  // SQLITE_STATIC: the record outlives the step; bindings are cleared after.
-  sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
-}
-
-void BindOptional(sqlite3_stmt* stmt, int index, const std::optional<int64_t>& value) {
-  if (value.has_value()) {
-    sqlite3_bind_int64(stmt, index, *value);
-  } else {
-    sqlite3_bind_null(stmt, index);
-  }
-}
-
-std::string ColumnText(sqlite3_stmt* stmt, int index) {
-  const unsigned char* text = sqlite3_column_text(stmt, index);
-  if (text == nullptr) return {};
-  return std::string(reinterpret_cast<const char*>(text), sqlite3_column_bytes(stmt, index));
-}
-
-std::optional<int64_t> ColumnOptional(sqlite3_stmt* stmt, int index) {
-  if (sqlite3_column_type(stmt, index) == SQLITE_NULL) return std::nullopt;
-  return sqlite3_column_int64(stmt, index);
 }
 
 }  // namespace
@@ -311,57 +292,6 @@ absl::StatusOr<int64_t> SqliteStore::PruneBefore(int64_t unix_ms) {
   sqlite3_reset(s);
   if (rc != SQLITE_DONE) return Error(rc, "prune usage records");
   return static_cast<int64_t>(sqlite3_changes64(db_.get()));
-}
-
-absl::StatusOr<std::vector<UsageRecord>> SqliteStore::Newest(int limit, const UsageFilter& filter) {
-  if (db_ == nullptr) return absl::FailedPreconditionError("usage store not open");
-  if (limit <= 0) return std::vector<UsageRecord>{};
-  std::string sql = absl::StrCat("SELECT id, ", kColumns, " FROM usage_records WHERE 1");
-  if (!filter.model_requested.empty()) sql += " AND model_requested = ?";
-  if (!filter.key_id.empty()) sql += " AND key_id = ?";
-  if (filter.since_unix_ms.has_value()) sql += " AND time_unix_ms >= ?";
-  sql += " ORDER BY time_unix_ms DESC, id DESC LIMIT ?";
-  ASSIGN_OR_RETURN(Stmt stmt, Prepare(sql.c_str(), "prepare query"));
-  sqlite3_stmt* s = stmt.get();
-  int b = 0;
-  if (!filter.model_requested.empty()) BindText(s, ++b, filter.model_requested);
-  if (!filter.key_id.empty()) BindText(s, ++b, filter.key_id);
-  if (filter.since_unix_ms.has_value()) sqlite3_bind_int64(s, ++b, *filter.since_unix_ms);
-  sqlite3_bind_int(s, ++b, limit);
-
-  std::vector<UsageRecord> out;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    UsageRecord& r = out.emplace_back();
-    int c = 0;
-    r.row_id = sqlite3_column_int64(s, c++);
-    r.request_id = ColumnText(s, c++);
-    r.time_unix_ms = sqlite3_column_int64(s, c++);
-    r.key_id = ColumnText(s, c++);
-    r.client_protocol = ColumnText(s, c++);
-    r.model_requested = ColumnText(s, c++);
-    r.provider = ColumnText(s, c++);
-    r.upstream_model = ColumnText(s, c++);
-    r.upstream_protocol = ColumnText(s, c++);
-    ASSIGN_OR_RETURN(r.attempts, AttemptsFromJson(ColumnText(s, c++)));
-    r.final_status = sqlite3_column_int(s, c++);
-    r.streamed = sqlite3_column_int(s, c++) != 0;
-    r.bytes_in = sqlite3_column_int64(s, c++);
-    r.bytes_out = sqlite3_column_int64(s, c++);
-    r.time_to_first_byte_us = ColumnOptional(s, c++);
-    r.total_latency_us = sqlite3_column_int64(s, c++);
-    r.router_overhead_us = sqlite3_column_int64(s, c++);
-    r.prompt_tokens = sqlite3_column_int64(s, c++);
-    r.completion_tokens = sqlite3_column_int64(s, c++);
-    r.reasoning_tokens = sqlite3_column_int64(s, c++);
-    r.cache_read_tokens = sqlite3_column_int64(s, c++);
-    r.cache_write_tokens = sqlite3_column_int64(s, c++);
-    std::string origin = ColumnText(s, c++);
-    r.usage_origin = origin == "estimated" ? UsageOrigin::kEstimated : UsageOrigin::kProvider;
-    r.cost_micro_usd = ColumnOptional(s, c++);
-  }
-  if (rc != SQLITE_DONE) return Error(rc, "query usage records");
-  return out;
 }
 
 }  // namespace bitrouter::store

@@ -37,7 +37,10 @@ class SqliteStore final : public UsageStore {
   absl::StatusOr<int64_t> SchemaVersion() override;
   absl::Status Append(const std::vector<UsageRecord>& records) override;
   absl::StatusOr<int64_t> PruneBefore(int64_t unix_ms) override;
+  // Reads: sqlite_query.cc.
   absl::StatusOr<std::vector<UsageRecord>> Newest(int limit, const UsageFilter& filter) override;
+  absl::StatusOr<std::vector<UsageSummaryRow>> Summarize(const UsageSummaryQuery& query) override;
+  absl::StatusOr<int64_t> MaxRowId() override;
 
   const std::string& path() const { return path_; }
 

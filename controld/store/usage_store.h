@@ -32,11 +32,67 @@ using UsageAttempt = usage::UsageAttempt;
 using UsageOrigin = usage::UsageOrigin;
 using UsageRecord = usage::UsageRecord;
 
-// Minimal filters for Newest; an empty field does not filter.
+// Which final statuses a query keeps.
+struct StatusMatch {
+  enum class Kind {
+    kAny,
+    kExact,   // final_status == code
+    kClass,   // final_status in [code * 100, code * 100 + 99]; code 1..5 ("4xx" = 4)
+    kNot2xx,  // an error: final_status outside 200..299 (0 included)
+  };
+  Kind kind = Kind::kAny;
+  int code = 0;
+};
+
+// Filters for Newest; an empty field does not filter.
 struct UsageFilter {
   std::string model_requested;
   std::string key_id;
   std::optional<int64_t> since_unix_ms;  // time_unix_ms >= since
+  StatusMatch status;
+  // Set: only rows with row_id > after_row_id, OLDEST first (row_id order),
+  // which is how a follower (`bitrouterctl requests --tail`) asks for what
+  // arrived since the last row it saw.
+  std::optional<int64_t> after_row_id;
+};
+
+// The dimension Summarize groups by.
+enum class UsageGroupBy {
+  kNone,      // one total row (also for an empty window)
+  kKey,       // key_id ("" = no key)
+  kModel,     // model_requested
+  kProvider,  // provider ("" = no endpoint answered)
+  kEndpoint,  // "provider:upstream_model" ("" = no endpoint answered)
+};
+
+struct UsageSummaryQuery {
+  // Window on time_unix_ms: [from, to). nullopt = unbounded on that side.
+  std::optional<int64_t> from_unix_ms;
+  std::optional<int64_t> to_unix_ms;
+  UsageGroupBy group_by = UsageGroupBy::kNone;
+};
+
+// Percentiles are nearest-rank: the value at rank ceil(p/100 * n) of the
+// group's n values in ascending order (an actual observed value).
+struct UsageSummaryRow {
+  std::string group;  // empty for UsageGroupBy::kNone
+  int64_t requests = 0;
+  int64_t errors = 0;     // final_status outside 200..299
+  int64_t estimated = 0;  // rows whose tokens are our estimate
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+  int64_t reasoning_tokens = 0;
+  int64_t cache_read_tokens = 0;
+  int64_t cache_write_tokens = 0;
+  int64_t cost_micro_usd = 0;  // sum of the known costs
+  int64_t cost_unknown = 0;    // rows whose cost is unknown (not in the sum)
+  int64_t latency_p50_us = 0;  // total latency; 0 when requests == 0
+  int64_t latency_p99_us = 0;
+  // Over the rows that sent a byte; nullopt when none did.
+  std::optional<int64_t> ttfb_p50_us;
+  std::optional<int64_t> ttfb_p99_us;
+
+  bool operator==(const UsageSummaryRow&) const = default;
 };
 
 class UsageStore {
@@ -57,8 +113,18 @@ class UsageStore {
   // Deletes rows with time_unix_ms < unix_ms (retention); returns how many.
   virtual absl::StatusOr<int64_t> PruneBefore(int64_t unix_ms) = 0;
 
-  // Up to `limit` rows matching `filter`, newest (time, then insertion) first.
+  // Up to `limit` rows matching `filter`, newest (time, then insertion) first;
+  // with filter.after_row_id, the oldest rows after it first (see UsageFilter).
   virtual absl::StatusOr<std::vector<UsageRecord>> Newest(int limit, const UsageFilter& filter) = 0;
+
+  // Totals over a time window, one row per group sorted by requests
+  // descending (then group ascending). kNone always yields exactly one row.
+  virtual absl::StatusOr<std::vector<UsageSummaryRow>> Summarize(
+      const UsageSummaryQuery& query) = 0;
+
+  // The highest row_id stored so far (0 when empty): where a follower starts,
+  // so it sees only rows that arrive after it asked, whatever its filter.
+  virtual absl::StatusOr<int64_t> MaxRowId() = 0;
 };
 
 // Builds and opens the store that `url` names:

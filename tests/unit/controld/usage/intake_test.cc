@@ -56,6 +56,11 @@ class FlakyStore : public store::UsageStore {
                                                          const store::UsageFilter& f) override {
     return inner_->Newest(limit, f);
   }
+  absl::StatusOr<std::vector<store::UsageSummaryRow>> Summarize(
+      const store::UsageSummaryQuery& q) override {
+    return inner_->Summarize(q);
+  }
+  absl::StatusOr<int64_t> MaxRowId() override { return inner_->MaxRowId(); }
   std::atomic<int> appends{0};
 
  private:
