@@ -212,6 +212,7 @@ void UsageIntake::WriteQueued(std::unique_lock<std::mutex>& lock) {
     // (their rows were moved there), answering each of their callers.
     if (taking.size() > 1) {
       std::vector<Done> dones;
+      dones.reserve(taking.size());
       for (Pending& p : taking) dones.push_back(std::move(p.done));
       taking.clear();
       taking.push_back({std::move(all), [dones = std::move(dones)](const absl::Status& st) {
