@@ -75,6 +75,16 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, stderr);
     return 2;
   }
+  // A SIGTERM or SIGUSR1 that arrives while we start (a group signal, a
+  // stop right after a spawn) must wait for its handler, not kill us with
+  // the default action: blocked here, before any thread exists (threads
+  // inherit the mask, so only this one takes them later), and unblocked
+  // once the loop's handlers are installed.
+  sigset_t early;
+  sigemptyset(&early);
+  sigaddset(&early, SIGTERM);
+  sigaddset(&early, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &early, nullptr);
   // If bitrouterd dies, we get SIGTERM and drain (the control stream also breaks).
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   signal(SIGPIPE, SIG_IGN);
@@ -210,6 +220,8 @@ int main(int argc, char** argv) {
         (*static_cast<std::function<void(const std::string&)>*>(h->data))("SIGTERM");
       },
       SIGTERM);
+  // Handlers in place: a signal that arrived meanwhile is delivered now.
+  pthread_sigmask(SIG_UNBLOCK, &early, nullptr);
 
   control.Start();
   reporter.Start();
