@@ -26,8 +26,9 @@ class ControlServer::WorkerService final : public v1::WorkerControl::Service {
   // One batch at a time: queued to the store thread, answered once it is
   // committed. While the store is stalled the worker hears nothing, so its
   // own bounded queue fills and drops (and counts) instead of ours growing.
-  grpc::Status ReportUsage(grpc::ServerContext* ctx,
-                           grpc::ServerReaderWriter<v1::UsageAck, v1::UsageBatch>* stream) override {
+  grpc::Status ReportUsage(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<v1::UsageAck, v1::UsageBatch>* stream) override {
     // This pool thread serves the stream for its whole life: background work,
     // below the workers (given back as it was when the stream ends).
     int nice_before = SetThreadNice(10);
@@ -53,8 +54,7 @@ class ControlServer::WorkerService final : public v1::WorkerControl::Service {
                             [done](const absl::Status& s) { done->set_value(s); })) {
           result = absl::ResourceExhaustedError("usage store queue full");
         } else {
-          while (committed.wait_for(std::chrono::milliseconds(250)) !=
-                     std::future_status::ready &&
+          while (committed.wait_for(std::chrono::milliseconds(250)) != std::future_status::ready &&
                  !ctx->IsCancelled()) {
           }
           if (ctx->IsCancelled()) break;

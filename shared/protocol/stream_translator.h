@@ -73,7 +73,9 @@ class StreamTranslator {
   int skipped_server_tool_items() const { return tap_.skipped_server_tool_items; }
   // The usage the upstream reported (its start event's input side merged
   // with the terminal event's), nullopt when none arrived yet.
-  std::optional<Usage> usage() const { return tap_.finish_usage ? tap_.finish_usage : tap_.start_usage; }
+  std::optional<Usage> usage() const {
+    return tap_.finish_usage ? tap_.finish_usage : tap_.start_usage;
+  }
   // Bytes of generated text, reasoning and tool arguments so far (for an
   // estimate when no usage arrives).
   int64_t output_bytes() const { return tap_.output_bytes; }

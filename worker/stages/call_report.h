@@ -17,11 +17,11 @@
 namespace bitrouter::worker {
 
 struct CallReport {
-  int64_t time_unix_ms = 0;  // when the router took the request
-  int final_status = 0;      // what the client got; 499 when it left first
-  bool streamed = false;     // the client's answer was a stream
-  int64_t bytes_in = 0;      // client request body
-  int64_t bytes_out = 0;     // client response body
+  int64_t time_unix_ms = 0;        // when the router took the request
+  int final_status = 0;            // what the client got; 499 when it left first
+  bool streamed = false;           // the client's answer was a stream
+  int64_t bytes_in = 0;            // client request body
+  int64_t bytes_out = 0;           // client response body
   std::optional<int64_t> ttfb_us;  // response head to the client (nullopt: none sent)
   int64_t total_latency_us = 0;
   int64_t overhead_us = 0;  // router time, upstream waits excluded

@@ -346,8 +346,8 @@ routing: {}
 keys: {}
 )");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
-  for (const char* s : {"solana_rpc_url", "guardrails", "tools", "mcp", "wallet", "mpp", "routing",
-                        "keys"}) {
+  for (const char* s :
+       {"solana_rpc_url", "guardrails", "tools", "mcp", "wallet", "mpp", "routing", "keys"}) {
     EXPECT_TRUE(HasWarning(*cfg, std::string(s) + ": section accepted but not implemented yet"))
         << s << Warnings(*cfg);
   }
