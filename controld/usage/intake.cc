@@ -191,42 +191,38 @@ void UsageIntake::WriteQueued(std::unique_lock<std::mutex>& lock) {
     queue_.pop_front();
   }
   lock.unlock();
-  std::vector<store::UsageRecord> all;
-  const std::vector<store::UsageRecord>* write = &taking.front().records;
   if (taking.size() > 1) {
-    all.reserve(rows);
+    // One transaction for all: the rows become one batch that answers each
+    // of its callers (also when it goes back to the queue after a failure).
+    Pending merged;
+    merged.records.reserve(rows);
+    std::vector<Done> dones;
+    dones.reserve(taking.size());
     for (Pending& p : taking) {
-      std::move(p.records.begin(), p.records.end(), std::back_inserter(all));
+      std::move(p.records.begin(), p.records.end(), std::back_inserter(merged.records));
+      dones.push_back(std::move(p.done));
     }
-    write = &all;
+    merged.done = [dones = std::move(dones)](const absl::Status& st) {
+      for (const Done& d : dones) {
+        if (d) d(st);
+      }
+    };
+    taking.clear();
+    taking.push_back(std::move(merged));
   }
+  Pending& batch = taking.front();
   auto t0 = Clock::now();
-  absl::Status s = store_->Append(*write);
+  absl::Status s = store_->Append(batch.records);
   int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
   if (options_.on_write) options_.on_write(s.ok(), static_cast<int64_t>(rows), us);
   if (!s.ok()) {
     LOG_ERROR("usage: writing ", rows, " record(s) failed (will retry): ", s.message());
     lock.lock();
     ++stats_.write_errors;
-    // Back to the front, in order. Batches merged into `all` go back as one
-    // (their rows were moved there), answering each of their callers.
-    if (taking.size() > 1) {
-      std::vector<Done> dones;
-      dones.reserve(taking.size());
-      for (Pending& p : taking) dones.push_back(std::move(p.done));
-      taking.clear();
-      taking.push_back({std::move(all), [dones = std::move(dones)](const absl::Status& st) {
-                          for (const Done& d : dones) {
-                            if (d) d(st);
-                          }
-                        }});
-    }
-    for (auto it = taking.rbegin(); it != taking.rend(); ++it) queue_.push_front(std::move(*it));
+    queue_.push_front(std::move(batch));  // first again, in order
     return;
   }
-  for (Pending& p : taking) {
-    if (p.done) p.done(absl::OkStatus());
-  }
+  if (batch.done) batch.done(absl::OkStatus());
   lock.lock();
   stats_.rows_written += rows;
   ++stats_.batches_written;

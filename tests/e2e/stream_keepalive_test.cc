@@ -26,6 +26,17 @@ constexpr char kEvent2[] =
 
 using StreamKeepaliveTest = RouterTest;
 
+// The second event arrives in two halves with a pause between them.
+Reply SecondEventStalls(const RecordedRequest&) {
+  const std::string e2 = kEvent2;
+  Reply r;
+  r.content_type = "text/event-stream";
+  r.chunked = true;
+  r.chunks = {kEvent1 + e2.substr(0, 40), e2.substr(40)};
+  r.delay_between_chunks_ms = 1200;
+  return r;
+}
+
 TEST_F(StreamKeepaliveTest, APauseBetweenEventsGetsCommentsAndTheStreamStaysValid) {
   StartAll("server:\n  stream_keepalive: 300ms\n");
   upstream_->SetHandler([](const RecordedRequest&) {
@@ -51,16 +62,8 @@ TEST_F(StreamKeepaliveTest, NeverInsideAnEventThatStalls) {
   // The client asks for usage itself, so the stream is relayed as it comes
   // (otherwise the router holds a partial event back: see the next test).
   StartAll("server:\n  stream_keepalive: 300ms\n");
-  std::string e2 = kEvent2;
-  upstream_->SetHandler([e2](const RecordedRequest&) {
-    Reply r;
-    r.content_type = "text/event-stream";
-    r.chunked = true;
-    // The second event arrives in two halves with a pause between them.
-    r.chunks = {kEvent1 + e2.substr(0, 40), e2.substr(40)};
-    r.delay_between_chunks_ms = 1200;
-    return r;
-  });
+  const std::string e2 = kEvent2;
+  upstream_->SetHandler(SecondEventStalls);
   HttpResponse r = Chat(kStreamBodyWithUsage);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body.find(": keep-alive"), std::string::npos) << r.body;
@@ -72,15 +75,8 @@ TEST_F(StreamKeepaliveTest, AHeldPartialEventLeavesTheClientBetweenEvents) {
   // only, so while the second event is incomplete the client is between
   // events and a keep-alive there is safe.
   StartAll("server:\n  stream_keepalive: 300ms\n");
-  std::string e2 = kEvent2;
-  upstream_->SetHandler([e2](const RecordedRequest&) {
-    Reply r;
-    r.content_type = "text/event-stream";
-    r.chunked = true;
-    r.chunks = {kEvent1 + e2.substr(0, 40), e2.substr(40)};
-    r.delay_between_chunks_ms = 1200;
-    return r;
-  });
+  const std::string e2 = kEvent2;
+  upstream_->SetHandler(SecondEventStalls);
   HttpResponse r = Chat(kStreamBody);
   ASSERT_EQ(r.status, 200) << r.body;
   // Event 1, then only keep-alive comments, then event 2 whole.

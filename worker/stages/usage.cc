@@ -12,20 +12,6 @@
 namespace bitrouter::worker {
 namespace {
 
-const char* ClientProtocolName(protocol::Protocol p) {
-  switch (p) {
-    case protocol::Protocol::kChat:
-      return "chat";
-    case protocol::Protocol::kResponses:
-      return "responses";
-    case protocol::Protocol::kMessages:
-      return "messages";
-    case protocol::Protocol::kGemini:
-      return "gemini";
-  }
-  return "chat";
-}
-
 const char* FailureName(routing::Attempt::Kind k) {
   using Kind = routing::Attempt::Kind;
   switch (k) {
@@ -76,7 +62,7 @@ usage::UsageRecord BuildUsageRecord(const InboundRequest& request, const Inbound
   usage::UsageRecord r;
   r.request_id = request.request_id;
   r.time_unix_ms = report.time_unix_ms;
-  r.client_protocol = ClientProtocolName(call.client);
+  r.client_protocol = std::string(protocol::ProtocolName(call.client));
   r.model_requested = BoundedModel(call.model);
   if (report.attempts != nullptr) {
     r.attempts.reserve(report.attempts->size() + 1);
@@ -89,7 +75,7 @@ usage::UsageRecord BuildUsageRecord(const InboundRequest& request, const Inbound
   if (served != nullptr) {
     r.provider = served->provider;
     r.upstream_model = served->model_id;
-    r.upstream_protocol = ClientProtocolName(report.served_protocol);
+    r.upstream_protocol = std::string(protocol::ProtocolName(report.served_protocol));
     r.attempts.push_back({absl::StrCat(served->provider, ":", served->model_id),
                           report.served_status, "", report.upstream_latency_us});
   }
@@ -122,15 +108,19 @@ usage::UsageRecord BuildUsageRecord(const InboundRequest& request, const Inbound
   return r;
 }
 
-void UsageStage::OnResponseEnd(StageResponse& resp, bool /*ok*/) {
-  if (!resp.snapshot().limits.metering || resp.server() == nullptr) return;
-  Server& server = *resp.server();
-  usage::UsageRecord record =
-      BuildUsageRecord(resp.request(), resp.call(), resp.snapshot(), resp.report());
-  RecordMetrics(server.metrics(), resp.snapshot(), resp.report(), record);
+// The record and the metrics of one request, however it ended.
+static void Emit(Server& server, const WorkerSnapshot& snapshot, const InboundRequest& request,
+                 const InboundCall& call, const CallReport& report) {
+  usage::UsageRecord record = BuildUsageRecord(request, call, snapshot, report);
+  RecordMetrics(server.metrics(), snapshot, report, record);
   UsageOutbox* outbox = server.usage_outbox();
   if (outbox != nullptr && !outbox->Push(std::move(record)))
     server.metrics().UsageRecordsDropped(1);
+}
+
+void UsageStage::OnResponseEnd(StageResponse& resp, bool /*ok*/) {
+  if (!resp.snapshot().limits.metering || resp.server() == nullptr) return;
+  Emit(*resp.server(), resp.snapshot(), resp.request(), resp.call(), resp.report());
 }
 
 void RecordMetrics(node::WorkerMetrics& metrics, const WorkerSnapshot& snapshot,
@@ -182,29 +172,18 @@ void RecordMetrics(node::WorkerMetrics& metrics, const WorkerSnapshot& snapshot,
 
 void RecordUnrouted(Server& server, const InboundRequest& request, const InboundCall& call,
                     int status, int64_t latency_us) {
-  UsageOutbox* outbox = server.usage_outbox();
-  if (outbox == nullptr || server.snapshot() == nullptr || !server.snapshot()->limits.metering) {
+  if (server.usage_outbox() == nullptr || server.snapshot() == nullptr ||
+      !server.snapshot()->limits.metering) {
     return;
   }
-  usage::UsageRecord r;
-  r.request_id = request.request_id;
-  r.time_unix_ms = UnixMsNow() - latency_us / 1000;
-  r.client_protocol = ClientProtocolName(call.client);
-  r.model_requested = BoundedModel(call.model);
-  r.final_status = status;
-  r.streamed = call.stream;
-  r.bytes_in = static_cast<int64_t>(request.body.size());
-  r.total_latency_us = latency_us;
-  r.router_overhead_us = latency_us;
-  r.cost_micro_usd = 0;
-  node::RequestSample s;
-  s.client_protocol = r.client_protocol;
-  s.status = status;
-  s.streamed = r.streamed;
-  s.overhead_us = latency_us;
-  s.cost_micro_usd = 0;
-  server.metrics().RecordRequest(s);
-  if (!outbox->Push(std::move(r))) server.metrics().UsageRecordsDropped(1);
+  CallReport report;  // nothing routed: no attempts, no tokens
+  report.time_unix_ms = UnixMsNow() - latency_us / 1000;
+  report.final_status = status;
+  report.streamed = call.stream;
+  report.bytes_in = static_cast<int64_t>(request.body.size());
+  report.total_latency_us = latency_us;
+  report.overhead_us = latency_us;
+  Emit(server, *server.snapshot(), request, call, report);
 }
 
 }  // namespace bitrouter::worker
