@@ -61,6 +61,38 @@ CREATE INDEX usage_records_key_time ON usage_records (key_id, time_unix_ms);
 CREATE INDEX usage_records_model_time ON usage_records (model_requested, time_unix_ms);
 CREATE INDEX usage_records_status_time ON usage_records (final_status, time_unix_ms);
 )sql",
+    // 3: virtual keys (SHA-256 only, never the secret) and the budget leases
+    // several nodes share a key's budget by. key_revision is a one-row
+    // counter: every insert/update of a key takes the next value, so pollers
+    // see every change whatever the nodes' clocks say.
+    R"sql(
+CREATE TABLE keys (
+  id               TEXT    PRIMARY KEY,
+  name             TEXT    NOT NULL UNIQUE,
+  hash_hex         TEXT    NOT NULL UNIQUE,
+  prefix           TEXT    NOT NULL,
+  models           TEXT    NOT NULL DEFAULT '',
+  budget_micro_usd INTEGER,
+  budget_period    TEXT    NOT NULL CHECK (budget_period IN ('total', 'day', 'month')),
+  rpm              INTEGER,
+  tpm              INTEGER,
+  expires_unix_ms  INTEGER,
+  created_unix_ms  INTEGER NOT NULL,
+  updated_unix_ms  INTEGER NOT NULL,
+  revoked_unix_ms  INTEGER,
+  revision         INTEGER NOT NULL
+);
+CREATE TABLE key_revision (one INTEGER PRIMARY KEY CHECK (one = 1), value INTEGER NOT NULL);
+INSERT INTO key_revision (one, value) VALUES (1, 0);
+CREATE TABLE budget_leases (
+  node_id          TEXT    NOT NULL,
+  key_id           TEXT    NOT NULL,
+  lease_micro_usd  INTEGER NOT NULL,
+  updated_unix_ms  INTEGER NOT NULL,
+  PRIMARY KEY (node_id, key_id)
+);
+CREATE INDEX budget_leases_key ON budget_leases (key_id);
+)sql",
 };
 
 // The busy timeout covers a reader (bitrouterctl) holding the WAL checkpoint;

@@ -1,9 +1,11 @@
 #pragma once
 // The usage store: one row per answered request, owned by bitrouterd.
 //
-// Backends: embedded SQLite (default, <home>/bitrouter.db in WAL mode) today;
-// PostgreSQL arrives with the keys issue, so the interface speaks only in
-// records, batches and time bounds - nothing SQLite-specific leaks out.
+// Also the home of virtual keys and budget leases (key_records.h).
+//
+// Backends: embedded SQLite (default, <home>/bitrouter.db in WAL mode) and
+// PostgreSQL (several nodes sharing one database); the interface speaks only
+// in records, batches and time bounds - nothing backend-specific leaks out.
 //
 // Thread: every call blocks on disk (or, later, the network). A store object
 // is not thread-safe: it belongs to one dedicated store thread at a time.
@@ -22,6 +24,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "controld/store/key_records.h"
 #include "shared/usage/usage_record.h"
 
 namespace bitrouter::store {
@@ -125,6 +128,32 @@ class UsageStore {
   // The highest row_id stored so far (0 when empty): where a follower starts,
   // so it sees only rows that arrive after it asked, whatever its filter.
   virtual absl::StatusOr<int64_t> MaxRowId() = 0;
+
+  // ---- virtual keys (key_records.h)
+
+  // Inserts a new key; the store assigns `revision` (returned). AlreadyExists
+  // when the id, name or hash is taken.
+  virtual absl::StatusOr<int64_t> InsertKey(const KeyRecord& key) = 0;
+  // Replaces the key with key.id (every field but id, hash_hex, prefix and
+  // created_unix_ms); assigns and returns a new revision. NotFound if absent;
+  // AlreadyExists when the new name is another key's.
+  virtual absl::StatusOr<int64_t> UpdateKey(const KeyRecord& key) = 0;
+  // Every key, revoked ones included, ordered by created_unix_ms then id.
+  virtual absl::StatusOr<std::vector<KeyRecord>> ListKeys() = 0;
+  // The newest revision of any key (0 with no keys): a cheap poll.
+  virtual absl::StatusOr<int64_t> MaxKeyRevision() = 0;
+
+  // ---- budget leases (key_records.h)
+
+  // In one transaction that serializes with every other node's SyncLease for
+  // the same key: reads the key's spend in the period (SUM of known
+  // cost_micro_usd of its usage rows with time >= period_start) and the
+  // other nodes' live leases, then sets this node's lease as LeaseGrant
+  // describes and records it with now_unix_ms. Leases older than the live
+  // window are ignored (a node that died) and may be deleted.
+  virtual absl::StatusOr<LeaseGrant> SyncLease(const LeaseRequest& request) = 0;
+  // Deletes every lease of `node_id` (a clean stop gives its share back).
+  virtual absl::Status DropLeases(const std::string& node_id) = 0;
 };
 
 // Builds and opens the store that `url` names:
@@ -132,7 +161,7 @@ class UsageStore {
 //   "sqlite:///abs/path", "sqlite:rel/path", or a plain path -> SQLite there
 //                           (relative paths under the directory of
 //                           default_sqlite_path; a "?options" suffix is ignored)
-//   "postgres://...", "postgresql://..." -> UnimplementedError (keys issue)
+//   "postgres://...", "postgresql://..." -> PostgreSQL (libpq connection URI)
 //   any other scheme        -> InvalidArgumentError
 // Any failure is a load error: bitrouterd must not start without its store.
 absl::StatusOr<std::unique_ptr<UsageStore>> MakeStore(std::string_view url,
