@@ -15,6 +15,7 @@
 // SQLITE_OPEN_NOMUTEX). Lifetime: the destructor finalizes the statements and
 // closes the connection.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -41,6 +42,13 @@ class SqliteStore final : public UsageStore {
   absl::StatusOr<std::vector<UsageRecord>> Newest(int limit, const UsageFilter& filter) override;
   absl::StatusOr<std::vector<UsageSummaryRow>> Summarize(const UsageSummaryQuery& query) override;
   absl::StatusOr<int64_t> MaxRowId() override;
+  // Keys and leases: sqlite_keys.cc.
+  absl::StatusOr<int64_t> InsertKey(const KeyRecord& key) override;
+  absl::StatusOr<int64_t> UpdateKey(const KeyRecord& key) override;
+  absl::StatusOr<std::vector<KeyRecord>> ListKeys() override;
+  absl::StatusOr<int64_t> MaxKeyRevision() override;
+  absl::StatusOr<LeaseGrant> SyncLease(const LeaseRequest& request) override;
+  absl::Status DropLeases(const std::string& node_id) override;
 
   const std::string& path() const { return path_; }
 
@@ -62,6 +70,10 @@ class SqliteStore final : public UsageStore {
   absl::Status OpenAndMigrate();
   absl::Status Migrate();
   absl::Status AppendOne(const UsageRecord& record);
+  // BEGIN IMMEDIATE, fn, COMMIT (ROLLBACK when either fails).
+  absl::Status InTransaction(const char* what, const std::function<absl::Status()>& fn);
+  absl::StatusOr<int64_t> NextKeyRevision();
+  absl::Status KeyWriteError(int rc, const char* what) const;
 
   std::string path_;
   // Declared before the statements: members die in reverse order, so the
