@@ -59,9 +59,14 @@ struct LeaseGrant {
   int64_t spent_micro_usd = 0;   // known costs of the key's usage rows in the period (all nodes)
   int64_t others_micro_usd = 0;  // live leases of the other nodes
   int64_t live_nodes = 1;        // this node plus the other live lease holders
-  // This node's lease now: need + an equal share of what is left
-  // (budget - spent - others - need, split across live_nodes, never < 0);
-  // never less than need (what is admitted stays admitted).
+  // This node's lease now: need + its share of the unclaimed budget, where
+  //   unclaimed = budget - spent - need - the other live nodes' needs
+  //   share     = max(0, unclaimed / live_nodes), at most what the other
+  //               nodes' leases leave (budget - spent - others - need)
+  // and never less than need (what is admitted stays admitted). Each node's
+  // need is stored with its lease, so shares converge to an equal split of
+  // everything unclaimed (counting others' whole leases would strand a third
+  // of it), while the leases plus spend never pass the budget.
   int64_t lease_micro_usd = 0;
 };
 

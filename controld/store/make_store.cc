@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -47,6 +48,14 @@ absl::StatusOr<std::unique_ptr<UsageStore>> MakeStore(std::string_view url,
   auto store = std::make_unique<SqliteStore>(std::move(path));
   RETURN_IF_ERROR(store->Open());
   return std::unique_ptr<UsageStore>(std::move(store));
+}
+
+int64_t LeaseFor(const LeaseRequest& r, const LeaseGrant& g, int64_t others_need) {
+  const int64_t left = r.budget_micro_usd - g.spent_micro_usd - g.others_micro_usd - r.need_micro_usd;
+  const int64_t unclaimed = r.budget_micro_usd - g.spent_micro_usd - r.need_micro_usd - others_need;
+  int64_t share = unclaimed > 0 ? unclaimed / std::max<int64_t>(1, g.live_nodes) : 0;
+  share = std::max<int64_t>(0, std::min(share, left));
+  return r.need_micro_usd + share;
 }
 
 std::string RedactedUrl(std::string_view url) {

@@ -163,6 +163,7 @@ absl::StatusOr<int64_t> SqliteStore::MaxKeyRevision() {
 
 absl::StatusOr<LeaseGrant> SqliteStore::SyncLease(const LeaseRequest& r) {
   LeaseGrant grant;
+  int64_t others_need = 0;
   RETURN_IF_ERROR(InTransaction("sync budget lease", [&]() -> absl::Status {
     {
       ASSIGN_OR_RETURN(Stmt k, Prepare("SELECT 1 FROM keys WHERE id = ?", "sync lease"));
@@ -184,9 +185,9 @@ absl::StatusOr<LeaseGrant> SqliteStore::SyncLease(const LeaseRequest& r) {
     }
     const int64_t live_since = r.now_unix_ms - r.live_window_ms;
     {
-      ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT COALESCE(SUM(lease_micro_usd), 0), COUNT(*) FROM "
-                                       "budget_leases WHERE key_id = ? AND node_id <> ? AND "
-                                       "updated_unix_ms >= ?",
+      ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT COALESCE(SUM(lease_micro_usd), 0), COUNT(*), "
+                                       "COALESCE(SUM(need_micro_usd), 0) FROM budget_leases "
+                                       "WHERE key_id = ? AND node_id <> ? AND updated_unix_ms >= ?",
                                        "sum leases"));
       BindText(s.get(), 1, r.key_id);
       BindText(s.get(), 2, r.node_id);
@@ -195,22 +196,23 @@ absl::StatusOr<LeaseGrant> SqliteStore::SyncLease(const LeaseRequest& r) {
       if (rc != SQLITE_ROW) return Error(rc, "sum leases");
       grant.others_micro_usd = sqlite3_column_int64(s.get(), 0);
       grant.live_nodes = 1 + sqlite3_column_int64(s.get(), 1);
+      others_need = sqlite3_column_int64(s.get(), 2);
     }
-    int64_t remaining =
-        r.budget_micro_usd - grant.spent_micro_usd - grant.others_micro_usd - r.need_micro_usd;
-    int64_t share = remaining > 0 ? remaining / grant.live_nodes : 0;
-    grant.lease_micro_usd = r.need_micro_usd + share;
+    grant.lease_micro_usd = LeaseFor(r, grant, others_need);
     {
       ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT INTO budget_leases (node_id, key_id, "
-                                       "lease_micro_usd, updated_unix_ms) VALUES (?, ?, ?, ?) "
+                                       "lease_micro_usd, need_micro_usd, updated_unix_ms) "
+                                       "VALUES (?, ?, ?, ?, ?) "
                                        "ON CONFLICT (node_id, key_id) DO UPDATE SET "
                                        "lease_micro_usd = excluded.lease_micro_usd, "
+                                       "need_micro_usd = excluded.need_micro_usd, "
                                        "updated_unix_ms = excluded.updated_unix_ms",
                                        "write lease"));
       BindText(s.get(), 1, r.node_id);
       BindText(s.get(), 2, r.key_id);
       sqlite3_bind_int64(s.get(), 3, grant.lease_micro_usd);
-      sqlite3_bind_int64(s.get(), 4, r.now_unix_ms);
+      sqlite3_bind_int64(s.get(), 4, r.need_micro_usd);
+      sqlite3_bind_int64(s.get(), 5, r.now_unix_ms);
       int rc = sqlite3_step(s.get());
       if (rc != SQLITE_DONE) return Error(rc, "write lease");
     }

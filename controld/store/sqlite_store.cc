@@ -88,6 +88,7 @@ CREATE TABLE budget_leases (
   node_id          TEXT    NOT NULL,
   key_id           TEXT    NOT NULL,
   lease_micro_usd  INTEGER NOT NULL,
+  need_micro_usd   INTEGER NOT NULL DEFAULT 0,
   updated_unix_ms  INTEGER NOT NULL,
   PRIMARY KEY (node_id, key_id)
 );

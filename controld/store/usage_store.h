@@ -169,6 +169,10 @@ absl::StatusOr<std::unique_ptr<UsageStore>> MakeStore(std::string_view url,
 
 const char* UsageOriginName(UsageOrigin origin);
 
+// LeaseGrant's rule (both backends): this node's lease from the request, the
+// grant's spent / others / live_nodes, and the other live nodes' needs.
+int64_t LeaseFor(const LeaseRequest& request, const LeaseGrant& grant, int64_t others_need);
+
 // `url` for display (status, logs): a password in it becomes "***".
 std::string RedactedUrl(std::string_view url);
 

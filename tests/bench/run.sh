@@ -407,6 +407,20 @@ find_worker() {
 wait_until "$STARTUP_TIMEOUT" "the bitrouter-worker child of bitrouterd" find_worker
 log "bitrouterd pid $BRD_PID, worker pid $WORKER_PID, listening on $ROUTER_ADDR; upstream on :$UP_PORT"
 
+# BENCH_KEY: the router is measured with a virtual key on every request, the
+# key created with these bitrouterctl arguments (e.g. BENCH_KEY="--rpm
+# 100000000 --tpm 1000000000 --budget-usd 1000000"; ROUTER_CONFIG can add
+# server.skip_auth: false so a key is required).
+ROUTER_AUTH=""
+if [[ -n ${BENCH_KEY:-} ]]; then
+  # shellcheck disable=SC2086 # word splitting of the argument list is wanted
+  key_json=$("$BIN/bitrouterctl" --home-dir "$HOME_DIR" key create --name bench --json $BENCH_KEY) \
+    || die "bitrouterctl key create failed: $key_json"
+  ROUTER_AUTH=$(sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' <<<"$key_json")
+  [[ $ROUTER_AUTH == brvk_* ]] || die "no key secret in: $key_json"
+  log "router runs send a virtual key (bitrouterctl key create $BENCH_KEY)"
+fi
+
 if [[ $PIN == 1 ]]; then
   # -a: every thread of the process (event loop and gRPC threads alike).
   taskset -a -pc "$ROUTER_CPU" "$BRD_PID" >/dev/null
@@ -534,7 +548,7 @@ check_path() {  # check_path NAME URL BODY_FILE MODE [AUTH]
 }
 for m in $MODES; do
   check_path direct "$DIRECT_URL" "$WORK/body-$m-direct.json" "$m" bench
-  check_path router "$(router_url "$m")" "$WORK/body-$m-router.json" "$m"
+  check_path router "$(router_url "$m")" "$WORK/body-$m-router.json" "$m" "$ROUTER_AUTH"
 done
 for m in $NGINX_MODES; do
   check_path nginx "$NGINX_URL" "$WORK/body-$m-direct.json" "$m" bench
@@ -580,7 +594,7 @@ for m in $MODES; do
     for side in $sides; do
       case $side in
         direct) url=$DIRECT_URL auth=bench body=$WORK/body-$m-direct.json ;;
-        router) url=$(router_url "$m") auth="" body=$WORK/body-$m-router.json ;;
+        router) url=$(router_url "$m") auth=$ROUTER_AUTH body=$WORK/body-$m-router.json ;;
         # nginx forwards the client's request as is: the direct body and key.
         nginx) url=$NGINX_URL auth=bench body=$WORK/body-$m-direct.json ;;
       esac
