@@ -27,6 +27,11 @@ constexpr int64_t kBudgetEveryMs = 200;
 constexpr int64_t kLeaseRenewMs = 2'000;
 constexpr int64_t kLeaseLiveWindowMs = 10'000;
 
+bool IsOutage(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kUnavailable ||
+         s.code() == absl::StatusCode::kDeadlineExceeded;
+}
+
 std::string Serialized(const std::vector<bitrouter::v1::VirtualKey>& keys) {
   std::string out;
   for (const auto& k : keys) out += k.SerializeAsString();
@@ -79,7 +84,9 @@ absl::Status KeyRegistry::SyncBudgetLocked(store::UsageStore& st, Entry& e, int6
   req.need_micro_usd = reserved + unsettled;
   req.now_unix_ms = now_ms;
   req.live_window_ms = kLeaseLiveWindowMs;
-  auto grant = st.SyncLease(req);
+  auto grant = outage_ ? absl::StatusOr<store::LeaseGrant>(absl::UnavailableError("store down"))
+                       : st.SyncLease(req);
+  if (!grant.ok() && IsOutage(grant.status())) outage_ = true;
   if (grant.ok()) {
     e.budget.last = *grant;
     e.budget.committed_at_sync = e.budget.committed;
@@ -136,6 +143,9 @@ absl::Status KeyRegistry::Tick(store::UsageStore& st) {
   if (now >= next_budget_ms_) {
     next_budget_ms_ = now + kBudgetEveryMs;
     std::lock_guard<std::mutex> lock(mu_);
+    // One unreachable store costs one timeout per tick, not one per key: the
+    // other keys get their outage limits without asking it.
+    outage_ = false;
     for (auto& [id, e] : keys_) {
       if (!e.record.budget_micro_usd || e.record.revoked_unix_ms) continue;
       node::KeySlot* slot = table_ != nullptr ? table_->slot(e.slot) : nullptr;

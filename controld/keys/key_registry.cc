@@ -244,6 +244,7 @@ absl::StatusOr<bitrouter::v1::CreateKeyResponse> KeyRegistry::Create(
     std::lock_guard<std::mutex> lock(mu_);
     ApplyLocked(rec);
     Entry& e = keys_.at(rec.id);
+    outage_ = false;  // the insert just reached the store
     if (rec.budget_micro_usd) RETURN_IF_ERROR(SyncBudgetLocked(st, e, now));
     return absl::OkStatus();
   }));
@@ -294,6 +295,7 @@ absl::StatusOr<bitrouter::v1::KeyInfo> KeyRegistry::Change(
     std::lock_guard<std::mutex> lock(mu_);
     ApplyLocked(rec);
     Entry& e = keys_.at(rec.id);
+    outage_ = false;  // the update just reached the store
     if (rec.budget_micro_usd && !rec.revoked_unix_ms) {
       RETURN_IF_ERROR(SyncBudgetLocked(st, e, now));
     }

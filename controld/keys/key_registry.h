@@ -109,6 +109,7 @@ class KeyRegistry {
   uint32_t next_slot_ = 0;
   int64_t next_poll_ms_ = 0;
   int64_t next_budget_ms_ = 0;
+  bool outage_ = false;  // this tick found the store unreachable (store thread)
 };
 
 // This run's name in the lease table: host, pid and 8 random hex digits.
