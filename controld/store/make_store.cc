@@ -2,6 +2,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "controld/store/pg_store.h"
 #include "controld/store/sqlite_store.h"
 #include "controld/store/usage_store.h"
 #include "shared/common/status_macros.h"
@@ -14,11 +15,11 @@ absl::StatusOr<std::unique_ptr<UsageStore>> MakeStore(std::string_view url,
   if (url.empty()) {
     path = std::string(default_sqlite_path);
   } else if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-    // A load error, not a silent fallback to SQLite: usage would land
-    // somewhere the operator did not ask for.
-    return absl::UnimplementedError(
-        "database.url: the PostgreSQL backend arrives with the API keys issue; use sqlite:///path "
-        "or a file path for now");
+    // Passed to libpq as written; an unreachable server is a load error, not
+    // a silent fallback to SQLite (usage would land somewhere unasked for).
+    auto store = std::make_unique<PgStore>(std::string(url));
+    RETURN_IF_ERROR(store->Open());
+    return std::unique_ptr<UsageStore>(std::move(store));
   } else if (url.starts_with("sqlite://")) {
     path = std::string(url.substr(std::string_view("sqlite://").size()));
   } else if (url.starts_with("sqlite:")) {
