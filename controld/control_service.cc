@@ -19,6 +19,14 @@ namespace bitrouter::controld {
 
 namespace v1 = bitrouter::v1;
 
+namespace {
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
 class ControlServer::WorkerService final : public v1::WorkerControl::Service {
  public:
   WorkerService(SnapshotHub* hub, UsageIntake* const* intake) : hub_(hub), intake_(intake) {}
@@ -131,7 +139,19 @@ class ControlServer::AdminService final : public v1::Admin::Service {
       out->set_config_mtime_unix(st.st_mtime);
     }
     if (auto snap = owner_->hub_->Current()) out->set_snapshot_version(snap->version());
+    out->set_store(info.store);
+    if (owner_->intake_ != nullptr) {
+      IntakeStats st = owner_->intake_->stats();
+      out->set_store_ok(st.store_ok);
+      if (!st.store_ok) {
+        out->set_store_error(absl::StrCat(st.store_error, " (since ",
+                                          (NowMs() - st.store_down_since_ms) / 1000, " s ago)"));
+      }
+      out->set_store_queued_records(st.queued_records);
+    }
+    if (owner_->keys_ != nullptr) out->set_keys_active(owner_->keys_->active_count());
     if (auto cfg = owner_->routes_->config(); cfg != nullptr) {
+      out->set_auth_required(!cfg->server.skip_auth);
       for (const auto& [name, p] : cfg->providers) {
         auto* ps = out->add_providers();
         ps->set_name(name);
@@ -208,6 +228,43 @@ class ControlServer::AdminService final : public v1::Admin::Service {
     return grpc::Status::OK;
   }
 
+  // Virtual keys: every store access runs on the store thread (KeyRegistry).
+  grpc::Status CreateKey(grpc::ServerContext*, const v1::CreateKeyRequest* req,
+                         v1::CreateKeyResponse* out) override {
+    if (owner_->keys_ == nullptr) return NoUsageStore();
+    auto created = owner_->keys_->Create(*req);
+    if (!created.ok()) return UsageToGrpc(created.status());
+    *out = std::move(*created);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListKeys(grpc::ServerContext*, const v1::ListKeysRequest*,
+                        v1::ListKeysResponse* out) override {
+    if (owner_->keys_ == nullptr) return NoUsageStore();
+    auto all = owner_->keys_->List();
+    if (!all.ok()) return UsageToGrpc(all.status());
+    for (auto& k : *all) *out->add_keys() = std::move(k);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetKey(grpc::ServerContext*, const v1::GetKeyRequest* req,
+                      v1::KeyResponse* out) override {
+    if (owner_->keys_ == nullptr) return NoUsageStore();
+    return KeyAnswer(owner_->keys_->Get(req->key()), out);
+  }
+
+  grpc::Status UpdateKey(grpc::ServerContext*, const v1::UpdateKeyRequest* req,
+                         v1::KeyResponse* out) override {
+    if (owner_->keys_ == nullptr) return NoUsageStore();
+    return KeyAnswer(owner_->keys_->Update(*req), out);
+  }
+
+  grpc::Status RevokeKey(grpc::ServerContext*, const v1::RevokeKeyRequest* req,
+                         v1::KeyResponse* out) override {
+    if (owner_->keys_ == nullptr) return NoUsageStore();
+    return KeyAnswer(owner_->keys_->Revoke(req->key()), out);
+  }
+
   // Usage queries: run on the store thread through the intake (never here).
   grpc::Status SummarizeUsage(grpc::ServerContext*, const v1::SummarizeUsageRequest* req,
                               v1::SummarizeUsageResponse* out) override {
@@ -236,6 +293,11 @@ class ControlServer::AdminService final : public v1::Admin::Service {
   static grpc::Status UsageToGrpc(const absl::Status& s) {
     if (s.ok()) return grpc::Status::OK;
     return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+  }
+  static grpc::Status KeyAnswer(absl::StatusOr<v1::KeyInfo> info, v1::KeyResponse* out) {
+    if (!info.ok()) return UsageToGrpc(info.status());
+    *out->mutable_key() = std::move(*info);
+    return grpc::Status::OK;
   }
   static void Fill(const RouteRegistry::Change& change, v1::RouteChangeResponse* out) {
     out->set_snapshot_version(change.version);

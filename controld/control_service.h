@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "controld/keys/key_registry.h"
 #include "controld/reloader.h"
 #include "controld/route_registry.h"
 #include "controld/snapshot_hub.h"
@@ -30,6 +31,7 @@ struct DaemonInfo {
   std::string home;
   std::string config_path;
   std::string listen;
+  std::string store;  // the database, password removed
 };
 
 class ControlServer {
@@ -43,6 +45,8 @@ class ControlServer {
   // The usage store's thread (worker usage batches, usage queries). Set
   // before Start; outlives the server.
   void SetUsageIntake(UsageIntake* intake) { intake_ = intake; }
+  // Virtual keys (Admin key RPCs). Set before Start; outlives the server.
+  void SetKeyRegistry(KeyRegistry* keys) { keys_ = keys; }
   DaemonInfo Info() const;
   // Ends worker streams and stops serving (bounded wait).
   void Shutdown();
@@ -55,6 +59,7 @@ class ControlServer {
   Reloader* reloader_;
   std::function<void(bool)> request_stop_;
   UsageIntake* intake_ = nullptr;
+  KeyRegistry* keys_ = nullptr;
   mutable std::mutex mu_;
   DaemonInfo info_;
   std::unique_ptr<WorkerService> worker_service_;

@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "controld/control_service.h"
+#include "controld/keys/key_registry.h"
 #include "controld/listener.h"
 #include "controld/reloader.h"
 #include "controld/route_registry.h"
@@ -34,6 +35,7 @@
 #include "shared/config/home.h"
 #include "shared/config/loader.h"
 #include "shared/config/render.h"
+#include "shared/node/key_table.h"
 #include "shared/node/metrics.h"
 #include "shared/node/node_shm.h"
 
@@ -116,6 +118,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   log::SetLevel(level);
+  if (absl::Status auth = config::CheckAuthMode(cfg, cfg.server.listen); !auth.ok()) {
+    std::fprintf(stderr, "bitrouterd: invalid configuration: %s\n",
+                 std::string(auth.message()).c_str());
+    return 2;
+  }
   if (validate) {
     std::printf("# home %s (chosen by %s)\n", paths->home.c_str(), paths->how.c_str());
     std::fputs(config::RenderEffectiveConfig(cfg).c_str(), stdout);
@@ -157,7 +164,40 @@ int main(int argc, char** argv) {
     LOG_ERROR("usage store: ", store.status().message());
     return 1;
   }
+  // One per node, created before the store thread and the first worker:
+  // breakers and Retry-After windows every worker shares, the metrics every
+  // worker renders, and the keys' rate limits and budget reservations.
+  // Without it each worker keeps its own.
+  auto pool_size = [](uint32_t configured) {
+    return configured == 0 ? std::max(1u, std::thread::hardware_concurrency()) : configured;
+  };
+  uint32_t workers = pool_size(cfg.server.workers);
+  std::unique_ptr<node::NodeShm> node_shm;
+  node::NodeShmSpec node_spec;
+  node_spec.metrics_worker_slots = std::max(node_spec.metrics_worker_slots, 2 * workers);
+  if (auto created = node::NodeShm::Create(node_spec); created.ok()) {
+    node_shm = std::move(*created);
+  } else {
+    LOG_WARN("no node region (", created.status().message(),
+             "): circuit breakers are kept per worker, and key budgets cannot be enforced");
+  }
+  std::unique_ptr<node::KeyTable> key_table;
+  if (node_shm != nullptr) {
+    key_table = std::make_unique<node::KeyTable>(
+        node_shm->Table(node::TableKind::kKeyLimits, sizeof(node::KeySlot)));
+    if (!key_table->valid()) key_table.reset();
+  }
+  // The key registry is set once the snapshot machinery exists; until then
+  // the store thread's tick has nothing to do.
+  std::atomic<controld::KeyRegistry*> key_registry{nullptr};
   controld::UsageIntake::Options intake_options;
+  intake_options.tick = [&key_registry](store::UsageStore& st) -> absl::Status {
+    if (controld::KeyRegistry* k = key_registry.load()) return k->Tick(st);
+    return absl::OkStatus();
+  };
+  intake_options.on_committed = [&key_registry](const std::vector<store::UsageRecord>& rows) {
+    if (controld::KeyRegistry* k = key_registry.load()) k->OnCommitted(rows);
+  };
   intake_options.retention = std::chrono::seconds(cfg.database.retention_s);
   // Store writes in /metrics, once the node region exists (set below).
   std::atomic<node::DaemonMetrics*> store_metrics{nullptr};
@@ -181,9 +221,15 @@ int main(int argc, char** argv) {
   controld::SnapshotHub hub;
   controld::RouteRegistry routes(&hub, listener->address);
   std::atomic<uint32_t> desired_workers{0};
-  auto pool_size = [](uint32_t configured) {
-    return configured == 0 ? std::max(1u, std::thread::hardware_concurrency()) : configured;
-  };
+  controld::KeyRegistry keys(&routes, key_table.get(), controld::NewNodeId());
+  keys.SetIntake(&intake);
+  // Every key before the first snapshot, so no worker ever serves without them.
+  if (absl::Status s = intake.Run([&keys](store::UsageStore& st) { return keys.Tick(st); });
+      !s.ok()) {
+    LOG_ERROR("virtual keys: ", s.message());
+    return 1;
+  }
+  key_registry = &keys;
   std::mutex listener_mu;
   std::optional<controld::BoundListener> pending_listener;
   controld::Reloader reloader(
@@ -202,27 +248,16 @@ int main(int argc, char** argv) {
     kill(self, SIGTERM);
   });
   control.SetUsageIntake(&intake);
+  control.SetKeyRegistry(&keys);
   if (absl::Status s = control.Start(paths->control_socket); !s.ok()) {
     LOG_ERROR(s.message());
     return 1;
   }
-  control.SetInfo({self, std::time(nullptr), paths->home, cfg.source, listener->address});
+  control.SetInfo({self, std::time(nullptr), paths->home, cfg.source, listener->address,
+                   db_url.empty() ? paths->home + "/bitrouter.db" : store::RedactedUrl(db_url)});
   auto snap = routes.SetConfig(std::make_shared<const config::Config>(cfg));
 
-  uint32_t workers = pool_size(cfg.server.workers);
   desired_workers = workers;
-  // One per node, created before the first worker: breakers and Retry-After
-  // windows every worker shares, and the metrics every worker renders.
-  // Without it each worker keeps its own.
-  std::unique_ptr<node::NodeShm> node_shm;
-  node::NodeShmSpec node_spec;
-  node_spec.metrics_worker_slots = std::max(node_spec.metrics_worker_slots, 2 * workers);
-  if (auto created = node::NodeShm::Create(node_spec); created.ok()) {
-    node_shm = std::move(*created);
-  } else {
-    LOG_WARN("no node region (", created.status().message(),
-             "): circuit breakers are kept per worker");
-  }
   // bitrouterd's own metrics (the usage store's writes): its slot of the
   // region's metrics table, or a private one without a region.
   node::DaemonMetrics daemon_metrics(node_shm.get());
@@ -303,6 +338,12 @@ int main(int argc, char** argv) {
   supervisor.StopAll(force_stop ? std::chrono::milliseconds(0)
                                 : std::chrono::milliseconds(drain_ms + 5'000));
   control.Shutdown();
+  key_registry = nullptr;
+  // This node's share of every budget goes back to the others.
+  (void)intake.Run([&keys](store::UsageStore& st) {
+    keys.Release(st);
+    return absl::OkStatus();
+  });
   intake.Stop();  // writes what the workers sent last
   store_metrics = nullptr;
   controld::RemoveRunFiles(*paths);

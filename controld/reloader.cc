@@ -39,6 +39,15 @@ Reloader::Result Reloader::Reload() {
   if (!overrides_.listen.empty()) cfg->server.listen = overrides_.listen;
   if (overrides_.workers != 0) cfg->server.workers = overrides_.workers;
   if (!overrides_.log_level.empty()) cfg->server.log_level = overrides_.log_level;
+  // Serving the network without keys is refused before anything moves (the
+  // listener the new config would serve on: its own, or the one kept).
+  if (absl::Status auth = config::CheckAuthMode(*cfg, cfg->server.listen); !auth.ok()) {
+    result.error = std::string(auth.message());
+    LOG_ERROR("reload rejected, still serving the previous config: ", result.error);
+    std::lock_guard<std::mutex> lock(last_mu_);
+    last_ = absl::StrCat(stamp, " rejected: ", result.error);
+    return result;
+  }
   // A new listen address is opened before anything else changes: if it
   // cannot be bound, the whole reload is rejected and nothing moves.
   std::optional<BoundListener> new_listener;

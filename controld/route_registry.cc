@@ -45,8 +45,17 @@ std::shared_ptr<const config::Config> RouteRegistry::config() const {
   return config_;
 }
 
+SnapshotHub::SnapshotPtr RouteRegistry::SetKeys(std::vector<bitrouter::v1::VirtualKey> keys) {
+  std::lock_guard<std::mutex> lock(mu_);
+  keys_ = std::move(keys);
+  if (config_ == nullptr) return nullptr;
+  return PublishLocked();
+}
+
 SnapshotHub::SnapshotPtr RouteRegistry::PublishLocked() {
-  return hub_->Publish(BuildSnapshot(*config_, listen_, runtime_));
+  bitrouter::v1::Snapshot snap = BuildSnapshot(*config_, listen_, runtime_);
+  for (const auto& k : keys_) *snap.add_keys() = k;
+  return hub_->Publish(std::move(snap));
 }
 
 RouteRegistry::Change RouteRegistry::WaitForAnswers(uint64_t version) const {

@@ -1,5 +1,6 @@
 #pragma once
-// Runtime routes (`bitrouterctl route add`) and the snapshot they travel in.
+// Runtime routes (`bitrouterctl route add`), virtual keys, and the snapshot
+// they travel in.
 // bitrouterd owns them; they shadow config routes of the same name, survive
 // reload (the config changes, they stay), and are gone after a restart.
 // Thread-safe: Admin RPCs call in from gRPC threads.
@@ -45,6 +46,9 @@ class RouteRegistry {
   std::shared_ptr<const config::Config> config() const;
   // The actual listen address carried in snapshots (after a listener change).
   void SetListen(std::string listen);
+  // The virtual keys every snapshot carries (controld/keys/key_registry.h);
+  // publishes them (null before the first config, which will carry them).
+  SnapshotHub::SnapshotPtr SetKeys(std::vector<bitrouter::v1::VirtualKey> keys);
 
   // Validates, publishes, and waits (bounded) until every worker answered.
   // A route every worker refused is taken back out (FailedPrecondition), so
@@ -63,6 +67,7 @@ class RouteRegistry {
   std::shared_ptr<const config::Config> config_;
   std::map<std::string, config::VirtualModel> runtime_;
   std::map<std::string, uint64_t> runtime_version_;  // snapshot version that set each route
+  std::vector<bitrouter::v1::VirtualKey> keys_;
 };
 
 }  // namespace bitrouter::controld

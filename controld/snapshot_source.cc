@@ -109,6 +109,7 @@ bitrouter::v1::Snapshot BuildSnapshot(
   f->set_retry_after_wait_ms(cfg.failover.retry_after_wait_ms);
   f->set_never_wait_retry_after(cfg.failover.retry_after_wait_ms == 0);
   f->set_stream_recovery_off(!cfg.failover.stream_recovery);
+  snap.set_require_key(!cfg.server.skip_auth);
   return snap;
 }
 

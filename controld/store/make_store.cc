@@ -50,4 +50,23 @@ absl::StatusOr<std::unique_ptr<UsageStore>> MakeStore(std::string_view url,
   return std::unique_ptr<UsageStore>(std::move(store));
 }
 
+std::string RedactedUrl(std::string_view url) {
+  // scheme://user:password@host...: the password is between the first ':'
+  // after "//" and the last '@' before the path.
+  size_t start = url.find("://");
+  if (start == std::string_view::npos) return std::string(url);
+  start += 3;
+  size_t path = url.find('/', start);
+  std::string_view authority = url.substr(start, path == std::string_view::npos ? url.npos
+                                                                                 : path - start);
+  size_t at = authority.rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  size_t colon = authority.find(':');
+  if (colon == std::string_view::npos || colon > at) return std::string(url);
+  std::string out(url.substr(0, start + colon + 1));
+  out += "***";
+  out += url.substr(start + at);
+  return out;
+}
+
 }  // namespace bitrouter::store

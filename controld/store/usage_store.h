@@ -169,4 +169,7 @@ absl::StatusOr<std::unique_ptr<UsageStore>> MakeStore(std::string_view url,
 
 const char* UsageOriginName(UsageOrigin origin);
 
+// `url` for display (status, logs): a password in it becomes "***".
+std::string RedactedUrl(std::string_view url);
+
 }  // namespace bitrouter::store

@@ -41,6 +41,7 @@ UsageIntake::~UsageIntake() { Stop(); }
 
 void UsageIntake::Start() {
   next_prune_ = Clock::now();  // once at start, then every prune_every
+  next_tick_ = Clock::now();
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -129,6 +130,30 @@ absl::StatusOr<int64_t> UsageIntake::PruneNow() {
   return deleted;
 }
 
+void UsageIntake::NoteStore(const absl::Status& status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (status.ok()) {
+    if (!stats_.store_ok) LOG_INFO("usage store: available again");
+    stats_.store_ok = true;
+    stats_.store_error.clear();
+    stats_.store_down_since_ms = 0;
+    return;
+  }
+  // A failing operation (a write, a key poll) only says the store is down
+  // when the store itself failed, not when the operation was refused.
+  if (status.code() != absl::StatusCode::kUnavailable &&
+      status.code() != absl::StatusCode::kDeadlineExceeded &&
+      status.code() != absl::StatusCode::kInternal &&
+      status.code() != absl::StatusCode::kResourceExhausted &&
+      status.code() != absl::StatusCode::kDataLoss &&
+      status.code() != absl::StatusCode::kPermissionDenied) {
+    return;
+  }
+  if (stats_.store_ok) stats_.store_down_since_ms = NowUnixMs();
+  stats_.store_ok = false;
+  stats_.store_error = std::string(status.message());
+}
+
 IntakeStats UsageIntake::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   IntakeStats s = stats_;
@@ -156,6 +181,14 @@ void UsageIntake::Loop() {
       cv_.notify_all();
     }
     Clock::time_point now = Clock::now();
+    if (options_.tick && now >= next_tick_ && !stopping_) {
+      next_tick_ = now + options_.tick_every;
+      lock.unlock();
+      absl::Status s = options_.tick(*store_);
+      NoteStore(s);
+      lock.lock();
+      continue;
+    }
     if (!queue_.empty() && now >= retry_at) {
       size_t before = stats_.write_errors;
       WriteQueued(lock);
@@ -173,9 +206,11 @@ void UsageIntake::Loop() {
     Clock::time_point wake =
         options_.retention.count() > 0 ? next_prune_ : now + std::chrono::hours(1);
     if (!queue_.empty()) wake = std::min(wake, retry_at);
+    if (options_.tick) wake = std::min(wake, next_tick_);
     if (stopping_) wake = std::min(wake, drain_until_);
     cv_.wait_until(lock, wake, [&] {
-      return !jobs_.empty() || (!queue_.empty() && Clock::now() >= retry_at) || stopping_;
+      return !jobs_.empty() || (!queue_.empty() && Clock::now() >= retry_at) || stopping_ ||
+             (options_.tick && Clock::now() >= next_tick_);
     });
   }
 }
@@ -215,13 +250,19 @@ void UsageIntake::WriteQueued(std::unique_lock<std::mutex>& lock) {
   absl::Status s = store_->Append(batch.records);
   int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
   if (options_.on_write) options_.on_write(s.ok(), static_cast<int64_t>(rows), us);
+  NoteStore(s);
   if (!s.ok()) {
-    LOG_ERROR("usage: writing ", rows, " record(s) failed (will retry): ", s.message());
+    // Once per 30 s during an outage: a retry every 500 ms must not flood the log.
+    if (Clock::now() >= next_error_log_) {
+      next_error_log_ = Clock::now() + std::chrono::seconds(30);
+      LOG_ERROR("usage: writing ", rows, " record(s) failed (will retry): ", s.message());
+    }
     lock.lock();
     ++stats_.write_errors;
     queue_.push_front(std::move(batch));  // first again, in order
     return;
   }
+  if (options_.on_committed) options_.on_committed(batch.records);
   if (batch.done) batch.done(absl::OkStatus());
   lock.lock();
   stats_.rows_written += rows;

@@ -27,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -43,6 +44,11 @@ struct IntakeStats {
   uint64_t queued_records = 0;   // waiting now
   uint64_t refused_batches = 0;  // Submit said no (queue full)
   int64_t last_write_us = 0;
+  // The store's health as the last operation on it found it (a write, or a
+  // tick's key poll and budget sync): status and /metrics show an outage.
+  bool store_ok = true;
+  std::string store_error;          // the last failure's message
+  int64_t store_down_since_ms = 0;  // Unix ms of the first failure of this outage
 };
 
 class UsageIntake {
@@ -54,6 +60,13 @@ class UsageIntake {
     std::chrono::milliseconds prune_every{std::chrono::minutes(10)};
     // Called on the store thread after each transaction (metrics).
     std::function<void(bool ok, int64_t rows, int64_t latency_us)> on_write;
+    // Called on the store thread after each committed transaction with its
+    // rows (budget accounting: what of this node's spend the store has).
+    std::function<void(const std::vector<store::UsageRecord>&)> on_committed;
+    // Periodic work on the store thread (key poll, budget leases), also
+    // while writes are failing; its status feeds the store's health.
+    std::function<absl::Status(store::UsageStore&)> tick;
+    std::chrono::milliseconds tick_every{100};
   };
   using Done = std::function<void(const absl::Status&)>;
 
@@ -77,6 +90,8 @@ class UsageIntake {
   absl::StatusOr<int64_t> PruneNow();
 
   IntakeStats stats() const;
+  // Records the outcome of an operation on the store (health for status).
+  void NoteStore(const absl::Status& status);
 
  private:
   struct Pending {
@@ -99,6 +114,8 @@ class UsageIntake {
   bool stopped_ = false;
   std::chrono::steady_clock::time_point drain_until_;
   std::chrono::steady_clock::time_point next_prune_;
+  std::chrono::steady_clock::time_point next_tick_;
+  std::chrono::steady_clock::time_point next_error_log_;
   IntakeStats stats_;
   std::thread thread_;
 };

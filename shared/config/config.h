@@ -30,6 +30,10 @@ struct ServerConfig {
   uint32_t stream_keepalive_ms = 30'000;
   // server.control.socket: relative paths are under <home>/run/; empty = control.sock.
   std::string control_socket;
+  // Requests without a virtual key are served. Honoured only while the
+  // listener is loopback (CheckAuthMode); false = every request needs a key.
+  bool skip_auth = true;
+  int skip_auth_line = 0;  // where it was set (messages); 0 = default
 };
 
 // What is waited for, each on its own clock (README "Timeouts" explains the

@@ -287,7 +287,8 @@ absl::Status ReadServer(const Reader& r, const YAML::Node& node, Config* cfg) {
         }
       }
     } else if (key == "skip_auth") {
-      r.Warn(kv.first, path, "accepted but not used yet (virtual keys arrive in a later release)");
+      ASSIGN_OR_RETURN(cfg->server.skip_auth, r.Bool(v, path));
+      cfg->server.skip_auth_line = v.Mark().line + 1;
     } else {
       return r.Unknown(kv.first, "server");
     }
@@ -473,6 +474,44 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path, const EnvMap& env
   std::stringstream buf;
   buf << in.rdbuf();
   return ParseConfig(buf.str(), path, env);
+}
+
+}  // namespace bitrouter::config
+
+namespace bitrouter::config {
+
+bool IsLoopbackListen(std::string_view listen) {
+  std::string_view host = listen;
+  if (!host.empty() && host.front() == '[') {
+    size_t close = host.find(']');
+    host = close == std::string_view::npos ? host.substr(1) : host.substr(1, close - 1);
+  } else if (size_t colon = host.rfind(':'); colon != std::string_view::npos) {
+    host = host.substr(0, colon);
+  }
+  if (host == "localhost" || host == "::1") return true;
+  if (!host.starts_with("127.")) return false;
+  int dots = 0;
+  for (char c : host) {
+    if (c == '.') {
+      ++dots;
+    } else if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  return dots == 3;
+}
+
+absl::Status CheckAuthMode(const Config& cfg, std::string_view listen) {
+  if (!cfg.server.skip_auth || IsLoopbackListen(listen)) return absl::OkStatus();
+  std::string where =
+      cfg.server.skip_auth_line > 0
+          ? absl::StrCat(cfg.source, ":", cfg.server.skip_auth_line, ": server.skip_auth: true")
+          : std::string("server.skip_auth is true by default, and it");
+  return absl::FailedPreconditionError(absl::StrCat(
+      where, " is honoured only on a loopback listener, and ", AV(listen),
+      " is not: anyone who can reach it would use your providers without a key. Set "
+      "server.skip_auth: false and give each client a key (bitrouterctl key create), or listen "
+      "on 127.0.0.1"));
 }
 
 }  // namespace bitrouter::config

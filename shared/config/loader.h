@@ -24,3 +24,15 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path, const EnvMap& env
 absl::StatusOr<uint32_t> ParseDurationMs(std::string_view text);
 
 }  // namespace bitrouter::config
+
+namespace bitrouter::config {
+
+// True when `listen` (host:port, [v6]:port) names a loopback host
+// (127.0.0.0/8, ::1, localhost); an empty host or 0.0.0.0 is every interface.
+bool IsLoopbackListen(std::string_view listen);
+// server.skip_auth: true is honoured only while every listener is loopback:
+// anything else would serve the network without a key. The error names the
+// file and line of skip_auth (or says it is the default).
+absl::Status CheckAuthMode(const Config& cfg, std::string_view listen);
+
+}  // namespace bitrouter::config

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "shared/node/health_table.h"
+#include "shared/node/key_table.h"
 #include "shared/node/metrics_table.h"
 
 namespace bitrouter::node {
@@ -48,6 +49,7 @@ absl::StatusOr<std::unique_ptr<NodeShm>> NodeShm::Create(const NodeShmSpec& spec
       {TableKind::kMetricSeries, sizeof(MetricSeries), metric_slots * spec.metrics_series_per_slot},
       {TableKind::kMetricIndex, sizeof(std::atomic<uint32_t>),
        metric_slots * spec.metrics_series_per_slot * kIndexCellsPerSeries},
+      {TableKind::kKeyLimits, sizeof(KeySlot), spec.key_slots},
   };
   Want wants[std::size(all)];
   size_t count = 0;

@@ -2,8 +2,8 @@
 // The node region: one shared-memory block that bitrouterd creates at start
 // and every worker maps, for state that must exist once per node rather than
 // once per worker (circuit breakers and Retry-After windows, the metrics
-// every worker renders; rate-limit counters are meant to become a further
-// table here).
+// every worker renders, each virtual key's rate limits and budget
+// reservations).
 //
 // Layout: a header (magic, layout version, total size, a directory of
 // tables by kind with offset/entry size/capacity), then the tables, each
@@ -36,7 +36,7 @@ static_assert(sizeof(std::atomic<uint64_t>) == 8 && sizeof(std::atomic<uint32_t>
 inline constexpr uint64_t kNodeShmMagic = 0x3130'4544'4f4e'5242ULL;  // "BRNODE01"
 // Bump when a table's entry layout or meaning changes: a worker never maps a
 // region of another layout (bitrouterd and its workers come from one install).
-inline constexpr uint32_t kNodeShmLayoutVersion = 2;
+inline constexpr uint32_t kNodeShmLayoutVersion = 3;
 inline constexpr uint32_t kMaxTables = 16;
 
 enum class TableKind : uint32_t {
@@ -45,7 +45,7 @@ enum class TableKind : uint32_t {
   kMetricSlots = 2,     // node::MetricsSlot, see metrics_table.h
   kMetricSeries = 3,    // node::MetricSeries, see metrics_table.h
   kMetricIndex = 4,     // std::atomic<uint32_t>, see metrics_table.h
-  // Reserved for later work: kRateLimits = 5.
+  kKeyLimits = 5,       // node::KeySlot, see key_table.h
 };
 
 struct TableDesc {
@@ -73,6 +73,9 @@ struct NodeShmSpec {
   // table is large but sparse: only the pages a process writes are backed.
   uint32_t metrics_worker_slots = 64;
   uint32_t metrics_series_per_slot = 1024;
+  // Virtual keys with limits or a budget (64 bytes each, sparse): a key's
+  // slot is assigned once per bitrouterd run and never reused.
+  uint64_t key_slots = 65536;
 };
 
 // One table inside a mapped region: `capacity` entries of the caller's type
