@@ -167,10 +167,17 @@ std::vector<std::string> FindSecrets(const std::string& uri, const char* parsed_
   return out;
 }
 
-std::string OneLine(std::string message) {
-  std::replace(message.begin(), message.end(), '\n', ' ');
-  while (!message.empty() && message.back() == ' ') message.pop_back();
-  return message;
+// libpq messages span lines ("...failed: ...\n\tIs the server running...");
+// a log line and a Status read better as one line.
+std::string OneLine(std::string_view message) {
+  std::string out;
+  for (char c : message) {
+    const bool space = c == '\n' || c == '\t' || c == ' ';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out += space ? ' ' : c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
 }
 
 }  // namespace
@@ -238,13 +245,14 @@ absl::Status PgStore::Connect() {
     Disconnect();
     return status;
   }
-  // Server notices ("relation already exists, skipping" from the migration
-  // guard) are not errors; libpq would print each to stderr.
+  // Server notices are not errors; libpq would print each to stderr.
   PQsetNoticeProcessor(
       conn_, [](void*, const char*) {}, nullptr);
   // A statement that runs longer (a lock another node holds, a server in
   // trouble) fails instead of stalling the store thread.
-  return Exec("set statement_timeout", "SET statement_timeout = '5s'").status();
+  absl::Status status = Exec("set statement_timeout", "SET statement_timeout = '5s'").status();
+  if (!status.ok()) Disconnect();  // never a session without the bound
+  return status;
 }
 
 absl::Status PgStore::Ready(bool* fresh) {
@@ -288,7 +296,8 @@ absl::Status PgStore::ErrorFrom(const char* what, pg_result* result, OnUnique on
     if (message.empty()) message = PQresultErrorMessage(result);
   }
   if (message.empty() && conn_ != nullptr) message = PQerrorMessage(conn_);
-  message = OneLine(std::move(message));
+  if (message.empty()) message = "no connection";
+  message = OneLine(message);
   const bool lost = conn_ == nullptr || PQstatus(conn_) == CONNECTION_BAD ||
                     sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" ||
                     sqlstate == "57P03";
@@ -405,10 +414,17 @@ absl::Status PgStore::MigrateOneStep(bool* done) {
   // well take longer than the 5 s a normal statement gets.
   RETURN_IF_ERROR(Exec("migration timeout", "SET LOCAL statement_timeout = '10min'").status());
   RETURN_IF_ERROR(Exec("migration lock", kLockMigrations).status());
-  RETURN_IF_ERROR(Exec("create schema_migrations",
-                       "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                       "version BIGINT PRIMARY KEY, applied_unix_ms BIGINT NOT NULL)")
-                      .status());
+  // Looked up before CREATE: since PostgreSQL 15 a role may write tables it
+  // does not own without CREATE on the schema, and CREATE TABLE IF NOT
+  // EXISTS checks that privilege even when the table is there.
+  ASSIGN_OR_RETURN(Result found, Exec("find schema_migrations",
+                                      "SELECT to_regclass('schema_migrations') IS NOT NULL"));
+  if (pg_rows::Text(found.get(), 0, 0) != "t") {
+    RETURN_IF_ERROR(Exec("create schema_migrations",
+                         "CREATE TABLE schema_migrations ("
+                         "version BIGINT PRIMARY KEY, applied_unix_ms BIGINT NOT NULL)")
+                        .status());
+  }
   ASSIGN_OR_RETURN(Result current, Exec("read schema version",
                                         "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
   const int64_t version = pg_rows::Int(current.get(), 0, 0);
@@ -506,63 +522,4 @@ absl::StatusOr<int64_t> PgStore::PruneBefore(int64_t unix_ms) {
   return pg_rows::Affected(r.get());
 }
 
-namespace pg_rows {
-namespace {
-
-// Length of the well-formed UTF-8 sequence at text[i] (never a NUL, an
-// overlong form, a surrogate or beyond U+10FFFF), 0 when there is none.
-size_t Utf8Length(std::string_view text, size_t i) {
-  const auto c = static_cast<unsigned char>(text[i]);
-  if (c == 0) return 0;
-  if (c < 0x80) return 1;
-  size_t length = 0;
-  uint32_t cp = 0;
-  if ((c & 0xE0) == 0xC0) {
-    length = 2;
-    cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    length = 3;
-    cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    length = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  for (size_t k = 1; k < length; ++k) {
-    const auto cc = static_cast<unsigned char>(text[i + k]);
-    if ((cc & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (cc & 0x3F);
-  }
-  const uint32_t min_for_length[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < min_for_length[length] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return length;
-}
-
-}  // namespace
-
-std::string ToPgText(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const size_t n = Utf8Length(text, i);
-    if (n == 0) break;
-    i += n;
-  }
-  if (i == text.size()) return std::string(text);
-  std::string out(text.substr(0, i));
-  while (i < text.size()) {
-    const size_t n = Utf8Length(text, i);
-    if (n == 0) {
-      out += "\xEF\xBF\xBD";  // U+FFFD
-      ++i;
-    } else {
-      out.append(text.substr(i, n));
-      i += n;
-    }
-  }
-  return out;
-}
-
-}  // namespace pg_rows
 }  // namespace bitrouter::store

@@ -53,6 +53,29 @@ TEST_P(StoreUsageTest, RefusesNewerSchema) {
   EXPECT_NE(status.message().find("schema version 999"), std::string::npos) << status;
 }
 
+TEST_P(StoreUsageTest, Version1DatabaseGainsTheLaterMigrations) {
+  Append({Row("kept", 1, "m", "p")});
+  store_.reset();
+  // Back to what a version-1 bitrouterd left (the same SQL in both dialects).
+  ASSERT_EQ(Raw("DROP INDEX usage_records_model_time; DROP INDEX usage_records_status_time; "
+                "DROP TABLE keys; DROP TABLE key_revision; DROP TABLE budget_leases; "
+                "DELETE FROM schema_migrations WHERE version >= 2"),
+            "");
+  EXPECT_EQ(Raw("SELECT MAX(version) FROM schema_migrations"), "1");
+  store_ = NewStore();
+  absl::Status status = store_->Open();
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(*store_->SchemaVersion(), 3);
+  EXPECT_EQ(Raw("SELECT COUNT(*) FROM schema_migrations"), "3");
+  EXPECT_EQ(Ids(10, {}), (std::vector<std::string>{"kept"}));
+  EXPECT_EQ(*store_->MaxKeyRevision(), 0);
+  KeyRecord k;
+  k.id = "key_a";
+  k.name = "a";
+  k.hash_hex = std::string(64, 'a');
+  EXPECT_EQ(*store_->InsertKey(k), 1);
+}
+
 TEST_P(StoreUsageTest, CallsBeforeOpenFail) {
   auto store = NewStore();
   EXPECT_EQ(store->Append({FullRecord(1, 1)}).code(), absl::StatusCode::kFailedPrecondition);
