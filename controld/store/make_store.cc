@@ -57,8 +57,8 @@ std::string RedactedUrl(std::string_view url) {
   if (start == std::string_view::npos) return std::string(url);
   start += 3;
   size_t path = url.find('/', start);
-  std::string_view authority = url.substr(start, path == std::string_view::npos ? url.npos
-                                                                                 : path - start);
+  std::string_view authority =
+      url.substr(start, path == std::string_view::npos ? url.npos : path - start);
   size_t at = authority.rfind('@');
   if (at == std::string_view::npos) return std::string(url);
   size_t colon = authority.find(':');
