@@ -328,6 +328,8 @@ int main(int argc, char** argv) {
       supervisor.Resize(workers);
     }
     supervisor.Tick();
+    controld::IntakeStats store_stats = intake.stats();
+    daemon_metrics.StoreHealth(store_stats.store_ok, store_stats.queued_records);
   }
   reloader.JoinBackground();
   close(listener->fd);  // workers hold their own copies

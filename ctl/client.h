@@ -1,7 +1,9 @@
 #pragma once
 // Connection to bitrouterd's control socket for bitrouterctl commands.
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,8 +67,27 @@ struct RequestsOptions {
   uint32_t limit = 20;
   std::string model;
   std::string status;  // "429", "5xx", "error", ""
+  std::string key;     // key id; "" = any
 };
 // --tail runs until SIGINT/SIGTERM and then exits 0.
 int RunRequests(const Context& ctx, const RequestsOptions& options);
+
+// bitrouterctl key ... (ctl/key_command.cc).
+struct KeyOptions {
+  std::string name;
+  std::string models;       // comma-separated patterns
+  bool models_set = false;  // update: --models given (even "")
+  std::optional<double> budget_usd;
+  std::string budget_period;  // "" = total (create) / unchanged (update)
+  std::optional<uint64_t> rpm;
+  std::optional<uint64_t> tpm;
+  std::string expires;  // a duration from now: 30d
+};
+int RunKeyCreate(const Context& ctx, const KeyOptions& options);
+int RunKeyList(const Context& ctx);
+int RunKeyShow(const Context& ctx, const std::string& key);
+int RunKeyUpdate(const Context& ctx, const std::string& key, const KeyOptions& options,
+                 const std::vector<std::string>& clear);
+int RunKeyRevoke(const Context& ctx, const std::string& key);
 
 }  // namespace bitrouter::ctl

@@ -39,7 +39,10 @@ void PrintJson(const v1::StatusResponse& s) {
       ",\"home\":", Json(s.home()), ",\"config_path\":", Json(s.config_path()),
       ",\"listen\":", Json(s.listen()), ",\"snapshot_version\":", s.snapshot_version(),
       ",\"last_reload\":", Json(s.last_reload()), ",\"config_mtime_unix\":", s.config_mtime_unix(),
-      ",\"providers\":[");
+      ",\"store\":{\"url\":", Json(s.store()), ",\"ok\":", s.store_ok() ? "true" : "false",
+      ",\"error\":", Json(s.store_error()), ",\"queued_records\":", s.store_queued_records(),
+      "},\"auth_required\":", s.auth_required() ? "true" : "false",
+      ",\"keys_active\":", s.keys_active(), ",\"providers\":[");
   for (int i = 0; i < s.providers_size(); ++i) {
     const auto& p = s.providers(i);
     absl::StrAppend(&out, i ? "," : "", "{\"name\":", Json(p.name()),
@@ -74,6 +77,18 @@ void PrintHuman(const v1::StatusResponse& s) {
                     : "");
   }
   if (!s.last_reload().empty()) std::printf("  reload:   %s\n", s.last_reload().c_str());
+  if (s.store_ok()) {
+    std::printf("  store:    %s (ok)\n", s.store().c_str());
+  } else {
+    std::printf("  store:    %s UNAVAILABLE: %s; %llu usage record(s) waiting; requests are\n"
+                "            still served (known keys, budgets accounted on this node)\n",
+                s.store().c_str(), s.store_error().c_str(),
+                static_cast<unsigned long long>(s.store_queued_records()));
+  }
+  std::printf("  auth:     %s; %llu active key(s)\n",
+              s.auth_required() ? "a virtual key is required"
+                                : "skip_auth (loopback: requests without a key are served)",
+              static_cast<unsigned long long>(s.keys_active()));
   std::printf("providers:\n");
   int active = 0;
   for (const auto& p : s.providers()) {

@@ -129,7 +129,53 @@ int main(int argc, char** argv) {
   requests->add_flag("--json", json,
                      "Full records with their attempts ({\"records\":[...]}; with --tail one\n"
                      "JSON object per line)");
+  requests->add_option("--key", requests_options.key, "Only this key (its id, key_...)");
+  // Virtual keys.
+  auto* key = app.add_subcommand("key", "Virtual keys: create, list, show, update, revoke");
+  key->require_subcommand(1);
+  bitrouter::ctl::KeyOptions key_options;
+  std::string key_ref;
+  std::vector<std::string> key_clear;
+  std::optional<double> key_budget;
+  std::optional<uint64_t> key_rpm, key_tpm;
+  auto add_limits = [&](CLI::App* c) {
+    c->add_option("--models", key_options.models,
+                  "Scope: comma-separated patterns, e.g. 'openai:*,anthropic:claude-*' "
+                  "(provider:model or model, '*' wildcard); default every model");
+    c->add_option("--budget-usd", key_budget, "Spending cap in USD (catalog prices)");
+    c->add_option("--budget-period", key_options.budget_period,
+                  "total (default), day or month (UTC)")
+        ->check(CLI::IsMember({"total", "day", "month"}));
+    c->add_option("--rpm", key_rpm, "Requests per minute, for the whole node");
+    c->add_option("--tpm", key_tpm, "Tokens per minute, for the whole node");
+    c->add_option("--expires", key_options.expires, "Valid for this long: 12h, 30d, 2w");
+    c->add_flag("--json", json, "Machine-readable output");
+  };
+  auto* key_create = key->add_subcommand("create", "Issue a key; its secret is printed once");
+  key_create->add_option("--name", key_options.name, "A unique name (agent, user)")->required();
+  add_limits(key_create);
+  auto* key_list = key->add_subcommand("list", "Every key (revoked ones included)");
+  key_list->add_flag("--json", json, "Machine-readable output");
+  auto* key_show = key->add_subcommand("show", "One key: scope, limits, budget, spend");
+  key_show->add_option("key", key_ref, "Its id (key_...) or name")->required();
+  key_show->add_flag("--json", json, "Machine-readable output");
+  auto* key_update = key->add_subcommand("update", "Change a key (enforced within 100 ms)");
+  key_update->add_option("key", key_ref, "Its id (key_...) or name")->required();
+  key_update->add_option("--name", key_options.name, "A new name");
+  add_limits(key_update);
+  key_update->add_option("--clear", key_clear,
+                         "Remove limits: budget, rpm, tpm, expires, models (comma-separated)")
+      ->delimiter(',');
+  auto* key_revoke = key->add_subcommand("revoke", "Revoke a key (enforced within 100 ms)");
+  key_revoke->add_option("key", key_ref, "Its id (key_...) or name")->required();
+  key_revoke->add_flag("--json", json, "Machine-readable output");
   CLI11_PARSE(app, argc, argv);
+  key_options.budget_usd = key_budget;
+  key_options.rpm = key_rpm;
+  key_options.tpm = key_tpm;
+  for (CLI::App* c : {key_create, key_update}) {
+    if (c->parsed() && c->count("--models") > 0) key_options.models_set = true;
+  }
 
   auto paths = bitrouter::config::ResolveHome(home_flag);
   if (!paths.ok()) {
@@ -166,5 +212,11 @@ int main(int argc, char** argv) {
   if (route_trace->parsed()) return bitrouter::ctl::RunRouteTrace(ctx, trace_model);
   if (usage->parsed()) return bitrouter::ctl::RunUsage(ctx, usage_options);
   if (requests->parsed()) return bitrouter::ctl::RunRequests(ctx, requests_options);
+  if (key_create->parsed()) return bitrouter::ctl::RunKeyCreate(ctx, key_options);
+  if (key_list->parsed()) return bitrouter::ctl::RunKeyList(ctx);
+  if (key_show->parsed()) return bitrouter::ctl::RunKeyShow(ctx, key_ref);
+  if (key_update->parsed())
+    return bitrouter::ctl::RunKeyUpdate(ctx, key_ref, key_options, key_clear);
+  if (key_revoke->parsed()) return bitrouter::ctl::RunKeyRevoke(ctx, key_ref);
   return 2;
 }

@@ -177,6 +177,7 @@ int RunRequests(const Context& ctx, const RequestsOptions& options) {
   }
   req.set_limit(options.limit);
   req.set_model(options.model);
+  req.set_key_id(options.key);
   if (absl::Status s = ApplyStatusFilter(options.status, &req); !s.ok()) {
     std::fprintf(stderr, "bitrouterctl: %s\n", std::string(s.message()).c_str());
     return 2;

@@ -128,6 +128,7 @@ int main(int argc, char** argv) {
     server.health().UseShared(
         node_shm->Table(node::TableKind::kEndpointHealth, sizeof(node::HealthSlot)));
     if (!server.health().shared()) LOG_WARN("node region has no health table");
+    server.UseSharedKeys(node_shm->Table(node::TableKind::kKeyLimits, sizeof(node::KeySlot)));
     if (!server.metrics().UseShared(*node_shm, args.worker_id)) {
       LOG_WARN("node region has no metrics table: /metrics shows this worker only");
     } else if (server.metrics().slot_shared()) {

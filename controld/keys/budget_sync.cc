@@ -82,6 +82,7 @@ absl::Status KeyRegistry::SyncBudgetLocked(store::UsageStore& st, Entry& e, int6
   auto grant = st.SyncLease(req);
   if (grant.ok()) {
     e.budget.last = *grant;
+    e.budget.committed_at_sync = e.budget.committed;
     e.budget.synced = true;
     node::KeyTable::SetLimit(*slot, grant->lease_micro_usd + e.budget.committed);
     return absl::OkStatus();

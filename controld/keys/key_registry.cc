@@ -173,7 +173,7 @@ bitrouter::v1::KeyInfo KeyRegistry::InfoLocked(const Entry& e, int64_t now_ms) c
     info.set_budget_usd(static_cast<double>(*r.budget_micro_usd) / 1e6);
     int64_t unsettled = 0, reserved = 0;
     if (node::KeySlot* s = table_ != nullptr ? table_->slot(e.slot) : nullptr) {
-      unsettled = s->settled.load() - e.budget.committed;
+      unsettled = s->settled.load() - e.budget.committed_at_sync;
       reserved = s->reserved.load();
     }
     info.set_spent_usd(static_cast<double>(e.budget.last.spent_micro_usd + unsettled) / 1e6);

@@ -119,6 +119,12 @@ DaemonMetrics::DaemonMetrics(const NodeShm* shm) {
 
 DaemonMetrics::~DaemonMetrics() = default;
 
+void DaemonMetrics::StoreHealth(bool up, uint64_t queued_records) {
+  MetricsSlot& slot = table_->slot(table_->daemon_slot());
+  slot.store_down.store(up ? 0 : 1, kRelaxed);
+  slot.store_queued_records.store(queued_records, kRelaxed);
+}
+
 void DaemonMetrics::StoreWrite(bool ok, int64_t rows, int64_t latency_us) {
   MetricsSlot& slot = table_->slot(table_->daemon_slot());
   Observe(slot.store_write, kStoreWriteBoundsUs, NonNegative(latency_us));

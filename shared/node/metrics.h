@@ -117,6 +117,9 @@ class DaemonMetrics {
   // One store write (a batched transaction): its outcome, the rows it wrote
   // (counted when ok) and how long it took.
   void StoreWrite(bool ok, int64_t rows, int64_t latency_us);
+  // The store's health (status shows the same): up or not, and the usage
+  // records waiting for it.
+  void StoreHealth(bool up, uint64_t queued_records);
 
  private:
   std::unique_ptr<MetricsTable> private_;

@@ -262,6 +262,14 @@ std::string RenderPrometheus(const MetricsTable& table, const RenderContext& con
   Unlabeled(&out,
             {"bitrouter_store_rows_written_total", "counter", "Usage rows written to the store."},
             absl::StrCat(daemon.store_rows_written.load(kRelaxed)));
+  Unlabeled(&out,
+            {"bitrouter_store_up", "gauge",
+             "1 while the store answers; 0 during an outage (requests are still served)."},
+            daemon.store_down.load(kRelaxed) != 0 ? "0" : "1");
+  Unlabeled(&out,
+            {"bitrouter_store_queued_records", "gauge",
+             "Usage records bitrouterd holds for the store (bounded; kept through an outage)."},
+            absl::StrCat(daemon.store_queued_records.load(kRelaxed)));
   return out;
 }
 

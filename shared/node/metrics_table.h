@@ -95,6 +95,8 @@ struct alignas(64) MetricsSlot {
   HistogramCells<kStoreWriteBoundsUs.size()> store_write;
   std::atomic<uint64_t> store_write_errors;
   std::atomic<uint64_t> store_rows_written;
+  std::atomic<uint64_t> store_down;            // 1 while the store fails (0 = up)
+  std::atomic<uint64_t> store_queued_records;  // usage records waiting for the store
 };
 
 enum class SeriesFamily : uint32_t {

@@ -53,6 +53,15 @@ absl::StatusOr<RequestView> InspectRequest(const char* data, size_t size) {
     bool include = false;
     if (!options["include_usage"].get_bool().get(include)) view.include_usage = include;
   }
+  // The output limit the client set (budgets reserve the worst case): Chat's
+  // max_completion_tokens / max_tokens, Messages' max_tokens, Responses'
+  // max_output_tokens. The largest one present counts.
+  for (const char* name : {"max_tokens", "max_completion_tokens", "max_output_tokens"}) {
+    int64_t limit = 0;
+    if (!obj[name].get_int64().get(limit) && limit > view.max_output_tokens) {
+      view.max_output_tokens = limit;
+    }
+  }
   // Locate the top-level `model` value in the original bytes. Duplicates of
   // `model` or `stream` are rejected: upstreams often keep the last one while
   // we would route on the first.

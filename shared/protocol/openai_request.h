@@ -4,6 +4,7 @@
 // records where the `model` value sits so it can be spliced in place.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,7 @@ struct RequestView {
   bool stream = false;
   bool include_usage = false;       // stream_options.include_usage (Chat)
   bool has_stream_options = false;  // the body has a stream_options member at all
+  int64_t max_output_tokens = 0;    // the client's output limit; 0 = none given
 };
 
 // `data[size .. size + kJsonPadding)` must be readable (contents ignored).

@@ -83,7 +83,7 @@ class HttpConnection {
   // A complete response with a body.
   void SendResponse(int status, std::string_view content_type, std::string_view body,
                     std::string_view extra_header_lines = {});
-  void SendError(const protocol::HttpError& error);
+  void SendError(const protocol::HttpError& error, std::string_view extra_header_lines = {});
   // Streaming: head (chunked when content_length < 0), then body pieces, then end.
   void StartResponse(int status, std::string_view header_lines, int64_t content_length);
   void WriteBody(const char* data, size_t len);

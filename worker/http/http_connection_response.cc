@@ -61,8 +61,10 @@ void HttpConnection::SendResponse(int status, std::string_view content_type, std
   FinishRequest();
 }
 
-void HttpConnection::SendError(const protocol::HttpError& error) {
-  SendResponse(error.status, "application/json", protocol::RenderError(req_.protocol, error));
+void HttpConnection::SendError(const protocol::HttpError& error,
+                               std::string_view extra_header_lines) {
+  SendResponse(error.status, "application/json", protocol::RenderError(req_.protocol, error),
+               extra_header_lines);
 }
 
 void HttpConnection::StartResponse(int status, std::string_view header_lines,

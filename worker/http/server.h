@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "absl/status/status.h"
+#include "shared/node/key_table.h"
 #include "shared/node/metrics.h"
 #include "shared/routing/health.h"
 #include "worker/snapshot/snapshot.h"
@@ -56,6 +57,13 @@ class Server {
   // This worker's metrics slot (private until main attaches it to the node
   // region); /metrics renders the whole table.
   node::WorkerMetrics& metrics() { return metrics_; }
+  // Per-key rate limits and budget reservations: the node's shared table
+  // once main attached it (UseSharedKeys), else a private one.
+  node::KeyTable& keys() { return *keys_; }
+  void UseSharedKeys(node::TableView view) {
+    auto shared = std::make_unique<node::KeyTable>(view);
+    if (shared->valid()) keys_ = std::move(shared);
+  }
   uint64_t NextCounter(const std::string& route) { return counters_[route]++; }
   absl::Status StartAccepting();
   bool accepting() const { return accepting_; }
@@ -99,6 +107,7 @@ class Server {
   uint64_t request_counter_ = 0;
   routing::EndpointHealth health_;
   node::WorkerMetrics metrics_;
+  std::unique_ptr<node::KeyTable> keys_ = node::KeyTable::Private(1024);
   std::unordered_map<std::string, uint64_t> counters_;
   std::string id_prefix_;
   RequestDispatcher* dispatcher_ = nullptr;  // not owned; outlives the server

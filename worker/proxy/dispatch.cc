@@ -2,10 +2,23 @@
 
 #include "worker/proxy/inference_endpoints.h"
 #include "worker/proxy/model_endpoints.h"
+#include "worker/stages/auth/auth_stage.h"
 
 namespace bitrouter::worker {
 
 bool ProxyDispatcher::Dispatch(HttpConnection* conn) {
+  // With keys required, nothing past the server's own endpoints (/health,
+  // /metrics) answers without one: model lists and token counts included,
+  // and before the body is looked at. Inference requests then meet the
+  // chain's "auth" stage, which puts the key on the call.
+  const SnapshotPtr& snapshot = conn->snapshot();
+  if (snapshot != nullptr && snapshot->require_key) {
+    Identity who = Identify(conn->request(), *snapshot, WallClockMs());
+    if (!who.ok()) {
+      conn->SendError(AuthError(who), kAuthChallenge);
+      return true;
+    }
+  }
   return HandleModels(conn) || HandleInference(conn);
 }
 

@@ -43,6 +43,7 @@ void StartBodyModel(HttpConnection* conn, Protocol client) {
   in.model_end = view->model_end;
   in.include_usage = view->include_usage;
   in.has_stream_options = view->has_stream_options;
+  in.max_output_tokens = view->max_output_tokens;
   StartProxy(conn, std::move(in));
 }
 
@@ -64,6 +65,10 @@ void StartGemini(HttpConnection* conn, GeminiTarget target) {
   in.model = std::move(target.model);
   in.stream = target.stream;
   in.gemini_sse = target.sse;
+  int64_t limit = 0;
+  if (!root["generationConfig"]["maxOutputTokens"].get_int64().get(limit) && limit > 0) {
+    in.max_output_tokens = limit;
+  }
   StartProxy(conn, std::move(in));
 }
 

@@ -124,7 +124,10 @@ ProxyCall::ProxyCall(HttpConnection* conn, InboundCall in, routing::Resolution r
       resolution_(std::move(resolution)),
       order_(std::move(order)),
       request_(&conn->request()) {
-  metering_ = snapshot_->limits.metering;
+  // A key's token limit and budget settle from the report: it is filled for
+  // them even with metering off.
+  metering_ = snapshot_->limits.metering ||
+              (in_.key != nullptr && (in_.key->has_budget || in_.key->tpm != 0));
   const std::vector<Stage*>& responders = RequestJourney().response_side();
   if (!responders.empty()) responders_ = &responders;
 }

@@ -18,13 +18,14 @@ class ConnStageRequest final : public StageRequest {
   const InboundRequest& request() const override { return conn_->request(); }
   InboundCall& call() override { return *in_; }
   const WorkerSnapshot& snapshot() const override { return *conn_->snapshot(); }
-  void Answer(const protocol::HttpError& error) override {
+  void Answer(const protocol::HttpError& error, std::string_view header_lines) override {
     // Refused before routing: still one usage record (no tokens, no attempts).
     Server* server = conn_->server();
     int64_t waited_ms = static_cast<int64_t>(uv_now(server->loop()) - conn_->access().start_ms);
     RecordUnrouted(*server, conn_->request(), *in_, error.status, waited_ms * 1000);
-    conn_->SendError(error);
+    conn_->SendError(error, header_lines);
   }
+  Server* server() const override { return conn_->server(); }
   uint64_t NextCounter(const std::string& key) override {
     return conn_->server()->NextCounter(key);
   }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "shared/common/url.h"
 #include "shared/config/config.h"
 #include "shared/protocol/adapters.h"
@@ -45,6 +46,8 @@ struct ProviderRuntime {
   std::vector<std::string> models;
   // Catalog context windows (max_input_tokens) of the models that declare one.
   std::map<std::string, uint32_t, std::less<>> context_windows;
+  // Catalog output limits (max_output_tokens) of the models that declare one.
+  std::map<std::string, uint32_t, std::less<>> max_outputs;
   // Catalog prices (USD per million tokens; negative = unknown) by model id:
   // the cost of a usage record. A model outside the catalog has no price.
   std::map<std::string, config::Pricing, std::less<>> pricing;
@@ -78,6 +81,18 @@ struct Failover {
   routing::BreakerPolicy breaker;
 };
 
+// A virtual key as the workers enforce it (bitrouterd's KeyRegistry).
+struct KeyPolicy {
+  std::string id;
+  std::string name;
+  std::vector<std::string> models;  // scope patterns; empty = every model
+  bool has_budget = false;
+  uint64_t rpm = 0;  // 0 = no limit
+  uint64_t tpm = 0;
+  int64_t expires_unix_ms = 0;  // 0 = never
+  uint32_t slot = UINT32_MAX;   // node key table slot
+};
+
 struct SslCtxDeleter {
   void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
 };
@@ -98,6 +113,9 @@ struct WorkerSnapshot {
   std::map<std::string, Timeouts, std::less<>> route_timeouts;  // routes that override
   Failover failover;
   std::shared_ptr<SSL_CTX> tls;  // client context: system roots + extra CA file
+  // Active virtual keys by the SHA-256 (raw 32 bytes) of their secret.
+  absl::flat_hash_map<std::string, KeyPolicy> keys;
+  bool require_key = false;  // server.skip_auth: false
 
   const ProviderRuntime* FindProvider(std::string_view name) const {
     auto it = providers.find(name);

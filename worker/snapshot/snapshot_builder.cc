@@ -102,6 +102,7 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
     }
     for (const auto& info : p.catalog()) {
       if (info.max_input_tokens() > 0) rt.context_windows[info.id()] = info.max_input_tokens();
+      if (info.max_output_tokens() > 0) rt.max_outputs[info.id()] = info.max_output_tokens();
       if (info.has_pricing()) {
         const auto& pr = info.pricing();
         rt.pricing[info.id()] = {pr.input_no_cache(), pr.cache_read(), pr.cache_write(),
@@ -170,6 +171,23 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
     cached_key = key;
   }
   snap->tls = cached;
+  snap->require_key = proto.require_key();
+  snap->keys.reserve(static_cast<size_t>(proto.keys_size()));
+  for (const auto& k : proto.keys()) {
+    if (k.hash().size() != 32) {
+      return absl::InvalidArgumentError(absl::StrCat("key ", k.id(), ": hash is not SHA-256"));
+    }
+    KeyPolicy policy;
+    policy.id = k.id();
+    policy.name = k.name();
+    policy.models.assign(k.models().begin(), k.models().end());
+    policy.has_budget = k.has_budget();
+    policy.rpm = k.rpm();
+    policy.tpm = k.tpm();
+    policy.expires_unix_ms = k.expires_unix_ms();
+    policy.slot = k.slot();
+    snap->keys.emplace(k.hash(), std::move(policy));
+  }
   return SnapshotPtr(std::move(snap));
 }
 

@@ -21,8 +21,22 @@ Stage::Verdict RouteStage::OnRequest(StageRequest& req) {
                                  : resolution->name;
     counter = req.NextCounter(key);
   }
-  std::vector<size_t> order = routing::OrderTargets(*resolution, counter);
-  req.Route(std::move(*resolution), std::move(order));
+  InboundCall& call = req.call();
+  call.order = routing::OrderTargets(*resolution, counter);
+  call.resolution = std::move(*resolution);
+  return Verdict::kContinue;
+}
+
+Stage::Verdict DispatchStage::OnRequest(StageRequest& req) {
+  InboundCall& call = req.call();
+  if (!call.resolution) {
+    req.Answer({500, "server_error", "no_route_stage", "the request was not routed"});
+    return Verdict::kHandled;
+  }
+  routing::Resolution resolution = std::move(*call.resolution);
+  call.resolution.reset();
+  std::vector<size_t> order = std::move(call.order);
+  req.Route(std::move(resolution), std::move(order));
   return Verdict::kHandled;  // the router owns the request from here
 }
 

@@ -14,6 +14,7 @@
 // never in the stage. Loop thread only.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,14 @@ struct InboundCall {
   bool include_usage = false;       // Chat: stream_options.include_usage
   bool has_stream_options = false;  // Chat: the body has stream_options at all
   bool gemini_sse = true;           // Gemini stream: ?alt=sse rather than a JSON array
+  int64_t max_output_tokens = 0;    // the client's output limit; 0 = none given
+
+  // Set by the request side's stages (journey.cc), read by later ones and by
+  // the response side.
+  const KeyPolicy* key = nullptr;  // "auth": the virtual key (in the request's snapshot)
+  std::optional<routing::Resolution> resolution;  // "route": endpoints ...
+  std::vector<size_t> order;                      // ... in the order to try
+  int64_t budget_reserved = 0;  // "budget": micro-USD reserved for this request
 };
 
 // One request as a stage sees it.
@@ -49,14 +58,16 @@ class StageRequest {
   virtual InboundCall& call() = 0;
   // The snapshot the request started with (kept to its end).
   virtual const WorkerSnapshot& snapshot() const = 0;
-  // Answers the client itself (in its protocol's error shape); the request
-  // goes no further down the chain.
-  virtual void Answer(const protocol::HttpError& error) = 0;
+  // Answers the client itself (in its protocol's error shape, with extra
+  // header lines such as Retry-After); the request goes no further.
+  virtual void Answer(const protocol::HttpError& error, std::string_view header_lines = {}) = 0;
   // The next value of a round-robin counter (per worker, keyed by a name
   // from the snapshot).
   virtual uint64_t NextCounter(const std::string& key) = 0;
   // Hands the request to the router with its endpoints in the order to try.
   virtual void Route(routing::Resolution resolution, std::vector<size_t> order) = 0;
+  // The worker's services (key table, metrics); null in tests.
+  virtual Server* server() const = 0;
 };
 
 // The request whose answer a response-side stage sees (stages are shared by
@@ -70,7 +81,7 @@ class StageResponse {
   virtual const WorkerSnapshot& snapshot() const = 0;
   // What the router measured; complete only in OnResponseEnd.
   virtual const CallReport& report() const = 0;
-  // The worker's services (usage outbox, metrics); null in tests.
+  // The worker's services (usage outbox, metrics, key table); null in tests.
   virtual Server* server() const = 0;
 };
 

@@ -64,6 +64,7 @@ usage::UsageRecord BuildUsageRecord(const InboundRequest& request, const Inbound
   r.time_unix_ms = report.time_unix_ms;
   r.client_protocol = std::string(protocol::ProtocolName(call.client));
   r.model_requested = BoundedModel(call.model);
+  if (call.key != nullptr) r.key_id = call.key->id;
   if (report.attempts != nullptr) {
     r.attempts.reserve(report.attempts->size() + 1);
     for (const routing::Attempt& a : *report.attempts) {

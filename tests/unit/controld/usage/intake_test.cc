@@ -61,6 +61,18 @@ class FlakyStore : public store::UsageStore {
     return inner_->Summarize(q);
   }
   absl::StatusOr<int64_t> MaxRowId() override { return inner_->MaxRowId(); }
+  absl::StatusOr<int64_t> InsertKey(const store::KeyRecord& k) override {
+    return inner_->InsertKey(k);
+  }
+  absl::StatusOr<int64_t> UpdateKey(const store::KeyRecord& k) override {
+    return inner_->UpdateKey(k);
+  }
+  absl::StatusOr<std::vector<store::KeyRecord>> ListKeys() override { return inner_->ListKeys(); }
+  absl::StatusOr<int64_t> MaxKeyRevision() override { return inner_->MaxKeyRevision(); }
+  absl::StatusOr<store::LeaseGrant> SyncLease(const store::LeaseRequest& r) override {
+    return inner_->SyncLease(r);
+  }
+  absl::Status DropLeases(const std::string& node) override { return inner_->DropLeases(node); }
   std::atomic<int> appends{0};
 
  private:

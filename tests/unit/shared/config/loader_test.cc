@@ -131,17 +131,41 @@ server:
   EXPECT_EQ(cfg->server.log_level, "warn");
 }
 
-TEST(LoaderServerTest, ControlSocketIsReadAndSkipAuthWarns) {
-  auto cfg = Parse("server:\n  control:\n    socket: x.sock\n  skip_auth: true\n");
+TEST(LoaderServerTest, ControlSocketAndSkipAuthAreRead) {
+  auto cfg = Parse("server:\n  control:\n    socket: x.sock\n  skip_auth: false\n");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
   EXPECT_EQ(cfg->server.control_socket, "x.sock");
-  ASSERT_EQ(cfg->warnings.size(), 1u);
-  EXPECT_NE(cfg->warnings[0].find("server.skip_auth"), std::string::npos) << cfg->warnings[0];
+  EXPECT_TRUE(cfg->warnings.empty());
+  EXPECT_FALSE(cfg->server.skip_auth);
+  EXPECT_EQ(cfg->server.skip_auth_line, 4);
+  EXPECT_TRUE(Parse("server: {}\n")->server.skip_auth) << "the zero-config default";
   auto bad = Parse("server:\n  control:\n    sock: x\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(std::string(bad.status().message()).find("server.control.sock: unknown key"),
             std::string::npos)
       << bad.status();
+}
+
+TEST(LoaderServerTest, SkipAuthIsHonouredOnlyOnLoopback) {
+  for (const char* listen : {"127.0.0.1:4356", "127.1.2.3:0", "[::1]:80", "localhost:8787"}) {
+    EXPECT_TRUE(IsLoopbackListen(listen)) << listen;
+  }
+  for (const char* listen : {"0.0.0.0:4356", ":4356", "[::]:1", "10.0.0.1:80", "127.0.0.1.evil:1",
+                             "example.com:80"}) {
+    EXPECT_FALSE(IsLoopbackListen(listen)) << listen;
+  }
+  auto open = Parse("server:\n  listen: 0.0.0.0:4356\n  skip_auth: true\n");
+  ASSERT_TRUE(open.ok());
+  absl::Status s = CheckAuthMode(*open, open->server.listen);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(std::string(s.message()).find(":3: server.skip_auth: true"), std::string::npos) << s;
+  auto by_default = Parse("server:\n  listen: 0.0.0.0:4356\n");
+  EXPECT_NE(std::string(CheckAuthMode(*by_default, "0.0.0.0:4356").message())
+                .find("true by default"),
+            std::string::npos);
+  auto keyed = Parse("server:\n  listen: 0.0.0.0:4356\n  skip_auth: false\n");
+  EXPECT_TRUE(CheckAuthMode(*keyed, "0.0.0.0:4356").ok());
+  EXPECT_TRUE(CheckAuthMode(*by_default, "127.0.0.1:1").ok());
 }
 
 TEST(LoaderUpstreamTest, TimeoutsAndCaFile) {

@@ -37,6 +37,8 @@ constexpr const char* kAlwaysThere[] = {
     "bitrouter_store_write_seconds",
     "bitrouter_store_write_errors_total",
     "bitrouter_store_rows_written_total",
+    "bitrouter_store_up",
+    "bitrouter_store_queued_records",
 };
 
 TEST(MetricsRenderTest, NumbersAreExactDecimals) {

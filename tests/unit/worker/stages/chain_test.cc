@@ -20,7 +20,11 @@ class FakeRequest : public StageRequest {
   const InboundRequest& request() const override { return req_; }
   InboundCall& call() override { return call_; }
   const WorkerSnapshot& snapshot() const override { return *snap_; }
-  void Answer(const protocol::HttpError& error) override { answered.push_back(error); }
+  void Answer(const protocol::HttpError& error, std::string_view header_lines) override {
+    answered.push_back(error);
+    answered_headers.emplace_back(header_lines);
+  }
+  Server* server() const override { return nullptr; }
   uint64_t NextCounter(const std::string& key) override {
     counters.push_back(key);
     return 0;
@@ -33,6 +37,7 @@ class FakeRequest : public StageRequest {
   InboundRequest req_;
   InboundCall call_;
   std::vector<protocol::HttpError> answered;
+  std::vector<std::string> answered_headers;
   std::vector<std::string> counters;
   std::optional<routing::Resolution> routed;
   std::vector<size_t> routed_order;
@@ -123,10 +128,14 @@ TEST(StageChain, AStageThatHandlesTheRequestEndsTheRequestSide) {
 }
 
 TEST(StageChain, TheJourneyReadsLikeTheRequestsPath) {
-  EXPECT_EQ(RequestJourney().Describe(), "usage -> model -> route");
-  // Only the usage stage hears answers (and, being first, hears them last).
-  ASSERT_EQ(RequestJourney().response_side().size(), 1u);
-  EXPECT_EQ(RequestJourney().response_side()[0]->name(), "usage");
+  EXPECT_EQ(RequestJourney().Describe(),
+            "usage -> auth -> model -> route -> scope -> limits -> budget -> dispatch");
+  // The answer comes back through budget (settle), limits (tokens), then
+  // usage last (the record sees everything).
+  ASSERT_EQ(RequestJourney().response_side().size(), 3u);
+  EXPECT_EQ(RequestJourney().response_side()[0]->name(), "budget");
+  EXPECT_EQ(RequestJourney().response_side()[1]->name(), "limits");
+  EXPECT_EQ(RequestJourney().response_side()[2]->name(), "usage");
 }
 
 TEST(ModelNameStage, RefusesWhatCannotBeARoutingKey) {
@@ -156,11 +165,16 @@ TEST(RouteStage, UnknownModelIs404) {
   EXPECT_FALSE(req.routed.has_value());
 }
 
-TEST(RouteStage, HandsTheResolvedEndpointsToTheRouter) {
-  RouteStage stage;
+TEST(RouteStage, PutsTheResolvedEndpointsOnTheCallAndDispatchHandsThemToTheRouter) {
+  RouteStage route;
+  DispatchStage dispatch;
+  StageChain stage({&route, &dispatch});
   FakeRequest direct(TestSnapshot());
   direct.call_.model = "a:a-model";
-  EXPECT_EQ(stage.OnRequest(direct), Stage::Verdict::kHandled);
+  EXPECT_EQ(route.OnRequest(direct), Stage::Verdict::kContinue);
+  ASSERT_TRUE(direct.call_.resolution.has_value());
+  EXPECT_FALSE(direct.routed.has_value());
+  EXPECT_EQ(dispatch.OnRequest(direct), Stage::Verdict::kHandled);
   ASSERT_TRUE(direct.routed.has_value());
   ASSERT_EQ(direct.routed->targets.size(), 1u);
   EXPECT_EQ(direct.routed->targets[0].provider, "a");
@@ -168,7 +182,7 @@ TEST(RouteStage, HandsTheResolvedEndpointsToTheRouter) {
 
   FakeRequest virt(TestSnapshot());
   virt.call_.model = "both";
-  EXPECT_EQ(stage.OnRequest(virt), Stage::Verdict::kHandled);
+  EXPECT_EQ(stage.RunRequest(virt), Stage::Verdict::kHandled);
   ASSERT_TRUE(virt.routed.has_value());
   EXPECT_EQ(virt.routed->targets.size(), 2u);
   EXPECT_EQ(virt.routed_order.size(), 2u);
