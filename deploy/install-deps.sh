@@ -11,6 +11,9 @@ PACKAGES=(
   wrk curl ca-certificates openssl
   nginx-light   # the benchmark's floor only: tests/bench/run.sh runs its own nginx as a reference hop
   clang libclang-rt-14-dev libfuzzer-14-dev
+  # The PostgreSQL store backend links libpq; its tests start a throwaway
+  # server from the postgresql package's initdb/postgres (tests/support/pg_server.h).
+  postgresql libpq-dev
 )
 
 missing=()

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "controld/store/pg_store.h"
 #include "controld/store/sqlite_store.h"
 #include "controld/store/usage_store.h"
 #include "shared/common/status_macros.h"
@@ -15,11 +16,11 @@ absl::StatusOr<std::unique_ptr<UsageStore>> MakeStore(std::string_view url,
   if (url.empty()) {
     path = std::string(default_sqlite_path);
   } else if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-    // A load error, not a silent fallback to SQLite: usage would land
-    // somewhere the operator did not ask for.
-    return absl::UnimplementedError(
-        "database.url: the PostgreSQL backend arrives with the API keys issue; use sqlite:///path "
-        "or a file path for now");
+    // Passed to libpq as written; an unreachable server is a load error, not
+    // a silent fallback to SQLite (usage would land somewhere unasked for).
+    auto store = std::make_unique<PgStore>(std::string(url));
+    RETURN_IF_ERROR(store->Open());
+    return std::unique_ptr<UsageStore>(std::move(store));
   } else if (url.starts_with("sqlite://")) {
     path = std::string(url.substr(std::string_view("sqlite://").size()));
   } else if (url.starts_with("sqlite:")) {
@@ -65,8 +66,8 @@ std::string RedactedUrl(std::string_view url) {
   if (start == std::string_view::npos) return std::string(url);
   start += 3;
   size_t path = url.find('/', start);
-  std::string_view authority = url.substr(start, path == std::string_view::npos ? url.npos
-                                                                                 : path - start);
+  std::string_view authority =
+      url.substr(start, path == std::string_view::npos ? url.npos : path - start);
   size_t at = authority.rfind('@');
   if (at == std::string_view::npos) return std::string(url);
   size_t colon = authority.find(':');
