@@ -24,7 +24,7 @@ constexpr int64_t kPollEveryMs = 500;
 constexpr int64_t kBudgetEveryMs = 200;
 // A lease is renewed at least this often even when nothing moved, well
 // within the live window other nodes count it in.
-constexpr int64_t kLeaseRenewMs = 2'000;
+constexpr int64_t kLeaseRenewMs = 1'000;
 constexpr int64_t kLeaseLiveWindowMs = 10'000;
 
 bool IsOutage(const absl::Status& s) {
@@ -150,8 +150,10 @@ absl::Status KeyRegistry::Tick(store::UsageStore& st) {
       if (!e.record.budget_micro_usd || e.record.revoked_unix_ms) continue;
       node::KeySlot* slot = table_ != nullptr ? table_->slot(e.slot) : nullptr;
       if (slot == nullptr) continue;
-      // Renew at once when anything moved, else every kLeaseRenewMs.
-      const int64_t moved = slot->reserved.load() + slot->settled.load() + e.budget.committed;
+      // Renew at once when anything moved (a refusal too: this node may be
+      // owed a share another node has given back), else every kLeaseRenewMs.
+      const int64_t moved = slot->reserved.load() + slot->settled.load() + e.budget.committed +
+                            static_cast<int64_t>(slot->refused.load());
       if (e.budget.synced && moved == e.budget_moved && now < e.budget_renew_ms) continue;
       absl::Status s = SyncBudgetLocked(st, e, now);
       if (s.ok()) {

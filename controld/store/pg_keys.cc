@@ -128,6 +128,7 @@ absl::StatusOr<int64_t> PgStore::MaxKeyRevision() {
 
 absl::StatusOr<LeaseGrant> PgStore::SyncLease(const LeaseRequest& r) {
   LeaseGrant grant;
+  int64_t others_need = 0;
   RETURN_IF_ERROR(InTransaction("sync budget lease", [&]() -> absl::Status {
     {
       // Every node's SyncLease for this key queues here until the one before
@@ -148,27 +149,27 @@ absl::StatusOr<LeaseGrant> PgStore::SyncLease(const LeaseRequest& r) {
           "SELECT (SELECT COALESCE(SUM(cost_micro_usd), 0)::BIGINT FROM usage_records WHERE "
           "key_id = ",
           key, " AND time_unix_ms >= ", p.Int(r.period_start_unix_ms),
-          " AND cost_micro_usd IS NOT NULL), COALESCE(SUM(lease_micro_usd), 0)::BIGINT, COUNT(*) "
-          "FROM budget_leases WHERE key_id = ",
+          " AND cost_micro_usd IS NOT NULL), COALESCE(SUM(lease_micro_usd), 0)::BIGINT, COUNT(*), "
+          "COALESCE(SUM(need_micro_usd), 0)::BIGINT FROM budget_leases WHERE key_id = ",
           key, " AND node_id <> ", p.Text(r.node_id),
           " AND updated_unix_ms >= ", p.Int(live_since));
       ASSIGN_OR_RETURN(Result s, Exec("sum key spend and leases", sql, p));
       grant.spent_micro_usd = Int(s.get(), 0, 0);
       grant.others_micro_usd = Int(s.get(), 0, 1);
       grant.live_nodes = 1 + Int(s.get(), 0, 2);
+      others_need = Int(s.get(), 0, 3);
     }
-    int64_t remaining =
-        r.budget_micro_usd - grant.spent_micro_usd - grant.others_micro_usd - r.need_micro_usd;
-    int64_t share = remaining > 0 ? remaining / grant.live_nodes : 0;
-    grant.lease_micro_usd = r.need_micro_usd + share;
+    grant.lease_micro_usd = LeaseFor(r, grant, others_need);
     {
       Params p;
       std::string sql = absl::StrCat(
-          "INSERT INTO budget_leases (node_id, key_id, lease_micro_usd, updated_unix_ms) VALUES (",
+          "INSERT INTO budget_leases (node_id, key_id, lease_micro_usd, need_micro_usd, "
+          "updated_unix_ms) VALUES (",
           p.Text(r.node_id), ", ", p.Text(r.key_id), ", ", p.Int(grant.lease_micro_usd), ", ",
-          p.Int(r.now_unix_ms),
+          p.Int(r.need_micro_usd), ", ", p.Int(r.now_unix_ms),
           ") ON CONFLICT (node_id, key_id) DO UPDATE SET lease_micro_usd = "
-          "excluded.lease_micro_usd, updated_unix_ms = excluded.updated_unix_ms");
+          "excluded.lease_micro_usd, need_micro_usd = excluded.need_micro_usd, "
+          "updated_unix_ms = excluded.updated_unix_ms");
       RETURN_IF_ERROR(Exec("write lease", sql, p).status());
     }
     {

@@ -87,6 +87,7 @@ CREATE TABLE budget_leases (
   node_id          TEXT    NOT NULL,
   key_id           TEXT    NOT NULL,
   lease_micro_usd  BIGINT  NOT NULL,
+  need_micro_usd   BIGINT  NOT NULL DEFAULT 0,
   updated_unix_ms  BIGINT  NOT NULL,
   PRIMARY KEY (node_id, key_id)
 );

@@ -179,7 +179,13 @@ TEST_P(StoreKeysTest, TwoNodesSplitTheRemainder) {
   EXPECT_EQ(renewed.lease_micro_usd, 50 + (1000 - 200 - 100 - 50) / 2);
   LeaseGrant again = Sync("n2", 1000, 100, 50'003);
   EXPECT_EQ(again.others_micro_usd, 375);
-  EXPECT_EQ(again.lease_micro_usd, 100 + (1000 - 200 - 375 - 100) / 2);
+  // Shares count the other node's need, not its whole lease: n2 gets half of
+  // the unclaimed 650 (budget - spent - both needs), which n1's lease leaves.
+  EXPECT_EQ(again.lease_micro_usd, 100 + (1000 - 200 - 100 - 50) / 2);
+  EXPECT_EQ(renewed.lease_micro_usd + again.lease_micro_usd, 1000 - 200) << "all of it, no more";
+  // A node whose share the other's lease does not leave gets only what is left.
+  LeaseGrant greedy = Sync("n1", 1000, 300, 50'004);
+  EXPECT_EQ(greedy.lease_micro_usd, 1000 - 200 - 425);
 }
 
 TEST_P(StoreKeysTest, NeedIsNeverTakenAwayEvenOverBudget) {
