@@ -13,19 +13,12 @@
 #include "controld/usage_queries.h"
 #include "shared/common/log.h"
 #include "shared/common/thread_priority.h"
+#include "shared/common/wall_clock.h"
 #include "shared/usage/record_wire.h"
 
 namespace bitrouter::controld {
 
 namespace v1 = bitrouter::v1;
-
-namespace {
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
 
 class ControlServer::WorkerService final : public v1::WorkerControl::Service {
  public:
@@ -144,8 +137,8 @@ class ControlServer::AdminService final : public v1::Admin::Service {
       IntakeStats st = owner_->intake_->stats();
       out->set_store_ok(st.store_ok);
       if (!st.store_ok) {
-        out->set_store_error(absl::StrCat(st.store_error, " (since ",
-                                          (NowMs() - st.store_down_since_ms) / 1000, " s ago)"));
+        out->set_store_error(absl::StrCat(
+            st.store_error, " (since ", (UnixMillis() - st.store_down_since_ms) / 1000, " s ago)"));
       }
       out->set_store_queued_records(st.queued_records);
     }

@@ -80,10 +80,11 @@ void PrintHuman(const v1::StatusResponse& s) {
   if (s.store_ok()) {
     std::printf("  store:    %s (ok)\n", s.store().c_str());
   } else {
-    std::printf("  store:    %s UNAVAILABLE: %s; %llu usage record(s) waiting; requests are\n"
-                "            still served (known keys, budgets accounted on this node)\n",
-                s.store().c_str(), s.store_error().c_str(),
-                static_cast<unsigned long long>(s.store_queued_records()));
+    std::printf(
+        "  store:    %s UNAVAILABLE: %s; %llu usage record(s) waiting; requests are\n"
+        "            still served (known keys, budgets accounted on this node)\n",
+        s.store().c_str(), s.store_error().c_str(),
+        static_cast<unsigned long long>(s.store_queued_records()));
   }
   std::printf("  auth:     %s; %llu active key(s)\n",
               s.auth_required() ? "a virtual key is required"

@@ -19,26 +19,28 @@ std::string KeyJson(const v1::KeyInfo& k) {
   std::vector<std::string> models, unpriced;
   for (const auto& m : k.models()) models.push_back(JsonQuoted(m));
   for (const auto& m : k.unpriced_models()) unpriced.push_back(JsonQuoted(m));
-  std::string out = absl::StrCat(
-      "{\"id\":", JsonQuoted(k.id()), ",\"name\":", JsonQuoted(k.name()),
-      ",\"prefix\":", JsonQuoted(k.prefix()), ",\"state\":", JsonQuoted(k.state()),
-      ",\"models\":[", absl::StrJoin(models, ","), "]");
+  std::string out =
+      absl::StrCat("{\"id\":", JsonQuoted(k.id()), ",\"name\":", JsonQuoted(k.name()),
+                   ",\"prefix\":", JsonQuoted(k.prefix()), ",\"state\":", JsonQuoted(k.state()),
+                   ",\"models\":[", absl::StrJoin(models, ","), "]");
   if (k.has_budget()) {
-    absl::StrAppend(&out, ",\"budget_usd\":", MicroUsd(std::llround(k.budget_usd() * 1e6)),
-                    ",\"budget_period\":", JsonQuoted(k.budget_period()),
-                    ",\"spent_usd\":", MicroUsd(std::llround(k.spent_usd() * 1e6)),
-                    ",\"reserved_usd\":", MicroUsd(std::llround(k.reserved_usd() * 1e6)),
-                    ",\"budget_unpriced_models\":[", absl::StrJoin(unpriced, ","), "]",
-                    ",\"budget_unpriced_outside_catalog\":",
-                    k.budget_unpriced_any() ? "true" : "false");
+    absl::StrAppend(
+        &out, ",\"budget_usd\":", MicroUsd(std::llround(k.budget_usd() * 1e6)),
+        ",\"budget_period\":", JsonQuoted(k.budget_period()),
+        ",\"spent_usd\":", MicroUsd(std::llround(k.spent_usd() * 1e6)),
+        ",\"reserved_usd\":", MicroUsd(std::llround(k.reserved_usd() * 1e6)),
+        ",\"budget_unpriced_models\":[", absl::StrJoin(unpriced, ","), "]",
+        ",\"budget_unpriced_outside_catalog\":", k.budget_unpriced_any() ? "true" : "false");
   } else {
     out += ",\"budget_usd\":null";
   }
-  absl::StrAppend(&out, ",\"rpm\":", k.rpm() ? absl::StrCat(k.rpm()) : "null",
-                  ",\"tpm\":", k.tpm() ? absl::StrCat(k.tpm()) : "null", ",\"expires\":",
-                  k.expires_unix_ms() ? JsonQuoted(UtcTime(k.expires_unix_ms())) : "null",
-                  ",\"created\":", JsonQuoted(UtcTime(k.created_unix_ms())), ",\"revoked\":",
-                  k.revoked_unix_ms() ? JsonQuoted(UtcTime(k.revoked_unix_ms())) : "null", "}");
+  absl::StrAppend(
+      &out, ",\"rpm\":", k.rpm() ? absl::StrCat(k.rpm()) : "null",
+      ",\"tpm\":", k.tpm() ? absl::StrCat(k.tpm()) : "null",
+      ",\"expires\":", k.expires_unix_ms() ? JsonQuoted(UtcTime(k.expires_unix_ms())) : "null",
+      ",\"created\":", JsonQuoted(UtcTime(k.created_unix_ms())),
+      ",\"revoked\":", k.revoked_unix_ms() ? JsonQuoted(UtcTime(k.revoked_unix_ms())) : "null",
+      "}");
   return out;
 }
 
@@ -71,8 +73,7 @@ void PrintKey(const v1::KeyInfo& k) {
   } else {
     std::printf("budget:   none\n");
   }
-  std::printf("rpm:      %s\ntpm:      %s\n",
-              k.rpm() ? absl::StrCat(k.rpm()).c_str() : "no limit",
+  std::printf("rpm:      %s\ntpm:      %s\n", k.rpm() ? absl::StrCat(k.rpm()).c_str() : "no limit",
               k.tpm() ? absl::StrCat(k.tpm()).c_str() : "no limit");
   std::printf("expires:  %s\ncreated:  %s\n",
               k.expires_unix_ms() ? UtcTime(k.expires_unix_ms()).c_str() : "never",
@@ -94,7 +95,8 @@ int PrintOne(const Context& ctx, const v1::KeyInfo& k) {
 bool ExpiresSeconds(const std::string& text, int64_t* out) {
   auto ms = ParseDurationMs(text);
   if (!ms.ok()) {
-    std::fprintf(stderr, "bitrouterctl: --expires: %s\n", std::string(ms.status().message()).c_str());
+    std::fprintf(stderr, "bitrouterctl: --expires: %s\n",
+                 std::string(ms.status().message()).c_str());
     return false;
   }
   *out = std::max<int64_t>(1, *ms / 1000);
@@ -128,7 +130,8 @@ int RunKeyCreate(const Context& ctx, const KeyOptions& o) {
     return 0;
   }
   std::printf("%s\n\n", resp.secret().c_str());
-  std::printf("The key above is shown only this once: store it now (only its SHA-256 is kept).\n\n");
+  std::printf(
+      "The key above is shown only this once: store it now (only its SHA-256 is kept).\n\n");
   PrintKey(resp.key());
   return 0;
 }
@@ -153,13 +156,13 @@ int RunKeyList(const Context& ctx) {
       {"ID", "NAME", "PREFIX", "STATE", "MODELS", "BUDGET", "SPENT", "RPM", "TPM", "EXPIRES"}};
   for (const auto& k : resp.keys()) {
     std::vector<std::string> models(k.models().begin(), k.models().end());
-    rows.push_back({k.id(), k.name(), k.prefix() + "...", k.state(),
-                    models.empty() ? "*" : absl::StrJoin(models, ","),
-                    k.has_budget() ? absl::StrCat(Money(k.budget_usd()), "/", k.budget_period())
-                                   : "-",
-                    k.has_budget() ? Money(k.spent_usd()) : "-",
-                    k.rpm() ? absl::StrCat(k.rpm()) : "-", k.tpm() ? absl::StrCat(k.tpm()) : "-",
-                    k.expires_unix_ms() ? UtcTime(k.expires_unix_ms()) : "never"});
+    rows.push_back(
+        {k.id(), k.name(), k.prefix() + "...", k.state(),
+         models.empty() ? "*" : absl::StrJoin(models, ","),
+         k.has_budget() ? absl::StrCat(Money(k.budget_usd()), "/", k.budget_period()) : "-",
+         k.has_budget() ? Money(k.spent_usd()) : "-", k.rpm() ? absl::StrCat(k.rpm()) : "-",
+         k.tpm() ? absl::StrCat(k.tpm()) : "-",
+         k.expires_unix_ms() ? UtcTime(k.expires_unix_ms()) : "never"});
   }
   PrintTable(rows, "llllllrrrl");
   return 0;

@@ -163,8 +163,9 @@ int main(int argc, char** argv) {
   key_update->add_option("key", key_ref, "Its id (key_...) or name")->required();
   key_update->add_option("--name", key_options.name, "A new name");
   add_limits(key_update);
-  key_update->add_option("--clear", key_clear,
-                         "Remove limits: budget, rpm, tpm, expires, models (comma-separated)")
+  key_update
+      ->add_option("--clear", key_clear,
+                   "Remove limits: budget, rpm, tpm, expires, models (comma-separated)")
       ->delimiter(',');
   auto* key_revoke = key->add_subcommand("revoke", "Revoke a key (enforced within 100 ms)");
   key_revoke->add_option("key", key_ref, "Its id (key_...) or name")->required();

@@ -10,15 +10,10 @@
 #include "controld/route_registry.h"
 #include "shared/common/log.h"
 #include "shared/common/status_macros.h"
+#include "shared/common/wall_clock.h"
 
 namespace bitrouter::controld {
 namespace {
-
-int64_t NowUnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 constexpr int64_t kPollEveryMs = 500;
 constexpr int64_t kBudgetEveryMs = 200;
@@ -106,7 +101,7 @@ absl::Status KeyRegistry::SyncBudgetLocked(store::UsageStore& st, Entry& e, int6
 }
 
 absl::Status KeyRegistry::Tick(store::UsageStore& st) {
-  const int64_t now = NowUnixMs();
+  const int64_t now = UnixMillis();
   absl::Status status;
   if (now >= next_poll_ms_) {
     next_poll_ms_ = now + kPollEveryMs;

@@ -18,16 +18,11 @@
 #include "controld/usage/intake.h"
 #include "shared/common/log.h"
 #include "shared/common/status_macros.h"
+#include "shared/common/wall_clock.h"
 #include "shared/keys/virtual_key.h"
 
 namespace bitrouter::controld {
 namespace {
-
-int64_t NowUnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 constexpr size_t kMaxNameBytes = 64;
 // 1e9 USD in micro-USD still fits comfortably in int64.
@@ -37,8 +32,8 @@ absl::Status ValidateName(const std::string& name) {
   bool ok = !name.empty() && name.size() <= kMaxNameBytes;
   for (char c : name) ok = ok && c > 0x20 && c < 0x7f;
   if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "key name must be 1 to ", kMaxNameBytes, " printable ASCII characters without spaces"));
+    return absl::InvalidArgumentError(absl::StrCat("key name must be 1 to ", kMaxNameBytes,
+                                                   " printable ASCII characters without spaces"));
   }
   if (name.starts_with("key_")) {
     return absl::InvalidArgumentError("key names must not start with 'key_' (that is an id)");
@@ -205,7 +200,7 @@ bitrouter::v1::KeyInfo KeyRegistry::InfoLocked(const Entry& e, int64_t now_ms) c
 absl::StatusOr<bitrouter::v1::CreateKeyResponse> KeyRegistry::Create(
     const bitrouter::v1::CreateKeyRequest& req) {
   RETURN_IF_ERROR(ValidateName(req.name()));
-  const int64_t now = NowUnixMs();
+  const int64_t now = UnixMillis();
   store::KeyRecord rec;
   rec.name = req.name();
   for (const auto& m : req.models()) {
@@ -253,7 +248,7 @@ absl::StatusOr<bitrouter::v1::CreateKeyResponse> KeyRegistry::Create(
   bitrouter::v1::CreateKeyResponse out;
   out.set_secret(nk.secret);
   std::lock_guard<std::mutex> lock(mu_);
-  *out.mutable_key() = InfoLocked(keys_.at(rec.id), NowUnixMs());
+  *out.mutable_key() = InfoLocked(keys_.at(rec.id), UnixMillis());
   return out;
 }
 
@@ -266,7 +261,7 @@ absl::StatusOr<std::vector<bitrouter::v1::KeyInfo>> KeyRegistry::List() {
            std::tie(b->record.created_unix_ms, b->record.id);
   });
   std::vector<bitrouter::v1::KeyInfo> out;
-  const int64_t now = NowUnixMs();
+  const int64_t now = UnixMillis();
   for (const Entry* e : order) out.push_back(InfoLocked(*e, now));
   return out;
 }
@@ -275,7 +270,7 @@ absl::StatusOr<bitrouter::v1::KeyInfo> KeyRegistry::Get(const std::string& id_or
   std::lock_guard<std::mutex> lock(mu_);
   Entry* e = FindLocked(id_or_name);
   if (e == nullptr) return absl::NotFoundError(absl::StrCat("no key '", id_or_name, "'"));
-  return InfoLocked(*e, NowUnixMs());
+  return InfoLocked(*e, UnixMillis());
 }
 
 absl::StatusOr<bitrouter::v1::KeyInfo> KeyRegistry::Change(
@@ -288,7 +283,7 @@ absl::StatusOr<bitrouter::v1::KeyInfo> KeyRegistry::Change(
     rec = e->record;
   }
   RETURN_IF_ERROR(edit(&rec));
-  const int64_t now = NowUnixMs();
+  const int64_t now = UnixMillis();
   rec.updated_unix_ms = now;
   RETURN_IF_ERROR(OnStore([&](store::UsageStore& st) -> absl::Status {
     ASSIGN_OR_RETURN(rec.revision, st.UpdateKey(rec));
@@ -303,14 +298,14 @@ absl::StatusOr<bitrouter::v1::KeyInfo> KeyRegistry::Change(
   }));
   PublishAndWait();
   std::lock_guard<std::mutex> lock(mu_);
-  return InfoLocked(keys_.at(rec.id), NowUnixMs());
+  return InfoLocked(keys_.at(rec.id), UnixMillis());
 }
 
 absl::StatusOr<bitrouter::v1::KeyInfo> KeyRegistry::Update(
     const bitrouter::v1::UpdateKeyRequest& req) {
   return Change(req.key(), [&](store::KeyRecord* rec) -> absl::Status {
     if (rec->revoked_unix_ms) return absl::FailedPreconditionError("the key is revoked");
-    const int64_t now = NowUnixMs();
+    const int64_t now = UnixMillis();
     for (const std::string& c : req.clear()) {
       if (c == "budget") {
         rec->budget_micro_usd.reset();
@@ -364,7 +359,7 @@ absl::StatusOr<bitrouter::v1::KeyInfo> KeyRegistry::Update(
 absl::StatusOr<bitrouter::v1::KeyInfo> KeyRegistry::Revoke(const std::string& id_or_name) {
   auto info = Change(id_or_name, [](store::KeyRecord* rec) -> absl::Status {
     if (rec->revoked_unix_ms) return absl::FailedPreconditionError("the key is revoked already");
-    rec->revoked_unix_ms = NowUnixMs();
+    rec->revoked_unix_ms = UnixMillis();
     return absl::OkStatus();
   });
   if (info.ok()) LOG_INFO("key ", info->id(), " (", info->name(), ") revoked");

@@ -73,8 +73,8 @@ class KeyRegistry {
 
  private:
   struct Budget {
-    int64_t committed = 0;  // this node's spend the store holds (all periods)
-    store::LeaseGrant last;  // the last grant (spent, others, lease)
+    int64_t committed = 0;          // this node's spend the store holds (all periods)
+    store::LeaseGrant last;         // the last grant (spent, others, lease)
     int64_t committed_at_sync = 0;  // `committed` when `last` was granted
     bool synced = false;
   };

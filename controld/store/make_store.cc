@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 #include <memory>
 #include <string>
 
@@ -52,7 +53,8 @@ absl::StatusOr<std::unique_ptr<UsageStore>> MakeStore(std::string_view url,
 }
 
 int64_t LeaseFor(const LeaseRequest& r, const LeaseGrant& g, int64_t others_need) {
-  const int64_t left = r.budget_micro_usd - g.spent_micro_usd - g.others_micro_usd - r.need_micro_usd;
+  const int64_t left =
+      r.budget_micro_usd - g.spent_micro_usd - g.others_micro_usd - r.need_micro_usd;
   const int64_t unclaimed = r.budget_micro_usd - g.spent_micro_usd - r.need_micro_usd - others_need;
   int64_t share = unclaimed > 0 ? unclaimed / std::max<int64_t>(1, g.live_nodes) : 0;
   share = std::max<int64_t>(0, std::min(share, left));
@@ -60,21 +62,33 @@ int64_t LeaseFor(const LeaseRequest& r, const LeaseGrant& g, int64_t others_need
 }
 
 std::string RedactedUrl(std::string_view url) {
+  std::string out(url);
   // scheme://user:password@host...: the password is between the first ':'
   // after "//" and the last '@' before the path.
-  size_t start = url.find("://");
-  if (start == std::string_view::npos) return std::string(url);
-  start += 3;
-  size_t path = url.find('/', start);
-  std::string_view authority =
-      url.substr(start, path == std::string_view::npos ? url.npos : path - start);
-  size_t at = authority.rfind('@');
-  if (at == std::string_view::npos) return std::string(url);
-  size_t colon = authority.find(':');
-  if (colon == std::string_view::npos || colon > at) return std::string(url);
-  std::string out(url.substr(0, start + colon + 1));
-  out += "***";
-  out += url.substr(start + at);
+  if (size_t start = out.find("://"); start != std::string::npos) {
+    start += 3;
+    size_t path = out.find_first_of("/?", start);
+    size_t end = path == std::string::npos ? out.size() : path;
+    size_t at = out.rfind('@', end);
+    size_t colon = out.find(':', start);
+    if (at != std::string::npos && at >= start && colon != std::string::npos && colon < at) {
+      out.replace(colon + 1, at - colon - 1, "***");
+    }
+  }
+  // ...?password=... (libpq's query-parameter form), any case.
+  if (size_t q = out.find('?'); q != std::string::npos) {
+    std::string lower = out;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (size_t at = lower.find("password=", q); at != std::string::npos;
+         at = lower.find("password=", at + 1)) {
+      if (lower[at - 1] != '?' && lower[at - 1] != '&') continue;
+      size_t value = at + 9;
+      size_t stop = out.find('&', value);
+      if (stop == std::string::npos) stop = out.size();
+      out.replace(value, stop - value, "***");
+      lower.replace(value, stop - value, "***");
+    }
+  }
   return out;
 }
 

@@ -68,7 +68,7 @@ absl::StatusOr<int64_t> SqliteStore::NextKeyRevision() {
 }
 
 absl::Status SqliteStore::KeyWriteError(int rc, const char* what) const {
-  if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
     return absl::AlreadyExistsError(
         absl::StrCat(what, ": a key with this name (or secret) exists already"));
   }
@@ -111,11 +111,11 @@ absl::StatusOr<int64_t> SqliteStore::UpdateKey(const KeyRecord& key) {
   int64_t revision = 0;
   RETURN_IF_ERROR(InTransaction("update key", [&]() -> absl::Status {
     ASSIGN_OR_RETURN(revision, NextKeyRevision());
-    ASSIGN_OR_RETURN(
-        Stmt s, Prepare("UPDATE keys SET name = ?, models = ?, budget_micro_usd = ?, "
-                        "budget_period = ?, rpm = ?, tpm = ?, expires_unix_ms = ?, "
-                        "updated_unix_ms = ?, revoked_unix_ms = ?, revision = ? WHERE id = ?",
-                        "update key"));
+    ASSIGN_OR_RETURN(Stmt s,
+                     Prepare("UPDATE keys SET name = ?, models = ?, budget_micro_usd = ?, "
+                             "budget_period = ?, rpm = ?, tpm = ?, expires_unix_ms = ?, "
+                             "updated_unix_ms = ?, revoked_unix_ms = ?, revision = ? WHERE id = ?",
+                             "update key"));
     const std::string models = absl::StrJoin(key.models, ",");
     int i = 0;
     BindText(s.get(), ++i, key.name);
@@ -143,9 +143,9 @@ absl::StatusOr<std::vector<KeyRecord>> SqliteStore::ListKeys() {
   if (db_ == nullptr) return absl::FailedPreconditionError("usage store not open");
   ASSIGN_OR_RETURN(
       Stmt s,
-      Prepare(absl::StrCat("SELECT ", kKeyColumns, " FROM keys ORDER BY created_unix_ms, id")
-                  .c_str(),
-              "list keys"));
+      Prepare(
+          absl::StrCat("SELECT ", kKeyColumns, " FROM keys ORDER BY created_unix_ms, id").c_str(),
+          "list keys"));
   std::vector<KeyRecord> out;
   int rc;
   while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(ReadKey(s.get()));

@@ -17,13 +17,13 @@ absl::StatusOr<NewKey> GenerateKey() {
     return absl::InternalError("the system's random source failed (RAND_bytes)");
   }
   NewKey out;
-  out.secret = absl::StrCat(
-      absl::string_view(kSecretPrefix.data(), kSecretPrefix.size()),
-      absl::WebSafeBase64Escape(absl::string_view(reinterpret_cast<char*>(secret), sizeof(secret))));
+  out.secret = absl::StrCat(absl::string_view(kSecretPrefix.data(), kSecretPrefix.size()),
+                            absl::WebSafeBase64Escape(absl::string_view(
+                                reinterpret_cast<char*>(secret), sizeof(secret))));
   out.hash_hex = HashHex(out.secret);
   out.prefix = out.secret.substr(0, kDisplayPrefixLength);
-  out.id = absl::StrCat("key_", absl::BytesToHexString(
-                                    absl::string_view(reinterpret_cast<char*>(id), sizeof(id))));
+  out.id = absl::StrCat(
+      "key_", absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(id), sizeof(id))));
   OPENSSL_cleanse(secret, sizeof(secret));
   return out;
 }

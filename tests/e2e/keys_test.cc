@@ -14,27 +14,11 @@
 #include <vector>
 
 #include "tests/e2e/e2e_fixture.h"
+#include "tests/e2e/keys_fixture.h"
 #include "tests/e2e/usage_answers.h"
 
 namespace bitrouter::testing {
 namespace {
-
-// input 2, cache write 4, output 10, reasoning 20 USD per Mtok: the chat
-// answer (usage_answers.h: prompt 100 with 40 cached, completion 20 with 5
-// reasoning) costs 60x2 + 40x1 + 15x10 + 5x20 = 410 micro-USD.
-constexpr char kPricing[] =
-    "        pricing:\n"
-    "          input_tokens: {no_cache: 2, cache_read: 1, cache_write: 4}\n"
-    "          output_tokens: {text: 10, reasoning: 20}\n";
-constexpr int64_t kAnswerCost = 410;
-
-std::string Field(const std::string& json, const std::string& name) {
-  std::string needle = "\"" + name + "\":\"";
-  size_t at = json.find(needle);
-  if (at == std::string::npos) return "";
-  at += needle.size();
-  return json.substr(at, json.find('"', at) - at);
-}
 
 struct Key {
   std::string id;
@@ -58,10 +42,10 @@ class KeysTest : public RouterTest {
     o.config_yaml = "server:\n" + server_yaml +
                     "providers:\n"
                     "  oai:\n    api_protocol: openai\n    api_base: " +
-                    base + "\n    api_key: key-oai\n    models:\n      m-chat:\n" + kPricing +
+                    base + "\n    api_key: key-oai\n    models:\n      m-chat:\n" + kKeysPricing +
                     "      m-free: {}\n"
                     "  ant:\n    api_protocol: anthropic\n    api_base: " +
-                    base + "\n    api_key: key-ant\n    models:\n      m-msg:\n" + kPricing +
+                    base + "\n    api_key: key-ant\n    models:\n      m-msg:\n" + kKeysPricing +
                     "models:\n  mixed:\n    endpoints:\n"
                     "      - {provider: oai, model_id: m-chat}\n"
                     "      - {provider: ant, model_id: m-msg}\n";
@@ -77,7 +61,7 @@ class KeysTest : public RouterTest {
     all.insert(all.end(), args.begin(), args.end());
     std::string out;
     EXPECT_EQ(router_->Ctl(all, &out), 0) << out;
-    Key k{Field(out, "id"), Field(out, "secret")};
+    Key k{JsonField(out, "id"), JsonField(out, "secret")};
     EXPECT_EQ(k.secret.rfind("brvk_", 0), 0u) << out;
     EXPECT_EQ(k.secret.size(), 48u) << out;
     return k;
@@ -97,9 +81,8 @@ TEST_F(KeysTest, EveryCredentialStyleOnEveryInferenceEndpointAnd401sWithAChallen
   Key k = Create({"--name", "agent-1"});
   // No key, a wrong key, a key that is not ours: 401 with the challenge, in
   // the client's shape.
-  for (const HeaderList& h :
-       {HeaderList{}, HeaderList{{"Authorization", "Bearer brvk_nope"}},
-        HeaderList{{"Authorization", "Bearer sk-someone-else"}}}) {
+  for (const HeaderList& h : {HeaderList{}, HeaderList{{"Authorization", "Bearer brvk_nope"}},
+                              HeaderList{{"Authorization", "Bearer sk-someone-else"}}}) {
     HttpResponse r = Chat(Body("oai:m-chat"), h);
     EXPECT_EQ(r.status, 401) << r.body;
     EXPECT_EQ(r.Header("WWW-Authenticate"), "Bearer realm=\"bitrouter\"");
@@ -114,10 +97,11 @@ TEST_F(KeysTest, EveryCredentialStyleOnEveryInferenceEndpointAnd401sWithAChallen
                   {{"x-api-key", k.secret}, {"anthropic-version", "2023-06-01"}})
                 .status,
             200);
-  EXPECT_EQ(Fetch(router_->port(), "POST", "/v1/responses",
-                  R"({"model":"oai:m-chat","input":"hi"})", {{"Authorization", "Bearer " + k.secret}})
-                .status,
-            200);
+  EXPECT_EQ(
+      Fetch(router_->port(), "POST", "/v1/responses", R"({"model":"oai:m-chat","input":"hi"})",
+            {{"Authorization", "Bearer " + k.secret}})
+          .status,
+      200);
   const std::string gemini = R"({"contents":[{"role":"user","parts":[{"text":"hi"}]}]})";
   EXPECT_EQ(Fetch(router_->port(), "POST", "/v1beta/models/oai:m-chat:generateContent", gemini,
                   {{"x-goog-api-key", k.secret}})
@@ -297,7 +281,7 @@ TEST_F(KeysTest, ABudgetKeyIsRefusedAModelWithoutAPriceAndSaysSo) {
   ASSERT_EQ(router_->Ctl({"key", "create", "--name", "priced", "--budget-usd", "1"}, &out), 0);
   EXPECT_NE(out.find("cannot be enforced"), std::string::npos) << out;
   EXPECT_NE(out.find("oai:m-free"), std::string::npos) << out;
-  Key k{Field(out, "id"), out.substr(0, out.find('\n'))};
+  Key k{JsonField(out, "id"), out.substr(0, out.find('\n'))};
   HttpResponse r = As(k, "oai:m-free");
   EXPECT_EQ(r.status, 403) << r.body;
   EXPECT_NE(r.body.find("no known price"), std::string::npos) << r.body;

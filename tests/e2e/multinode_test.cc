@@ -11,26 +11,13 @@
 #include <vector>
 
 #include "tests/e2e/e2e_fixture.h"
+#include "tests/e2e/keys_fixture.h"
 #include "tests/e2e/usage_answers.h"
 #include "tests/support/pg_server.h"
 #include "tests/support/prometheus_text.h"
 
 namespace bitrouter::testing {
 namespace {
-
-constexpr char kPricing[] =
-    "        pricing:\n"
-    "          input_tokens: {no_cache: 2, cache_read: 1, cache_write: 4}\n"
-    "          output_tokens: {text: 10, reasoning: 20}\n";
-constexpr int64_t kAnswerCost = 410;  // keys_test.cc explains the figure
-
-std::string Field(const std::string& json, const std::string& name) {
-  std::string needle = "\"" + name + "\":\"";
-  size_t at = json.find(needle);
-  if (at == std::string::npos) return "";
-  at += needle.size();
-  return json.substr(at, json.find('"', at) - at);
-}
 
 // "requests":N in `usage --json`'s total row, less its "errors":N (the
 // refusals while a node waited for its share of a budget).
@@ -58,9 +45,10 @@ class MultiNodeTest : public ::testing::Test {
       RouterProcess::Options o;
       const std::string base = upstream_->base_url();
       o.env = {{"OPENAI_API_KEY", kTestKey}, {"OPENAI_BASE_URL", base}};
-      o.config_yaml = "server:\n  skip_auth: false\nproviders:\n  oai:\n    api_protocol: openai\n"
-                      "    api_base: " +
-                      base + "\n    api_key: key-oai\n    models:\n      m-chat:\n" + kPricing;
+      o.config_yaml =
+          "server:\n  skip_auth: false\nproviders:\n  oai:\n    api_protocol: openai\n"
+          "    api_base: " +
+          base + "\n    api_key: key-oai\n    models:\n      m-chat:\n" + kKeysPricing;
       o.workers = 2;
       o.extra_args = {"--db", pg_->url()};
       nodes_.push_back(std::make_unique<RouterProcess>(o));
@@ -86,8 +74,8 @@ class MultiNodeTest : public ::testing::Test {
     all.insert(all.end(), args.begin(), args.end());
     std::string out;
     EXPECT_EQ(node.Ctl(all, &out), 0) << out;
-    if (id != nullptr) *id = Field(out, "id");
-    return Field(out, "secret");
+    if (id != nullptr) *id = JsonField(out, "id");
+    return JsonField(out, "secret");
   }
   static std::string Body() {
     return R"({"model":"oai:m-chat","max_tokens":50,"messages":[{"role":"user","content":"hi"}]})";

@@ -48,6 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(bitrouter::keys::ScopeAllows(scope, provider, model) == allowed);
   }
   FUZZ_CHECK(bitrouter::keys::ScopeAllows({}, provider, model));
-  FUZZ_CHECK(bitrouter::keys::HashRaw(in) == bitrouter::keys::HexToRaw(bitrouter::keys::HashHex(in)));
+  FUZZ_CHECK(bitrouter::keys::HashRaw(in) ==
+             bitrouter::keys::HexToRaw(bitrouter::keys::HashHex(in)));
   return 0;
 }

@@ -111,7 +111,7 @@ class Server {
   std::unordered_map<std::string, uint64_t> counters_;
   std::string id_prefix_;
   RequestDispatcher* dispatcher_ = nullptr;  // not owned; outlives the server
-  UsageOutbox* usage_outbox_ = nullptr;       // not owned; outlives the server
+  UsageOutbox* usage_outbox_ = nullptr;      // not owned; outlives the server
 };
 
 }  // namespace bitrouter::worker

@@ -1,5 +1,6 @@
 #include "worker/proxy/dispatch.h"
 
+#include "shared/common/wall_clock.h"
 #include "worker/proxy/inference_endpoints.h"
 #include "worker/proxy/model_endpoints.h"
 #include "worker/stages/auth/auth_stage.h"
@@ -13,7 +14,7 @@ bool ProxyDispatcher::Dispatch(HttpConnection* conn) {
   // chain's "auth" stage, which puts the key on the call.
   const SnapshotPtr& snapshot = conn->snapshot();
   if (snapshot != nullptr && snapshot->require_key) {
-    Identity who = Identify(conn->request(), *snapshot, WallClockMs());
+    Identity who = Identify(conn->request(), *snapshot, UnixMillis());
     if (!who.ok()) {
       conn->SendError(AuthError(who), kAuthChallenge);
       return true;

@@ -47,7 +47,7 @@ struct InboundCall {
   const KeyPolicy* key = nullptr;  // "auth": the virtual key (in the request's snapshot)
   std::optional<routing::Resolution> resolution;  // "route": endpoints ...
   std::vector<size_t> order;                      // ... in the order to try
-  int64_t budget_reserved = 0;  // "budget": micro-USD reserved for this request
+  int64_t budget_reserved = 0;                    // "budget": micro-USD reserved for this request
 };
 
 // One request as a stage sees it.

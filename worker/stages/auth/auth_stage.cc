@@ -1,17 +1,10 @@
 #include "worker/stages/auth/auth_stage.h"
 
-#include <chrono>
-
+#include "shared/common/wall_clock.h"
 #include "shared/keys/virtual_key.h"
 #include "worker/http/inbound.h"
 
 namespace bitrouter::worker {
-
-int64_t WallClockMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Identity Identify(const InboundRequest& request, const WorkerSnapshot& snapshot,
                   int64_t now_unix_ms) {
@@ -41,13 +34,12 @@ protocol::HttpError AuthError(const Identity& identity) {
     case Identity::Kind::kExpired:
       return {401, "authentication_error", "expired_api_key", "this virtual key has expired"};
     default:
-      return {401, "authentication_error", "invalid_api_key",
-              "unknown or revoked virtual key"};
+      return {401, "authentication_error", "invalid_api_key", "unknown or revoked virtual key"};
   }
 }
 
 Stage::Verdict AuthStage::OnRequest(StageRequest& req) {
-  Identity who = Identify(req.request(), req.snapshot(), WallClockMs());
+  Identity who = Identify(req.request(), req.snapshot(), UnixMillis());
   if (!who.ok()) {
     req.Answer(AuthError(who), kAuthChallenge);
     return Verdict::kHandled;

@@ -27,8 +27,8 @@ Identity Identify(const InboundRequest& request, const WorkerSnapshot& snapshot,
                   int64_t now_unix_ms);
 // The 401 for an identity that is not ok(), and its header line.
 protocol::HttpError AuthError(const Identity& identity);
-inline constexpr std::string_view kAuthChallenge = "WWW-Authenticate: Bearer realm=\"bitrouter\"\r\n";
-int64_t WallClockMs();
+inline constexpr std::string_view kAuthChallenge =
+    "WWW-Authenticate: Bearer realm=\"bitrouter\"\r\n";
 
 class AuthStage final : public Stage {
  public:

@@ -31,8 +31,7 @@ std::optional<int64_t> ActualCost(const WorkerSnapshot& snapshot, const CallRepo
 
 Stage::Verdict BudgetStage::OnRequest(StageRequest& req) {
   InboundCall& call = req.call();
-  if (call.key == nullptr || !call.key->has_budget || !call.resolution ||
-      req.server() == nullptr) {
+  if (call.key == nullptr || !call.key->has_budget || !call.resolution || req.server() == nullptr) {
     return Verdict::kContinue;
   }
   node::KeySlot* slot = req.server()->keys().slot(call.key->slot);

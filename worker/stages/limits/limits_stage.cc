@@ -30,15 +30,16 @@ Stage::Verdict LimitsStage::OnRequest(StageRequest& req) {
   // Tokens first: a request refused for tokens must not use up a request.
   if (key->tpm != 0) {
     if (uint64_t wait = node::KeyTable::CheckTokens(*slot, key->tpm, now)) {
-      TooMany(req, wait, absl::StrCat("this key's token limit (", key->tpm,
-                                      " tokens per minute) is used up"));
+      TooMany(req, wait,
+              absl::StrCat("this key's token limit (", key->tpm, " tokens per minute) is used up"));
       return Verdict::kHandled;
     }
   }
   if (key->rpm != 0) {
     if (uint64_t wait = node::KeyTable::AdmitRequest(*slot, key->rpm, now)) {
-      TooMany(req, wait,
-              absl::StrCat("this key's rate limit (", key->rpm, " requests per minute) is reached"));
+      TooMany(
+          req, wait,
+          absl::StrCat("this key's rate limit (", key->rpm, " requests per minute) is reached"));
       return Verdict::kHandled;
     }
   }

@@ -295,3 +295,20 @@ TEST_F(SqliteStoreTest, ThroughputReport) {
 
 }  // namespace
 }  // namespace bitrouter::store
+
+namespace bitrouter::store {
+namespace {
+
+TEST(RedactedUrlTest, PasswordsNeverShow) {
+  EXPECT_EQ(RedactedUrl("postgres://u:s3cret@db:5432/x"), "postgres://u:***@db:5432/x");
+  EXPECT_EQ(RedactedUrl("postgresql://u:p@ss@db/x?sslmode=require"),
+            "postgresql://u:***@db/x?sslmode=require");
+  EXPECT_EQ(RedactedUrl("postgresql:///x?host=/tmp&password=s3cret&port=5"),
+            "postgresql:///x?host=/tmp&password=***&port=5");
+  EXPECT_EQ(RedactedUrl("postgres://db/x?PassWord=s3cret"), "postgres://db/x?PassWord=***");
+  EXPECT_EQ(RedactedUrl("postgres://u@db/x"), "postgres://u@db/x");
+  EXPECT_EQ(RedactedUrl("/var/lib/bitrouter.db"), "/var/lib/bitrouter.db");
+}
+
+}  // namespace
+}  // namespace bitrouter::store

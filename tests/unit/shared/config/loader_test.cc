@@ -150,8 +150,8 @@ TEST(LoaderServerTest, SkipAuthIsHonouredOnlyOnLoopback) {
   for (const char* listen : {"127.0.0.1:4356", "127.1.2.3:0", "[::1]:80", "localhost:8787"}) {
     EXPECT_TRUE(IsLoopbackListen(listen)) << listen;
   }
-  for (const char* listen : {"0.0.0.0:4356", ":4356", "[::]:1", "10.0.0.1:80", "127.0.0.1.evil:1",
-                             "example.com:80"}) {
+  for (const char* listen :
+       {"0.0.0.0:4356", ":4356", "[::]:1", "10.0.0.1:80", "127.0.0.1.evil:1", "example.com:80"}) {
     EXPECT_FALSE(IsLoopbackListen(listen)) << listen;
   }
   auto open = Parse("server:\n  listen: 0.0.0.0:4356\n  skip_auth: true\n");
@@ -160,9 +160,9 @@ TEST(LoaderServerTest, SkipAuthIsHonouredOnlyOnLoopback) {
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(std::string(s.message()).find(":3: server.skip_auth: true"), std::string::npos) << s;
   auto by_default = Parse("server:\n  listen: 0.0.0.0:4356\n");
-  EXPECT_NE(std::string(CheckAuthMode(*by_default, "0.0.0.0:4356").message())
-                .find("true by default"),
-            std::string::npos);
+  EXPECT_NE(
+      std::string(CheckAuthMode(*by_default, "0.0.0.0:4356").message()).find("true by default"),
+      std::string::npos);
   auto keyed = Parse("server:\n  listen: 0.0.0.0:4356\n  skip_auth: false\n");
   EXPECT_TRUE(CheckAuthMode(*keyed, "0.0.0.0:4356").ok());
   EXPECT_TRUE(CheckAuthMode(*by_default, "127.0.0.1:1").ok());
