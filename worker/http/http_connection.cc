@@ -193,6 +193,8 @@ void HttpConnection::ResetRequest() {
   req_.keep_alive = true;
   req_.request_id.clear();
   req_.protocol = protocol::Protocol::kChat;
+  req_.key_checked = false;
+  req_.key = nullptr;
   header_bytes_ = 0;
   in_value_ = false;
   message_complete_ = false;

@@ -42,6 +42,11 @@ struct InboundRequest {
   std::string request_id;
   // The client's wire protocol, from the path: shapes every error answer.
   protocol::Protocol protocol = protocol::Protocol::kChat;
+  // Set when the proxy's entry checked the credential (keys required), so
+  // the chain's "auth" stage does not hash it twice; `key` points into the
+  // connection's snapshot, which the request keeps.
+  bool key_checked = false;
+  const KeyPolicy* key = nullptr;
   std::string_view Header(std::string_view name) const;
   std::string_view Path() const;  // url without the query
 };
@@ -76,6 +81,7 @@ class HttpConnection {
   bool Accept(uv_stream_t* listener);
 
   const InboundRequest& request() const { return req_; }
+  InboundRequest& mutable_request() { return req_; }
   const SnapshotPtr& snapshot() const { return snapshot_; }
   Server* server() const { return server_; }
 

@@ -19,6 +19,8 @@ bool ProxyDispatcher::Dispatch(HttpConnection* conn) {
       conn->SendError(AuthError(who), kAuthChallenge);
       return true;
     }
+    conn->mutable_request().key_checked = true;
+    conn->mutable_request().key = who.key;
   }
   return HandleModels(conn) || HandleInference(conn);
 }
