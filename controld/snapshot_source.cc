@@ -1,5 +1,7 @@
 #include "controld/snapshot_source.h"
 
+#include "shared/guardrails/guard.h"
+
 namespace bitrouter::controld {
 namespace {
 
@@ -110,6 +112,23 @@ bitrouter::v1::Snapshot BuildSnapshot(
   f->set_never_wait_retry_after(cfg.failover.retry_after_wait_ms == 0);
   f->set_stream_recovery_off(!cfg.failover.stream_recovery);
   snap.set_require_key(!cfg.server.skip_auth);
+  // The loader validated the section (names, actions, regexes): resolving
+  // it again cannot fail on a config that loaded.
+  if (auto rules = guardrails::RulesFromConfig(cfg.guardrails); rules.ok()) {
+    auto* g = snap.mutable_guardrails();
+    g->set_include_details(cfg.guardrails.include_details);
+    g->set_include_help_link(cfg.guardrails.include_help_link);
+    for (const auto& r : *rules) {
+      auto* out = g->add_rules();
+      out->set_name(r.name);
+      out->set_regex(r.regex);
+      out->set_builtin(r.builtin);
+      out->set_upgoing(static_cast<uint32_t>(r.action[0]));
+      out->set_downgoing(static_cast<uint32_t>(r.action[1]));
+      out->set_description(r.description);
+      out->set_max_match_bytes(static_cast<uint32_t>(r.max_match_bytes));
+    }
+  }
   return snap;
 }
 

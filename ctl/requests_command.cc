@@ -48,7 +48,8 @@ std::string RecordJson(const v1::UsageRow& row) {
       ",\"cache_read_tokens\":", r.cache_read_tokens(),
       ",\"cache_write_tokens\":", r.cache_write_tokens(),
       ",\"usage_origin\":", r.estimated() ? "\"estimated\"" : "\"provider\"",
-      ",\"cost_micro_usd\":", OptionalJson(r.has_cost(), r.cost_micro_usd()), ",\"attempts\":[");
+      ",\"cost_micro_usd\":", OptionalJson(r.has_cost(), r.cost_micro_usd()),
+      ",\"guardrails\":", JsonQuoted(r.guardrails()), ",\"attempts\":[");
   for (int i = 0; i < r.attempts_size(); ++i) {
     const v1::UsageAttempt& a = r.attempts(i);
     absl::StrAppend(&out, i ? "," : "", "{\"endpoint\":", JsonQuoted(a.endpoint()),

@@ -115,6 +115,7 @@ absl::StatusOr<std::vector<UsageRecord>> PgStore::Newest(int limit, const UsageF
     r.usage_origin =
         Text(res, row, c++) == "estimated" ? UsageOrigin::kEstimated : UsageOrigin::kProvider;
     r.cost_micro_usd = Optional(res, row, c++);
+    r.guardrails = Text(res, row, c++);
   }
   return out;
 }

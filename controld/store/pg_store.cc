@@ -93,6 +93,10 @@ CREATE TABLE budget_leases (
 );
 CREATE INDEX budget_leases_key ON budget_leases (key_id);
 )sql",
+    // 4: guardrail matches per request (see sqlite_store.cc).
+    R"sql(
+ALTER TABLE usage_records ADD COLUMN guardrails TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 // Advisory lock ids (any constants; they only have to differ from each
@@ -492,6 +496,7 @@ absl::Status PgStore::AppendChunk(const std::vector<UsageRecord>& records, size_
         p.Int(r.cache_write_tokens),
         p.Text(UsageOriginName(r.usage_origin)),
         p.Optional(r.cost_micro_usd),
+        p.Text(r.guardrails),
     };
     absl::StrAppend(&sql, n == begin ? "(" : ", (");
     for (int c = 0; c < kColumnCount; ++c) absl::StrAppend(&sql, c == 0 ? "" : ", ", values[c]);

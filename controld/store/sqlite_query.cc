@@ -162,6 +162,7 @@ absl::StatusOr<std::vector<UsageRecord>> SqliteStore::Newest(int limit, const Us
     std::string origin = ColumnText(s, c++);
     r.usage_origin = origin == "estimated" ? UsageOrigin::kEstimated : UsageOrigin::kProvider;
     r.cost_micro_usd = ColumnOptional(s, c++);
+    r.guardrails = ColumnText(s, c++);
   }
   if (rc != SQLITE_DONE) return Error(rc, "query usage records");
   return out;

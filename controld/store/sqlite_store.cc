@@ -94,6 +94,11 @@ CREATE TABLE budget_leases (
 );
 CREATE INDEX budget_leases_key ON budget_leases (key_id);
 )sql",
+    // 4: the guardrail matches of a request ("pattern:action:direction", comma
+    // separated; never the matched text).
+    R"sql(
+ALTER TABLE usage_records ADD COLUMN guardrails TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 // The busy timeout covers a reader (bitrouterctl) holding the WAL checkpoint;
@@ -295,6 +300,7 @@ absl::Status SqliteStore::AppendOne(const UsageRecord& r) {
   sqlite3_bind_int64(s, ++i, r.cache_write_tokens);
   BindText(s, ++i, origin);
   BindOptional(s, ++i, r.cost_micro_usd);
+  BindText(s, ++i, r.guardrails);
   int rc = sqlite3_step(s);
   sqlite3_reset(s);
   // The bound texts point into locals that die on return.

@@ -104,6 +104,11 @@ void WorkerMetrics::SetSnapshotVersion(uint64_t version) {
   slot_state().snapshot_version.store(version, kRelaxed);
 }
 
+void WorkerMetrics::GuardrailMatch(std::string_view pattern, std::string_view direction,
+                                   std::string_view action) {
+  Add(SeriesFamily::kGuardrails, Key({pattern, direction, action}), 0, 1);
+}
+
 void WorkerMetrics::UsageRecordsDropped(uint64_t n) {
   slot_state().usage_records_dropped.fetch_add(n, kRelaxed);
 }

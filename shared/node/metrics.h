@@ -90,6 +90,10 @@ class WorkerMetrics {
   void SetSnapshotVersion(uint64_t version);
   // Usage records the bounded queue refused (counter).
   void UsageRecordsDropped(uint64_t n);
+  // One guardrail match: the pattern's configured name, "upgoing" or
+  // "downgoing", and what it did ("warn", "redact", "block").
+  void GuardrailMatch(std::string_view pattern, std::string_view direction,
+                      std::string_view action);
 
  private:
   MetricsSlot& slot_state() const { return table_->slot(slot_); }

@@ -205,6 +205,11 @@ std::string RenderPrometheus(const MetricsTable& table, const RenderContext& con
       &out,
       {"bitrouter_failovers_total", "counter", "Attempts beyond a request's first, by route."},
       merged[static_cast<uint32_t>(SeriesFamily::kFailovers)], {"route"});
+  LabeledCounter(&out,
+                 {"bitrouter_guardrail_matches_total", "counter",
+                  "Guardrail matches by pattern, direction and action (never the matched text)."},
+                 merged[static_cast<uint32_t>(SeriesFamily::kGuardrails)],
+                 {"pattern", "direction", "action"});
   ProviderHistogram(&out,
                     {"bitrouter_upstream_ttfb_seconds", "histogram",
                      "Serving attempt: request sent to the first byte of the answer."},

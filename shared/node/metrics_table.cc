@@ -57,6 +57,8 @@ uint32_t LabelCount(SeriesFamily family) {
   switch (family) {
     case SeriesFamily::kRequests:
       return 6;
+    case SeriesFamily::kGuardrails:
+      return 3;
     case SeriesFamily::kAttempts:
     case SeriesFamily::kUsage:
       return 2;

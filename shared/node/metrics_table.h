@@ -107,8 +107,9 @@ enum class SeriesFamily : uint32_t {
   kUsage = 4,            // provider, model: UsageValue
   kUpstreamTtfb = 5,     // provider: histogram over kUpstreamBoundsUs
   kUpstreamLatency = 6,  // provider: histogram over kUpstreamBoundsUs
+  kGuardrails = 7,       // pattern, direction, action: [count]
 };
-inline constexpr uint32_t kSeriesFamilies = 6;
+inline constexpr uint32_t kSeriesFamilies = 7;
 // How many label values a family's key holds.
 uint32_t LabelCount(SeriesFamily family);
 

@@ -30,6 +30,7 @@ UsageRecord FromWire(const v1::UsageRecord& in) {
   r.cache_write_tokens = in.cache_write_tokens();
   r.usage_origin = in.estimated() ? UsageOrigin::kEstimated : UsageOrigin::kProvider;
   if (in.has_cost()) r.cost_micro_usd = in.cost_micro_usd();
+  r.guardrails = in.guardrails();
   return r;
 }
 
@@ -65,6 +66,7 @@ void ToWire(const UsageRecord& in, v1::UsageRecord* out) {
   out->set_estimated(in.usage_origin == UsageOrigin::kEstimated);
   out->set_has_cost(in.cost_micro_usd.has_value());
   out->set_cost_micro_usd(in.cost_micro_usd.value_or(0));
+  out->set_guardrails(in.guardrails);
 }
 
 }  // namespace bitrouter::usage

@@ -57,6 +57,9 @@ struct UsageRecord {
   UsageOrigin usage_origin = UsageOrigin::kProvider;
   // nullopt = unknown (never stored as 0: unknown is not free).
   std::optional<int64_t> cost_micro_usd;
+  // Guardrail matches: "pattern:action:direction", comma-separated, each
+  // once; never the matched text. "" = none.
+  std::string guardrails;
 
   bool operator==(const UsageRecord&) const = default;
 };

@@ -2,6 +2,7 @@
 // the "route" stage hands it to a ProxyCall.
 #include <uv.h>
 
+#include "shared/protocol/openai_request.h"
 #include "worker/http/server.h"
 #include "worker/proxy/proxy_call.h"
 #include "worker/stages/chain.h"
@@ -26,6 +27,11 @@ class ConnStageRequest final : public StageRequest {
     conn_->SendError(error, header_lines);
   }
   Server* server() const override { return conn_->server(); }
+  void ReplaceBody(std::string body) override {
+    // Bodies keep simdjson's padding after their end.
+    body.reserve(body.size() + protocol::kJsonPadding);
+    conn_->mutable_request().body = std::move(body);
+  }
   uint64_t NextCounter(const std::string& key) override {
     return conn_->server()->NextCounter(key);
   }

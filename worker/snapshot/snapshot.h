@@ -13,6 +13,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "shared/common/url.h"
+#include "shared/guardrails/guard.h"
 #include "shared/config/config.h"
 #include "shared/protocol/adapters.h"
 #include "shared/routing/health.h"
@@ -116,6 +117,8 @@ struct WorkerSnapshot {
   // Active virtual keys by the SHA-256 (raw 32 bytes) of their secret.
   absl::flat_hash_map<std::string, KeyPolicy> keys;
   bool require_key = false;  // server.skip_auth: false
+  // The guardrail rules, compiled (RE2); null when guardrails are off.
+  std::shared_ptr<const guardrails::Guard> guard;
 
   const ProviderRuntime* FindProvider(std::string_view name) const {
     auto it = providers.find(name);

@@ -172,6 +172,23 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
   }
   snap->tls = cached;
   snap->require_key = proto.require_key();
+  if (proto.guardrails().rules_size() > 0) {
+    std::vector<guardrails::Rule> rules;
+    for (const auto& r : proto.guardrails().rules()) {
+      guardrails::Rule rule;
+      rule.name = r.name();
+      rule.regex = r.regex();
+      rule.builtin = r.builtin();
+      rule.action[0] = static_cast<guardrails::Action>(std::min<uint32_t>(r.upgoing(), 3));
+      rule.action[1] = static_cast<guardrails::Action>(std::min<uint32_t>(r.downgoing(), 3));
+      rule.description = r.description();
+      if (r.max_match_bytes() > 0) rule.max_match_bytes = r.max_match_bytes();
+      rules.push_back(std::move(rule));
+    }
+    ASSIGN_OR_RETURN(snap->guard, guardrails::Guard::Compile(std::move(rules),
+                                                             proto.guardrails().include_details(),
+                                                             proto.guardrails().include_help_link()));
+  }
   snap->keys.reserve(static_cast<size_t>(proto.keys_size()));
   for (const auto& k : proto.keys()) {
     if (k.hash().size() != 32) {

@@ -6,6 +6,7 @@
 #include "worker/stages/auth/scope_stage.h"
 #include "worker/stages/budget/budget_stage.h"
 #include "worker/stages/chain.h"
+#include "worker/stages/guardrails/guard_stage.h"
 #include "worker/stages/limits/limits_stage.h"
 #include "worker/stages/model_name.h"
 #include "worker/stages/route.h"
@@ -19,6 +20,7 @@ const StageChain& RequestJourney() {
   static ModelNameStage model;
   static RouteStage route;
   static ScopeStage scope;
+  static GuardrailsStage guard;
   static LimitsStage limits;
   static BudgetStage budget;
   static DispatchStage dispatch;
@@ -29,6 +31,7 @@ const StageChain& RequestJourney() {
       &route,     // endpoints in strategy order (404)
       &scope,     // every endpoint inside the key's scope (403)
       &limits,    // the key's RPM / TPM for the node (429); tokens charged at the end
+      &guard,     // secrets and PII in the request: block (400), redact, warn
       &budget,    // worst case reserved (402); real cost settled at the end
       &dispatch,  // -> the router (attempts, translate, upstream, relay)
   });

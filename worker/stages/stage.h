@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shared/guardrails/guard.h"
 #include "shared/protocol/adapters.h"
 #include "shared/protocol/openai_errors.h"
 #include "shared/routing/route_table.h"
@@ -28,6 +29,13 @@
 #include "worker/stages/call_report.h"
 
 namespace bitrouter::worker {
+
+// One guardrail match (never its text): the rule, where, what it did.
+struct GuardHit {
+  uint16_t rule = 0;  // index into the snapshot's guard rules
+  guardrails::Direction direction = guardrails::Direction::kUpgoing;
+  guardrails::Action action = guardrails::Action::kWarn;
+};
 
 // What the entry learned from the client's request before routing.
 struct InboundCall {
@@ -68,6 +76,8 @@ class StageRequest {
   virtual void Route(routing::Resolution resolution, std::vector<size_t> order) = 0;
   // The worker's services (key table, metrics); null in tests.
   virtual Server* server() const = 0;
+  // Replaces the request body (a redacted request): what goes upstream.
+  virtual void ReplaceBody(std::string body) = 0;
 };
 
 // The request whose answer a response-side stage sees (stages are shared by

@@ -6,6 +6,7 @@
 #include <span>
 
 #include "absl/strings/str_cat.h"
+#include "shared/common/strings.h"
 #include "shared/usage/cost.h"
 #include "worker/usage/outbox.h"
 
@@ -57,6 +58,27 @@ int64_t UnixMsNow() {
 
 }  // namespace
 
+// "pattern:action:direction" for each distinct hit, in order of first match.
+static std::string GuardHitsText(const WorkerSnapshot& snapshot, const InboundCall& call) {
+  std::string out;
+  if (call.guard_hits.empty() || snapshot.guard == nullptr) return out;
+  const auto& rules = snapshot.guard->rules();
+  for (size_t i = 0; i < call.guard_hits.size(); ++i) {
+    const GuardHit& h = call.guard_hits[i];
+    if (h.rule >= rules.size()) continue;
+    bool seen = false;
+    for (size_t j = 0; j < i && !seen; ++j) {
+      const GuardHit& p = call.guard_hits[j];
+      seen = p.rule == h.rule && p.direction == h.direction && p.action == h.action;
+    }
+    if (seen) continue;
+    absl::StrAppend(&out, out.empty() ? "" : ",", rules[h.rule].name, ":",
+                    AV(guardrails::ActionName(h.action)), ":",
+                    AV(guardrails::DirectionName(h.direction)));
+  }
+  return out;
+}
+
 usage::UsageRecord BuildUsageRecord(const InboundRequest& request, const InboundCall& call,
                                     const WorkerSnapshot& snapshot, const CallReport& report) {
   usage::UsageRecord r;
@@ -80,6 +102,7 @@ usage::UsageRecord BuildUsageRecord(const InboundRequest& request, const Inbound
     r.attempts.push_back({absl::StrCat(served->provider, ":", served->model_id),
                           report.served_status, "", report.upstream_latency_us});
   }
+  r.guardrails = GuardHitsText(snapshot, call);
   r.final_status = report.final_status;
   r.streamed = report.streamed;
   r.bytes_in = report.bytes_in;
@@ -114,6 +137,14 @@ static void Emit(Server& server, const WorkerSnapshot& snapshot, const InboundRe
                  const InboundCall& call, const CallReport& report) {
   usage::UsageRecord record = BuildUsageRecord(request, call, snapshot, report);
   RecordMetrics(server.metrics(), snapshot, report, record);
+  if (!call.guard_hits.empty() && snapshot.guard != nullptr) {
+    const auto& rules = snapshot.guard->rules();
+    for (const GuardHit& h : call.guard_hits) {
+      if (h.rule >= rules.size()) continue;
+      server.metrics().GuardrailMatch(rules[h.rule].name, guardrails::DirectionName(h.direction),
+                                      guardrails::ActionName(h.action));
+    }
+  }
   UsageOutbox* outbox = server.usage_outbox();
   if (outbox != nullptr && !outbox->Push(std::move(record)))
     server.metrics().UsageRecordsDropped(1);
