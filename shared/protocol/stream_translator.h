@@ -43,6 +43,8 @@ class StreamTranslator {
   // them to encoder() (e.g. a PartialAnswer, a SpliceSink). Must outlive
   // this translator's use.
   void Intercept(StreamSink* front) { tap_.next = front; }
+  // Where canonical events go now (the encoder, or the last Intercept).
+  StreamSink* front() const { return tap_.next; }
   StreamEncoder* encoder() { return encoder_.get(); }
   // Gives up the client encoder (with its state) for another translator;
   // this one must not be used afterwards.

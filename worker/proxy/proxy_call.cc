@@ -258,6 +258,7 @@ void ProxyCall::OnUpstreamHeaders(const UpstreamHead& head) {
         translator_ =
             std::make_unique<protocol::StreamTranslator>(upstream_, in_.client, EncoderOpts());
         WatchTranslated();
+        GuardStream();  // in front of the rescue's record: it sees what the client sees
         return;
       }
       phase_ = sse_response_ ? Phase::kBufferSse : Phase::kBufferJson;
@@ -393,6 +394,7 @@ void ProxyCall::OnUpstreamComplete() {
                       true);
         return;
       }
+      if (!GuardAnswer(&buffer_)) return;
       Accepted();
       Commit(static_cast<int64_t>(buffer_.size()));
       SendBody(conn_, buffer_.data(), buffer_.size());

@@ -37,6 +37,7 @@
 #include "worker/http/http_connection.h"
 #include "worker/proxy/proxy_rescue.h"
 #include "worker/stages/stage.h"
+#include "worker/stages/guardrails/guard_sink.h"
 #include "worker/upstream/upstream.h"
 
 namespace bitrouter::worker {
@@ -126,6 +127,16 @@ class ProxyCall : public RequestHandler, public UpstreamHandler, public StageRes
   void OnKeepaliveTimer();
   bool AtEventBoundary() const;
   void FinishOk();
+  // Guardrails on the answer (proxy_guard.cc). GuardAnswer: a JSON answer
+  // about to be sent, in the client's protocol; false when a block rule
+  // matched and the client got a 422 instead. GuardStream: puts a GuardSink
+  // in front of the translator's encoder. GuardBlockedStream: after a feed,
+  // true (and the stream ended in-band) when the sink blocked.
+  bool GuardsAnswers() const;
+  bool GuardAnswer(std::string* body);
+  void GuardStream();
+  bool GuardBlockedStream();
+  std::unique_ptr<GuardSink> guard_sink_;
   void FailAfterCommit(const std::string& code, const std::string& message);
   // Passthrough streams: notes the first content event (the upstream's
   // first_event clock stops) and the terminal event, in relayed bytes.

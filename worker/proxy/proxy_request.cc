@@ -69,8 +69,10 @@ bool ProxyCall::BuildRequest(UpstreamRequest* up) {
   // A Gemini client streaming without alt=sse wants a JSON array, which no
   // upstream sends: that goes through the codecs even Gemini to Gemini.
   // A continuation (proxy_rescue.h) always goes through the canonical form.
+  // A guarded stream too: the guard reads and redacts canonical deltas.
   translate_ = Rescuing() || upstream_ != in_.client ||
-               (in_.client == Protocol::kGemini && in_.stream && !in_.gemini_sse);
+               (in_.client == Protocol::kGemini && in_.stream && !in_.gemini_sse) ||
+               (in_.stream && GuardsAnswers());
   std::string_view b = body;
   if (translate_) {
     if (!canonical_) {

@@ -271,6 +271,7 @@ void ProxyCall::StartSplice() {
   r.splice = std::make_unique<protocol::SpliceSink>(&r.partial, r.partial.text_open(), r.trimmed,
                                                     r.partial.usage());
   translator_->Intercept(r.splice.get());
+  GuardStream();
   LOG_INFO("request ", conn_->request().request_id, ": ", EndpointName(), " continues the answer (",
            r.mode == protocol::ContinuationMode::kPrefill ? "prefill" : "instruction",
            "); attempts so far: ", attempts_.size());

@@ -66,6 +66,7 @@ void ProxyCall::FeedTranslated(const char* data, size_t len) {
     content_started_ = true;
     call_->ContentStarted();
   }
+  if (GuardBlockedStream()) return;
   if (!committed_) {
     if (TranslatedAttemptFailed(s)) return;
     if (translator_->out().empty()) return;  // no complete event yet
@@ -100,6 +101,7 @@ bool ProxyCall::TranslatedAttemptFailed(const absl::Status& s) {
 
 void ProxyCall::CompleteTranslatedStream() {
   absl::Status s = translator_->End();
+  if (GuardBlockedStream()) return;
   if (!committed_) {
     if (TranslatedAttemptFailed(s)) return;
     Accepted();
@@ -180,6 +182,7 @@ void ProxyCall::CompleteTranslatedJson() {
       return;
     }
     out_body_ = std::move(*rendered);
+    if (!GuardAnswer(&out_body_)) return;
     Accepted();
     Commit(static_cast<int64_t>(out_body_.size()), "application/json");
   }
