@@ -31,6 +31,48 @@ RE2::Options RuleOptions() {
   return o;
 }
 
+// Whether every match of `regex` starts with `prefix`, as far as the pattern
+// text shows: it starts with those bytes as plain literals (no
+// metacharacter, no quantifier on the last one) and has no top-level
+// alternative. A wrong prefix would make a rule skip text.
+bool PrefixHolds(std::string_view regex, std::string_view prefix) {
+  constexpr std::string_view kMeta = "\\.^$|?*+()[]{}";
+  if (!regex.starts_with(prefix) || prefix.find_first_of(kMeta) != std::string_view::npos) {
+    return false;
+  }
+  if (regex.size() > prefix.size() &&
+      std::string_view("?*+{").find(regex[prefix.size()]) != std::string_view::npos) {
+    return false;
+  }
+  int depth = 0;
+  bool in_class = false;
+  for (size_t i = prefix.size(); i < regex.size(); ++i) {
+    const char c = regex[i];
+    if (c == '\\') {
+      ++i;
+    } else if (in_class) {
+      in_class = c != ']';
+    } else if (c == '[') {
+      in_class = true;
+      if (i + 1 < regex.size() && regex[i + 1] == ']') ++i;  // "[]...]": ']' is a member
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')') {
+      --depth;
+    } else if (c == '|' && depth == 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The end of a settled match: the rule's extension reads at most
+// max_match_bytes from its begin, all present once the match is settled.
+size_t Extended(const Rule& rule, std::string_view buf, size_t b, size_t e) {
+  if (rule.extend == nullptr) return e;
+  return std::clamp(rule.extend(buf, b, e), e, std::min(buf.size(), b + rule.max_match_bytes));
+}
+
 // Where rule j (of a direction's rules) stands in a Decide call.
 struct RuleState {
   enum Kind : uint8_t { kNone, kFinal, kPending };
@@ -71,7 +113,15 @@ absl::StatusOr<std::shared_ptr<const Guard>> Guard::Compile(std::vector<Rule> ru
   g->include_details_ = include_details;
   g->include_help_link_ = include_help_link;
   for (size_t i = 0; i < rules.size(); ++i) {
-    const Rule& r = rules[i];
+    Rule& r = rules[i];
+    // A snapshot carries built-ins by name and regex; their extras (which a
+    // wire format cannot carry: the accept function) come from the table.
+    if (const BuiltinPattern* p = FindBuiltinPattern(r.name);
+        r.builtin && p != nullptr && p->regex == r.regex) {
+      if (r.literal_prefix.empty()) r.literal_prefix = std::string(p->literal_prefix);
+      if (r.accept == nullptr) r.accept = p->accept;
+      if (r.extend == nullptr) r.extend = p->extend;
+    }
     auto fail = [&](std::string_view why) {
       return absl::InvalidArgumentError(absl::StrCat("guardrail rule '", r.name, "': ", AV(why)));
     };
@@ -87,6 +137,9 @@ absl::StatusOr<std::shared_ptr<const Guard>> Guard::Compile(std::vector<Rule> ru
     if (bound.max > r.max_match_bytes) {
       return fail(
           absl::StrCat("the regex can match more than max_match_bytes (", r.max_match_bytes, ")"));
+    }
+    if (!r.literal_prefix.empty() && !PrefixHolds(r.regex, r.literal_prefix)) {
+      return fail("literal_prefix does not start every match of the regex");
     }
     g->regexes_.push_back(std::move(re));
     for (size_t d = 0; d < 2; ++d) {
@@ -130,7 +183,7 @@ size_t Guard::Decide(Direction d, std::string_view buf, bool at_end, bool stop_a
   // when something matched.
   const size_t window_start = *pos > 0 ? *pos - 1 : 0;
   const std::string_view window = buf.substr(window_start);
-  absl::InlinedVector<bool, 16> potential(rules_.size(), false);
+  absl::InlinedVector<bool, 64> potential(rules_.size(), false);
   bool any_set_hit = false;
   if (dir.set != nullptr) {
     RE2::Set::ErrorInfo err{RE2::Set::kNoError};
@@ -174,7 +227,7 @@ size_t Guard::Decide(Direction d, std::string_view buf, bool at_end, bool stop_a
         re2::StringPiece m;
         if (re.Match(re2::StringPiece(buf.data(), n), o, n, RE2::ANCHOR_START, &m, 1) &&
             (rule.accept == nullptr || rule.accept(buf, o, o + m.size()))) {
-          return {RuleState::kFinal, o, o + m.size()};
+          return {RuleState::kFinal, o, Extended(rule, buf, o, o + m.size())};
         }
         p = o + 1;
       }
@@ -194,12 +247,14 @@ size_t Guard::Decide(Direction d, std::string_view buf, bool at_end, bool stop_a
       // Settled only when every byte that decides it is here: the longest
       // match from b plus the byte after it.
       if (!at_end && b + len + 1 > n) return {RuleState::kPending, std::max(p, tail), 0};
-      if (rule.accept == nullptr || rule.accept(buf, b, e)) return {RuleState::kFinal, b, e};
+      if (rule.accept == nullptr || rule.accept(buf, b, e)) {
+        return {RuleState::kFinal, b, Extended(rule, buf, b, e)};
+      }
       p = b + 1;
     }
   };
 
-  absl::InlinedVector<RuleState, 16> state(dir.rules.size());
+  absl::InlinedVector<RuleState, 32> state(dir.rules.size());
   size_t p = *pos;
   for (size_t j = 0; j < state.size(); ++j) state[j] = search(j, p);
   for (;;) {

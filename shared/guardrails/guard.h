@@ -40,10 +40,14 @@ struct Rule {
   Action action[2] = {Action::kNone, Action::kNone};  // by Direction
   std::string description;                            // for block messages
   size_t max_match_bytes = 256;                       // longest match, <= 65536
-  // Optional (built-ins): every match starts with these bytes, and a check
-  // RE2 cannot express (see patterns.h).
+  // Optional (built-ins): every match starts with these bytes, a check RE2
+  // cannot express, and an extension of the regex match (see patterns.h).
+  // Compile fills them in for a builtin rule whose name and regex are a
+  // built-in's, so a rule rebuilt from a snapshot (name, regex, builtin)
+  // needs none of them.
   std::string literal_prefix;
   AcceptFn accept = nullptr;
+  ExtendFn extend = nullptr;
 };
 
 // Config -> the rules in force: built-ins in table order (minus disabled
@@ -62,7 +66,8 @@ class Guard {
  public:
   // Compiles every rule (RE2, UTF-8, never Latin-1; a RE2::Set per direction
   // as a one-pass prefilter). Errors name the rule: a regex RE2 rejects, one
-  // that can match the empty string or more than its max_match_bytes.
+  // that can match the empty string or more than its max_match_bytes, a
+  // literal_prefix the regex does not guarantee.
   static absl::StatusOr<std::shared_ptr<const Guard>> Compile(std::vector<Rule> rules,
                                                               bool include_details,
                                                               bool include_help_link);
@@ -77,7 +82,8 @@ class Guard {
 
   // Appends the matches in `text` of the rules acting in d, sorted by begin.
   // Only the first 4 GiB of `text` are scanned (offsets are 32-bit; request
-  // bodies are far smaller). Allocates nothing when nothing matches.
+  // bodies are far smaller). Allocates nothing when nothing matches (with
+  // up to 32 rules).
   void Scan(std::string_view text, Direction d, std::vector<Match>* out) const;
   Action Strongest(const std::vector<Match>& m, Direction d) const;  // kNone when empty
   // `text` with each match whose action in d is kRedact replaced by

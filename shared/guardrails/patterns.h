@@ -4,7 +4,8 @@
 //
 // Every repetition is bounded, so every pattern has a finite longest match
 // (config::BoundOfRegex computes it; patterns_test checks the table against
-// it). The names and their order are config::GuardrailsConfig::kBuiltinPatterns.
+// it, and private_keys' extension against its bound). The names and their order are
+// config::GuardrailsConfig::kBuiltinPatterns.
 
 #include <cstddef>
 #include <span>
@@ -18,6 +19,12 @@ namespace bitrouter::guardrails {
 using AcceptFn = bool (*)(std::string_view text, size_t begin, size_t end);
 inline constexpr size_t kAcceptLookbehind = 2;
 
+// Extends the regex match [begin, end) of `text` and returns the new end, for
+// a span RE2 would need thousands of unrolled repetitions to express (a PEM
+// body). Reads only text[end, begin + max_match_bytes) (within `text`) and
+// returns at most begin + max_match_bytes.
+using ExtendFn = size_t (*)(std::string_view text, size_t begin, size_t end);
+
 struct BuiltinPattern {
   std::string_view name;
   std::string_view description;  // shown in block messages
@@ -29,6 +36,7 @@ struct BuiltinPattern {
   // where they appear. Empty when the matches have no common start.
   std::string_view literal_prefix;
   AcceptFn accept;  // nullptr: every regex match counts
+  ExtendFn extend;  // nullptr: the regex match is the match
 };
 
 std::span<const BuiltinPattern> BuiltinPatterns();

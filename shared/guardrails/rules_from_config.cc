@@ -63,6 +63,7 @@ absl::StatusOr<std::vector<Rule>> RulesFromConfig(const config::GuardrailsConfig
     r.max_match_bytes = p.max_match_bytes;
     r.literal_prefix = std::string(p.literal_prefix);
     r.accept = p.accept;
+    r.extend = p.extend;
     // v0: every applied pattern warns unless the config names an action.
     r.action[kUp] = p.upgoing ? Action::kWarn : Action::kNone;
     r.action[kDown] = p.downgoing ? Action::kWarn : Action::kNone;

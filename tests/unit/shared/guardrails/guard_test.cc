@@ -270,6 +270,51 @@ TEST(GuardCompileTest, ErrorsNameTheRule) {
   EXPECT_EQ(error(Custom("fine", "a{1,64}", Action::kWarn, Action::kNone)), "(compiled)");
 }
 
+TEST(GuardCompileTest, BuiltinsRebuiltFromASnapshotGetTheirExtras) {
+  // The worker rebuilds rules from the snapshot: name, regex, builtin.
+  config::GuardrailsConfig cfg;
+  cfg.enabled = true;
+  std::vector<Rule> wire;
+  for (const Rule& r : MustRules(cfg)) {
+    Rule w;
+    w.name = r.name;
+    w.regex = r.regex;
+    w.builtin = r.builtin;
+    w.description = r.description;
+    w.max_match_bytes = r.max_match_bytes;
+    w.action[kDown] = r.action[kDown];
+    wire.push_back(std::move(w));
+  }
+  auto g = MustCompile(wire);
+  EXPECT_EQ(g->rules()[1].literal_prefix, "-----BEGIN ");
+  EXPECT_NE(g->rules()[1].extend, nullptr);
+  EXPECT_NE(g->rules()[5].accept, nullptr);
+  EXPECT_EQ(ScanText(*g, "v 1.2.3.4.5 and 10.0.0.1", Direction::kDowngoing),
+            (std::vector<Found>{{"ip_addresses", "10.0.0.1"}}));
+  // Not a built-in's regex: nothing is attached.
+  wire[5].regex = "\\b[0-9]{1,3}(?:\\.[0-9]{1,3}){3}";
+  wire[5].max_match_bytes = 15;
+  auto changed = MustCompile(wire);
+  EXPECT_EQ(changed->rules()[5].accept, nullptr);
+}
+
+TEST(GuardCompileTest, LiteralPrefixMustStartEveryMatch) {
+  auto error = [](std::string regex, std::string prefix) {
+    Rule r = Custom("p", std::move(regex), Action::kWarn, Action::kNone);
+    r.literal_prefix = std::move(prefix);
+    auto g = Guard::Compile({std::move(r)}, true, false);
+    return g.ok() ? std::string("(compiled)") : std::string(g.status().message());
+  };
+  EXPECT_EQ(error("key-(a|b)[0-9]{1,4}", "key-"), "(compiled)");
+  EXPECT_EQ(error("key-[|]x", "key-"), "(compiled)") << "a | in a class";
+  const std::string why =
+      "guardrail rule 'p': literal_prefix does not start every match of the regex";
+  EXPECT_EQ(error("key-a|b", "key-"), why) << "top-level alternative";
+  EXPECT_EQ(error("key?x", "key"), why) << "quantified last byte";
+  EXPECT_EQ(error("k.y-x", "k.y-"), why) << "metacharacter";
+  EXPECT_EQ(error("(?i)key-x", "key-"), why);
+}
+
 TEST(GuardCompileTest, Utf8NeverLatin1) {
   // "é" is two bytes in UTF-8; a Latin-1 regex would match one byte of it.
   auto g = MustCompile({Custom("e", "caf.", Action::kWarn, Action::kNone)});

@@ -77,6 +77,9 @@ std::vector<Case> Cases() {
         // The first END closes the block.
         {Pem("DSA ", "MIIBuwIBAAKBgQD") + "\n-----END DSA PRIVATE KEY-----",
          Pem("DSA ", "MIIBuwIBAAKBgQD")},
+        // A byte no PEM body has before the END line: the base64 before it.
+        {"-----BEGIN EC PRIVATE KEY-----\nMHcC\n\u2192 x\n-----END EC PRIVATE KEY-----",
+         "-----BEGIN EC PRIVATE KEY-----\nMHcC\n"},
         // Cut short: the BEGIN line and the base64 that follows.
         {"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXkt\ndjEAAAAA and more",
          "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXkt\ndjEAAAAA"}},
@@ -164,6 +167,7 @@ std::shared_ptr<const Guard> Only(std::string_view name) {
   r.max_match_bytes = p->max_match_bytes;
   r.literal_prefix = std::string(p->literal_prefix);
   r.accept = p->accept;
+  r.extend = p->extend;
   r.action[0] = r.action[1] = Action::kWarn;
   auto g = Guard::Compile({r}, true, false);
   EXPECT_TRUE(g.ok()) << g.status();
@@ -197,7 +201,11 @@ TEST(PatternsTest, TableMatchesTheConfigNames) {
 TEST(PatternsTest, MaxMatchBytesIsTheRegexBound) {
   for (const BuiltinPattern& p : BuiltinPatterns()) {
     config::RegexBound b = config::BoundOfRegex(p.regex);
-    EXPECT_EQ(b.max, p.max_match_bytes) << p.name;
+    if (p.extend == nullptr) {
+      EXPECT_EQ(b.max, p.max_match_bytes) << p.name;
+    } else {
+      EXPECT_LT(b.max, p.max_match_bytes) << p.name << ": the extension adds the rest";
+    }
     EXPECT_GT(b.min, 0u) << p.name;
   }
 }
@@ -241,6 +249,15 @@ TEST(PatternsTest, LongestExampleFitsMaxMatchBytes) {
     g->Scan(longer, Direction::kDowngoing, &m);
     for (const Match& x : m) EXPECT_LE(x.end - x.begin, p->max_match_bytes);
   }
+}
+
+TEST(PatternsTest, OversizedKeyIsCoveredUpToTheBound) {
+  auto g = Only("private_keys");
+  const std::string body(5000, 'A');
+  const std::string key = Pem("", body);
+  auto found = Found(*g, key);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0], key.substr(0, 27 + 4096)) << "BEGIN line and 4096 bytes of base64";
 }
 
 TEST(PatternsTest, IpAcceptReadsTheBytesBefore) {
