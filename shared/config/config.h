@@ -2,10 +2,12 @@
 // The validated, immutable configuration model. Built by LoadConfig(); the
 // control plane turns it into a Snapshot for the workers.
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bitrouter::config {
@@ -162,6 +164,47 @@ struct DatabaseConfig {
   int64_t retention_s = 30 * 86'400;
 };
 
+// guardrails: patterns scanned in requests (upgoing) and answers (downgoing),
+// and the tool filters. Validated at load (names, actions, regexes); the
+// engine (shared/guardrails) turns it into rules.
+struct GuardrailsConfig {
+  // The built-in pattern names, in the order the engine applies them
+  // (shared/guardrails/patterns.cc holds their regexes).
+  static constexpr std::array<std::string_view, 7> kBuiltinPatterns = {
+      "api_keys",          "private_keys", "credentials",        "pii_emails",
+      "pii_phone_numbers", "ip_addresses", "suspicious_commands"};
+  // True when the section is present, unless it says `enabled: false`.
+  bool enabled = false;
+  std::vector<std::string> disabled_patterns;  // built-in names
+  struct CustomPattern {
+    std::string name;
+    std::string regex;               // RE2 syntax; compiles and cannot match ""
+    std::string direction = "both";  // upgoing | downgoing | both
+    int line = 0;
+  };
+  std::vector<CustomPattern> custom_patterns;
+  // pattern name -> "warn" | "redact" | "block"
+  std::map<std::string, std::string> upgoing, downgoing, custom_upgoing, custom_downgoing;
+  bool include_details = true;
+  bool include_help_link = false;
+  // Longest match a custom pattern may produce (its stream holdback), 16..65536.
+  uint32_t max_match_bytes = 256;
+  struct ToolFilter {
+    std::vector<std::string> allow, deny;  // tool names; '*' glob allowed
+  };
+  struct ParamRule {
+    std::vector<std::string> deny;
+    std::string action = "strip";  // strip | block
+  };
+  struct ToolProvider {
+    ToolFilter filter;
+    std::map<std::string, ParamRule> params;  // by tool name
+  };
+  bool tools_enabled = false;
+  std::map<std::string, ToolProvider> tool_providers;  // by provider name
+  int line = 0;                                        // line of the guardrails: key
+};
+
 struct Config {
   std::string source;  // file path, or "(defaults)" when no file exists
   ServerConfig server;
@@ -173,6 +216,7 @@ struct Config {
   std::map<std::string, Provider> providers;   // by name; deterministic order
   std::map<std::string, VirtualModel> models;  // virtual models by name
   FailoverConfig failover;
+  GuardrailsConfig guardrails;
   std::vector<std::string> warnings;  // accepted-but-ignored sections etc.
 };
 

@@ -180,7 +180,7 @@ using internal::Reader;
 // Sections of the manual's reference config that later work implements: they
 // load with a warning instead of being rejected.
 const std::set<std::string, std::less<>> kAcceptedLater = {
-    "guardrails", "tools", "mcp", "wallet", "mpp", "routing", "keys", "solana_rpc_url"};
+    "tools", "mcp", "wallet", "mpp", "routing", "keys", "solana_rpc_url"};
 
 // "30d", "12h", "90m", "3600s", a bare number of seconds; "0" or "off" keeps
 // every row.
@@ -405,6 +405,8 @@ absl::Status ParseInto(const Reader& r, const YAML::Node& root, std::string_view
         RETURN_IF_ERROR(internal::ReadProviders(r, kv.second, cfg, &mentioned));
       } else if (key == "models") {
         models.emplace(kv.second);
+      } else if (key == "guardrails") {
+        RETURN_IF_ERROR(internal::ReadGuardrails(r, kv.first, kv.second, cfg));
       } else if (key == "inherit_defaults") {
         // read above
       } else if (kAcceptedLater.count(key)) {

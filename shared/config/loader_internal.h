@@ -105,4 +105,11 @@ absl::Status ResolveProvider(const EnvMap& env, const std::set<std::string>& men
 absl::Status ReadModels(const Reader& r, const YAML::Node& node, Config* cfg,
                         std::set<std::string>* mentioned);
 
+// --- loader_guardrails.cc --------------------------------------------------
+
+// Reads the `guardrails:` section (`key` is its key, for the line) into
+// cfg->guardrails, validating pattern names, actions and custom regexes.
+absl::Status ReadGuardrails(const Reader& r, const YAML::Node& key, const YAML::Node& node,
+                            Config* cfg);
+
 }  // namespace bitrouter::config::internal

@@ -346,8 +346,7 @@ routing: {}
 keys: {}
 )");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
-  for (const char* s :
-       {"solana_rpc_url", "guardrails", "tools", "mcp", "wallet", "mpp", "routing", "keys"}) {
+  for (const char* s : {"solana_rpc_url", "tools", "mcp", "wallet", "mpp", "routing", "keys"}) {
     EXPECT_TRUE(HasWarning(*cfg, std::string(s) + ": section accepted but not implemented yet"))
         << s << Warnings(*cfg);
   }
@@ -355,7 +354,9 @@ keys: {}
   EXPECT_EQ(cfg->database.url, "sqlite://x.db");
   EXPECT_TRUE(HasWarning(*cfg, "cfg.yaml:4: solana_rpc_url:")) << Warnings(*cfg);
   EXPECT_FALSE(HasWarning(*cfg, "models:")) << "models is implemented now" << Warnings(*cfg);
-  EXPECT_TRUE(HasWarning(*cfg, "cfg.yaml:5: guardrails:")) << Warnings(*cfg);
+  EXPECT_FALSE(HasWarning(*cfg, "guardrails")) << "guardrails is implemented now" << Warnings(*cfg);
+  EXPECT_TRUE(cfg->guardrails.enabled);
+  EXPECT_EQ(cfg->guardrails.line, 5);
 }
 
 TEST(DatabaseConfigTest, UrlAndRetention) {
@@ -443,9 +444,12 @@ TEST(ReferenceConfigTest, Loads) {
   EXPECT_EQ(cfg->server.listen, "127.0.0.1:8787");
   EXPECT_EQ(cfg->server.log_level, "info");
   EXPECT_TRUE(cfg->inherit_defaults);
-  for (const char* s : {"tools", "guardrails", "wallet", "mpp", "solana_rpc_url"}) {
+  for (const char* s : {"tools", "wallet", "mpp", "solana_rpc_url"}) {
     EXPECT_TRUE(HasWarning(*cfg, s)) << s << Warnings(*cfg);
   }
+  EXPECT_FALSE(HasWarning(*cfg, "guardrails")) << Warnings(*cfg);
+  EXPECT_TRUE(cfg->guardrails.enabled);
+  EXPECT_EQ(cfg->guardrails.custom_upgoing.at("internal_token"), "block");
   EXPECT_EQ(cfg->database.url, "sqlite://bitrouter.db?mode=rwc");
   EXPECT_EQ(cfg->database.retention_s, 30 * 86'400);
   EXPECT_EQ(cfg->server.control_socket, "bitrouter.sock");
