@@ -168,7 +168,7 @@ TEST_F(GuardrailsTest, UpgoingInEveryClientProtocolPassthroughAndTranslated) {
            R"(","messages":[{"role":"user","content":"hi"}]})",
        {{"anthropic-version", "2023-06-01"}}},
       {"/v1/messages",
-       R"({"model":"openai:gpt-4o-mini","max_tokens":10,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":")" +
+       R"({"model":"openai:gpt-4o-mini","max_tokens":10,"messages":[{"role":"user","content":"go"},{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":")" +
            text + R"("}]}]})",
        {{"anthropic-version", "2023-06-01"}}},
       {"/v1/responses", R"({"model":"openai:gpt-4o-mini","input":")" + text + R"("})", {}},
@@ -229,7 +229,7 @@ TEST_F(GuardrailsTest, AJsonAnswerIsRedactedInTheClientsShape) {
   EXPECT_EQ(chat.body.find(kSecret), std::string::npos) << chat.body;
   EXPECT_NE(chat.body.find("your key: [REDACTED]."), std::string::npos) << chat.body;
   // Translated (Messages client, Chat upstream) and passthrough Messages.
-  for (const std::string& model : {"openai:gpt-4o-mini", "ant:claude-x"}) {
+  for (std::string model : {"openai:gpt-4o-mini", "ant:claude-x"}) {
     HttpResponse m = Fetch(router_->port(), "POST", "/v1/messages",
                            R"({"model":")" + model +
                                R"(","max_tokens":10,"messages":[{"role":"user","content":"key?"}]})",

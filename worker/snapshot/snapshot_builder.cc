@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <mutex>
+
 #include "absl/strings/str_cat.h"
 #include "bitrouter/v1/control.pb.h"
 #include "shared/common/header_text.h"
@@ -24,6 +26,28 @@ Timeouts FromProto(const bitrouter::v1::Timeouts& t, const Timeouts& base) {
   if (t.stream_first_byte_ms()) out.stream_first_byte_ms = t.stream_first_byte_ms();
   if (t.first_event_ms()) out.first_event_ms = t.first_event_ms();
   return out;
+}
+
+// The last compiled guardrail set, by its rules' serialized form.
+struct GuardCacheEntry {
+  std::mutex mu;
+  std::string key;
+  std::shared_ptr<const guardrails::Guard> guard;
+};
+GuardCacheEntry& GuardCacheSlot() {
+  static GuardCacheEntry entry;
+  return entry;
+}
+std::shared_ptr<const guardrails::Guard> CachedGuard(const std::string& key) {
+  GuardCacheEntry& c = GuardCacheSlot();
+  std::lock_guard<std::mutex> lock(c.mu);
+  return c.key == key ? c.guard : nullptr;
+}
+void CacheGuard(std::string key, std::shared_ptr<const guardrails::Guard> guard) {
+  GuardCacheEntry& c = GuardCacheSlot();
+  std::lock_guard<std::mutex> lock(c.mu);
+  c.key = std::move(key);
+  c.guard = std::move(guard);
 }
 
 }  // namespace
@@ -172,7 +196,12 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
   }
   snap->tls = cached;
   snap->require_key = proto.require_key();
+  // Compiling every rule costs tens of ms; snapshots that change something
+  // else (a key, a route) reuse the previous compilation.
   if (proto.guardrails().rules_size() > 0) {
+    snap->guard = CachedGuard(proto.guardrails().SerializeAsString());
+  }
+  if (proto.guardrails().rules_size() > 0 && snap->guard == nullptr) {
     std::vector<guardrails::Rule> rules;
     for (const auto& r : proto.guardrails().rules()) {
       guardrails::Rule rule;
@@ -188,6 +217,7 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
     ASSIGN_OR_RETURN(snap->guard, guardrails::Guard::Compile(std::move(rules),
                                                              proto.guardrails().include_details(),
                                                              proto.guardrails().include_help_link()));
+    CacheGuard(proto.guardrails().SerializeAsString(), snap->guard);
   }
   snap->keys.reserve(static_cast<size_t>(proto.keys_size()));
   for (const auto& k : proto.keys()) {

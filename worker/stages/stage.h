@@ -56,6 +56,8 @@ struct InboundCall {
   std::optional<routing::Resolution> resolution;  // "route": endpoints ...
   std::vector<size_t> order;                      // ... in the order to try
   int64_t budget_reserved = 0;                    // "budget": micro-USD reserved for this request
+  // "guardrails" (and the router's answer checks): every match, by rule.
+  std::vector<GuardHit> guard_hits;
 };
 
 // One request as a stage sees it.

@@ -36,6 +36,8 @@ bool GuardSink::Note(Action action) {
     hits_->push_back({m.rule, Direction::kDowngoing, guard_->rules()[m.rule].action[1]});
   }
   if (action != Action::kBlock) return false;
+  // What came before the blocked match may still go (emit_ holds none of it).
+  if (!emit_.empty()) next_->OnDelta(delta_kind_, emit_);
   blocked_ = true;
   next_->OnError({422, "guardrail_blocked", guard_->BlockMessage(Direction::kDowngoing, matches_)});
   return true;

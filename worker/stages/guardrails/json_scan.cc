@@ -43,17 +43,21 @@ void ScanElement(const guardrails::Guard& guard, Direction d, simdjson::dom::ele
       }
       return;
     }
-    case simdjson::dom::element_type::ARRAY:
-      for (simdjson::dom::element child : e.get_array().value_unsafe()) {
-        ScanElement(guard, d, child, depth + 1, out);
-      }
+    case simdjson::dom::element_type::ARRAY: {
+      simdjson::dom::array array;
+      if (e.get_array().get(array)) return;
+      for (simdjson::dom::element child : array) ScanElement(guard, d, child, depth + 1, out);
       return;
-    case simdjson::dom::element_type::OBJECT:
-      for (auto field : e.get_object().value_unsafe()) {
+    }
+    case simdjson::dom::element_type::OBJECT: {
+      simdjson::dom::object object;
+      if (e.get_object().get(object)) return;
+      for (auto field : object) {
         if (SkippedJsonKey(field.key)) continue;
         ScanElement(guard, d, field.value, depth + 1, out);
       }
       return;
+    }
     default:
       return;
   }

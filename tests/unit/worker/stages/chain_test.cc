@@ -25,6 +25,7 @@ class FakeRequest : public StageRequest {
     answered_headers.emplace_back(header_lines);
   }
   Server* server() const override { return nullptr; }
+  void ReplaceBody(std::string body) override { req_.body = std::move(body); }
   uint64_t NextCounter(const std::string& key) override {
     counters.push_back(key);
     return 0;
@@ -129,7 +130,8 @@ TEST(StageChain, AStageThatHandlesTheRequestEndsTheRequestSide) {
 
 TEST(StageChain, TheJourneyReadsLikeTheRequestsPath) {
   EXPECT_EQ(RequestJourney().Describe(),
-            "usage -> auth -> model -> route -> scope -> limits -> budget -> dispatch");
+            "usage -> auth -> model -> route -> scope -> limits -> guardrails -> budget -> "
+            "dispatch");
   // The answer comes back through budget (settle), limits (tokens), then
   // usage last (the record sees everything).
   ASSERT_EQ(RequestJourney().response_side().size(), 3u);
