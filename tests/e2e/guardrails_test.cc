@@ -68,8 +68,9 @@ class GuardrailsTest : public RouterTest {
     ASSERT_TRUE(upstream_->Start()) << upstream_->last_error();
     upstream_->SetHandler([this](const RecordedRequest& req) { return Answer(req); });
     const std::string base = upstream_->base_url();
-    StartRouterOnly(guardrails_yaml + "providers:\n  ant:\n    api_protocol: anthropic\n"
-                                      "    api_base: " +
+    StartRouterOnly(guardrails_yaml +
+                        "providers:\n  ant:\n    api_protocol: anthropic\n"
+                        "    api_base: " +
                         base + "\n    api_key: sk-ant-upstream\n    models: [claude-x]\n",
                     workers);
   }
@@ -79,9 +80,10 @@ class GuardrailsTest : public RouterTest {
     Reply r;
     bool stream = req.body.find("\"stream\":true") != std::string::npos;
     if (req.target.find("/messages") != std::string::npos) {
-      r.body = R"({"id":"msg_1","type":"message","role":"assistant","model":"claude-x","content":[{"type":"text","text":")" +
-               JsonEscape(answer_) +
-               R"("}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":5,"output_tokens":5}})";
+      r.body =
+          R"({"id":"msg_1","type":"message","role":"assistant","model":"claude-x","content":[{"type":"text","text":")" +
+          JsonEscape(answer_) +
+          R"("}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":5,"output_tokens":5}})";
       return r;
     }
     if (!stream) {
@@ -90,8 +92,8 @@ class GuardrailsTest : public RouterTest {
     }
     r.content_type = "text/event-stream";
     r.chunked = true;
-    r.chunks = ChatCompletionSseChunks("gpt-4o-mini",
-                                       pieces_.empty() ? std::vector<std::string>{answer_} : pieces_);
+    r.chunks = ChatCompletionSseChunks(
+        "gpt-4o-mini", pieces_.empty() ? std::vector<std::string>{answer_} : pieces_);
     return r;
   }
   static std::string ChatBody(const std::string& text, bool stream = false) {
@@ -178,8 +180,7 @@ TEST_F(GuardrailsTest, UpgoingInEveryClientProtocolPassthroughAndTranslated) {
       // Tool-call arguments (Chat history), as a JSON string.
       {"/v1/chat/completions",
        R"({"model":"openai:gpt-4o-mini","messages":[{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{\"key\":\")" +
-           std::string(kAws) +
-           R"(\"}"}}]},{"role":"tool","tool_call_id":"c1","content":"ok"}]})",
+           std::string(kAws) + R"(\"}"}}]},{"role":"tool","tool_call_id":"c1","content":"ok"}]})",
        {}},
   };
   for (const Case& c : cases) {
@@ -192,10 +193,11 @@ TEST_F(GuardrailsTest, UpgoingInEveryClientProtocolPassthroughAndTranslated) {
     EXPECT_NE(up.find("[REDACTED]"), std::string::npos) << c.body << "\n" << up;
   }
   // A block in each protocol's error shape.
-  HttpResponse m = Fetch(router_->port(), "POST", "/v1/messages",
-                         R"({"model":"ant:claude-x","max_tokens":10,"messages":[{"role":"user","content":")" +
-                             std::string(kPem) + R"("}]})",
-                         {{"anthropic-version", "2023-06-01"}});
+  HttpResponse m =
+      Fetch(router_->port(), "POST", "/v1/messages",
+            R"({"model":"ant:claude-x","max_tokens":10,"messages":[{"role":"user","content":")" +
+                std::string(kPem) + R"("}]})",
+            {{"anthropic-version", "2023-06-01"}});
   EXPECT_EQ(m.status, 400);
   EXPECT_NE(m.body.find("\"type\":\"error\""), std::string::npos) << m.body;
 }
@@ -230,10 +232,11 @@ TEST_F(GuardrailsTest, AJsonAnswerIsRedactedInTheClientsShape) {
   EXPECT_NE(chat.body.find("your key: [REDACTED]."), std::string::npos) << chat.body;
   // Translated (Messages client, Chat upstream) and passthrough Messages.
   for (std::string model : {"openai:gpt-4o-mini", "ant:claude-x"}) {
-    HttpResponse m = Fetch(router_->port(), "POST", "/v1/messages",
-                           R"({"model":")" + model +
-                               R"(","max_tokens":10,"messages":[{"role":"user","content":"key?"}]})",
-                           {{"anthropic-version", "2023-06-01"}});
+    HttpResponse m =
+        Fetch(router_->port(), "POST", "/v1/messages",
+              R"({"model":")" + model +
+                  R"(","max_tokens":10,"messages":[{"role":"user","content":"key?"}]})",
+              {{"anthropic-version", "2023-06-01"}});
     EXPECT_EQ(m.status, 200) << m.body;
     EXPECT_EQ(m.body.find(kSecret), std::string::npos) << m.body;
     EXPECT_NE(m.body.find("[REDACTED]"), std::string::npos) << m.body;
@@ -267,9 +270,10 @@ TEST_F(GuardrailsTest, ABlockMidStreamEndsWithTheProtocolsErrorNeverACleanEnd) {
   EXPECT_NE(r.body.find("guardrail_blocked"), std::string::npos) << r.body;
   EXPECT_EQ(r.body.find("data: [DONE]"), std::string::npos) << r.body;
   // A Messages client gets its own error event.
-  HttpResponse m = Fetch(router_->port(), "POST", "/v1/messages",
-                         R"({"model":"openai:gpt-4o-mini","max_tokens":10,"stream":true,"messages":[{"role":"user","content":"help"}]})",
-                         {{"anthropic-version", "2023-06-01"}});
+  HttpResponse m = Fetch(
+      router_->port(), "POST", "/v1/messages",
+      R"({"model":"openai:gpt-4o-mini","max_tokens":10,"stream":true,"messages":[{"role":"user","content":"help"}]})",
+      {{"anthropic-version", "2023-06-01"}});
   EXPECT_NE(m.body.find("event: error"), std::string::npos) << m.body;
   EXPECT_EQ(m.body.find("message_stop"), std::string::npos) << m.body;
 }
@@ -287,7 +291,9 @@ TEST_F(GuardrailsTest, ToolCallArgumentsStreamedAsDeltasAreRedacted) {
     r.chunks = {
         R"(data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"save","arguments":""}}]},"finish_reason":null}]})"
         "\n\n",
-        ev("{\"k\":\"sk-proj-Zq3k9T"), ev("0pLx7Vb2Nw8R"), ev("t5Ym1Hc4Jd6Fa0\"}"),
+        ev("{\"k\":\"sk-proj-Zq3k9T"),
+        ev("0pLx7Vb2Nw8R"),
+        ev("t5Ym1Hc4Jd6Fa0\"}"),
         R"(data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]})"
         "\n\n",
         "data: [DONE]\n\n"};
@@ -304,9 +310,10 @@ TEST_F(GuardrailsTest, ToolCallArgumentsStreamedAsDeltasAreRedacted) {
 TEST_F(GuardrailsTest, ReloadAppliesNewRulesAndABadPatternKeepsTheOldSet) {
   Start("guardrails:\n  upgoing:\n    api_keys: redact\n");
   EXPECT_EQ(Chat(ChatBody(kAws)).status, 200);
-  std::string yaml = std::string("guardrails:\n  upgoing:\n    api_keys: block\n") +
-                     "providers:\n  ant:\n    api_protocol: anthropic\n    api_base: " +
-                     upstream_->base_url() + "\n    api_key: sk-ant-upstream\n    models: [claude-x]\n";
+  std::string yaml =
+      std::string("guardrails:\n  upgoing:\n    api_keys: block\n") +
+      "providers:\n  ant:\n    api_protocol: anthropic\n    api_base: " + upstream_->base_url() +
+      "\n    api_key: sk-ant-upstream\n    models: [claude-x]\n";
   {
     std::ofstream f(router_->home() + "/bitrouter.yaml");
     f << yaml;
@@ -316,7 +323,8 @@ TEST_F(GuardrailsTest, ReloadAppliesNewRulesAndABadPatternKeepsTheOldSet) {
   EXPECT_EQ(Chat(ChatBody(kAws)).status, 400);
   {
     std::ofstream f(router_->home() + "/bitrouter.yaml");
-    f << "guardrails:\n  custom_patterns:\n    - name: broken\n      regex: \"(unclosed\"\n" << yaml.substr(yaml.find("providers:"));
+    f << "guardrails:\n  custom_patterns:\n    - name: broken\n      regex: \"(unclosed\"\n"
+      << yaml.substr(yaml.find("providers:"));
   }
   EXPECT_NE(router_->Ctl({"reload"}, &out), 0) << out;
   EXPECT_NE(out.find("broken"), std::string::npos) << out;

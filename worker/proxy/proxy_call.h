@@ -36,8 +36,8 @@
 #include "shared/usage/stream_usage_tap.h"
 #include "worker/http/http_connection.h"
 #include "worker/proxy/proxy_rescue.h"
-#include "worker/stages/stage.h"
 #include "worker/stages/guardrails/guard_sink.h"
+#include "worker/stages/stage.h"
 #include "worker/upstream/upstream.h"
 
 namespace bitrouter::worker {

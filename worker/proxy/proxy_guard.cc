@@ -55,8 +55,8 @@ bool ProxyCall::GuardAnswer(std::string* body) {
 
 void ProxyCall::GuardStream() {
   if (!GuardsAnswers() || translator_ == nullptr) return;
-  guard_sink_ = std::make_unique<GuardSink>(snapshot_->guard.get(), translator_->front(),
-                                            &in_.guard_hits);
+  guard_sink_ =
+      std::make_unique<GuardSink>(snapshot_->guard.get(), translator_->front(), &in_.guard_hits);
   translator_->Intercept(guard_sink_.get());
 }
 

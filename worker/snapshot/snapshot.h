@@ -13,8 +13,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "shared/common/url.h"
-#include "shared/guardrails/guard.h"
 #include "shared/config/config.h"
+#include "shared/guardrails/guard.h"
 #include "shared/protocol/adapters.h"
 #include "shared/routing/health.h"
 #include "shared/routing/route_table.h"

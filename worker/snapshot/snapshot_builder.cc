@@ -214,9 +214,9 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
       if (r.max_match_bytes() > 0) rule.max_match_bytes = r.max_match_bytes();
       rules.push_back(std::move(rule));
     }
-    ASSIGN_OR_RETURN(snap->guard, guardrails::Guard::Compile(std::move(rules),
-                                                             proto.guardrails().include_details(),
-                                                             proto.guardrails().include_help_link()));
+    ASSIGN_OR_RETURN(snap->guard, guardrails::Guard::Compile(
+                                      std::move(rules), proto.guardrails().include_details(),
+                                      proto.guardrails().include_help_link()));
     CacheGuard(proto.guardrails().SerializeAsString(), snap->guard);
   }
   snap->keys.reserve(static_cast<size_t>(proto.keys_size()));

@@ -24,8 +24,7 @@ class GuardSink final : public protocol::StreamSink {
  public:
   // `next` receives the filtered events; `hits` collects every match (the
   // request's record and metrics). Both must outlive the sink.
-  GuardSink(const guardrails::Guard* guard, protocol::StreamSink* next,
-            std::vector<GuardHit>* hits)
+  GuardSink(const guardrails::Guard* guard, protocol::StreamSink* next, std::vector<GuardHit>* hits)
       : guard_(guard), next_(next), hits_(hits) {}
 
   // A block rule matched: the client's stream ended with an error event.

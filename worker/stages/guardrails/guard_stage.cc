@@ -17,8 +17,7 @@ Stage::Verdict GuardrailsStage::OnRequest(StageRequest& req) {
   if (!scan.ok() || scan->matches.empty()) return Verdict::kContinue;
   InboundCall& call = req.call();
   for (const guardrails::Match& m : scan->matches) {
-    call.guard_hits.push_back(
-        {m.rule, Direction::kUpgoing, guard->rules()[m.rule].action[0]});
+    call.guard_hits.push_back({m.rule, Direction::kUpgoing, guard->rules()[m.rule].action[0]});
   }
   if (scan->strongest == Action::kBlock) {
     req.Answer({400, "invalid_request_error", "guardrail_blocked",

@@ -18,13 +18,36 @@ using guardrails::Direction;
 // Values under these keys name, describe or encode things; content lives
 // elsewhere. (Tool definitions: Chat/Responses "tools", Messages "tools",
 // Gemini "tools"/"functionDeclarations"; schemas; media bytes.)
-constexpr std::array<std::string_view, 30> kSkipped = {
-    "model",          "role",          "type",        "id",           "tool_call_id",
-    "tool_use_id",    "call_id",       "name",        "tools",        "functionDeclarations",
-    "tool_choice",    "toolConfig",    "response_format", "text_format", "schema",
-    "parameters",     "input_schema",  "metadata",    "stream_options", "safetySettings",
-    "cache_control",  "signature",     "thoughtSignature", "media_type", "mimeType",
-    "mime_type",      "data",          "image_url",   "inlineData",   "file_data"};
+constexpr std::array<std::string_view, 30> kSkipped = {"model",
+                                                       "role",
+                                                       "type",
+                                                       "id",
+                                                       "tool_call_id",
+                                                       "tool_use_id",
+                                                       "call_id",
+                                                       "name",
+                                                       "tools",
+                                                       "functionDeclarations",
+                                                       "tool_choice",
+                                                       "toolConfig",
+                                                       "response_format",
+                                                       "text_format",
+                                                       "schema",
+                                                       "parameters",
+                                                       "input_schema",
+                                                       "metadata",
+                                                       "stream_options",
+                                                       "safetySettings",
+                                                       "cache_control",
+                                                       "signature",
+                                                       "thoughtSignature",
+                                                       "media_type",
+                                                       "mimeType",
+                                                       "mime_type",
+                                                       "data",
+                                                       "image_url",
+                                                       "inlineData",
+                                                       "file_data"};
 
 constexpr size_t kMaxDepth = 64;  // the body checks already bound nesting
 

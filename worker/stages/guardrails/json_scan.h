@@ -35,8 +35,8 @@ absl::StatusOr<JsonScan> ScanJsonBody(const guardrails::Guard& guard, guardrails
 // `body` with every redact match of every scanned string replaced by
 // "[REDACTED]" (same structure, same key order; numbers and other strings
 // unchanged).
-absl::StatusOr<std::string> RedactJsonBody(const guardrails::Guard& guard,
-                                           guardrails::Direction d, std::string_view body);
+absl::StatusOr<std::string> RedactJsonBody(const guardrails::Guard& guard, guardrails::Direction d,
+                                           std::string_view body);
 
 // Keys whose values are never scanned (exposed for tests).
 bool SkippedJsonKey(std::string_view key);

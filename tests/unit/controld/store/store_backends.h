@@ -139,6 +139,7 @@ inline UsageRecord FullRecord(int n, int64_t time_ms) {
   r.cache_write_tokens = 5;
   r.usage_origin = n % 2 == 0 ? UsageOrigin::kProvider : UsageOrigin::kEstimated;
   r.cost_micro_usd = 4321 + n;
+  r.guardrails = "api_keys:redact:upgoing";
   return r;
 }
 

@@ -35,12 +35,12 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreUsageTest,
 TEST_P(StoreUsageTest, SchemaIsLatestAndReopenKeepsIt) {
   auto version = store_->SchemaVersion();
   ASSERT_TRUE(version.ok()) << version.status();
-  EXPECT_EQ(*version, 3);
+  EXPECT_EQ(*version, 4);
   EXPECT_EQ(SqliteStore::LatestSchemaVersion(), PgStore::LatestSchemaVersion());
   Append({FullRecord(1, 1000)});
   store_ = NewStore();
   ASSERT_TRUE(store_->Open().ok());
-  EXPECT_EQ(*store_->SchemaVersion(), 3);
+  EXPECT_EQ(*store_->SchemaVersion(), 4);
   EXPECT_EQ(Ids(10, {}), (std::vector<std::string>{"req-1"}));              // not re-created
   EXPECT_EQ(store_->Open().code(), absl::StatusCode::kFailedPrecondition);  // already open
 }
@@ -59,14 +59,15 @@ TEST_P(StoreUsageTest, Version1DatabaseGainsTheLaterMigrations) {
   // Back to what a version-1 bitrouterd left (the same SQL in both dialects).
   ASSERT_EQ(Raw("DROP INDEX usage_records_model_time; DROP INDEX usage_records_status_time; "
                 "DROP TABLE keys; DROP TABLE key_revision; DROP TABLE budget_leases; "
+                "ALTER TABLE usage_records DROP COLUMN guardrails; "
                 "DELETE FROM schema_migrations WHERE version >= 2"),
             "");
   EXPECT_EQ(Raw("SELECT MAX(version) FROM schema_migrations"), "1");
   store_ = NewStore();
   absl::Status status = store_->Open();
   ASSERT_TRUE(status.ok()) << status;
-  EXPECT_EQ(*store_->SchemaVersion(), 3);
-  EXPECT_EQ(Raw("SELECT COUNT(*) FROM schema_migrations"), "3");
+  EXPECT_EQ(*store_->SchemaVersion(), 4);
+  EXPECT_EQ(Raw("SELECT COUNT(*) FROM schema_migrations"), "4");
   EXPECT_EQ(Ids(10, {}), (std::vector<std::string>{"kept"}));
   EXPECT_EQ(*store_->MaxKeyRevision(), 0);
   KeyRecord k;
