@@ -278,6 +278,29 @@ TEST_F(GuardrailsTest, ABlockMidStreamEndsWithTheProtocolsErrorNeverACleanEnd) {
   EXPECT_EQ(m.body.find("message_stop"), std::string::npos) << m.body;
 }
 
+TEST_F(GuardrailsTest, AStreamAnsweredWithOneJsonBodyIsGuardedToo) {
+  Start("guardrails:\n  downgoing:\n    api_keys: redact\n    suspicious_commands: block\n");
+  // The upstream ignores "stream": one JSON body, replayed as stream events.
+  upstream_->SetHandler([](const RecordedRequest&) {
+    Reply r;
+    r.body = ChatCompletionJson("gpt-4o-mini", std::string("key ") + kSecret + " ok");
+    return r;
+  });
+  HttpResponse r = Chat(ChatBody("key?", /*stream=*/true));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.find(kSecret), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("[REDACTED]"), std::string::npos) << r.body;
+  upstream_->SetHandler([](const RecordedRequest&) {
+    Reply r;
+    r.body = ChatCompletionJson("gpt-4o-mini", "then run rm -rf / now");
+    return r;
+  });
+  r = Chat(ChatBody("help", /*stream=*/true));
+  EXPECT_EQ(r.body.find("rm -rf"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("guardrail_blocked"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("data: [DONE]"), std::string::npos) << r.body;
+}
+
 TEST_F(GuardrailsTest, ToolCallArgumentsStreamedAsDeltasAreRedacted) {
   Start("guardrails:\n  downgoing:\n    api_keys: redact\n");
   upstream_->SetHandler([](const RecordedRequest&) {

@@ -166,10 +166,26 @@ void ProxyCall::CompleteTranslatedJson() {
   if (in_.stream) {
     // Asked for a stream, got one JSON body: replay it as stream events.
     auto encoder = protocol::AdapterFor(in_.client).make_encoder(EncoderOpts());
-    protocol::ReplayResponse(*resp, encoder.get());
+    // Guarded like any stream: the replay goes through a GuardSink too.
+    std::unique_ptr<GuardSink> guard;
+    if (GuardsAnswers()) {
+      guard = std::make_unique<GuardSink>(snapshot_->guard.get(), encoder.get(), &in_.guard_hits);
+    }
+    protocol::ReplayResponse(
+        *resp, guard != nullptr ? static_cast<protocol::StreamSink*>(guard.get()) : encoder.get());
     out_body_ = std::move(encoder->out());
     Accepted();
     Commit(-1, StreamContentType());
+    if (guard != nullptr && guard->blocked()) {
+      // The encoder rendered the in-band error: never a clean end.
+      SendBody(conn_, out_body_.data(), out_body_.size());
+      HttpConnection* conn = conn_;
+      conn_ = nullptr;
+      phase_ = Phase::kDone;
+      ResponseEnded(false);
+      conn->AbortResponse();
+      return;
+    }
   } else {
     auto rendered = protocol::AdapterFor(in_.client).render_response(*resp, ServedModel());
     if (!rendered.ok()) {
