@@ -1,6 +1,7 @@
 #include "controld/snapshot_source.h"
 
 #include "shared/guardrails/guard.h"
+#include "shared/guardrails/tool_policy.h"
 
 namespace bitrouter::controld {
 namespace {
@@ -127,6 +128,21 @@ bitrouter::v1::Snapshot BuildSnapshot(
       out->set_downgoing(static_cast<uint32_t>(r.action[1]));
       out->set_description(r.description);
       out->set_max_match_bytes(static_cast<uint32_t>(r.max_match_bytes));
+    }
+  }
+  if (auto tools = guardrails::ToolPolicy::FromConfig(cfg.guardrails); tools != nullptr) {
+    auto* g = snap.mutable_guardrails();
+    for (const auto& [name, p] : tools->providers()) {
+      auto* out = g->add_tools();
+      out->set_provider(name);
+      for (const auto& a : p.allow) out->add_allow(a);
+      for (const auto& d : p.deny) out->add_deny(d);
+      for (const auto& [tool, rule] : p.params) {
+        auto* r = out->add_params();
+        r->set_tool(tool);
+        for (const auto& d : rule.deny) r->add_deny(d);
+        r->set_block(rule.block);
+      }
     }
   }
   return snap;

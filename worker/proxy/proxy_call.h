@@ -133,6 +133,10 @@ class ProxyCall : public RequestHandler, public UpstreamHandler, public StageRes
   // in front of the translator's encoder. GuardBlockedStream: after a feed,
   // true (and the stream ended in-band) when the sink blocked.
   bool GuardsAnswers() const;
+  // The serving provider's guardrails.tools policy; null when it has none.
+  const guardrails::ToolProviderPolicy* AnswerToolPolicy() const;
+  // Ends a JSON answer with 422 guardrail_blocked in the client's shape.
+  void RefuseAnswer(std::string message);
   bool GuardAnswer(std::string* body);
   void GuardStream();
   bool GuardBlockedStream();

@@ -1,46 +1,71 @@
-// ProxyCall: guardrails on the answer (downgoing). A JSON answer is scanned
-// whole in the client's protocol (worker/stages/guardrails/json_scan.h) and
-// rewritten only when a redact rule matched; a stream goes through the
-// canonical form (even between two endpoints of one protocol) so the
-// GuardSink can hold back and redact inside text, reasoning and tool-call
-// arguments, and end it in-band on a block.
+// ProxyCall: guardrails on the answer (downgoing). A JSON answer is checked
+// whole in the client's protocol: the serving provider's tool policy on its
+// tool calls (worker/stages/guardrails/tool_calls.h), then the patterns
+// (worker/stages/guardrails/json_scan.h); it is rewritten only when
+// something was removed or redacted. A stream goes through the canonical
+// form (even between two endpoints of one protocol) so the GuardSink can
+// hold back and redact inside text, reasoning and tool-call arguments, and
+// end it in-band on a block.
 #include "shared/common/log.h"
 #include "shared/protocol/openai_request.h"
 #include "worker/http/server.h"
 #include "worker/proxy/proxy_call.h"
 #include "worker/stages/guardrails/json_scan.h"
+#include "worker/stages/guardrails/tool_calls.h"
 
 namespace bitrouter::worker {
 
 using guardrails::Action;
 using guardrails::Direction;
 
+const guardrails::ToolProviderPolicy* ProxyCall::AnswerToolPolicy() const {
+  if (snapshot_->tools == nullptr || provider_ == nullptr) return nullptr;
+  return snapshot_->tools->For(provider_->name);
+}
+
 bool ProxyCall::GuardsAnswers() const {
-  return snapshot_->guard != nullptr && snapshot_->guard->Applies(Direction::kDowngoing);
+  return (snapshot_->guard != nullptr && snapshot_->guard->Applies(Direction::kDowngoing)) ||
+         AnswerToolPolicy() != nullptr;
 }
 
 bool ProxyCall::GuardAnswer(std::string* body) {
   if (!GuardsAnswers()) return true;
-  const guardrails::Guard& guard = *snapshot_->guard;
   body->reserve(body->size() + protocol::kJsonPadding);  // simdjson reads past the end
-  auto scan = ScanJsonBody(guard, Direction::kDowngoing, *body);
+  if (const guardrails::ToolProviderPolicy* tools = AnswerToolPolicy()) {
+    auto checked = CheckAnswerToolCalls(in_.client, *body, provider_->name, *tools);
+    if (checked.ok() && !checked->blocked.empty()) {
+      in_.guard_hits.push_back({GuardHit::kToolPolicy, Direction::kDowngoing, Action::kBlock});
+      RefuseAnswer(std::move(checked->blocked));
+      return false;
+    }
+    if (checked.ok() && !checked->body.empty()) {
+      in_.guard_hits.push_back({GuardHit::kToolPolicy, Direction::kDowngoing, Action::kRedact});
+      *body = std::move(checked->body);
+      body->reserve(body->size() + protocol::kJsonPadding);
+    }
+  }
+  const guardrails::Guard* guard = snapshot_->guard.get();
+  if (guard == nullptr || !guard->Applies(Direction::kDowngoing)) return true;
+  auto scan = ScanJsonBody(*guard, Direction::kDowngoing, *body);
   if (!scan.ok() || scan->matches.empty()) return true;
   for (const guardrails::Match& m : scan->matches) {
-    in_.guard_hits.push_back({m.rule, Direction::kDowngoing, guard.rules()[m.rule].action[1]});
+    in_.guard_hits.push_back({m.rule, Direction::kDowngoing, guard->rules()[m.rule].action[1]});
   }
-  std::string blocked;
   if (scan->strongest == Action::kBlock) {
-    blocked = guard.BlockMessage(Direction::kDowngoing, scan->matches);
-  } else if (scan->strongest == Action::kRedact) {
-    auto redacted = RedactJsonBody(guard, Direction::kDowngoing, *body);
-    if (redacted.ok()) {
-      *body = std::move(*redacted);
-      return true;
-    }
-    blocked = "the answer could not be redacted";  // never let it through
-  } else {
-    return true;  // warn: recorded only
+    RefuseAnswer(guard->BlockMessage(Direction::kDowngoing, scan->matches));
+    return false;
   }
+  if (scan->strongest != Action::kRedact) return true;  // warn: recorded only
+  auto redacted = RedactJsonBody(*guard, Direction::kDowngoing, *body);
+  if (!redacted.ok()) {
+    RefuseAnswer("the answer could not be redacted");  // never let it through
+    return false;
+  }
+  *body = std::move(*redacted);
+  return true;
+}
+
+void ProxyCall::RefuseAnswer(std::string message) {
   // The endpoint answered; its content is what the policy refuses: 422 in
   // the client's shape, no failover (another model may say the same).
   Accepted();
@@ -49,14 +74,13 @@ bool ProxyCall::GuardAnswer(std::string* body) {
   phase_ = Phase::kDone;
   client_status_ = 422;
   ResponseEnded(false);
-  conn->SendError({422, "invalid_request_error", "guardrail_blocked", std::move(blocked)});
-  return false;
+  conn->SendError({422, "invalid_request_error", "guardrail_blocked", std::move(message)});
 }
 
 void ProxyCall::GuardStream() {
   if (!GuardsAnswers() || translator_ == nullptr) return;
-  guard_sink_ =
-      std::make_unique<GuardSink>(snapshot_->guard.get(), translator_->front(), &in_.guard_hits);
+  guard_sink_ = std::make_unique<GuardSink>(snapshot_->guard.get(), AnswerToolPolicy(),
+                                            provider_->name, translator_->front(), &in_.guard_hits);
   translator_->Intercept(guard_sink_.get());
 }
 

@@ -169,7 +169,8 @@ void ProxyCall::CompleteTranslatedJson() {
     // Guarded like any stream: the replay goes through a GuardSink too.
     std::unique_ptr<GuardSink> guard;
     if (GuardsAnswers()) {
-      guard = std::make_unique<GuardSink>(snapshot_->guard.get(), encoder.get(), &in_.guard_hits);
+      guard = std::make_unique<GuardSink>(snapshot_->guard.get(), AnswerToolPolicy(),
+                                          provider_->name, encoder.get(), &in_.guard_hits);
     }
     protocol::ReplayResponse(
         *resp, guard != nullptr ? static_cast<protocol::StreamSink*>(guard.get()) : encoder.get());

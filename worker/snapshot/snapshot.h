@@ -15,6 +15,7 @@
 #include "shared/common/url.h"
 #include "shared/config/config.h"
 #include "shared/guardrails/guard.h"
+#include "shared/guardrails/tool_policy.h"
 #include "shared/protocol/adapters.h"
 #include "shared/routing/health.h"
 #include "shared/routing/route_table.h"
@@ -119,6 +120,8 @@ struct WorkerSnapshot {
   bool require_key = false;  // server.skip_auth: false
   // The guardrail rules, compiled (RE2); null when guardrails are off.
   std::shared_ptr<const guardrails::Guard> guard;
+  // guardrails.tools; null when no provider has a tool policy.
+  std::shared_ptr<const guardrails::ToolPolicy> tools;
 
   const ProviderRuntime* FindProvider(std::string_view name) const {
     auto it = providers.find(name);

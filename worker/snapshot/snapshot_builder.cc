@@ -219,6 +219,19 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
                                       proto.guardrails().include_help_link()));
     CacheGuard(proto.guardrails().SerializeAsString(), snap->guard);
   }
+  if (proto.guardrails().tools_size() > 0) {
+    std::map<std::string, guardrails::ToolProviderPolicy, std::less<>> tools;
+    for (const auto& t : proto.guardrails().tools()) {
+      guardrails::ToolProviderPolicy& p = tools[t.provider()];
+      p.allow.assign(t.allow().begin(), t.allow().end());
+      p.deny.assign(t.deny().begin(), t.deny().end());
+      for (const auto& r : t.params()) {
+        p.params[r.tool()] = {std::vector<std::string>(r.deny().begin(), r.deny().end()),
+                              r.block()};
+      }
+    }
+    snap->tools = std::make_shared<const guardrails::ToolPolicy>(std::move(tools));
+  }
   snap->keys.reserve(static_cast<size_t>(proto.keys_size()));
   for (const auto& k : proto.keys()) {
     if (k.hash().size() != 32) {

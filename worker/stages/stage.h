@@ -32,7 +32,10 @@ namespace bitrouter::worker {
 
 // One guardrail match (never its text): the rule, where, what it did.
 struct GuardHit {
-  uint16_t rule = 0;  // index into the snapshot's guard rules
+  // guardrails.tools acted (a tool or argument removed: kRedact; a request
+  // or answer refused: kBlock); recorded as the pattern "tool_policy".
+  static constexpr uint16_t kToolPolicy = 0xFFFF;
+  uint16_t rule = 0;  // index into the snapshot's guard rules, or kToolPolicy
   guardrails::Direction direction = guardrails::Direction::kUpgoing;
   guardrails::Action action = guardrails::Action::kWarn;
 };

@@ -58,21 +58,27 @@ int64_t UnixMsNow() {
 
 }  // namespace
 
+// A hit's pattern name: a rule's, or "tool_policy"; empty when unknown.
+static std::string_view HitName(const WorkerSnapshot& snapshot, const GuardHit& h) {
+  if (h.rule == GuardHit::kToolPolicy) return "tool_policy";
+  if (snapshot.guard == nullptr || h.rule >= snapshot.guard->rules().size()) return {};
+  return snapshot.guard->rules()[h.rule].name;
+}
+
 // "pattern:action:direction" for each distinct hit, in order of first match.
 static std::string GuardHitsText(const WorkerSnapshot& snapshot, const InboundCall& call) {
   std::string out;
-  if (call.guard_hits.empty() || snapshot.guard == nullptr) return out;
-  const auto& rules = snapshot.guard->rules();
   for (size_t i = 0; i < call.guard_hits.size(); ++i) {
     const GuardHit& h = call.guard_hits[i];
-    if (h.rule >= rules.size()) continue;
+    std::string_view name = HitName(snapshot, h);
+    if (name.empty()) continue;
     bool seen = false;
     for (size_t j = 0; j < i && !seen; ++j) {
       const GuardHit& p = call.guard_hits[j];
       seen = p.rule == h.rule && p.direction == h.direction && p.action == h.action;
     }
     if (seen) continue;
-    absl::StrAppend(&out, out.empty() ? "" : ",", rules[h.rule].name, ":",
+    absl::StrAppend(&out, out.empty() ? "" : ",", AV(name), ":",
                     AV(guardrails::ActionName(h.action)), ":",
                     AV(guardrails::DirectionName(h.direction)));
   }
@@ -137,13 +143,11 @@ static void Emit(Server& server, const WorkerSnapshot& snapshot, const InboundRe
                  const InboundCall& call, const CallReport& report) {
   usage::UsageRecord record = BuildUsageRecord(request, call, snapshot, report);
   RecordMetrics(server.metrics(), snapshot, report, record);
-  if (!call.guard_hits.empty() && snapshot.guard != nullptr) {
-    const auto& rules = snapshot.guard->rules();
-    for (const GuardHit& h : call.guard_hits) {
-      if (h.rule >= rules.size()) continue;
-      server.metrics().GuardrailMatch(rules[h.rule].name, guardrails::DirectionName(h.direction),
-                                      guardrails::ActionName(h.action));
-    }
+  for (const GuardHit& h : call.guard_hits) {
+    std::string_view name = HitName(snapshot, h);
+    if (name.empty()) continue;
+    server.metrics().GuardrailMatch(name, guardrails::DirectionName(h.direction),
+                                    guardrails::ActionName(h.action));
   }
   UsageOutbox* outbox = server.usage_outbox();
   if (outbox != nullptr && !outbox->Push(std::move(record)))

@@ -1,5 +1,9 @@
 #include "worker/stages/guardrails/guard_sink.h"
 
+#include "absl/strings/str_cat.h"
+#include "shared/common/strings.h"
+#include "worker/stages/guardrails/tool_calls.h"
+
 namespace bitrouter::worker {
 
 using guardrails::Action;
@@ -12,22 +16,31 @@ void GuardSink::OnStart(const protocol::StreamStart& start) {
 void GuardSink::OnBlockStart(const protocol::BlockStart& block) {
   if (blocked_) return;
   scanner_.reset();
+  args_rule_ = nullptr;
   switch (block.kind) {
     case protocol::BlockKind::kText:
       delta_kind_ = protocol::DeltaKind::kText;
-      scanner_.emplace(guard_, Direction::kDowngoing);
       break;
     case protocol::BlockKind::kThinking:
       delta_kind_ = protocol::DeltaKind::kThinking;
-      scanner_.emplace(guard_, Direction::kDowngoing);
       break;
     case protocol::BlockKind::kToolCall:
       delta_kind_ = protocol::DeltaKind::kArguments;
-      scanner_.emplace(guard_, Direction::kDowngoing);
+      if (tools_ != nullptr) {
+        if (!tools_->Allows(block.name)) {
+          BlockTool(DeniedCallMessage(block.name, provider_));
+          return;
+        }
+        args_rule_ = tools_->Params(block.name);
+        tool_ = block.name;
+        args_.clear();
+      }
       break;
     case protocol::BlockKind::kRedactedThinking:
-      break;  // opaque: nothing readable
+      next_->OnBlockStart(block);
+      return;  // opaque: nothing readable
   }
+  if (guard_ != nullptr) scanner_.emplace(guard_, Direction::kDowngoing);
   next_->OnBlockStart(block);
 }
 
@@ -43,9 +56,14 @@ bool GuardSink::Note(Action action) {
   return true;
 }
 
-void GuardSink::OnDelta(protocol::DeltaKind kind, std::string_view text) {
-  if (blocked_) return;
-  if (!scanner_ || kind == protocol::DeltaKind::kSignature) {
+void GuardSink::BlockTool(std::string message) {
+  hits_->push_back({GuardHit::kToolPolicy, Direction::kDowngoing, Action::kBlock});
+  blocked_ = true;
+  next_->OnError({422, "guardrail_blocked", std::move(message)});
+}
+
+void GuardSink::Forward(protocol::DeltaKind kind, std::string_view text) {
+  if (!scanner_) {
     next_->OnDelta(kind, text);
     return;
   }
@@ -56,8 +74,45 @@ void GuardSink::OnDelta(protocol::DeltaKind kind, std::string_view text) {
   if (!emit_.empty()) next_->OnDelta(kind, emit_);
 }
 
+void GuardSink::OnDelta(protocol::DeltaKind kind, std::string_view text) {
+  if (blocked_) return;
+  if (kind == protocol::DeltaKind::kSignature) {
+    next_->OnDelta(kind, text);
+    return;
+  }
+  if (args_rule_ != nullptr && kind == protocol::DeltaKind::kArguments) {
+    if (args_.size() + text.size() > kMaxHeldArguments) {
+      BlockTool(absl::StrCat("guardrail blocked downgoing tool call '", AV(tool_),
+                             "': its arguments are too long to check"));
+      return;
+    }
+    args_.append(text);
+    return;
+  }
+  Forward(kind, text);
+}
+
+void GuardSink::ReleaseArguments() {
+  const guardrails::ToolParamRule* rule = args_rule_;
+  args_rule_ = nullptr;
+  ToolCallVerdict v = ApplyParamRule(tool_, provider_, *rule, args_);
+  if (!v.blocked.empty()) {
+    BlockTool(std::move(v.blocked));
+    return;
+  }
+  if (v.stripped > 0) {
+    hits_->push_back({GuardHit::kToolPolicy, Direction::kDowngoing, Action::kRedact});
+  }
+  const std::string& args = v.body.empty() ? args_ : v.body;
+  if (!args.empty()) Forward(protocol::DeltaKind::kArguments, args);
+}
+
 void GuardSink::OnBlockStop() {
   if (blocked_) return;
+  if (args_rule_ != nullptr) {
+    ReleaseArguments();
+    if (blocked_) return;
+  }
   if (scanner_) {
     emit_.clear();
     matches_.clear();

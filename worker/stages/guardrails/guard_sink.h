@@ -8,6 +8,12 @@
 // stream with its protocol's in-band error (never a clean end); nothing
 // after it is forwarded.
 //
+// guardrails.tools for the provider that serves the stream: a tool call to a
+// denied tool ends the stream the same way before any of it is sent; a call
+// whose tool has an argument rule is held back whole (up to 1 MiB, more
+// blocks) and sent as one delta once its arguments are complete and checked
+// (tool_calls.h).
+//
 // Thread: one per request, on its loop.
 
 #include <optional>
@@ -15,6 +21,7 @@
 #include <vector>
 
 #include "shared/guardrails/stream_scanner.h"
+#include "shared/guardrails/tool_policy.h"
 #include "shared/protocol/stream.h"
 #include "worker/stages/stage.h"
 
@@ -23,9 +30,19 @@ namespace bitrouter::worker {
 class GuardSink final : public protocol::StreamSink {
  public:
   // `next` receives the filtered events; `hits` collects every match (the
-  // request's record and metrics). Both must outlive the sink.
-  GuardSink(const guardrails::Guard* guard, protocol::StreamSink* next, std::vector<GuardHit>* hits)
-      : guard_(guard), next_(next), hits_(hits) {}
+  // request's record and metrics). `guard` (patterns) and `tools` (the
+  // serving provider's tool policy) may each be null. Everything must
+  // outlive the sink.
+  GuardSink(const guardrails::Guard* guard, const guardrails::ToolProviderPolicy* tools,
+            std::string_view provider, protocol::StreamSink* next, std::vector<GuardHit>* hits)
+      : guard_(guard != nullptr && guard->Applies(guardrails::Direction::kDowngoing) ? guard
+                                                                                     : nullptr),
+        tools_(tools),
+        provider_(provider),
+        next_(next),
+        hits_(hits) {}
+
+  static constexpr size_t kMaxHeldArguments = 1 << 20;
 
   // A block rule matched: the client's stream ended with an error event.
   bool blocked() const { return blocked_; }
@@ -41,14 +58,25 @@ class GuardSink final : public protocol::StreamSink {
  private:
   // Records the matches; true when one of them blocks (the stream is ended).
   bool Note(guardrails::Action action);
+  // Ends the stream for the tool policy.
+  void BlockTool(std::string message);
+  // Scans (when patterns apply) and forwards a piece of the open block.
+  void Forward(protocol::DeltaKind kind, std::string_view text);
+  // The held-back arguments of a call under an argument rule, checked.
+  void ReleaseArguments();
 
-  const guardrails::Guard* guard_;
+  const guardrails::Guard* guard_;  // null: no pattern acts downgoing
+  const guardrails::ToolProviderPolicy* tools_;
+  std::string provider_;
   protocol::StreamSink* next_;
   std::vector<GuardHit>* hits_;
   std::optional<guardrails::StreamScanner> scanner_;  // the open block's channel
   protocol::DeltaKind delta_kind_ = protocol::DeltaKind::kText;
   std::string emit_;
   std::vector<guardrails::Match> matches_;
+  const guardrails::ToolParamRule* args_rule_ = nullptr;  // the open call's, when held
+  std::string tool_;                                      // the open call's name
+  std::string args_;                                      // its held-back arguments
   bool blocked_ = false;
 };
 
