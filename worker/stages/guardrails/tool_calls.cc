@@ -39,16 +39,19 @@ std::string Serialize(const Value& v) {
 bool ApplyToObject(std::string_view tool, std::string_view provider,
                    const guardrails::ToolParamRule& rule, Value* args, ToolCallVerdict* out) {
   for (const std::string& name : rule.deny) {
-    auto it = args->FindMember(rapidjson::StringRef(name.data(), name.size()));
-    if (it == args->MemberEnd()) continue;
-    if (rule.block) {
-      out->blocked =
-          absl::StrCat("guardrail blocked downgoing tool call '", AV(tool), "': argument '", name,
-                       "' is not allowed for provider '", AV(provider), "'");
-      return false;
+    // A JSON object may repeat a name: every copy goes.
+    for (auto it = args->FindMember(rapidjson::StringRef(name.data(), name.size()));
+         it != args->MemberEnd();
+         it = args->FindMember(rapidjson::StringRef(name.data(), name.size()))) {
+      if (rule.block) {
+        out->blocked =
+            absl::StrCat("guardrail blocked downgoing tool call '", AV(tool), "': argument '", name,
+                         "' is not allowed for provider '", AV(provider), "'");
+        return false;
+      }
+      args->EraseMember(it);
+      ++out->stripped;
     }
-    args->EraseMember(it);
-    ++out->stripped;
   }
   return true;
 }

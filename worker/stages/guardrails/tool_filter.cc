@@ -55,8 +55,9 @@ struct Filter {
       const guardrails::ToolParamRule* rule = policy->Params(tool);
       if (rule == nullptr) continue;
       for (const std::string& arg : rule->deny) {
-        if (props != nullptr && props->IsObject() &&
-            props->EraseMember(rapidjson::StringRef(arg.data(), arg.size()))) {
+        // A JSON object may repeat a name: every copy goes.
+        while (props != nullptr && props->IsObject() &&
+               props->EraseMember(rapidjson::StringRef(arg.data(), arg.size()))) {
           ++out->stripped;
         }
         if (required != nullptr && required->IsArray()) {
