@@ -28,7 +28,19 @@ size_t Utf8SafeCut(std::string_view buf, size_t lo, size_t cut) {
 
 }  // namespace
 
-StreamScanner::StreamScanner(const Guard* guard, Direction d) : guard_(guard), d_(d) {}
+StreamScanner::StreamScanner(const Guard* guard, Direction d, bool json_text)
+    : guard_(guard), d_(d) {
+  if (json_text) json_.emplace();
+}
+
+void StreamScanner::Write(size_t begin, size_t end, std::string* emit) {
+  std::string_view bytes(buf_.data() + begin, end - begin);
+  if (json_) {
+    json_->Pass(bytes, emit);
+  } else {
+    emit->append(bytes);
+  }
+}
 
 Action StreamScanner::Feed(std::string_view piece, std::string* emit, std::vector<Match>* matches) {
   if (blocked_) return Action::kBlock;
@@ -58,7 +70,7 @@ Action StreamScanner::Process(bool at_end, std::string* emit, std::vector<Match>
     matches->push_back(Match{m.rule, static_cast<uint32_t>(origin_ + m.begin),
                              static_cast<uint32_t>(origin_ + m.end)});
     if (passthrough) continue;
-    emit->append(buf_, emitted_, m.begin - emitted_);
+    Write(emitted_, m.begin, emit);
     if (a == Action::kBlock) {
       emitted_ = m.begin;
       blocked_ = true;
@@ -66,17 +78,19 @@ Action StreamScanner::Process(bool at_end, std::string* emit, std::vector<Match>
       emitted_ = pos_ = 0;
       return Action::kBlock;
     }
-    if (a == Action::kRedact) {
+    if (a == Action::kRedact && json_) {
+      json_->Redact(std::string_view(buf_).substr(m.begin, m.end - m.begin), emit);
+    } else if (a == Action::kRedact) {
       emit->append(kRedacted);
     } else {
-      emit->append(buf_, m.begin, m.end - m.begin);
+      Write(m.begin, m.end, emit);
     }
     emitted_ = m.end;
   }
   size_t cut = passthrough || at_end ? buf_.size() : frontier;
   if (!at_end) cut = Utf8SafeCut(buf_, emitted_, cut);
   if (cut > emitted_) {
-    emit->append(buf_, emitted_, cut - emitted_);
+    Write(emitted_, cut, emit);
     emitted_ = cut;
   }
   Compact();

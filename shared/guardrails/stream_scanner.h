@@ -20,17 +20,21 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "shared/guardrails/guard.h"
+#include "shared/guardrails/json_text.h"
 
 namespace bitrouter::guardrails {
 
 class StreamScanner {
  public:
-  StreamScanner(const Guard* guard, Direction d);
+  // `json_text`: the channel is JSON text (a tool call's arguments): a
+  // redaction keeps it valid JSON (json_text.h).
+  StreamScanner(const Guard* guard, Direction d, bool json_text = false);
 
   // Appends `piece`. Appends to *emit what may be sent now: everything except
   // the held-back tail (never cutting a UTF-8 sequence, never inside a match
@@ -50,6 +54,7 @@ class StreamScanner {
  private:
   Action Process(bool at_end, std::string* emit, std::vector<Match>* matches);
   void Compact();
+  void Write(size_t begin, size_t end, std::string* emit);
 
   const Guard* guard_;
   Direction d_;
@@ -60,6 +65,7 @@ class StreamScanner {
   bool blocked_ = false;
   bool finished_ = false;
   std::vector<Match> settled_;  // reused between calls
+  std::optional<JsonTextWriter> json_;
 };
 
 }  // namespace bitrouter::guardrails

@@ -4,8 +4,11 @@
 // block match, never a byte of it. Also: the held tail stays within
 // max_match_bytes(d) - 1.
 //
-// Input: byte 0 picks the action of every rule (warn, redact, block, mixed),
-// byte 1 seeds the split; the rest is the text.
+// In JSON-text mode (a tool call's arguments) the same holds against
+// RedactJsonText, and a text that is valid JSON stays valid JSON.
+//
+// Input: byte 0 picks the action of every rule (warn, redact, block, mixed)
+// and the mode, byte 1 seeds the split; the rest is the text.
 
 #include <algorithm>
 #include <cstdint>
@@ -14,7 +17,10 @@
 #include <string_view>
 #include <vector>
 
+#include <rapidjson/document.h>
+
 #include "shared/guardrails/guard.h"
+#include "shared/guardrails/json_text.h"
 #include "shared/guardrails/stream_scanner.h"
 #include "tests/fuzz/fuzz_check.h"
 
@@ -60,6 +66,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                                           MakeGuard(3)};
   if (size < 2) return 0;
   const Guard& g = *kGuards[data[0] % 4];
+  const bool json = (data[0] / 4) % 2 == 1;
+  auto redact = [&](std::string_view t, const std::vector<Match>& m) {
+    return json ? bitrouter::guardrails::RedactJsonText(g, t, m, kDown) : g.Redact(t, m, kDown);
+  };
   uint32_t seed = data[1] * 2654435761u + 1;
   const std::string_view text(reinterpret_cast<const char*>(data + 2), size - 2);
 
@@ -75,7 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
 
-  StreamScanner s(&g, kDown);
+  StreamScanner s(&g, kDown, json);
   std::string sent;
   std::vector<Match> streamed;
   bool blocked = false;
@@ -98,13 +108,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (first_block == whole.size()) {
     FUZZ_CHECK(!blocked);
     FUZZ_CHECK(Same(streamed, whole));
-    FUZZ_CHECK(sent == g.Redact(text, whole, kDown));
+    FUZZ_CHECK(sent == redact(text, whole));
+    if (json) {
+      rapidjson::Document in;
+      in.Parse(text.data(), text.size());
+      if (!in.HasParseError()) {
+        rapidjson::Document out;
+        out.Parse(sent.data(), sent.size());
+        FUZZ_CHECK(!out.HasParseError());
+      }
+    }
   } else {
     FUZZ_CHECK(blocked);
     const std::vector<Match> upto(whole.begin(), whole.begin() + first_block + 1);
     FUZZ_CHECK(Same(streamed, upto));
     const std::vector<Match> before(whole.begin(), whole.begin() + first_block);
-    FUZZ_CHECK(sent == g.Redact(text.substr(0, whole[first_block].begin), before, kDown));
+    FUZZ_CHECK(sent == redact(text.substr(0, whole[first_block].begin), before));
     const std::string msg = g.BlockMessage(kDown, upto);
     FUZZ_CHECK(msg.rfind("guardrail blocked downgoing content", 0) == 0);
   }

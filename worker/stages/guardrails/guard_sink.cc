@@ -40,7 +40,10 @@ void GuardSink::OnBlockStart(const protocol::BlockStart& block) {
       next_->OnBlockStart(block);
       return;  // opaque: nothing readable
   }
-  if (guard_ != nullptr) scanner_.emplace(guard_, Direction::kDowngoing);
+  if (guard_ != nullptr) {
+    scanner_.emplace(guard_, Direction::kDowngoing,
+                     /*json_text=*/block.kind == protocol::BlockKind::kToolCall);
+  }
   next_->OnBlockStart(block);
 }
 

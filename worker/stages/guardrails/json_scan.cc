@@ -7,6 +7,7 @@
 
 #include <array>
 
+#include "shared/guardrails/json_text.h"
 #include "shared/protocol/scratch_parser.h"
 
 namespace bitrouter::worker {
@@ -88,23 +89,27 @@ void ScanElement(const guardrails::Guard& guard, Direction d, simdjson::dom::ele
 
 using RjValue = rapidjson::Value;
 
+// `json_text`: the string holds JSON text (Chat and Responses tool-call
+// "arguments"), whose redaction keeps it valid JSON.
 void RedactValue(const guardrails::Guard& guard, Direction d, RjValue& v,
                  rapidjson::Document::AllocatorType& alloc, size_t depth,
-                 std::vector<guardrails::Match>* scratch) {
+                 std::vector<guardrails::Match>* scratch, bool json_text = false) {
   if (depth > kMaxDepth) return;
   if (v.IsString()) {
     std::string_view text(v.GetString(), v.GetStringLength());
     scratch->clear();
     guard.Scan(text, d, scratch);
     if (scratch->empty()) return;
-    std::string redacted = guard.Redact(text, *scratch, d);
+    std::string redacted = json_text ? guardrails::RedactJsonText(guard, text, *scratch, d)
+                                     : guard.Redact(text, *scratch, d);
     v.SetString(redacted.data(), static_cast<rapidjson::SizeType>(redacted.size()), alloc);
   } else if (v.IsArray()) {
     for (auto& child : v.GetArray()) RedactValue(guard, d, child, alloc, depth + 1, scratch);
   } else if (v.IsObject()) {
     for (auto& m : v.GetObject()) {
-      if (SkippedJsonKey(std::string_view(m.name.GetString(), m.name.GetStringLength()))) continue;
-      RedactValue(guard, d, m.value, alloc, depth + 1, scratch);
+      std::string_view key(m.name.GetString(), m.name.GetStringLength());
+      if (SkippedJsonKey(key)) continue;
+      RedactValue(guard, d, m.value, alloc, depth + 1, scratch, key == "arguments");
     }
   }
 }
