@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "shared/common/strings.h"
-#include "shared/usage/cost.h"
+#include "worker/stages/actual_cost.h"
 #include "worker/usage/outbox.h"
 
 namespace bitrouter::worker {
@@ -122,13 +122,7 @@ usage::UsageRecord BuildUsageRecord(const InboundRequest& request, const Inbound
   r.reasoning_tokens = u.reasoning_tokens.value_or(0);
   r.cache_read_tokens = u.cache_read_tokens.value_or(0);
   r.cache_write_tokens = u.cache_write_tokens.value_or(0);
-  config::Pricing price;  // unknown in every bucket
-  if (served != nullptr) {
-    if (const ProviderRuntime* p = snapshot.FindProvider(served->provider)) {
-      if (auto it = p->pricing.find(served->model_id); it != p->pricing.end()) price = it->second;
-    }
-  }
-  r.cost_micro_usd = usage::ComputeCost(u, price).total_micro_usd;
+  r.cost_micro_usd = ActualCostMicroUsd(snapshot, report, UnpricedModel::kPriceEachBucket);
   return r;
 }
 
