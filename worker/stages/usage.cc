@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <span>
 
 #include "absl/strings/str_cat.h"
 #include "shared/common/strings.h"
+#include "shared/common/wall_clock.h"
 #include "worker/stages/actual_cost.h"
 #include "worker/usage/outbox.h"
 
@@ -48,12 +48,6 @@ std::string_view AttemptOutcome(const routing::Attempt& a) {
     return a.status >= 500 ? "status_5xx" : "status_4xx";
   }
   return FailureName(a.kind);
-}
-
-int64_t UnixMsNow() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
@@ -203,7 +197,7 @@ void RecordUnrouted(Server& server, const InboundRequest& request, const Inbound
     return;
   }
   CallReport report;  // nothing routed: no attempts, no tokens
-  report.time_unix_ms = UnixMsNow() - latency_us / 1000;
+  report.time_unix_ms = UnixMillis() - latency_us / 1000;
   report.final_status = status;
   report.streamed = call.stream;
   report.bytes_in = static_cast<int64_t>(request.body.size());
