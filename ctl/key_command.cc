@@ -103,21 +103,30 @@ bool ExpiresSeconds(const std::string& text, int64_t* out) {
   return true;
 }
 
+// The limits create and update set alike: --budget-usd, --rpm, --tpm and
+// --expires, each only when given. False (the error printed) when --expires
+// does not parse.
+template <typename KeyRequest>
+bool SetLimitFlags(const KeyOptions& o, KeyRequest* req) {
+  if (o.budget_usd) req->set_budget_usd(*o.budget_usd);
+  if (o.rpm) req->set_rpm(*o.rpm);
+  if (o.tpm) req->set_tpm(*o.tpm);
+  if (!o.expires.empty()) {
+    int64_t s = 0;
+    if (!ExpiresSeconds(o.expires, &s)) return false;
+    req->set_expires_in_s(s);
+  }
+  return true;
+}
+
 }  // namespace
 
 int RunKeyCreate(const Context& ctx, const KeyOptions& o) {
   v1::CreateKeyRequest req;
   req.set_name(o.name);
   if (!o.models.empty()) req.add_models(o.models);
-  if (o.budget_usd) req.set_budget_usd(*o.budget_usd);
   req.set_budget_period(o.budget_period);
-  if (o.rpm) req.set_rpm(*o.rpm);
-  if (o.tpm) req.set_tpm(*o.tpm);
-  if (!o.expires.empty()) {
-    int64_t s = 0;
-    if (!ExpiresSeconds(o.expires, &s)) return 2;
-    req.set_expires_in_s(s);
-  }
+  if (!SetLimitFlags(o, &req)) return 2;
   v1::CreateKeyResponse resp;
   int rc = CallAdmin(ctx, 15, [&](v1::Admin::Stub& stub, grpc::ClientContext* c) {
     return stub.CreateKey(c, req, &resp);
@@ -184,15 +193,8 @@ int RunKeyUpdate(const Context& ctx, const std::string& key, const KeyOptions& o
   req.set_key(key);
   if (!o.name.empty()) req.set_name(o.name);
   if (o.models_set) req.set_models(o.models);
-  if (o.budget_usd) req.set_budget_usd(*o.budget_usd);
   if (!o.budget_period.empty()) req.set_budget_period(o.budget_period);
-  if (o.rpm) req.set_rpm(*o.rpm);
-  if (o.tpm) req.set_tpm(*o.tpm);
-  if (!o.expires.empty()) {
-    int64_t s = 0;
-    if (!ExpiresSeconds(o.expires, &s)) return 2;
-    req.set_expires_in_s(s);
-  }
+  if (!SetLimitFlags(o, &req)) return 2;
   for (const auto& c : clear) req.add_clear(c);
   v1::KeyResponse resp;
   int rc = CallAdmin(ctx, 15, [&](v1::Admin::Stub& stub, grpc::ClientContext* c) {

@@ -1,7 +1,6 @@
 // bitrouterctl usage: totals over a time window from bitrouterd's usage
 // store (SummarizeUsage), one total row or one row per group.
 #include <cctype>
-#include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -9,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "ctl/client.h"
 #include "ctl/usage_args.h"
+#include "shared/common/wall_clock.h"
 
 namespace bitrouter::ctl {
 namespace {
@@ -121,9 +121,7 @@ void PrintGroups(const v1::SummarizeUsageResponse& resp, v1::UsageGroupBy by) {
 }  // namespace
 
 int RunUsage(const Context& ctx, const UsageOptions& options) {
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  const int64_t now = UnixMillis();
   absl::StatusOr<Window> window = ResolveWindow(options.since, options.from, options.to, now);
   absl::StatusOr<v1::UsageGroupBy> by = ParseGroupBy(options.by);
   for (const absl::Status& s : {window.status(), by.status()}) {

@@ -3,7 +3,6 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
-#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +10,7 @@
 #include "controld/store/attempts_json.h"
 #include "controld/store/pg_rows.h"
 #include "shared/common/status_macros.h"
+#include "shared/common/wall_clock.h"
 
 namespace bitrouter::store {
 namespace {
@@ -106,12 +106,6 @@ constexpr const char* kLockAppends = "SELECT pg_advisory_xact_lock(7280165100002
 
 // Rows per INSERT: 23 parameters each stays far below libpq's 65535.
 constexpr size_t kRowsPerInsert = 1000;
-
-int64_t NowUnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -451,7 +445,7 @@ absl::Status PgStore::MigrateOneStep(bool* done) {
     Params p;
     std::string sql =
         absl::StrCat("INSERT INTO schema_migrations (version, applied_unix_ms) VALUES (",
-                     p.Int(next), ", ", p.Int(NowUnixMs()), ")");
+                     p.Int(next), ", ", p.Int(UnixMillis()), ")");
     status = Exec("record migration", sql, p).status();
   }
   if (!status.ok()) {

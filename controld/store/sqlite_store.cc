@@ -2,13 +2,13 @@
 
 #include <sqlite3.h>
 
-#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "controld/store/attempts_json.h"
 #include "controld/store/sqlite_rows.h"
 #include "shared/common/status_macros.h"
+#include "shared/common/wall_clock.h"
 
 namespace bitrouter::store {
 namespace {
@@ -104,12 +104,6 @@ ALTER TABLE usage_records ADD COLUMN guardrails TEXT NOT NULL DEFAULT '';
 // The busy timeout covers a reader (bitrouterctl) holding the WAL checkpoint;
 // the store thread can afford to wait, a control-link thread never would.
 constexpr int kBusyTimeoutMs = 5000;
-
-int64_t NowUnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 absl::StatusCode CodeFor(int rc) {
   switch (rc & 0xff) {  // primary result code
@@ -255,7 +249,7 @@ absl::Status SqliteStore::Migrate() {
                   "record migration");
       if (mark.ok()) {
         sqlite3_bind_int64(mark->get(), 1, next);
-        sqlite3_bind_int64(mark->get(), 2, NowUnixMs());
+        sqlite3_bind_int64(mark->get(), 2, UnixMillis());
         int rc = sqlite3_step(mark->get());
         if (rc != SQLITE_DONE) status = Error(rc, "record migration");
       } else {

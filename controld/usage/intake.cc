@@ -6,17 +6,12 @@
 #include "absl/strings/str_cat.h"
 #include "shared/common/log.h"
 #include "shared/common/thread_priority.h"
+#include "shared/common/wall_clock.h"
 
 namespace bitrouter::controld {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int64_t NowUnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // A failed transaction is retried after this (the batch stays queued).
 constexpr std::chrono::milliseconds kRetryBackoff{500};
@@ -119,7 +114,7 @@ absl::StatusOr<int64_t> UsageIntake::PruneNow() {
   int64_t deleted = 0;
   absl::Status s = Run([&](store::UsageStore& st) -> absl::Status {
     if (options_.retention.count() <= 0) return absl::OkStatus();
-    auto n = st.PruneBefore(NowUnixMs() - options_.retention.count());
+    auto n = st.PruneBefore(UnixMillis() - options_.retention.count());
     if (!n.ok()) return n.status();
     deleted = *n;
     return absl::OkStatus();
@@ -149,7 +144,7 @@ void UsageIntake::NoteStore(const absl::Status& status) {
       status.code() != absl::StatusCode::kPermissionDenied) {
     return;
   }
-  if (stats_.store_ok) stats_.store_down_since_ms = NowUnixMs();
+  if (stats_.store_ok) stats_.store_down_since_ms = UnixMillis();
   stats_.store_ok = false;
   stats_.store_error = std::string(status.message());
 }
@@ -272,7 +267,7 @@ void UsageIntake::WriteQueued(std::unique_lock<std::mutex>& lock) {
 }
 
 void UsageIntake::MaybePrune() {
-  auto n = store_->PruneBefore(NowUnixMs() - options_.retention.count());
+  auto n = store_->PruneBefore(UnixMillis() - options_.retention.count());
   if (!n.ok()) {
     LOG_WARN("usage: retention prune failed: ", n.status().message());
     return;

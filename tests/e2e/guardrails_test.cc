@@ -4,6 +4,7 @@
 // every byte offset; tool-call arguments streamed as deltas; the manual's
 // section loaded verbatim; reload; the record and /metrics.
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -20,46 +21,14 @@ constexpr char kAws[] = "AKIAIOSFODNN7EXAMPLE";
 constexpr char kPem[] =
     "-----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEA1c3xZ9\\n-----END RSA PRIVATE KEY-----";
 
-// The manual's guardrails section, verbatim (../shared/seeds/003).
-constexpr char kManual[] = R"(guardrails:
-  enabled: true
-
-  disabled_patterns:
-    - ip_addresses
-    - pii_phone_numbers
-
-  custom_patterns:
-    - name: internal_token
-      regex: "myapp_[A-Za-z0-9]{32}"
-      direction: upgoing
-
-  upgoing:
-    api_keys: redact
-    private_keys: block
-    credentials: redact
-
-  downgoing:
-    suspicious_commands: block
-
-  custom_upgoing:
-    internal_token: block
-
-  block_message:
-    include_details: true
-    include_help_link: true
-
-  tools:
-    enabled: true
-    providers:
-      github-mcp:
-        filter:
-          deny: [delete_repo, delete_branch]
-        param_restrictions:
-          rules:
-            create_issue:
-              deny: [assignees]
-              action: strip
-)";
+// The manual's guardrails section, verbatim (../shared/seeds/003), kept once
+// in testdata for this test and the loader's.
+std::string ManualSection() {
+  std::ifstream f(std::string(BR_TESTDATA_DIR) + "/guardrails_manual.yaml", std::ios::binary);
+  std::stringstream text;
+  text << f.rdbuf();
+  return text.str();
+}
 
 class GuardrailsTest : public RouterTest {
  protected:
@@ -118,7 +87,9 @@ class GuardrailsTest : public RouterTest {
 };
 
 TEST_F(GuardrailsTest, TheManualsSectionLoadsVerbatimAndWorks) {
-  Start(kManual);
+  const std::string manual = ManualSection();
+  ASSERT_FALSE(manual.empty()) << BR_TESTDATA_DIR "/guardrails_manual.yaml";
+  Start(manual);
   // api_keys: redact upgoing. The upstream never sees the key.
   HttpResponse r = Chat(ChatBody(std::string("my key is ") + kSecret));
   EXPECT_EQ(r.status, 200) << r.body;

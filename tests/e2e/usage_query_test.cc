@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <fcntl.h>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -17,6 +16,7 @@
 
 #include "controld/store/sqlite_store.h"
 #include "gtest/gtest.h"
+#include "shared/common/wall_clock.h"
 #include "tests/e2e/router_process.h"
 
 namespace bitrouter::testing {
@@ -24,12 +24,6 @@ namespace {
 
 using store::UsageAttempt;
 using store::UsageRecord;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path);
@@ -63,7 +57,7 @@ class UsageQueryTest : public ::testing::Test {
     char tmpl[] = "/tmp/br-uq-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     home_ = tmpl;
-    const int64_t now = NowMs();
+    const int64_t now = UnixMillis();
     const int64_t minute = 60'000;
 
     UsageRecord r1 = Record("req-1", now - 50 * minute, "gpt-a", "openai", 200, 100);
@@ -283,7 +277,7 @@ TEST_F(UsageQueryTest, TailPrintsTheNewestThenFollows) {
   {
     store::SqliteStore writer(home_ + "/bitrouter.db");
     ASSERT_TRUE(writer.Open().ok());
-    UsageRecord live = Record("live-1", NowMs(), "gpt-a", "openai", 429, 7);
+    UsageRecord live = Record("live-1", UnixMillis(), "gpt-a", "openai", 429, 7);
     ASSERT_TRUE(writer.Append({live}).ok());
   }
   ASSERT_TRUE(WaitUntil([&] { return output().find("live-1") != std::string::npos; }, 5000))

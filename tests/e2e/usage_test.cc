@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "controld/store/sqlite_store.h"
+#include "shared/common/wall_clock.h"
 #include "tests/e2e/e2e_fixture.h"
 #include "tests/e2e/usage_answers.h"
 #include "tests/support/prometheus_text.h"
@@ -372,10 +373,7 @@ TEST_F(UsageTest, AcknowledgedRecordsSurviveARestartAndRetentionPrunes) {
     ASSERT_TRUE(db.Open().ok());
     UsageRecord old;
     old.request_id = "ancient";
-    old.time_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count() -
-                       int64_t{10} * 86'400'000;
+    old.time_unix_ms = UnixMillis() - int64_t{10} * 86'400'000;
     ASSERT_TRUE(db.Append({old}).ok());
   }
   StartUsage("database:\n  retention: 7d\n", 1);

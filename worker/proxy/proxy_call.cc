@@ -3,7 +3,6 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <random>
 
@@ -12,6 +11,7 @@
 #include "absl/types/span.h"
 #include "shared/common/log.h"
 #include "shared/common/strings.h"
+#include "shared/common/wall_clock.h"
 #include "shared/protocol/errors.h"
 #include "shared/protocol/openai_errors.h"
 #include "shared/protocol/openai_request.h"
@@ -157,9 +157,7 @@ std::string ProxyCall::EndpointName() const {
 
 void ProxyCall::Start() {
   start_ns_ = uv_hrtime();
-  start_unix_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+  start_unix_ms_ = UnixMillis();
   conn_->access().model = in_.model;
   NextAttempt();
 }

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <span>
 
 #include "absl/strings/str_cat.h"
 #include "shared/common/strings.h"
-#include "shared/usage/cost.h"
+#include "shared/common/wall_clock.h"
+#include "worker/stages/actual_cost.h"
 #include "worker/usage/outbox.h"
 
 namespace bitrouter::worker {
@@ -48,12 +48,6 @@ std::string_view AttemptOutcome(const routing::Attempt& a) {
     return a.status >= 500 ? "status_5xx" : "status_4xx";
   }
   return FailureName(a.kind);
-}
-
-int64_t UnixMsNow() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
@@ -128,13 +122,7 @@ usage::UsageRecord BuildUsageRecord(const InboundRequest& request, const Inbound
   r.reasoning_tokens = u.reasoning_tokens.value_or(0);
   r.cache_read_tokens = u.cache_read_tokens.value_or(0);
   r.cache_write_tokens = u.cache_write_tokens.value_or(0);
-  config::Pricing price;  // unknown in every bucket
-  if (served != nullptr) {
-    if (const ProviderRuntime* p = snapshot.FindProvider(served->provider)) {
-      if (auto it = p->pricing.find(served->model_id); it != p->pricing.end()) price = it->second;
-    }
-  }
-  r.cost_micro_usd = usage::ComputeCost(u, price).total_micro_usd;
+  r.cost_micro_usd = ActualCostMicroUsd(snapshot, report, UnpricedModel::kPriceEachBucket);
   return r;
 }
 
@@ -213,7 +201,7 @@ void RecordUnrouted(Server& server, const InboundRequest& request, const Inbound
     return;
   }
   CallReport report;  // nothing routed: no attempts, no tokens
-  report.time_unix_ms = UnixMsNow() - latency_us / 1000;
+  report.time_unix_ms = UnixMillis() - latency_us / 1000;
   report.final_status = status;
   report.streamed = call.stream;
   report.bytes_in = static_cast<int64_t>(request.body.size());

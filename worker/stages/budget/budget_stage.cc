@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "shared/node/key_table.h"
-#include "shared/usage/cost.h"
+#include "worker/stages/actual_cost.h"
 #include "worker/stages/budget/worst_case.h"
 
 namespace bitrouter::worker {
@@ -14,17 +14,6 @@ std::string Usd(int64_t micro) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "$%.6f", static_cast<double>(micro) / 1e6);
   return buf;
-}
-
-// The request's real cost; nullopt when it cannot be priced.
-std::optional<int64_t> ActualCost(const WorkerSnapshot& snapshot, const CallReport& report) {
-  if (!report.usage) return 0;  // nothing was spent
-  if (report.served == nullptr) return std::nullopt;
-  const ProviderRuntime* p = snapshot.FindProvider(report.served->provider);
-  if (p == nullptr) return std::nullopt;
-  auto it = p->pricing.find(report.served->model_id);
-  if (it == p->pricing.end()) return std::nullopt;
-  return usage::ComputeCost(*report.usage, it->second).total_micro_usd;
 }
 
 }  // namespace
@@ -74,7 +63,8 @@ void BudgetStage::OnResponseEnd(StageResponse& resp, bool /*ok*/) {
   if (call.key == nullptr || resp.server() == nullptr) return;
   node::KeySlot* slot = resp.server()->keys().slot(call.key->slot);
   if (slot == nullptr) return;
-  std::optional<int64_t> cost = ActualCost(resp.snapshot(), resp.report());
+  std::optional<int64_t> cost =
+      ActualCostMicroUsd(resp.snapshot(), resp.report(), UnpricedModel::kUnknown);
   // Unknown (a budget key never gets here with an unpriced model; a key
   // without a budget settles nothing it cannot price).
   int64_t actual = cost.value_or(call.budget_reserved);

@@ -13,20 +13,15 @@
 #include <string>
 
 #include "controld/store/sqlite_store.h"
+#include "shared/common/wall_clock.h"
 
 namespace bitrouter::controld {
 namespace {
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 store::UsageRecord Rec(const std::string& id, int64_t time_ms = 0) {
   store::UsageRecord r;
   r.request_id = id;
-  r.time_unix_ms = time_ms == 0 ? NowMs() : time_ms;
+  r.time_unix_ms = time_ms == 0 ? UnixMillis() : time_ms;
   r.client_protocol = "chat";
   r.model_requested = "openai:gpt-4o";
   r.provider = "openai";
@@ -178,7 +173,7 @@ TEST_F(IntakeTest, RetentionPrunesOldRows) {
   UsageIntake intake(Sqlite(), o);
   intake.Start();
   std::promise<void> done;
-  intake.Submit({Rec("old", NowMs() - 2 * 86'400'000), Rec("new")},
+  intake.Submit({Rec("old", UnixMillis() - 2 * 86'400'000), Rec("new")},
                 [&](const absl::Status&) { done.set_value(); });
   done.get_future().wait();
   // The periodic prune may have run after the write already; either way

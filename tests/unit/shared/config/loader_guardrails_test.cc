@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,42 +21,18 @@ std::string Error(std::string_view yaml) {
   return std::string(cfg.status().message());
 }
 
-// The manual's section, verbatim.
-constexpr std::string_view kManual = R"(guardrails:
-  enabled: true
-  disabled_patterns:
-    - ip_addresses
-    - pii_phone_numbers
-  custom_patterns:
-    - name: internal_token
-      regex: "myapp_[A-Za-z0-9]{32}"
-      direction: upgoing
-  upgoing:
-    api_keys: redact
-    private_keys: block
-    credentials: redact
-  downgoing:
-    suspicious_commands: block
-  custom_upgoing:
-    internal_token: block
-  block_message:
-    include_details: true
-    include_help_link: true
-  tools:
-    enabled: true
-    providers:
-      github-mcp:
-        filter:
-          deny: [delete_repo, delete_branch]
-        param_restrictions:
-          rules:
-            create_issue:
-              deny: [assignees]
-              action: strip
-)";
+// The manual's section, verbatim (testdata, shared with the e2e test).
+std::string ManualSection() {
+  std::ifstream f(std::string(BR_TESTDATA_DIR) + "/guardrails_manual.yaml", std::ios::binary);
+  std::stringstream text;
+  text << f.rdbuf();
+  return text.str();
+}
 
 TEST(LoaderGuardrailsTest, ManualSectionVerbatim) {
-  auto cfg = Parse(kManual);
+  const std::string manual = ManualSection();
+  ASSERT_FALSE(manual.empty()) << BR_TESTDATA_DIR "/guardrails_manual.yaml";
+  auto cfg = Parse(manual);
   ASSERT_TRUE(cfg.ok()) << cfg.status();
   const GuardrailsConfig& g = cfg->guardrails;
   EXPECT_TRUE(g.enabled);
@@ -64,7 +42,7 @@ TEST(LoaderGuardrailsTest, ManualSectionVerbatim) {
   EXPECT_EQ(g.custom_patterns[0].name, "internal_token");
   EXPECT_EQ(g.custom_patterns[0].regex, "myapp_[A-Za-z0-9]{32}");
   EXPECT_EQ(g.custom_patterns[0].direction, "upgoing");
-  EXPECT_EQ(g.custom_patterns[0].line, 7);
+  EXPECT_EQ(g.custom_patterns[0].line, 9);  // "- name: internal_token"
   EXPECT_EQ(g.upgoing,
             (std::map<std::string, std::string>{
                 {"api_keys", "redact"}, {"private_keys", "block"}, {"credentials", "redact"}}));
