@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <rapidjson/document.h>
+
 #include "tests/e2e/e2e_fixture.h"
 #include "tests/support/openai_json.h"
 #include "tests/support/prometheus_text.h"
@@ -212,6 +214,24 @@ TEST_F(GuardrailsTest, AJsonAnswerIsRedactedInTheClientsShape) {
     EXPECT_EQ(m.body.find(kSecret), std::string::npos) << m.body;
     EXPECT_NE(m.body.find("[REDACTED]"), std::string::npos) << m.body;
   }
+  // Responses and Gemini clients (translated), whole answers and streams.
+  struct Case {
+    std::string path, body;
+  };
+  const std::vector<Case> cases = {
+      {"/v1/responses", R"({"model":"openai:gpt-4o-mini","input":"key?"})"},
+      {"/v1/responses", R"({"model":"openai:gpt-4o-mini","input":"key?","stream":true})"},
+      {"/v1beta/models/openai:gpt-4o-mini:generateContent",
+       R"({"contents":[{"role":"user","parts":[{"text":"key?"}]}]})"},
+      {"/v1beta/models/openai:gpt-4o-mini:streamGenerateContent?alt=sse",
+       R"({"contents":[{"role":"user","parts":[{"text":"key?"}]}]})"},
+  };
+  for (const Case& c : cases) {
+    HttpResponse r = Fetch(router_->port(), "POST", c.path, c.body);
+    EXPECT_EQ(r.status, 200) << c.path << "\n" << r.body;
+    EXPECT_EQ(r.body.find(kSecret), std::string::npos) << c.path << "\n" << r.body;
+    EXPECT_NE(r.body.find("[REDACTED]"), std::string::npos) << c.path << "\n" << r.body;
+  }
 }
 
 TEST_F(GuardrailsTest, AStreamNeverLetsAByteOfASplitSecretThroughAtAnyOffset) {
@@ -299,6 +319,109 @@ TEST_F(GuardrailsTest, ToolCallArgumentsStreamedAsDeltasAreRedacted) {
   EXPECT_EQ(r.body.find("0pLx7Vb2"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("[REDACTED]"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("\"tool_calls\""), std::string::npos) << r.body;
+}
+
+// The tool-call arguments the client assembles from a stream's deltas.
+std::string StreamedArguments(const std::string& sse) {
+  std::string args;
+  size_t at = 0;
+  while ((at = sse.find("data: {", at)) != std::string::npos) {
+    size_t end = sse.find("\n", at);
+    rapidjson::Document d;
+    d.Parse(sse.data() + at + 6, end - at - 6);
+    at = end;
+    if (d.HasParseError() || !d.HasMember("choices") || d["choices"].Empty()) continue;
+    const auto& delta = d["choices"][0]["delta"];
+    if (!delta.IsObject() || !delta.HasMember("tool_calls")) continue;
+    const auto& fn = delta["tool_calls"][0]["function"];
+    if (fn.HasMember("arguments")) args += fn["arguments"].GetString();
+  }
+  return args;
+}
+
+// The text the client assembles from a Chat stream's content deltas.
+std::string StreamedContent(const std::string& sse) {
+  std::string text;
+  size_t at = 0;
+  while ((at = sse.find("data: {", at)) != std::string::npos) {
+    size_t end = sse.find("\n", at);
+    rapidjson::Document d;
+    d.Parse(sse.data() + at + 6, end - at - 6);
+    at = end;
+    if (d.HasParseError() || !d.HasMember("choices") || d["choices"].Empty()) continue;
+    const auto& delta = d["choices"][0]["delta"];
+    if (delta.IsObject() && delta.HasMember("content") && delta["content"].IsString()) {
+      text += delta["content"].GetString();
+    }
+  }
+  return text;
+}
+
+TEST_F(GuardrailsTest, ABlockAtEverySplitSendsNoByteOfTheMatch) {
+  Start("guardrails:\n  downgoing:\n    suspicious_commands: block\n");
+  const std::string before = "ok then ";
+  const std::string text = before + "rm -rf / now";
+  for (size_t cut = 1; cut < text.size(); ++cut) {
+    pieces_ = {text.substr(0, cut), text.substr(cut)};
+    HttpResponse r = Chat(ChatBody("help", /*stream=*/true));
+    ASSERT_EQ(r.status, 200) << cut;
+    const std::string got = StreamedContent(r.body);
+    EXPECT_EQ(before.compare(0, got.size(), got), 0)
+        << "cut " << cut << ": the client got '" << got << "'";
+    EXPECT_NE(r.body.find("guardrail_blocked"), std::string::npos) << "cut " << cut;
+    EXPECT_EQ(r.body.find("data: [DONE]"), std::string::npos) << "cut " << cut;
+  }
+}
+
+TEST_F(GuardrailsTest, RedactedToolCallArgumentsStayValidJsonAtEverySplit) {
+  Start("guardrails:\n  downgoing:\n    credentials: redact\n");
+  const std::string args = R"({"user":"bob","password":"hunter2-Secret!","retries":3})";
+  for (size_t cut = 1; cut < args.size(); cut += 2) {
+    upstream_->SetHandler([&](const RecordedRequest&) {
+      Reply r;
+      r.content_type = "text/event-stream";
+      r.chunked = true;
+      auto ev = [](const std::string& a) {
+        return R"(data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":")" +
+               JsonEscape(a) + R"("}}]},"finish_reason":null}]})" + "\n\n";
+      };
+      r.chunks = {
+          R"(data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"login","arguments":""}}]},"finish_reason":null}]})"
+          "\n\n",
+          ev(args.substr(0, cut)), ev(args.substr(cut)),
+          R"(data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]})"
+          "\n\n",
+          "data: [DONE]\n\n"};
+      return r;
+    });
+    HttpResponse r = Chat(ChatBody("log in", /*stream=*/true));
+    ASSERT_EQ(r.status, 200) << cut;
+    const std::string got = StreamedArguments(r.body);
+    EXPECT_EQ(got.find("hunter2"), std::string::npos) << "cut " << cut << ": " << got;
+    rapidjson::Document d;
+    d.Parse(got.data(), got.size());
+    EXPECT_FALSE(d.HasParseError()) << "cut " << cut << ": " << got;
+    EXPECT_NE(got.find(R"("user":"bob")"), std::string::npos) << "cut " << cut << ": " << got;
+  }
+  // The same arguments in a JSON answer: the "arguments" string stays JSON.
+  upstream_->SetHandler([&](const RecordedRequest&) {
+    Reply r;
+    r.body =
+        R"({"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"login","arguments":")" +
+        JsonEscape(args) + R"("}}]},"finish_reason":"tool_calls"}]})";
+    return r;
+  });
+  HttpResponse j = Chat(ChatBody("log in"));
+  ASSERT_EQ(j.status, 200) << j.body;
+  rapidjson::Document answer;
+  answer.Parse(j.body.data(), j.body.size());
+  ASSERT_FALSE(answer.HasParseError()) << j.body;
+  std::string got =
+      answer["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"].GetString();
+  EXPECT_EQ(got.find("hunter2"), std::string::npos) << got;
+  rapidjson::Document d;
+  d.Parse(got.data(), got.size());
+  EXPECT_FALSE(d.HasParseError()) << got;
 }
 
 TEST_F(GuardrailsTest, ReloadAppliesNewRulesAndABadPatternKeepsTheOldSet) {
