@@ -6,7 +6,9 @@
 //   - Guard::Scan over a ~10 KB realistic chat body with nothing to find, and
 //     with a few matches (an email, an IP address, an API key), in us per scan;
 //   - StreamScanner over the same text as an answer arriving in 20-60 byte
-//     deltas, in us per Feed.
+//     deltas, in us per Feed;
+//   - ScanJsonBody (parse + walk + scan, what the request side does) over
+//     the hop benchmark's ~1 KB chat request (tests/bench/run.sh).
 // Medians of repeated runs, single-threaded, wall time on an idle core.
 // Targets: 10 KB scan <= 50 us; per chunk <= 10 us.
 
@@ -19,6 +21,8 @@
 
 #include "shared/guardrails/guard.h"
 #include "shared/guardrails/stream_scanner.h"
+#include "shared/protocol/openai_request.h"
+#include "worker/stages/guardrails/json_scan.h"
 
 namespace {
 
@@ -137,6 +141,23 @@ int main() {
   us = ScanMicros(*g, keyed, &found);
   std::printf("scan %zu B with a 1.7 KB PEM key: %8.2f us (%zu matches)\n", keyed.size(), us,
               found);
+
+  // The hop benchmark's request, as the guardrails stage sees it.
+  std::string body =
+      R"({"model":"openai:gpt-4o-mini","messages":[{"role":"system","content":"You are a senior software engineer helping a teammate review a pull request. Answer concisely, name the files you refer to, and prefer concrete suggestions over general advice."},{"role":"user","content":"Here is the diff summary: the connection pool now keeps idle upstream sockets for 60 seconds, evicts the oldest one when the per-host limit of 32 is reached, and retries a request once when a pooled socket turns out to have been closed by the peer. Is there a risk of sending a non-idempotent request twice?"},{"role":"assistant","content":"Yes. If the peer closed the socket after reading the request but before answering, a blind retry can duplicate a POST. Retry only when nothing was written yet, or when the failure happened before the first byte of the request reached the kernel."},{"role":"user","content":"Good point. Can you suggest a minimal change to the retry condition and a unit test that would catch a regression?"}],"temperature":0.2,"max_tokens":512,"stream":false})";
+  body.reserve(body.size() + bitrouter::protocol::kJsonPadding);
+  {
+    std::vector<double> runs;
+    for (int i = 0; i < 5000; ++i) {
+      auto t0 = Clock::now();
+      auto scan = bitrouter::worker::ScanJsonBody(*g, Direction::kDowngoing, body);
+      auto t1 = Clock::now();
+      if (!scan.ok()) std::abort();
+      runs.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+    }
+    std::printf("ScanJsonBody, the hop bench's %zu B request: %6.2f us\n", body.size(),
+                Median(runs));
+  }
 
   size_t feeds = 0, held = 0;
   us = FeedMicros(*g, clean, &feeds, &held);
