@@ -20,7 +20,7 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-# Node.js and npm run the SDK client tests (tests/sdk). The machine image
+# Node.js and npm run the SDK client tests (tests/sdk, tests/mcp). The machine image
 # ships Node.js 20 with npm; only when either is missing do Debian's packages
 # come in (Debian 12's nodejs is 18, below the Node.js 20 that the openai 6.x
 # and @anthropic-ai/sdk packages support: see the check below).
@@ -39,8 +39,10 @@ else
   $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The SDK tests' npm packages, exactly as tests/sdk/package-lock.json pins
-# them. Skipped while node_modules was installed from this very lockfile.
+# The Node test packages, exactly as each directory's package-lock.json pins
+# them: tests/sdk (the openai and @anthropic-ai/sdk clients) and tests/mcp
+# (@modelcontextprotocol/sdk: the MCP fixtures and client). Each is skipped
+# while its node_modules was installed from that very lockfile.
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$node_major" -lt 18 ]; then
   echo "install-deps: node $(node --version) is too old (need >= 18)" >&2
@@ -48,15 +50,18 @@ if [ "$node_major" -lt 18 ]; then
 fi
 if [ "$node_major" -lt 20 ]; then
   echo "install-deps: WARNING: node $(node --version): the openai and @anthropic-ai/sdk packages" \
-    "support Node.js 20+, and the sdk_clients test requires it" >&2
+    "support Node.js 20+, and the sdk_clients and mcp_fixtures tests require it" >&2
 fi
-SDK_DIR="$(cd "$(dirname "$0")/.." && pwd)/tests/sdk"
-lock_sum=$(sha256sum "$SDK_DIR/package-lock.json" | cut -d' ' -f1)
-stamp="$SDK_DIR/node_modules/.install-deps.sha256"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock_sum" ]; then
-  echo "install-deps: tests/sdk/node_modules up to date"
-else
-  echo "install-deps: npm ci in tests/sdk"
-  (cd "$SDK_DIR" && npm ci --no-audit --no-fund --loglevel=error)
-  echo "$lock_sum" >"$stamp"
-fi
+ROOT_DIR="$(cd "$(dirname "$0")/.." && pwd)"
+for rel in tests/sdk tests/mcp; do
+  dir="$ROOT_DIR/$rel"
+  lock_sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  stamp="$dir/node_modules/.install-deps.sha256"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock_sum" ]; then
+    echo "install-deps: $rel/node_modules up to date"
+  else
+    echo "install-deps: npm ci in $rel"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$lock_sum" >"$stamp"
+  fi
+done
