@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "shared/config/mcp_config.h"
+
 namespace bitrouter::config {
 
 struct ServerConfig {
@@ -101,7 +103,7 @@ enum class AuthStyle { kBearer, kHeader, kMpp };
 // A provider after built-ins, overrides and the environment are merged.
 struct Provider {
   std::string name;
-  std::string api_protocol;  // openai | anthropic | google
+  std::string api_protocol;  // openai | anthropic | google (| mcp | rest: never active)
   std::string api_base;
   std::string api_key;
   std::string env_prefix;
@@ -122,6 +124,11 @@ struct Provider {
   bool api_base_explicit = false;    // set in bitrouter.yaml
   std::string base_source;           // env var the base URL came from, if any
   std::string key_env;               // env var api_key came from ({PREFIX}_API_KEY), if any
+  // api_protocol: mcp with bridge: true: loaded as an http MCP server
+  // (cfg.mcp_servers) and never active as a model provider.
+  bool mcp_bridge = false;
+  int bridge_line = 0;  // line of `bridge:` (messages)
+  int line = 0;         // line of providers.<name>: in bitrouter.yaml; 0 = built-in only
   // Filled by resolution: whether it can serve, and why not / where the key came from.
   bool active = false;
   std::string reason;
@@ -217,7 +224,12 @@ struct Config {
   std::map<std::string, VirtualModel> models;  // virtual models by name
   FailoverConfig failover;
   GuardrailsConfig guardrails;
-  std::vector<std::string> warnings;  // accepted-but-ignored sections etc.
+  // MCP upstreams by id: mcp_servers plus the bridged `api_protocol: mcp`
+  // providers (which stay inactive as model providers).
+  std::map<std::string, McpServerConfig> mcp_servers;
+  McpGatewayConfig mcp;
+  std::map<std::string, VirtualTool> tools;  // the manual's `tools:` by name
+  std::vector<std::string> warnings;         // accepted-but-ignored sections etc.
 };
 
 }  // namespace bitrouter::config

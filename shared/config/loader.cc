@@ -29,7 +29,10 @@ namespace internal {
 
 absl::Status Reader::Error(const YAML::Node& node, std::string_view path,
                            std::string_view why) const {
-  int line = node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
+  return ErrorAt(node.Mark().line >= 0 ? node.Mark().line + 1 : 0, path, why);
+}
+
+absl::Status Reader::ErrorAt(int line, std::string_view path, std::string_view why) const {
   return absl::InvalidArgumentError(
       absl::StrCat(AV(file_), ":", line, ": ", AV(path), ": ", AV(why)));
 }
@@ -116,8 +119,12 @@ absl::Status Reader::Unknown(const YAML::Node& key, std::string_view path) const
 }
 
 void Reader::Warn(const YAML::Node& node, std::string_view path, std::string_view why) const {
+  WarnAt(node.Mark().line >= 0 ? node.Mark().line + 1 : 0, path, why);
+}
+
+void Reader::WarnAt(int line, std::string_view path, std::string_view why) const {
   if (warnings_ == nullptr) return;
-  std::string w(Error(node, path, why).message());
+  std::string w(ErrorAt(line, path, why).message());
   if (std::find(warnings_->begin(), warnings_->end(), w) == warnings_->end()) {
     warnings_->push_back(std::move(w));
   }
@@ -179,8 +186,8 @@ using internal::Reader;
 
 // Sections of the manual's reference config that later work implements: they
 // load with a warning instead of being rejected.
-const std::set<std::string, std::less<>> kAcceptedLater = {
-    "tools", "mcp", "wallet", "mpp", "routing", "keys", "solana_rpc_url"};
+const std::set<std::string, std::less<>> kAcceptedLater = {"wallet", "mpp", "routing", "keys",
+                                                           "solana_rpc_url"};
 
 // "30d", "12h", "90m", "3600s", a bare number of seconds; "0" or "off" keeps
 // every row.
@@ -389,6 +396,9 @@ absl::Status ParseInto(const Reader& r, const YAML::Node& root, std::string_view
   if (inherit) RETURN_IF_ERROR(internal::LoadBuiltins(cfg));
   std::set<std::string> mentioned;   // providers bitrouter.yaml names
   std::optional<YAML::Node> models;  // read last: endpoints refer to providers
+  // Read after the providers are resolved (bridged providers are servers;
+  // tools refer to servers): mcp_servers, then mcp, then tools.
+  std::optional<YAML::Node> mcp_servers, mcp_key, mcp, tools;
   if (root.IsMap()) {
     for (const auto& kv : root) {
       const std::string key = kv.first.Scalar();
@@ -405,6 +415,13 @@ absl::Status ParseInto(const Reader& r, const YAML::Node& root, std::string_view
         RETURN_IF_ERROR(internal::ReadProviders(r, kv.second, cfg, &mentioned));
       } else if (key == "models") {
         models.emplace(kv.second);
+      } else if (key == "mcp_servers") {
+        mcp_servers.emplace(kv.second);
+      } else if (key == "mcp") {
+        mcp_key.emplace(kv.first);
+        mcp.emplace(kv.second);
+      } else if (key == "tools") {
+        tools.emplace(kv.second);
       } else if (key == "guardrails") {
         RETURN_IF_ERROR(internal::ReadGuardrails(r, kv.first, kv.second, cfg));
       } else if (key == "inherit_defaults") {
@@ -424,6 +441,9 @@ absl::Status ParseInto(const Reader& r, const YAML::Node& root, std::string_view
   for (auto& [name, m] : cfg->models) {
     if (m.timeouts) internal::FillTimeouts(cfg->timeouts, &*m.timeouts);
   }
+  RETURN_IF_ERROR(internal::ReadMcpServers(r, mcp_servers ? *mcp_servers : YAML::Node(), cfg));
+  if (mcp) RETURN_IF_ERROR(internal::ReadMcpGateway(r, *mcp_key, *mcp, cfg));
+  if (tools) RETURN_IF_ERROR(internal::ReadVirtualTools(r, *tools, cfg));
   return absl::OkStatus();
 }
 

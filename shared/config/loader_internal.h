@@ -30,6 +30,8 @@ class Reader {
       : file_(file), env_(env), warnings_(warnings) {}
 
   absl::Status Error(const YAML::Node& node, std::string_view path, std::string_view why) const;
+  // The same at a line kept from an earlier pass (0 = unknown).
+  absl::Status ErrorAt(int line, std::string_view path, std::string_view why) const;
   absl::StatusOr<std::string> String(const YAML::Node& node, std::string_view path) const;
   // A string (substituted) that is sent in an upstream header: a value with
   // CR, LF or another control byte, or a name that is not a token, is an
@@ -53,6 +55,7 @@ class Reader {
   absl::Status Unknown(const YAML::Node& key, std::string_view path) const;
   // Records "file:line: path: why" once (a provider may be read more than once).
   void Warn(const YAML::Node& node, std::string_view path, std::string_view why) const;
+  void WarnAt(int line, std::string_view path, std::string_view why) const;
 
   // Reads a `timeouts:` block into `out`, changing only the fields present.
   // Start from AllUnset() to know later which fields were given.
@@ -104,6 +107,25 @@ absl::Status ResolveProvider(const EnvMap& env, const std::set<std::string>& men
 // set. Adds every provider an endpoint names to `mentioned`.
 absl::Status ReadModels(const Reader& r, const YAML::Node& node, Config* cfg,
                         std::set<std::string>* mentioned);
+
+// --- loader_mcp.cc ---------------------------------------------------------
+
+// Turns the resolved `api_protocol: mcp` + `bridge: true` providers into
+// http MCP servers (deactivating them as model providers), then reads
+// `mcp_servers:` (`node` may be undefined or null) and checks that aggregate
+// tool prefixes are unique. Runs after the providers are resolved.
+absl::Status ReadMcpServers(const Reader& r, const YAML::Node& node, Config* cfg);
+
+// Reads `mcp:` (`key` is its key, for the line) into cfg->mcp. After
+// ReadMcpServers: the aggregate route must not shadow /mcp/<id>.
+absl::Status ReadMcpGateway(const Reader& r, const YAML::Node& key, const YAML::Node& node,
+                            Config* cfg);
+
+// --- loader_mcp_tools.cc ---------------------------------------------------
+
+// Reads `tools:` (the manual's virtual tools) into cfg->tools. After
+// ReadMcpServers: every endpoint must name an MCP server.
+absl::Status ReadVirtualTools(const Reader& r, const YAML::Node& node, Config* cfg);
 
 // --- loader_guardrails.cc --------------------------------------------------
 

@@ -180,10 +180,10 @@ absl::Status ReadProvider(const Reader& r, const YAML::Node& node, const std::st
       }
     } else if (key == "api_protocol") {
       ASSIGN_OR_RETURN(p->api_protocol, r.String(v, fpath));
-      if (p->api_protocol == "mcp" || p->api_protocol == "rest") {
-        r.Warn(v, fpath,
-               absl::StrCat("'", p->api_protocol,
-                            "' is accepted but not supported yet; the provider stays inactive"));
+      if (p->api_protocol == "rest") {
+        r.Warn(v, fpath, "'rest' is accepted but not supported yet; the provider stays inactive");
+      } else if (p->api_protocol == "mcp") {
+        // An MCP server when bridged, else warned about (ReadMcp): not a model provider.
       } else if (!ServedProtocol(p->api_protocol)) {
         return r.Error(v, fpath,
                        "expected one of openai, openai_responses, anthropic, google, mcp, rest");
@@ -196,7 +196,8 @@ absl::Status ReadProvider(const Reader& r, const YAML::Node& node, const std::st
       if (derives == nullptr) return r.Unknown(kv.first, path);
       ASSIGN_OR_RETURN(*derives, r.String(v, fpath));
     } else if (key == "bridge") {
-      r.Warn(kv.first, fpath, "accepted but not used yet");
+      ASSIGN_OR_RETURN(p->mcp_bridge, r.Bool(v, fpath));
+      p->bridge_line = v.Mark().line + 1;
     } else if (key == "auth") {
       RETURN_IF_ERROR(ReadAuth(r, v, fpath, p));
     } else if (key == "default_headers") {
@@ -293,6 +294,8 @@ absl::Status ResolveDerives(const Reader& r, std::map<std::string, YAML::Node>& 
     derived.allow_insecure_http = false;
     derived.env_prefix.clear();
     derived.alt_env_prefix.clear();
+    derived.mcp_bridge = false;  // exposure is never inherited
+    derived.bridge_line = 0;
     std::string ignored;
     RETURN_IF_ERROR(
         ReadProvider(r, nodes[name], absl::StrCat("providers.", name), &derived, &ignored));
@@ -346,6 +349,7 @@ absl::Status ReadProviders(const Reader& r, const YAML::Node& node, Config* cfg,
   RETURN_IF_ERROR(r.RequireMap(node, "providers"));
   std::map<std::string, YAML::Node> nodes;
   std::map<std::string, std::string> derives;
+  std::map<std::string, int> key_lines;
   for (const auto& kv : node) {
     const std::string name = kv.first.Scalar();
     const std::string path = absl::StrCat("providers.", name);
@@ -355,6 +359,7 @@ absl::Status ReadProviders(const Reader& r, const YAML::Node& node, Config* cfg,
     if (nodes.count(name)) return r.Error(kv.first, path, "defined twice");
     mentioned->insert(name);
     nodes.emplace(name, kv.second);
+    key_lines[name] = kv.first.Mark().line + 1;
     std::string parent;
     Provider scratch;
     RETURN_IF_ERROR(ReadProvider(r, kv.second, path, &scratch, &parent));
@@ -386,7 +391,9 @@ absl::Status ReadProviders(const Reader& r, const YAML::Node& node, Config* cfg,
       cfg->providers[name] = std::move(scratch);
     }
   }
-  return ResolveDerives(r, nodes, derives, cfg);
+  RETURN_IF_ERROR(ResolveDerives(r, nodes, derives, cfg));
+  for (const auto& [name, line] : key_lines) cfg->providers[name].line = line;
+  return absl::OkStatus();
 }
 
 absl::Status ResolveProvider(const EnvMap& env, const std::set<std::string>& mentioned,

@@ -133,6 +133,10 @@ std::string ScrubSecrets(const Config& cfg, std::string text) {
   for (const auto& [name, m] : cfg.models) {
     for (const Endpoint& e : m.endpoints) secrets.insert(e.api_key);
   }
+  for (const auto& [id, s] : cfg.mcp_servers) {
+    for (const auto& h : s.http.headers) secrets.insert(h.second);
+    for (const auto& [var, value] : s.stdio.env) secrets.insert(value);
+  }
   for (const std::string& s : secrets) {
     if (s.size() < 8) continue;  // short values would mangle ordinary words
     for (size_t pos = 0; (pos = text.find(s, pos)) != std::string::npos;) {

@@ -2,6 +2,7 @@
 // escaping exceptions; errors start with "file:"; what loads is consistent.
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                    p.api_protocol == "google");
         FUZZ_CHECK(p.auth != bitrouter::config::AuthStyle::kHeader || !p.auth_header.empty());
       }
+    }
+    std::set<std::string> prefixes;  // unique among aggregate MCP servers
+    for (const auto& [id, s] : cfg->mcp_servers) {
+      FUZZ_CHECK(s.id == id && !id.empty() && id.size() <= 64);
+      FUZZ_CHECK(id.find("__") == std::string::npos);
+      FUZZ_CHECK(!s.bridged || !cfg->providers.at(id).active);
+      if (s.type == bitrouter::config::McpTransportType::kHttp) {
+        FUZZ_CHECK(bitrouter::ParseUrl(s.http.url).ok());
+      } else {
+        FUZZ_CHECK(!s.stdio.command.empty());
+      }
+      FUZZ_CHECK(s.timeout_ms > 0);
+      if (s.aggregate) FUZZ_CHECK(prefixes.insert(s.tool_prefix).second);
+    }
+    FUZZ_CHECK(cfg->mcp.aggregate_route.size() > 1 && cfg->mcp.aggregate_route[0] == '/');
+    for (const auto& [name, t] : cfg->tools) {
+      FUZZ_CHECK(!t.endpoints.empty());
+      for (const auto& e : t.endpoints) {
+        FUZZ_CHECK(cfg->mcp_servers.count(e.server) || !e.inactive_reason.empty());
+      }
+      FUZZ_CHECK(t.input_schema_json.empty() || t.input_schema_json[0] == '{');
     }
   }
 

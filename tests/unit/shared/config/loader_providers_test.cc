@@ -346,10 +346,13 @@ routing: {}
 keys: {}
 )");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
-  for (const char* s : {"solana_rpc_url", "tools", "mcp", "wallet", "mpp", "routing", "keys"}) {
+  for (const char* s : {"solana_rpc_url", "wallet", "mpp", "routing", "keys"}) {
     EXPECT_TRUE(HasWarning(*cfg, std::string(s) + ": section accepted but not implemented yet"))
         << s << Warnings(*cfg);
   }
+  // Loaded now (loader_mcp_test.cc).
+  EXPECT_FALSE(HasWarning(*cfg, "tools:")) << Warnings(*cfg);
+  EXPECT_FALSE(HasWarning(*cfg, "mcp:")) << Warnings(*cfg);
   EXPECT_FALSE(HasWarning(*cfg, "database:")) << "database is implemented now" << Warnings(*cfg);
   EXPECT_EQ(cfg->database.url, "sqlite://x.db");
   EXPECT_TRUE(HasWarning(*cfg, "cfg.yaml:4: solana_rpc_url:")) << Warnings(*cfg);
@@ -399,12 +402,14 @@ providers:
       type: mpp
 )");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
+  // A bridged MCP provider is an MCP server (loader_mcp_test.cc), never a model provider.
   EXPECT_FALSE(Get(*cfg, "gh").active);
-  EXPECT_EQ(Get(*cfg, "gh").reason, "api_protocol 'mcp' is not supported yet");
+  EXPECT_EQ(Get(*cfg, "gh").reason,
+            "MCP server (bridge: true), not a model provider: served at /mcp/gh");
+  EXPECT_TRUE(cfg->mcp_servers.count("gh"));
   EXPECT_FALSE(Get(*cfg, "paid").active);
   EXPECT_EQ(Get(*cfg, "paid").reason, "auth type 'mpp' is not supported yet");
-  EXPECT_TRUE(HasWarning(*cfg, "cfg.yaml:4: providers.gh.api_protocol:")) << Warnings(*cfg);
-  EXPECT_TRUE(HasWarning(*cfg, "cfg.yaml:7: providers.gh.bridge:")) << Warnings(*cfg);
+  EXPECT_FALSE(HasWarning(*cfg, "providers.gh")) << Warnings(*cfg);
   EXPECT_TRUE(HasWarning(*cfg, "cfg.yaml:12: providers.paid.auth.type:")) << Warnings(*cfg);
   // Each warning once, though the loader reads a provider more than once.
   std::vector<std::string> sorted = cfg->warnings;
@@ -444,9 +449,13 @@ TEST(ReferenceConfigTest, Loads) {
   EXPECT_EQ(cfg->server.listen, "127.0.0.1:8787");
   EXPECT_EQ(cfg->server.log_level, "info");
   EXPECT_TRUE(cfg->inherit_defaults);
-  for (const char* s : {"tools", "wallet", "mpp", "solana_rpc_url"}) {
+  for (const char* s : {"wallet", "mpp", "solana_rpc_url"}) {
     EXPECT_TRUE(HasWarning(*cfg, s)) << s << Warnings(*cfg);
   }
+  // tools: and the bridged github-mcp load now (loader_mcp_test.cc checks them).
+  EXPECT_FALSE(HasWarning(*cfg, ": tools:")) << Warnings(*cfg);
+  EXPECT_EQ(cfg->tools.size(), 2u);
+  EXPECT_TRUE(cfg->mcp_servers.count("github-mcp"));
   EXPECT_FALSE(HasWarning(*cfg, "guardrails")) << Warnings(*cfg);
   EXPECT_TRUE(cfg->guardrails.enabled);
   EXPECT_EQ(cfg->guardrails.custom_upgoing.at("internal_token"), "block");
