@@ -321,9 +321,9 @@ TEST_F(GuardrailsTest, ToolCallArgumentsStreamedAsDeltasAreRedacted) {
   EXPECT_NE(r.body.find("\"tool_calls\""), std::string::npos) << r.body;
 }
 
-// The tool-call arguments the client assembles from a stream's deltas.
-std::string StreamedArguments(const std::string& sse) {
-  std::string args;
+// Calls `fn` with the delta of each event of a Chat stream.
+template <typename Fn>
+void ForEachChatDelta(const std::string& sse, Fn fn) {
   size_t at = 0;
   while ((at = sse.find("data: {", at)) != std::string::npos) {
     size_t end = sse.find("\n", at);
@@ -332,28 +332,29 @@ std::string StreamedArguments(const std::string& sse) {
     at = end;
     if (d.HasParseError() || !d.HasMember("choices") || d["choices"].Empty()) continue;
     const auto& delta = d["choices"][0]["delta"];
-    if (!delta.IsObject() || !delta.HasMember("tool_calls")) continue;
+    if (delta.IsObject()) fn(delta);
+  }
+}
+
+// The tool-call arguments the client assembles from a stream's deltas.
+std::string StreamedArguments(const std::string& sse) {
+  std::string args;
+  ForEachChatDelta(sse, [&](const rapidjson::Value& delta) {
+    if (!delta.HasMember("tool_calls")) return;
     const auto& fn = delta["tool_calls"][0]["function"];
     if (fn.HasMember("arguments")) args += fn["arguments"].GetString();
-  }
+  });
   return args;
 }
 
 // The text the client assembles from a Chat stream's content deltas.
 std::string StreamedContent(const std::string& sse) {
   std::string text;
-  size_t at = 0;
-  while ((at = sse.find("data: {", at)) != std::string::npos) {
-    size_t end = sse.find("\n", at);
-    rapidjson::Document d;
-    d.Parse(sse.data() + at + 6, end - at - 6);
-    at = end;
-    if (d.HasParseError() || !d.HasMember("choices") || d["choices"].Empty()) continue;
-    const auto& delta = d["choices"][0]["delta"];
-    if (delta.IsObject() && delta.HasMember("content") && delta["content"].IsString()) {
+  ForEachChatDelta(sse, [&](const rapidjson::Value& delta) {
+    if (delta.HasMember("content") && delta["content"].IsString()) {
       text += delta["content"].GetString();
     }
-  }
+  });
   return text;
 }
 

@@ -4,6 +4,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <initializer_list>
+
 #include "absl/strings/str_cat.h"
 #include "shared/common/strings.h"
 
@@ -102,6 +104,24 @@ struct Filter {
 
 bool Empty(const Value* tools) { return tools == nullptr || !tools->IsArray() || tools->Empty(); }
 
+// Filters an offer whose tools carry a name (else a type) and a schema
+// under `schema_key`; true when it had tools and now has none.
+bool FilterNamedTools(Value* tools, Filter& f, const char* schema_key) {
+  bool had_tools = !Empty(tools);
+  f.FilterArray(
+      tools,
+      [](const Value& t) {
+        std::string_view name = StrMember(t, "name");
+        return name.empty() ? StrMember(t, "type") : name;
+      },
+      [schema_key](Value& t) { return Member(t, schema_key); });
+  return had_tools && Empty(tools);
+}
+
+void RemoveMembers(rapidjson::Document& doc, std::initializer_list<const char*> keys) {
+  for (const char* key : keys) doc.RemoveMember(key);
+}
+
 // Chat: tools[{type: function, function: {name, parameters}} | {type:
 // custom, custom: {name}}], legacy functions[{name, parameters}];
 // tool_choice "none" | "auto" | "required" | {type: function, function: {name}}.
@@ -131,65 +151,32 @@ void FilterChat(rapidjson::Document& doc, Filter& f) {
     }
   }
   if (const Value* call = Member(doc, "function_call")) f.BlockIfDenied(StrMember(*call, "name"));
-  if (had_tools && Empty(tools)) {
-    doc.RemoveMember("tools");
-    doc.RemoveMember("tool_choice");
-    doc.RemoveMember("parallel_tool_calls");
-  }
-  if (had_functions && Empty(functions)) {
-    doc.RemoveMember("functions");
-    doc.RemoveMember("function_call");
-  }
+  if (had_tools && Empty(tools))
+    RemoveMembers(doc, {"tools", "tool_choice", "parallel_tool_calls"});
+  if (had_functions && Empty(functions)) RemoveMembers(doc, {"functions", "function_call"});
 }
 
 // Responses: tools[{type: function, name, parameters} | {type: web_search, ...}];
 // tool_choice "none" | "auto" | "required" | {type: function, name}.
 void FilterResponses(rapidjson::Document& doc, Filter& f) {
-  Value* tools = Member(doc, "tools");
-  bool had_tools = !Empty(tools);
-  f.FilterArray(
-      tools,
-      [](const Value& t) {
-        std::string_view name = StrMember(t, "name");
-        return name.empty() ? StrMember(t, "type") : name;
-      },
-      [](Value& t) { return Member(t, "parameters"); });
+  const bool emptied = FilterNamedTools(Member(doc, "tools"), f, "parameters");
   if (const Value* choice = Member(doc, "tool_choice")) {
     if (StrMember(*choice, "type") == "function") f.BlockIfDenied(StrMember(*choice, "name"));
-    if (had_tools && Empty(tools) && Str(*choice) == "required") {
-      f.Block("required", "every offered tool is denied");
-    }
+    if (emptied && Str(*choice) == "required") f.Block("required", "every offered tool is denied");
   }
-  if (had_tools && Empty(tools)) {
-    doc.RemoveMember("tools");
-    doc.RemoveMember("tool_choice");
-    doc.RemoveMember("parallel_tool_calls");
-  }
+  if (emptied) RemoveMembers(doc, {"tools", "tool_choice", "parallel_tool_calls"});
 }
 
 // Messages: tools[{name, input_schema} | {type: web_search_..., name}];
 // tool_choice {type: auto | any | tool | none, name}.
 void FilterMessages(rapidjson::Document& doc, Filter& f) {
-  Value* tools = Member(doc, "tools");
-  bool had_tools = !Empty(tools);
-  f.FilterArray(
-      tools,
-      [](const Value& t) {
-        std::string_view name = StrMember(t, "name");
-        return name.empty() ? StrMember(t, "type") : name;
-      },
-      [](Value& t) { return Member(t, "input_schema"); });
+  const bool emptied = FilterNamedTools(Member(doc, "tools"), f, "input_schema");
   if (const Value* choice = Member(doc, "tool_choice")) {
     std::string_view type = StrMember(*choice, "type");
     if (type == "tool") f.BlockIfDenied(StrMember(*choice, "name"));
-    if (had_tools && Empty(tools) && type == "any") {
-      f.Block("any", "every offered tool is denied");
-    }
+    if (emptied && type == "any") f.Block("any", "every offered tool is denied");
   }
-  if (had_tools && Empty(tools)) {
-    doc.RemoveMember("tools");
-    doc.RemoveMember("tool_choice");
-  }
+  if (emptied) RemoveMembers(doc, {"tools", "tool_choice"});
 }
 
 // Gemini: tools[{functionDeclarations: [{name, parameters |
@@ -242,10 +229,7 @@ void FilterGemini(rapidjson::Document& doc, Filter& f) {
       f.Block("ANY", "every offered function is denied");
     }
   }
-  if (tools->Empty()) {
-    doc.RemoveMember("tools");
-    doc.RemoveMember("toolConfig");
-  }
+  if (tools->Empty()) RemoveMembers(doc, {"tools", "toolConfig"});
 }
 
 bool MentionsTools(std::string_view body) {
