@@ -425,6 +425,33 @@ TEST_F(GuardrailsTest, RedactedToolCallArgumentsStayValidJsonAtEverySplit) {
   EXPECT_FALSE(d.HasParseError()) << got;
 }
 
+TEST_F(GuardrailsTest, ArgumentsAsAJsonObjectAreScannedAsTheirJsonText) {
+  Start(
+      "guardrails:\n  upgoing:\n    credentials: redact\n  downgoing:\n    credentials: redact\n");
+  // A Messages answer (passthrough) whose tool_use input is an object.
+  upstream_->SetHandler([](const RecordedRequest&) {
+    Reply r;
+    r.body =
+        R"({"id":"msg_1","type":"message","role":"assistant","model":"claude-x","content":[{"type":"tool_use","id":"tu_1","name":"login","input":{"user":"bob","password":"hunter2-Secret!"}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":5,"output_tokens":5}})";
+    return r;
+  });
+  HttpResponse m = Fetch(
+      router_->port(), "POST", "/v1/messages",
+      R"({"model":"ant:claude-x","max_tokens":10,"messages":[{"role":"user","content":"go"},{"role":"assistant","content":[{"type":"tool_use","id":"t0","name":"login","input":{"password":"s3cr3t-Value!"}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t0","content":"ok"}]}]})",
+      {{"anthropic-version", "2023-06-01"}});
+  ASSERT_EQ(m.status, 200) << m.body;
+  EXPECT_EQ(m.body.find("hunter2"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find(R"("user":"bob")"), std::string::npos) << m.body;
+  rapidjson::Document d;
+  d.Parse(m.body.data(), m.body.size());
+  ASSERT_FALSE(d.HasParseError()) << m.body;
+  EXPECT_TRUE(d["content"][0]["input"].IsObject()) << m.body;
+  // Upgoing: the history's tool_use input never reaches the upstream.
+  const std::string up = LastUpstreamBody();
+  EXPECT_EQ(up.find("s3cr3t"), std::string::npos) << up;
+  EXPECT_NE(up.find("[REDACTED]"), std::string::npos) << up;
+}
+
 TEST_F(GuardrailsTest, ReloadAppliesNewRulesAndABadPatternKeepsTheOldSet) {
   Start("guardrails:\n  upgoing:\n    api_keys: redact\n");
   EXPECT_EQ(Chat(ChatBody(kAws)).status, 200);

@@ -52,6 +52,23 @@ constexpr std::array<std::string_view, 30> kSkipped = {"model",
 
 constexpr size_t kMaxDepth = 64;  // the body checks already bound nesting
 
+// Tool-call arguments given as a JSON object (Messages tool_use "input",
+// Gemini functionCall "args") are scanned as their JSON text, the way the
+// same arguments are scanned as a JSON string (Chat, Responses) or when they
+// stream: a key=value pattern (credentials) sees a key with its value.
+bool ArgumentsObject(std::string_view key, bool is_object) {
+  return is_object && (key == "input" || key == "args");
+}
+
+void ScanText(const guardrails::Guard& guard, Direction d, std::string_view text, JsonScan* out) {
+  size_t before = out->matches.size();
+  guard.Scan(text, d, &out->matches);
+  for (size_t i = before; i < out->matches.size(); ++i) {
+    Action a = guard.rules()[out->matches[i].rule].action[static_cast<int>(d)];
+    if (a > out->strongest) out->strongest = a;
+  }
+}
+
 void ScanElement(const guardrails::Guard& guard, Direction d, simdjson::dom::element e,
                  size_t depth, JsonScan* out) {
   if (depth > kMaxDepth) return;
@@ -59,12 +76,7 @@ void ScanElement(const guardrails::Guard& guard, Direction d, simdjson::dom::ele
     case simdjson::dom::element_type::STRING: {
       std::string_view text;
       if (e.get_string().get(text)) return;
-      size_t before = out->matches.size();
-      guard.Scan(text, d, &out->matches);
-      for (size_t i = before; i < out->matches.size(); ++i) {
-        Action a = guard.rules()[out->matches[i].rule].action[static_cast<int>(d)];
-        if (a > out->strongest) out->strongest = a;
-      }
+      ScanText(guard, d, text, out);
       return;
     }
     case simdjson::dom::element_type::ARRAY: {
@@ -78,6 +90,10 @@ void ScanElement(const guardrails::Guard& guard, Direction d, simdjson::dom::ele
       if (e.get_object().get(object)) return;
       for (auto field : object) {
         if (SkippedJsonKey(field.key)) continue;
+        if (ArgumentsObject(field.key, field.value.type() == simdjson::dom::element_type::OBJECT)) {
+          ScanText(guard, d, simdjson::to_string(field.value), out);
+          continue;
+        }
         ScanElement(guard, d, field.value, depth + 1, out);
       }
       return;
@@ -89,11 +105,36 @@ void ScanElement(const guardrails::Guard& guard, Direction d, simdjson::dom::ele
 
 using RjValue = rapidjson::Value;
 
+void RedactValue(const guardrails::Guard& guard, Direction d, RjValue& v,
+                 rapidjson::Document::AllocatorType& alloc, size_t depth,
+                 std::vector<guardrails::Match>* scratch, bool json_text);
+
+// An arguments object redacted as its JSON text (see ArgumentsObject); false
+// when that text would not parse back (then its strings are redacted one by
+// one instead).
+bool RedactObjectAsText(const guardrails::Guard& guard, Direction d, RjValue& v,
+                        rapidjson::Document::AllocatorType& alloc,
+                        std::vector<guardrails::Match>* scratch) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  v.Accept(writer);
+  const std::string_view text(buffer.GetString(), buffer.GetSize());
+  scratch->clear();
+  guard.Scan(text, d, scratch);
+  if (scratch->empty()) return true;
+  const std::string redacted = guardrails::RedactJsonText(guard, text, *scratch, d);
+  rapidjson::Document parsed;
+  parsed.Parse(redacted.data(), redacted.size());
+  if (parsed.HasParseError() || !parsed.IsObject()) return false;
+  v.CopyFrom(parsed, alloc);
+  return true;
+}
+
 // `json_text`: the string holds JSON text (Chat and Responses tool-call
 // "arguments"), whose redaction keeps it valid JSON.
 void RedactValue(const guardrails::Guard& guard, Direction d, RjValue& v,
                  rapidjson::Document::AllocatorType& alloc, size_t depth,
-                 std::vector<guardrails::Match>* scratch, bool json_text = false) {
+                 std::vector<guardrails::Match>* scratch, bool json_text) {
   if (depth > kMaxDepth) return;
   if (v.IsString()) {
     std::string_view text(v.GetString(), v.GetStringLength());
@@ -104,11 +145,15 @@ void RedactValue(const guardrails::Guard& guard, Direction d, RjValue& v,
                                      : guard.Redact(text, *scratch, d);
     v.SetString(redacted.data(), static_cast<rapidjson::SizeType>(redacted.size()), alloc);
   } else if (v.IsArray()) {
-    for (auto& child : v.GetArray()) RedactValue(guard, d, child, alloc, depth + 1, scratch);
+    for (auto& child : v.GetArray()) RedactValue(guard, d, child, alloc, depth + 1, scratch, false);
   } else if (v.IsObject()) {
     for (auto& m : v.GetObject()) {
       std::string_view key(m.name.GetString(), m.name.GetStringLength());
       if (SkippedJsonKey(key)) continue;
+      if (ArgumentsObject(key, m.value.IsObject()) &&
+          RedactObjectAsText(guard, d, m.value, alloc, scratch)) {
+        continue;
+      }
       RedactValue(guard, d, m.value, alloc, depth + 1, scratch, key == "arguments");
     }
   }
@@ -141,7 +186,7 @@ absl::StatusOr<std::string> RedactJsonBody(const guardrails::Guard& guard, Direc
   doc.Parse<rapidjson::kParseStopWhenDoneFlag>(body.data(), body.size());
   if (doc.HasParseError()) return absl::InvalidArgumentError("body is not valid JSON");
   std::vector<guardrails::Match> scratch;
-  RedactValue(guard, d, doc, doc.GetAllocator(), 0, &scratch);
+  RedactValue(guard, d, doc, doc.GetAllocator(), 0, &scratch, false);
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
   doc.Accept(writer);

@@ -1,8 +1,9 @@
 #pragma once
 // Guardrails over a whole JSON body (a client's request, a JSON answer):
 // every string that carries content - system prompts, message text, tool
-// results, tool-call arguments (whether a JSON string or an object), in any
-// of the four protocols - is scanned; strings that only name or describe
+// results, tool-call arguments (whether a JSON string or an object, both
+// scanned as JSON text, as when they stream), in any of the four protocols -
+// is scanned; strings that only name or describe
 // things (model, role, type, ids, tool definitions and their schemas,
 // base64 media) are not, so a schema's example e-mail or an image's bytes
 // never trip a pattern.
