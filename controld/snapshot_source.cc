@@ -1,5 +1,6 @@
 #include "controld/snapshot_source.h"
 
+#include "controld/mcp_snapshot.h"
 #include "shared/guardrails/guard.h"
 #include "shared/guardrails/tool_policy.h"
 
@@ -145,6 +146,7 @@ bitrouter::v1::Snapshot BuildSnapshot(
       }
     }
   }
+  AddMcp(cfg, /*stdio_socket=*/"", &snap);
   return snap;
 }
 
