@@ -1,6 +1,7 @@
 #include "worker/proxy/dispatch.h"
 
 #include "shared/common/wall_clock.h"
+#include "worker/mcp/mcp_endpoint.h"
 #include "worker/proxy/inference_endpoints.h"
 #include "worker/proxy/model_endpoints.h"
 #include "worker/stages/auth/auth_stage.h"
@@ -22,7 +23,7 @@ bool ProxyDispatcher::Dispatch(HttpConnection* conn) {
     conn->mutable_request().key_checked = true;
     conn->mutable_request().key = who.key;
   }
-  return HandleModels(conn) || HandleInference(conn);
+  return HandleMcp(conn) || HandleModels(conn) || HandleInference(conn);
 }
 
 }  // namespace bitrouter::worker

@@ -19,6 +19,7 @@
 #include "shared/protocol/adapters.h"
 #include "shared/routing/health.h"
 #include "shared/routing/route_table.h"
+#include "worker/mcp/mcp_snapshot.h"
 
 namespace bitrouter::worker {
 
@@ -122,6 +123,8 @@ struct WorkerSnapshot {
   std::shared_ptr<const guardrails::Guard> guard;
   // guardrails.tools; null when no provider has a tool policy.
   std::shared_ptr<const guardrails::ToolPolicy> tools;
+  // The MCP gateway's servers and settings; null when none are configured.
+  std::shared_ptr<const McpRuntime> mcp;
 
   const ProviderRuntime* FindProvider(std::string_view name) const {
     auto it = providers.find(name);
