@@ -8,7 +8,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 import { Router } from '../sdk/router.mjs';
-import { bounded, cleanup, startHttpServer } from './fixtures/harness.mjs';
+import { bounded, cleanup, startHttpServer, textOf } from './fixtures/harness.mjs';
 
 const T = { timeout: 60000 };
 
@@ -36,4 +36,32 @@ describe('gateway', () => {
       await client.close();
     }
   });
+
+  for (const mode of [['--stateless'], [], ['--json']]) {
+    it(`/mcp/{id} forwards tools/list and tools/call (fixture ${mode.join(' ') || 'stateful, SSE'})`, T, async () => {
+      const fixture = await startHttpServer([...mode, '--name', 'fix', '--require-auth', 'upstream-token']);
+      const router = new Router({
+        config: `mcp_servers:\n  fix:\n    transport:\n      type: http\n      url: "${fixture.url}"\n      headers: {Authorization: "Bearer upstream-token"}\n`,
+      });
+      routers.push(router);
+      await router.start();
+      const client = new Client({ name: 'gateway-test', version: '1.0.0' });
+      await bounded(client.connect(new StreamableHTTPClientTransport(new URL(router.baseURL + '/mcp/fix'))), 10000, 'connect');
+      const { tools } = await bounded(client.listTools(), 10000, 'listTools');
+      assert.ok(tools.some((t) => t.name === 'echo'), JSON.stringify(tools.map((t) => t.name)));
+      const r = await bounded(client.callTool({ name: 'echo', arguments: { text: 'hi there' } }), 10000, 'echo');
+      assert.equal(textOf(r), 'hi there');
+      const sum = await bounded(client.callTool({ name: 'add', arguments: { a: 2, b: 40 } }), 10000, 'add');
+      assert.equal(textOf(sum), '42');
+      const failed = await bounded(client.callTool({ name: 'fail', arguments: {} }), 10000, 'fail');
+      assert.equal(failed.isError, true, 'a tool error is relayed as it is');
+      // The upstream got the configured credential, never the caller's.
+      const who = JSON.parse(textOf(await bounded(client.callTool({ name: 'whoami', arguments: {} }), 10000, 'whoami')));
+      assert.equal(who.headers.authorization, 'Bearer upstream-token');
+      // One upstream initialize for every call (stateful fixtures count them).
+      const stats = await fixture.stats();
+      if (!mode.includes('--stateless')) assert.equal(stats.http.initializes, 1, JSON.stringify(stats));
+      await client.close();
+    });
+  }
 });
