@@ -64,4 +64,43 @@ describe('gateway', () => {
       await client.close();
     });
   }
+
+  it('/mcp aggregates: prefixed names, sorted, routed back by prefix; a failing member is reported, not fatal', T, async () => {
+    const a = await startHttpServer(['--stateless', '--name', 'a']);
+    const b = await startHttpServer(['--name', 'b', '--tools', '3']);
+    const bad = await startHttpServer(['--stateless', '--name', 'bad', '--fail-list']);
+    const router = new Router({
+      config: `mcp_servers:
+  alpha:
+    transport: {type: http, url: "${a.url}"}
+    disallowed_tools: [crash]
+  beta:
+    transport: {type: http, url: "${b.url}"}
+    tool_prefix: "b_"
+  broken:
+    transport: {type: http, url: "${bad.url}"}
+  solo:
+    transport: {type: http, url: "${a.url}"}
+    aggregate: false
+`,
+    });
+    routers.push(router);
+    await router.start();
+    const client = new Client({ name: 'gateway-test', version: '1.0.0' });
+    await bounded(client.connect(new StreamableHTTPClientTransport(new URL(router.baseURL + '/mcp'))), 10000, 'connect');
+    const listed = await bounded(client.listTools(), 10000, 'listTools');
+    const names = listed.tools.map((t) => t.name);
+    assert.deepEqual(names, [...names].sort(), 'sorted');
+    assert.ok(names.includes('alpha__echo') && names.includes('b_echo') && names.includes('b_t0003'), names.join(','));
+    assert.ok(!names.includes('alpha__crash'), 'disallowed_tools hides a tool');
+    assert.ok(!names.some((n) => n.startsWith('solo__')), 'aggregate: false stays out');
+    assert.deepEqual(listed._bitrouterErrors?.map((e) => e.server), ['broken'], JSON.stringify(listed._bitrouterErrors));
+    const r = await bounded(client.callTool({ name: 'b_add', arguments: { a: 1, b: 2 } }), 10000, 'b_add');
+    assert.equal(textOf(r), '3');
+    const who = JSON.parse(textOf(await bounded(client.callTool({ name: 'alpha__whoami', arguments: {} }), 10000, 'whoami')));
+    assert.equal(who.name, 'a');
+    await assert.rejects(client.callTool({ name: 'alpha__crash', arguments: {} }), /Unknown tool/);
+    await assert.rejects(client.callTool({ name: 'nobody__echo', arguments: {} }), /Unknown tool/);
+    await client.close();
+  });
 });

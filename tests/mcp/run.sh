@@ -24,4 +24,5 @@ for pkg in @modelcontextprotocol/sdk zod; do
 done
 
 # --test-timeout is a backstop; every test also has its own, shorter bound.
-exec node --test --test-reporter=spec --test-concurrency=1 --test-timeout=120000 "$@" fixtures/selftest.test.mjs
+# The test files to run are the arguments (ctest: mcp_fixtures, mcp_gateway).
+exec node --test --test-reporter=spec --test-concurrency=1 --test-timeout=120000 "$@"

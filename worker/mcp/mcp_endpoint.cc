@@ -5,6 +5,8 @@
 #include "shared/mcp/jsonrpc.h"
 #include "shared/mcp/lifecycle.h"
 #include "worker/http/server.h"
+#include "worker/mcp/mcp_aggregate.h"
+#include "worker/mcp/mcp_call.h"
 #include "worker/mcp/mcp_snapshot.h"
 #include "worker/mcp/mcp_upstream.h"
 
@@ -40,44 +42,6 @@ bool Relayed(std::string_view method) {
   }
   return false;
 }
-
-// One forwarded request, owned by its connection (which deletes it after
-// the answer, or when the client leaves first).
-class McpCall final : public RequestHandler {
- public:
-  McpCall(HttpConnection* conn, std::string id, std::string server)
-      : conn_(conn), id_(std::move(id)), server_(std::move(server)) {}
-  std::weak_ptr<bool> alive() const { return alive_; }
-  void OnClientGone() override {
-    conn_ = nullptr;
-    alive_.reset();
-  }
-  void OnClientWritable() override {}
-
-  // Call-level outcomes are HTTP 200 with a JSON-RPC body (the spec's
-  // clients treat other statuses as a broken transport).
-  void Answer(const McpReply& reply) {
-    HttpConnection* conn = conn_;
-    if (conn == nullptr) return;
-    conn_ = nullptr;
-    alive_.reset();
-    if (!reply.result.empty()) {
-      conn->SendResponse(200, kJson, mcp::ResultBody(id_, reply.result));
-    } else if (!reply.rpc_error.empty()) {
-      conn->SendResponse(
-          200, kJson, "{\"jsonrpc\":\"2.0\",\"id\":" + id_ + ",\"error\":" + reply.rpc_error + "}");
-    } else {
-      SendRpcError(conn, 200, id_, mcp::kInternalError,
-                   "MCP server '" + server_ + "' failed: " + reply.failure);
-    }
-  }
-
- private:
-  HttpConnection* conn_;
-  std::string id_;
-  std::string server_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-};
 
 }  // namespace
 
@@ -140,15 +104,32 @@ bool HandleMcp(HttpConnection* conn) {
     SendRpcError(conn, 200, msg.id, mcp::kMethodNotFound, "Method not found: " + msg.method);
     return true;
   }
-  if (server == nullptr || server->stdio) {
-    // WIP (issue 17): the aggregate and stdio servers come next.
-    SendRpcError(conn, 200, msg.id, mcp::kInternalError, "not served yet");
+  UpstreamPool* pool = &conn->server()->pool();
+  if (server == nullptr) {
+    if (msg.method != "tools/list" && msg.method != "tools/call") {
+      SendRpcError(
+          conn, 200, msg.id, mcp::kMethodNotFound,
+          "Method not found on the aggregate endpoint: " + msg.method + " (use /mcp/{id})");
+      return true;
+    }
+    auto* call = new McpCall(conn, msg.id, "aggregate");
+    conn->SetHandler(call);
+    if (msg.method == "tools/list") {
+      AggregateToolsList(pool, snapshot, call);
+    } else {
+      AggregateToolsCall(pool, snapshot, call, msg.params);
+    }
+    return true;
+  }
+  if (server->stdio) {
+    SendRpcError(conn, 200, msg.id, mcp::kInternalError,
+                 "MCP server '" + server->id + "' failed: stdio servers are not served yet");
     return true;
   }
   auto* call = new McpCall(conn, msg.id, server->id);
   conn->SetHandler(call);
   std::weak_ptr<bool> alive = call->alive();
-  McpHttpRequest(&conn->server()->pool(), snapshot->tls, *server, msg.method, msg.params,
+  McpHttpRequest(pool, snapshot->tls, *server, msg.method, msg.params,
                  [alive, call](McpReply reply) {
                    if (alive.expired()) return;
                    call->Answer(reply);

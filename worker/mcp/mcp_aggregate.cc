@@ -1,0 +1,184 @@
+#include "worker/mcp/mcp_aggregate.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "shared/keys/virtual_key.h"
+#include "shared/mcp/jsonrpc.h"
+#include "shared/mcp/names.h"
+
+namespace bitrouter::worker {
+namespace {
+
+constexpr int kMaxPages = 100;
+
+std::string Serialize(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  v.Accept(writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::vector<const McpServerRuntime*> Members(const McpRuntime& mcp) {
+  std::vector<const McpServerRuntime*> out;
+  for (const McpServerRuntime& s : mcp.servers) {
+    if (s.aggregate) out.push_back(&s);
+  }
+  return out;
+}
+
+struct ListState {
+  SnapshotPtr snapshot;  // keeps the servers alive
+  std::weak_ptr<bool> alive;
+  McpCall* call = nullptr;
+  size_t pending = 0;
+  std::vector<std::pair<std::string, std::string>> tools;   // prefixed name, tool JSON
+  std::vector<std::pair<std::string, std::string>> errors;  // server id, message
+};
+
+void Finish(const std::shared_ptr<ListState>& st) {
+  if (st->alive.expired()) return;
+  std::sort(st->tools.begin(), st->tools.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string out = "{\"tools\":[";
+  for (size_t i = 0; i < st->tools.size(); ++i) {
+    if (i > 0) out += ",";
+    out += st->tools[i].second;
+  }
+  out += "]";
+  if (!st->errors.empty()) {
+    out += ",\"_bitrouterErrors\":[";
+    for (size_t i = 0; i < st->errors.size(); ++i) {
+      if (i > 0) out += ",";
+      out += "{\"server\":" + mcp::JsonString(st->errors[i].first) +
+             ",\"error\":" + mcp::JsonString(st->errors[i].second) + "}";
+    }
+    out += "]";
+  }
+  out += "}";
+  st->call->AnswerResult(out);
+}
+
+// The message of an upstream JSON-RPC error object.
+std::string ErrorMessage(const std::string& error_json) {
+  rapidjson::Document d;
+  d.Parse(error_json.data(), error_json.size());
+  if (!d.HasParseError() && d.IsObject() && d.HasMember("message") && d["message"].IsString()) {
+    return d["message"].GetString();
+  }
+  return "the server answered an error";
+}
+
+void FetchPage(UpstreamPool* pool, const std::shared_ptr<ListState>& st,
+               const McpServerRuntime* server, const std::string& cursor, int page) {
+  const std::string params = cursor.empty() ? "" : "{\"cursor\":" + mcp::JsonString(cursor) + "}";
+  McpHttpRequest(pool, st->snapshot->tls, *server, "tools/list", params,
+                 [pool, st, server, page](McpReply r) {
+                   std::string next;
+                   if (!r.result.empty()) {
+                     rapidjson::Document d;
+                     d.Parse(r.result.data(), r.result.size());
+                     if (d.HasParseError() || !d.IsObject() || !d.HasMember("tools") ||
+                         !d["tools"].IsArray()) {
+                       st->errors.emplace_back(server->id, "the server's tool list is malformed");
+                     } else {
+                       for (auto& t : d["tools"].GetArray()) {
+                         if (!t.IsObject() || !t.HasMember("name") || !t["name"].IsString())
+                           continue;
+                         std::string name = t["name"].GetString();
+                         if (!ServerShowsTool(*server, name)) continue;
+                         std::string prefixed = mcp::AggregateName(server->tool_prefix, name);
+                         t["name"].SetString(prefixed.data(),
+                                             static_cast<rapidjson::SizeType>(prefixed.size()),
+                                             d.GetAllocator());
+                         st->tools.emplace_back(std::move(prefixed), Serialize(t));
+                       }
+                       if (d.HasMember("nextCursor") && d["nextCursor"].IsString()) {
+                         next = d["nextCursor"].GetString();
+                       }
+                     }
+                   } else {
+                     st->errors.emplace_back(
+                         server->id, r.rpc_error.empty() ? r.failure : ErrorMessage(r.rpc_error));
+                   }
+                   if (!next.empty()) {
+                     if (page + 1 < kMaxPages) {
+                       FetchPage(pool, st, server, next, page + 1);
+                       return;
+                     }
+                     st->errors.emplace_back(server->id, "more than 100 pages of tools");
+                   }
+                   if (--st->pending == 0) Finish(st);
+                 });
+}
+
+}  // namespace
+
+bool ServerShowsTool(const McpServerRuntime& server, std::string_view tool) {
+  for (const std::string& g : server.disallowed_tools) {
+    if (keys::GlobMatch(g, tool)) return false;
+  }
+  if (server.allowed_tools.empty()) return true;
+  for (const std::string& g : server.allowed_tools) {
+    if (keys::GlobMatch(g, tool)) return true;
+  }
+  return false;
+}
+
+void AggregateToolsList(UpstreamPool* pool, const SnapshotPtr& snapshot, McpCall* call) {
+  auto st = std::make_shared<ListState>();
+  st->snapshot = snapshot;
+  st->alive = call->alive();
+  st->call = call;
+  std::vector<const McpServerRuntime*> members = Members(*snapshot->mcp);
+  std::vector<const McpServerRuntime*> http;
+  for (const McpServerRuntime* s : members) {
+    if (s->stdio) {
+      st->errors.emplace_back(s->id, "stdio MCP servers are not served yet");
+    } else {
+      http.push_back(s);
+    }
+  }
+  st->pending = http.size();
+  if (http.empty()) return Finish(st);
+  for (const McpServerRuntime* s : http) FetchPage(pool, st, s, "", 0);
+}
+
+void AggregateToolsCall(UpstreamPool* pool, const SnapshotPtr& snapshot, McpCall* call,
+                        const std::string& params) {
+  rapidjson::Document d;
+  d.Parse(params.data(), params.size());
+  if (d.HasParseError() || !d.IsObject() || !d.HasMember("name") || !d["name"].IsString()) {
+    return call->AnswerError(mcp::kInvalidParams, "Invalid params: tools/call needs a name");
+  }
+  const std::string name = d["name"].GetString();
+  std::vector<const McpServerRuntime*> members = Members(*snapshot->mcp);
+  std::vector<std::string> prefixes;
+  for (const McpServerRuntime* s : members) prefixes.push_back(s->tool_prefix);
+  auto routed = mcp::RouteAggregateName(name, prefixes);
+  const McpServerRuntime* server = routed ? members[routed->server] : nullptr;
+  if (server == nullptr || !ServerShowsTool(*server, routed->tool)) {
+    return call->AnswerError(mcp::kInvalidParams, "Unknown tool: " + name);
+  }
+  if (server->stdio) {
+    return call->AnswerError(mcp::kInternalError, "MCP server '" + server->id +
+                                                      "' failed: stdio servers are not served yet");
+  }
+  const std::string tool(routed->tool);
+  d["name"].SetString(tool.data(), static_cast<rapidjson::SizeType>(tool.size()), d.GetAllocator());
+  std::weak_ptr<bool> alive = call->alive();
+  SnapshotPtr keep = snapshot;
+  McpHttpRequest(pool, snapshot->tls, *server, "tools/call", Serialize(d),
+                 [alive, call, keep](McpReply reply) {
+                   if (alive.expired()) return;
+                   call->Answer(reply);
+                 });
+}
+
+}  // namespace bitrouter::worker

@@ -1,0 +1,30 @@
+#pragma once
+// The aggregate endpoint's tools: every `aggregate: true` server's tools
+// under `<prefix><name>`, and calls routed back by the longest prefix.
+//
+//   tools/list  fans out to every member (upstream pages drained, at most
+//               100 per member), applies each server's allowed_tools /
+//               disallowed_tools, sorts by name; a member that fails adds
+//               {server, error} to `_bitrouterErrors` instead of failing
+//               the list.
+//   tools/call  the member whose prefix is the longest match, with the
+//               upstream's own name; an unknown or hidden tool is -32602
+//               "Unknown tool" either way.
+//
+// Loop thread only.
+
+#include <string>
+
+#include "worker/mcp/mcp_call.h"
+#include "worker/snapshot/snapshot.h"
+
+namespace bitrouter::worker {
+
+void AggregateToolsList(UpstreamPool* pool, const SnapshotPtr& snapshot, McpCall* call);
+void AggregateToolsCall(UpstreamPool* pool, const SnapshotPtr& snapshot, McpCall* call,
+                        const std::string& params);
+
+// Whether a server shows the tool (its allowed_tools / disallowed_tools).
+bool ServerShowsTool(const McpServerRuntime& server, std::string_view tool);
+
+}  // namespace bitrouter::worker
