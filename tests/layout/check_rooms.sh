@@ -13,7 +13,8 @@ declare -A allowed=(
   [http]="http upstream snapshot loop"
   [control]="control snapshot usage loop"
   [stages]="stages http snapshot usage loop"
-  [proxy]="proxy stages http upstream snapshot usage loop"
+  [mcp]="mcp http upstream snapshot loop"
+  [proxy]="proxy mcp stages http upstream snapshot usage loop"
 )
 bad=0
 for room in "${!allowed[@]}"; do

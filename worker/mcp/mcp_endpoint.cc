@@ -7,8 +7,8 @@
 #include "worker/http/server.h"
 #include "worker/mcp/mcp_aggregate.h"
 #include "worker/mcp/mcp_call.h"
-#include "worker/mcp/mcp_snapshot.h"
 #include "worker/mcp/mcp_upstream.h"
+#include "worker/snapshot/mcp_runtime.h"
 
 namespace bitrouter::worker {
 namespace {

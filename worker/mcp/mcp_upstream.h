@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-#include "worker/mcp/mcp_snapshot.h"
+#include "worker/snapshot/mcp_runtime.h"
 #include "worker/upstream/upstream.h"
 
 namespace bitrouter::worker {

@@ -19,7 +19,7 @@
 #include "shared/protocol/adapters.h"
 #include "shared/routing/health.h"
 #include "shared/routing/route_table.h"
-#include "worker/mcp/mcp_snapshot.h"
+#include "worker/snapshot/mcp_runtime.h"
 
 namespace bitrouter::worker {
 

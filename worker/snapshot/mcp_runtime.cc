@@ -1,4 +1,4 @@
-#include "worker/mcp/mcp_snapshot.h"
+#include "worker/snapshot/mcp_runtime.h"
 
 #include "absl/strings/str_cat.h"
 #include "shared/common/strings.h"
