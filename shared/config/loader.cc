@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "shared/common/header_text.h"
+#include "shared/common/loopback.h"
 #include "shared/common/status_macros.h"
 #include "shared/common/strings.h"
 #include "shared/common/url.h"
@@ -155,21 +156,6 @@ void FillTimeouts(const config::Timeouts& base, config::Timeouts* t) {
   if (t->total_ms == kUnsetMs) t->total_ms = base.total_ms;
   if (t->stream_first_byte_ms == kUnsetMs) t->stream_first_byte_ms = base.stream_first_byte_ms;
   if (t->first_event_ms == kUnsetMs) t->first_event_ms = base.first_event_ms;
-}
-
-bool IsLoopbackHost(std::string_view host) {
-  if (EqualsIgnoreCase(host, "localhost")) return true;
-  std::string h(host);
-  in_addr v4;
-  if (inet_pton(AF_INET, h.c_str(), &v4) == 1) {
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  }
-  in6_addr v6;
-  if (inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
-    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
-    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
-  }
-  return false;
 }
 
 std::string InsecureHttpReason(std::string_view url) {
@@ -510,17 +496,7 @@ bool IsLoopbackListen(std::string_view listen) {
   } else if (size_t colon = host.rfind(':'); colon != std::string_view::npos) {
     host = host.substr(0, colon);
   }
-  if (host == "localhost" || host == "::1") return true;
-  if (!host.starts_with("127.")) return false;
-  int dots = 0;
-  for (char c : host) {
-    if (c == '.') {
-      ++dots;
-    } else if (c < '0' || c > '9') {
-      return false;
-    }
-  }
-  return dots == 3;
+  return IsLoopbackHost(host);
 }
 
 absl::Status CheckAuthMode(const Config& cfg, std::string_view listen) {

@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "shared/common/loopback.h"
 #include "shared/config/config.h"
 #include "shared/config/env.h"
 #include "yaml-cpp/yaml.h"
@@ -80,8 +81,7 @@ void FillTimeouts(const config::Timeouts& base, config::Timeouts* t);
 // reason ("http:// to non-loopback host X") or "" when the URL is acceptable.
 std::string InsecureHttpReason(std::string_view url);
 
-// True for localhost, 127.0.0.0/8, ::1 (and ::ffff:127.x.y.z).
-bool IsLoopbackHost(std::string_view host);
+using bitrouter::IsLoopbackHost;  // shared/common/loopback.h
 
 // --- loader_providers.cc ---------------------------------------------------
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "shared/common/loopback.h"
 #include "shared/mcp/jsonrpc.h"
 
 namespace bitrouter::mcp {
@@ -67,26 +68,16 @@ std::string_view OriginHost(std::string_view origin) {
   return rest.substr(0, colon);
 }
 
-bool LoopbackHost(std::string_view host) {
-  if (host == "localhost" || host == "[::1]") return true;
-  if (host.rfind("127.", 0) != 0) return false;
-  int dots = 0;
-  for (char c : host) {
-    if (c == '.') {
-      ++dots;
-    } else if (c < '0' || c > '9') {
-      return false;
-    }
-  }
-  return dots == 3;
-}
-
 }  // namespace
 
 bool OriginAllowed(std::string_view origin, bool present, const std::vector<std::string>& allowed) {
   if (!present) return true;
   const std::string lower = Lower(origin);
-  if (allowed.empty()) return LoopbackHost(OriginHost(lower));
+  if (allowed.empty()) {
+    std::string_view host = OriginHost(lower);
+    if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    return !host.empty() && IsLoopbackHost(host);
+  }
   return std::find(allowed.begin(), allowed.end(), lower) != allowed.end();
 }
 
