@@ -18,6 +18,8 @@ inline constexpr int kInvalidRequest = -32600;
 inline constexpr int kMethodNotFound = -32601;
 inline constexpr int kInvalidParams = -32602;
 inline constexpr int kInternalError = -32603;
+// The SDK's ErrorCode.RequestTimeout (implementation-defined range).
+inline constexpr int kRequestTimeout = -32001;
 
 struct JsonRpcMessage {
   enum class Kind { kRequest, kNotification, kResponse };

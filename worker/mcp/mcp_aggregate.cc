@@ -75,47 +75,48 @@ std::string ErrorMessage(const std::string& error_json) {
   return "the server answered an error";
 }
 
-void FetchPage(UpstreamPool* pool, const std::shared_ptr<ListState>& st,
+void FetchPage(const McpContext& ctx, const std::shared_ptr<ListState>& st,
                const McpServerRuntime* server, const std::string& cursor, int page) {
   const std::string params = cursor.empty() ? "" : "{\"cursor\":" + mcp::JsonString(cursor) + "}";
-  McpHttpRequest(pool, st->snapshot->tls, *server, "tools/list", params,
-                 [pool, st, server, page](McpReply r) {
-                   std::string next;
-                   if (!r.result.empty()) {
-                     rapidjson::Document d;
-                     d.Parse(r.result.data(), r.result.size());
-                     if (d.HasParseError() || !d.IsObject() || !d.HasMember("tools") ||
-                         !d["tools"].IsArray()) {
-                       st->errors.emplace_back(server->id, "the server's tool list is malformed");
-                     } else {
-                       for (auto& t : d["tools"].GetArray()) {
-                         if (!t.IsObject() || !t.HasMember("name") || !t["name"].IsString())
-                           continue;
-                         std::string name = t["name"].GetString();
-                         if (!ServerShowsTool(*server, name)) continue;
-                         std::string prefixed = mcp::AggregateName(server->tool_prefix, name);
-                         t["name"].SetString(prefixed.data(),
-                                             static_cast<rapidjson::SizeType>(prefixed.size()),
-                                             d.GetAllocator());
-                         st->tools.emplace_back(std::move(prefixed), Serialize(t));
-                       }
-                       if (d.HasMember("nextCursor") && d["nextCursor"].IsString()) {
-                         next = d["nextCursor"].GetString();
-                       }
-                     }
-                   } else {
-                     st->errors.emplace_back(
-                         server->id, r.rpc_error.empty() ? r.failure : ErrorMessage(r.rpc_error));
-                   }
-                   if (!next.empty()) {
-                     if (page + 1 < kMaxPages) {
-                       FetchPage(pool, st, server, next, page + 1);
-                       return;
-                     }
-                     st->errors.emplace_back(server->id, "more than 100 pages of tools");
-                   }
-                   if (--st->pending == 0) Finish(st);
-                 });
+  McpSend(
+      ctx, *server,
+      McpSendArgs{"tools/list", params, nullptr, [ctx, st, server, page](McpReply r) {
+                    std::string next;
+                    if (!r.result.empty()) {
+                      rapidjson::Document d;
+                      d.Parse(r.result.data(), r.result.size());
+                      if (d.HasParseError() || !d.IsObject() || !d.HasMember("tools") ||
+                          !d["tools"].IsArray()) {
+                        st->errors.emplace_back(server->id, "the server's tool list is malformed");
+                      } else {
+                        for (auto& t : d["tools"].GetArray()) {
+                          if (!t.IsObject() || !t.HasMember("name") || !t["name"].IsString())
+                            continue;
+                          std::string name = t["name"].GetString();
+                          if (!ServerShowsTool(*server, name)) continue;
+                          std::string prefixed = mcp::AggregateName(server->tool_prefix, name);
+                          t["name"].SetString(prefixed.data(),
+                                              static_cast<rapidjson::SizeType>(prefixed.size()),
+                                              d.GetAllocator());
+                          st->tools.emplace_back(std::move(prefixed), Serialize(t));
+                        }
+                        if (d.HasMember("nextCursor") && d["nextCursor"].IsString()) {
+                          next = d["nextCursor"].GetString();
+                        }
+                      }
+                    } else {
+                      st->errors.emplace_back(
+                          server->id, r.rpc_error.empty() ? r.failure : ErrorMessage(r.rpc_error));
+                    }
+                    if (!next.empty()) {
+                      if (page + 1 < kMaxPages) {
+                        FetchPage(ctx, st, server, next, page + 1);
+                        return;
+                      }
+                      st->errors.emplace_back(server->id, "more than 100 pages of tools");
+                    }
+                    if (--st->pending == 0) Finish(st);
+                  }});
 }
 
 }  // namespace
@@ -131,26 +132,18 @@ bool ServerShowsTool(const McpServerRuntime& server, std::string_view tool) {
   return false;
 }
 
-void AggregateToolsList(UpstreamPool* pool, const SnapshotPtr& snapshot, McpCall* call) {
+void AggregateToolsList(const McpContext& ctx, const SnapshotPtr& snapshot, McpCall* call) {
   auto st = std::make_shared<ListState>();
   st->snapshot = snapshot;
   st->alive = call->alive();
   st->call = call;
   std::vector<const McpServerRuntime*> members = Members(*snapshot->mcp);
-  std::vector<const McpServerRuntime*> http;
-  for (const McpServerRuntime* s : members) {
-    if (s->stdio) {
-      st->errors.emplace_back(s->id, "stdio MCP servers are not served yet");
-    } else {
-      http.push_back(s);
-    }
-  }
-  st->pending = http.size();
-  if (http.empty()) return Finish(st);
-  for (const McpServerRuntime* s : http) FetchPage(pool, st, s, "", 0);
+  st->pending = members.size();
+  if (members.empty()) return Finish(st);
+  for (const McpServerRuntime* s : members) FetchPage(ctx, st, s, "", 0);
 }
 
-void AggregateToolsCall(UpstreamPool* pool, const SnapshotPtr& snapshot, McpCall* call,
+void AggregateToolsCall(const McpContext& ctx, const SnapshotPtr& snapshot, McpCall* call,
                         const std::string& params) {
   rapidjson::Document d;
   d.Parse(params.data(), params.size());
@@ -166,19 +159,16 @@ void AggregateToolsCall(UpstreamPool* pool, const SnapshotPtr& snapshot, McpCall
   if (server == nullptr || !ServerShowsTool(*server, routed->tool)) {
     return call->AnswerError(mcp::kInvalidParams, "Unknown tool: " + name);
   }
-  if (server->stdio) {
-    return call->AnswerError(mcp::kInternalError, "MCP server '" + server->id +
-                                                      "' failed: stdio servers are not served yet");
-  }
   const std::string tool(routed->tool);
   d["name"].SetString(tool.data(), static_cast<rapidjson::SizeType>(tool.size()), d.GetAllocator());
   std::weak_ptr<bool> alive = call->alive();
   SnapshotPtr keep = snapshot;
-  McpHttpRequest(pool, snapshot->tls, *server, "tools/call", Serialize(d),
-                 [alive, call, keep](McpReply reply) {
-                   if (alive.expired()) return;
-                   call->Answer(reply);
-                 });
+  call->Track(McpSend(ctx, *server,
+                      McpSendArgs{"tools/call", Serialize(d), call->Notifier(),
+                                  [alive, call, keep](McpReply reply) {
+                                    if (alive.expired()) return;
+                                    call->Answer(reply);
+                                  }}));
 }
 
 }  // namespace bitrouter::worker

@@ -20,8 +20,8 @@
 
 namespace bitrouter::worker {
 
-void AggregateToolsList(UpstreamPool* pool, const SnapshotPtr& snapshot, McpCall* call);
-void AggregateToolsCall(UpstreamPool* pool, const SnapshotPtr& snapshot, McpCall* call,
+void AggregateToolsList(const McpContext& ctx, const SnapshotPtr& snapshot, McpCall* call);
+void AggregateToolsCall(const McpContext& ctx, const SnapshotPtr& snapshot, McpCall* call,
                         const std::string& params);
 
 // Whether a server shows the tool (its allowed_tools / disallowed_tools).

@@ -7,7 +7,6 @@
 #include "worker/http/server.h"
 #include "worker/mcp/mcp_aggregate.h"
 #include "worker/mcp/mcp_call.h"
-#include "worker/mcp/mcp_upstream.h"
 #include "worker/snapshot/mcp_runtime.h"
 
 namespace bitrouter::worker {
@@ -104,7 +103,6 @@ bool HandleMcp(HttpConnection* conn) {
     SendRpcError(conn, 200, msg.id, mcp::kMethodNotFound, "Method not found: " + msg.method);
     return true;
   }
-  UpstreamPool* pool = &conn->server()->pool();
   if (server == nullptr) {
     if (msg.method != "tools/list" && msg.method != "tools/call") {
       SendRpcError(
@@ -115,25 +113,20 @@ bool HandleMcp(HttpConnection* conn) {
     auto* call = new McpCall(conn, msg.id, "aggregate");
     conn->SetHandler(call);
     if (msg.method == "tools/list") {
-      AggregateToolsList(pool, snapshot, call);
+      AggregateToolsList(McpContextOf(conn), snapshot, call);
     } else {
-      AggregateToolsCall(pool, snapshot, call, msg.params);
+      AggregateToolsCall(McpContextOf(conn), snapshot, call, msg.params);
     }
-    return true;
-  }
-  if (server->stdio) {
-    SendRpcError(conn, 200, msg.id, mcp::kInternalError,
-                 "MCP server '" + server->id + "' failed: stdio servers are not served yet");
     return true;
   }
   auto* call = new McpCall(conn, msg.id, server->id);
   conn->SetHandler(call);
   std::weak_ptr<bool> alive = call->alive();
-  McpHttpRequest(pool, snapshot->tls, *server, msg.method, msg.params,
-                 [alive, call](McpReply reply) {
-                   if (alive.expired()) return;
-                   call->Answer(reply);
-                 });
+  call->Track(McpSend(McpContextOf(conn), *server,
+                      McpSendArgs{msg.method, msg.params, nullptr, [alive, call](McpReply reply) {
+                                    if (alive.expired()) return;
+                                    call->Answer(reply);
+                                  }}));
   return true;
 }
 
