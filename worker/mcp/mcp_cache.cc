@@ -5,7 +5,6 @@
 #include <map>
 #include <utility>
 
-
 namespace bitrouter::worker {
 namespace {
 
@@ -52,6 +51,16 @@ std::optional<std::string> McpListCache::Get(const std::string& server, std::str
   if (e == s->second.by_request.end()) return std::nullopt;
   // A stale entry stays until it is replaced or ages out of `order`.
   if (e->second.version != version || e->second.expires_ms <= now_ms) return std::nullopt;
+  return e->second.result;
+}
+
+std::optional<std::string> McpListCache::GetStale(const std::string& server,
+                                                  std::string_view method, std::string_view params,
+                                                  uint64_t version) {
+  auto s = Cache().find(server);
+  if (s == Cache().end()) return std::nullopt;
+  auto e = s->second.by_request.find(RequestKey(method, params));
+  if (e == s->second.by_request.end() || e->second.version != version) return std::nullopt;
   return e->second.result;
 }
 

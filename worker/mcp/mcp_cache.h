@@ -28,6 +28,10 @@ class McpListCache {
   // A fresh result filled under snapshot `version`, if any.
   static std::optional<std::string> Get(const std::string& server, std::string_view method,
                                         std::string_view params, uint64_t version, uint64_t now_ms);
+  // The last good result whatever its age (a member that fails keeps its
+  // last good list on the aggregate), if any from snapshot `version`.
+  static std::optional<std::string> GetStale(const std::string& server, std::string_view method,
+                                             std::string_view params, uint64_t version);
   // Keeps `result` for `ttl_ms` (0: not at all); at most `cap` entries for
   // the server.
   static void Put(const std::string& server, std::string_view method, std::string_view params,
