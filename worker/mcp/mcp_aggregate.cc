@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "shared/common/wall_clock.h"
 #include "shared/keys/virtual_key.h"
 #include "shared/mcp/jsonrpc.h"
 #include "shared/mcp/names.h"
@@ -64,6 +65,12 @@ void Finish(const std::shared_ptr<ListState>& st) {
     out += "]";
   }
   out += "}";
+  if (st->errors.empty() && st->snapshot->mcp != nullptr) {
+    const McpRuntime& mcp = *st->snapshot->mcp;
+    McpListCache::PutAggregate(st->call->key_id(), out, mcp.version,
+                               McpListCache::TtlFor(mcp, "tools/list"),
+                               static_cast<uint64_t>(UnixMillis()));
+  }
   st->call->AnswerResult(out);
 }
 
@@ -155,6 +162,12 @@ void AggregateToolsList(const McpContext& ctx, const SnapshotPtr& snapshot, McpC
   st->snapshot = snapshot;
   st->alive = call->alive();
   st->call = call;
+  if (McpListCache::TtlFor(*snapshot->mcp, "tools/list") > 0) {
+    if (auto hit = McpListCache::GetAggregate(call->key_id(), snapshot->mcp->version,
+                                              static_cast<uint64_t>(UnixMillis()))) {
+      return call->AnswerResult(*hit);
+    }
+  }
   std::vector<const McpServerRuntime*> members = Members(*snapshot->mcp);
   st->pending = members.size();
   if (members.empty()) return Finish(st);
