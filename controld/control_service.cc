@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bitrouter/v1/control.grpc.pb.h"
+#include "controld/mcp_admin.h"
 #include "controld/run_files.h"
 #include "controld/usage_queries.h"
 #include "shared/common/log.h"
@@ -228,6 +229,22 @@ class ControlServer::AdminService final : public v1::Admin::Service {
     auto created = owner_->keys_->Create(*req);
     if (!created.ok()) return UsageToGrpc(created.status());
     *out = std::move(*created);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListMcp(grpc::ServerContext*, const v1::ListMcpRequest* req,
+                       v1::ListMcpResponse* out) override {
+    SnapshotHub::SnapshotPtr snap = owner_->hub_->Current();
+    if (snap == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no snapshot yet");
+    if (!req->server().empty()) {
+      bool known = false;
+      for (const auto& s : snap->mcp().servers()) known |= s.id() == req->server();
+      if (!known) {
+        return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                            "no MCP server '" + req->server() + "' in the config");
+      }
+    }
+    controld::ListMcp(snap->mcp(), owner_->Info().listen, *req, out);
     return grpc::Status::OK;
   }
 

@@ -1,5 +1,8 @@
 #include "controld/mcp_snapshot.h"
 
+#include "controld/mcp_admin.h"
+#include "shared/keys/virtual_key.h"
+
 namespace bitrouter::controld {
 
 void AddMcp(const config::Config& cfg, const std::string& stdio_socket,
@@ -12,6 +15,7 @@ void AddMcp(const config::Config& cfg, const std::string& stdio_socket,
   g->set_cache_enabled(cfg.mcp.cache.enabled);
   g->set_tools_list_ttl_ms(cfg.mcp.cache.tools_list_ttl_ms);
   g->set_keepalive_ms(cfg.mcp.keepalive_ms);
+  if (!InternalToken().empty()) g->set_internal_token_hash(keys::HashRaw(InternalToken()));
   g->set_resources_list_ttl_ms(cfg.mcp.cache.resources_list_ttl_ms);
   g->set_resources_templates_list_ttl_ms(cfg.mcp.cache.resources_templates_list_ttl_ms);
   g->set_prompts_list_ttl_ms(cfg.mcp.cache.prompts_list_ttl_ms);

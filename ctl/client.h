@@ -90,4 +90,8 @@ int RunKeyUpdate(const Context& ctx, const std::string& key, const KeyOptions& o
                  const std::vector<std::string>& clear);
 int RunKeyRevoke(const Context& ctx, const std::string& key);
 
+// mcp_command.cc
+int RunMcpServers(const Context& ctx);
+int RunMcpTools(const Context& ctx, const std::string& server);
+
 }  // namespace bitrouter::ctl

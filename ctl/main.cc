@@ -170,6 +170,16 @@ int main(int argc, char** argv) {
   auto* key_revoke = key->add_subcommand("revoke", "Revoke a key (enforced within 100 ms)");
   key_revoke->add_option("key", key_ref, "Its id (key_...) or name")->required();
   key_revoke->add_flag("--json", json, "Machine-readable output");
+  // MCP servers, as the gateway serves them.
+  auto* mcp = app.add_subcommand("mcp", "MCP servers: servers, tools");
+  mcp->require_subcommand(1);
+  auto* mcp_servers = mcp->add_subcommand(
+      "servers", "Each configured MCP server: transport, status, tool count, last error");
+  mcp_servers->add_flag("--json", json, "Machine-readable output");
+  std::string mcp_server;
+  auto* mcp_tools = mcp->add_subcommand("tools", "The tools each server (or one) serves");
+  mcp_tools->add_option("server", mcp_server, "Only this server (its id)");
+  mcp_tools->add_flag("--json", json, "Machine-readable output");
   CLI11_PARSE(app, argc, argv);
   key_options.budget_usd = key_budget;
   key_options.rpm = key_rpm;
@@ -219,5 +229,7 @@ int main(int argc, char** argv) {
   if (key_update->parsed())
     return bitrouter::ctl::RunKeyUpdate(ctx, key_ref, key_options, key_clear);
   if (key_revoke->parsed()) return bitrouter::ctl::RunKeyRevoke(ctx, key_ref);
+  if (mcp_servers->parsed()) return bitrouter::ctl::RunMcpServers(ctx);
+  if (mcp_tools->parsed()) return bitrouter::ctl::RunMcpTools(ctx, mcp_server);
   return 2;
 }

@@ -107,6 +107,42 @@ describe('gateway operations', () => {
     assert.equal(healed.result._bitrouterErrors, undefined);
   });
 
+  it('bitrouterctl mcp servers and tools show what the gateway serves, keys required or not', T, async () => {
+    const { router } = await start(`  down:
+    transport: {type: http, url: "http://127.0.0.1:9/mcp"}
+server:
+  skip_auth: false
+`);
+    // The gateway itself needs a key; a forged internal token opens nothing.
+    for (const headers of [{}, { 'x-bitrouter-internal': 'forged' }]) {
+      const r = await fetch(router.baseURL + '/mcp/fix', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      });
+      assert.equal(r.status, 401);
+    }
+    const servers = JSON.parse(ctl(router, 'mcp', 'servers', '--json')).servers;
+    assert.deepEqual(servers.map((s) => s.id), ['down', 'fix']);
+    const fix = servers.find((s) => s.id === 'fix');
+    assert.equal(fix.status, 'ok');
+    assert.equal(fix.transport, 'http');
+    assert.ok(fix.tool_count >= 9, JSON.stringify(fix));
+    const down = servers.find((s) => s.id === 'down');
+    assert.equal(down.status, 'error');
+    assert.equal(down.tool_count, -1);
+    assert.match(down.error, /MCP server 'down' failed: the server is unreachable/);
+    assert.equal(down.url, 'http://127.0.0.1:9/mcp');
+    const text = ctl(router, 'mcp', 'servers');
+    assert.match(text, /^fix\s+http\s+ok\s+\d+/m);
+
+    const tools = JSON.parse(ctl(router, 'mcp', 'tools', 'fix', '--json')).servers;
+    assert.equal(tools.length, 1);
+    assert.ok(tools[0].tools.some((t) => t.name === 'echo' && t.description.startsWith('Returns the given text')));
+    assert.equal(tools[0].tools.length, tools[0].tool_count);
+    assert.throws(() => ctl(router, 'mcp', 'tools', 'nosuch'), /no MCP server 'nosuch'/);
+  });
+
   it('with the cache off every list goes upstream', T, async () => {
     const { fixture, router } = await start('mcp:\n  cache: {enabled: false}\n');
     const client = await connect(router, '/mcp/fix');

@@ -1,6 +1,9 @@
 #include "worker/proxy/dispatch.h"
 
+#include <openssl/crypto.h>
+
 #include "shared/common/wall_clock.h"
+#include "shared/keys/virtual_key.h"
 #include "worker/mcp/mcp_endpoint.h"
 #include "worker/proxy/inference_endpoints.h"
 #include "worker/proxy/model_endpoints.h"
@@ -8,13 +11,25 @@
 
 namespace bitrouter::worker {
 
+// bitrouterd asking the gateway for `bitrouterctl mcp` (controld/mcp_admin.h):
+// its per-process secret opens MCP routes only.
+static bool InternalMcpRequest(const InboundRequest& req, const WorkerSnapshot& snapshot) {
+  if (snapshot.mcp == nullptr || snapshot.mcp->internal_token_hash.size() != 32) return false;
+  if (req.Path().rfind("/mcp/", 0) != 0) return false;
+  const std::string_view token = req.Header("x-bitrouter-internal");
+  if (token.empty()) return false;
+  const std::string hash = keys::HashRaw(token);
+  return CRYPTO_memcmp(hash.data(), snapshot.mcp->internal_token_hash.data(), 32) == 0;
+}
+
 bool ProxyDispatcher::Dispatch(HttpConnection* conn) {
   // With keys required, nothing past the server's own endpoints (/health,
   // /metrics) answers without one: model lists and token counts included,
   // and before the body is looked at. Inference requests then meet the
   // chain's "auth" stage, which puts the key on the call.
   const SnapshotPtr& snapshot = conn->snapshot();
-  if (snapshot != nullptr && snapshot->require_key) {
+  if (snapshot != nullptr && snapshot->require_key &&
+      !InternalMcpRequest(conn->request(), *snapshot)) {
     Identity who = Identify(conn->request(), *snapshot, UnixMillis());
     if (!who.ok()) {
       conn->SendError(AuthError(who), kAuthChallenge);

@@ -17,6 +17,7 @@ absl::StatusOr<std::shared_ptr<const McpRuntime>> BuildMcpRuntime(
   if (proto.servers_size() == 0 && proto.tools_size() == 0) return nullptr;
   auto out = std::make_shared<McpRuntime>();
   out->version = version;
+  out->internal_token_hash = proto.internal_token_hash();
   out->aggregate_enabled = proto.aggregate_enabled();
   if (!proto.aggregate_route().empty()) out->aggregate_route = proto.aggregate_route();
   out->allowed_origins.assign(proto.allowed_origins().begin(), proto.allowed_origins().end());

@@ -42,6 +42,8 @@ struct McpRuntime {
   uint32_t cache_max_entries_per_server = 64;
   uint32_t keepalive_ms = 15'000;  // SSE comments on a long tools/call
   uint64_t version = 0;            // the snapshot's: cached lists never outlive it
+  // SHA-256 (raw) of bitrouterd's internal token (controld/mcp_admin.h).
+  std::string internal_token_hash;
   std::vector<bitrouter::v1::VirtualTool> tools;
 
   const McpServerRuntime* Find(std::string_view id) const;
