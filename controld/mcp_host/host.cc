@@ -43,8 +43,10 @@ void Host::Apply(DesiredSet desired) {
     LOG_INFO("mcp server ", it->first,
              want == desired.end() ? ": removed from the config; stopping"
                                    : ": changed in the config; restarting");
-    Retire(std::move(it->second));
+    // Out of the set first: Retire reports status, which walks the set.
+    std::unique_ptr<StdioChild> child = std::move(it->second);
     it = children_.erase(it);
+    Retire(std::move(child));
   }
   for (auto& [id, spec] : desired) {
     const std::string server_id = id;
