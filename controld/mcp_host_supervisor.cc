@@ -66,8 +66,12 @@ void McpHostSupervisor::Spawn() {
     restart_at_ = Clock::now() + std::chrono::seconds(1);
     return;
   }
-  std::vector<const char*> argv = {options_.binary.c_str(), "--control-fd", "3", "--socket",
-                                   options_.socket_path.c_str(), "--log-level",
+  std::vector<const char*> argv = {options_.binary.c_str(),
+                                   "--control-fd",
+                                   "3",
+                                   "--socket",
+                                   options_.socket_path.c_str(),
+                                   "--log-level",
                                    options_.log_level.c_str()};
   if (!options_.log_file.empty()) {
     argv.push_back("--log-file");
@@ -137,14 +141,14 @@ void McpHostSupervisor::ReadStatus() {
     ssize_t n = read(fd_, buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;  // EAGAIN, or the end: the exit is reaped
-    absl::Status st = in_.Feed(std::string_view(buf, static_cast<size_t>(n)),
-                               [this](std::string_view line) {
-                                 auto status = mcphost::ParseStatus(line);
-                                 if (!status.ok()) return status.status();
-                                 std::lock_guard<std::mutex> lock(mu_);
-                                 status_ = std::move(*status);
-                                 return absl::OkStatus();
-                               });
+    absl::Status st =
+        in_.Feed(std::string_view(buf, static_cast<size_t>(n)), [this](std::string_view line) {
+          auto status = mcphost::ParseStatus(line);
+          if (!status.ok()) return status.status();
+          std::lock_guard<std::mutex> lock(mu_);
+          status_ = std::move(*status);
+          return absl::OkStatus();
+        });
     if (!st.ok()) {
       LOG_WARN("mcp host: unreadable status: ", st.message(), "; restarting it");
       in_ = mcphost::LineSplitter(1u << 20);

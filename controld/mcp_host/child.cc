@@ -24,7 +24,7 @@ constexpr uint64_t kDrainMs = 1'000;     // after the exit, for the last lines
 constexpr auto kStableRun = std::chrono::seconds(60);
 constexpr uint64_t kFirstBackoffMs = 100;
 constexpr uint64_t kMaxBackoffMs = 30'000;
-constexpr size_t kMaxWaitingBytes = 32u << 20;      // lines held until the child is ready
+constexpr size_t kMaxWaitingBytes = 32u << 20;     // lines held until the child is ready
 constexpr size_t kMaxStdinQueueBytes = 64u << 20;  // written, not yet taken by the child
 constexpr size_t kMaxStderrLine = 2048;
 constexpr uint32_t kStderrLinesPerSecond = 50;
@@ -61,8 +61,9 @@ struct StdioChild::Process {
     if (!uv_is_closing(h)) uv_close(h, &Process::OnClosed);
   }
   void CloseAll() {
-    for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&proc), reinterpret_cast<uv_handle_t*>(&in),
-                           reinterpret_cast<uv_handle_t*>(&out), reinterpret_cast<uv_handle_t*>(&err)}) {
+    for (uv_handle_t* h :
+         {reinterpret_cast<uv_handle_t*>(&proc), reinterpret_cast<uv_handle_t*>(&in),
+          reinterpret_cast<uv_handle_t*>(&out), reinterpret_cast<uv_handle_t*>(&err)}) {
       Close(h);
     }
   }
@@ -163,12 +164,13 @@ void StdioChild::Spawn() {
                   if (n < 0) return proc->Close(reinterpret_cast<uv_handle_t*>(s));
                   StdioChild* self = proc->owner;
                   if (self == nullptr) return;
-                  absl::Status st = proc->out_lines.Feed(
-                      std::string_view(buf->base, static_cast<size_t>(n)),
-                      [proc](std::string_view line) {
-                        if (proc->owner != nullptr) proc->owner->OnStdoutLine(line);
-                        return absl::OkStatus();
-                      });
+                  absl::Status st =
+                      proc->out_lines.Feed(std::string_view(buf->base, static_cast<size_t>(n)),
+                                           [proc](std::string_view line) {
+                                             if (proc->owner != nullptr)
+                                               proc->owner->OnStdoutLine(line);
+                                             return absl::OkStatus();
+                                           });
                   if (!st.ok()) {
                     proc->Close(reinterpret_cast<uv_handle_t*>(s));
                     if (proc->owner != nullptr) proc->owner->Fail(std::string(st.message()));
@@ -258,7 +260,8 @@ void StdioChild::OnStderrLine(std::string_view line) {
   auto now = Clock::now();
   if (now - stderr_window_ >= std::chrono::seconds(1)) {
     if (stderr_dropped_ > 0) {
-      LOG_WARN("mcp server ", id_, ": ", stderr_dropped_, " stderr line(s) not logged (rate limit)");
+      LOG_WARN("mcp server ", id_, ": ", stderr_dropped_,
+               " stderr line(s) not logged (rate limit)");
     }
     stderr_window_ = now;
     stderr_lines_ = 0;
@@ -274,8 +277,9 @@ void StdioChild::OnStderrLine(std::string_view line) {
 void StdioChild::FromConn(ConnId conn, std::string_view message) {
   MuxOut out;
   if (state_ != "ready" && state_ != "starting") {
-    const std::string why = stopping_ ? "the server is stopping"
-                                      : absl::StrCat("the server is not running (", last_error_, ")");
+    const std::string why = stopping_
+                                ? "the server is stopping"
+                                : absl::StrCat("the server is not running (", last_error_, ")");
     if (!Multiplexer::Refuse(conn, message, why, &out)) mux_.FromConn(conn, message, &out);
     // A notification for a stopped server is dropped: nothing runs to take it.
     out.to_child.clear();
@@ -385,7 +389,7 @@ void StdioChild::Stop(std::function<void()> stopped) {
   }
   SetState("stopping");
   process_->Close(reinterpret_cast<uv_handle_t*>(&process_->in));  // EOF on the child's stdin
-  if (pid_ == 0) return;  // exited already; draining
+  if (pid_ == 0) return;                                           // exited already; draining
   stop_timer_ = Timer::Start(loop_, kStopStepMs, [this] {
     stop_timer_ = nullptr;
     if (process_ == nullptr || pid_ == 0) return;

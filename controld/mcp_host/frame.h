@@ -39,7 +39,8 @@ class LineSplitter {
 struct Frame {
   std::string server;   // the MCP server id
   std::string message;  // the JSON-RPC message's JSON text (an object)
-  std::string for_id;   // "for": the id (JSON text) of the request a notification is about; "" = none
+  std::string
+      for_id;  // "for": the id (JSON text) of the request a notification is about; "" = none
 };
 
 // Parses one frame line; InvalidArgument naming what is wrong.

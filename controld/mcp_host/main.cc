@@ -197,8 +197,8 @@ int main(int argc, char** argv) {
     uv_signal_start(
         h,
         [](uv_signal_t* s, int signum) {
-          (*static_cast<std::function<void(const char*)>*>(s->data))(
-              signum == SIGTERM ? "SIGTERM" : "SIGINT");
+          (*static_cast<std::function<void(const char*)>*>(s->data))(signum == SIGTERM ? "SIGTERM"
+                                                                                       : "SIGINT");
         },
         sig);
   }

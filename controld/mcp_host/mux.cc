@@ -20,16 +20,15 @@ std::string Json(const Value& v) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-bool ValidId(const Value& id) {
-  return id.IsString() || id.IsInt64() || id.IsUint64();
-}
+bool ValidId(const Value& id) { return id.IsString() || id.IsInt64() || id.IsUint64(); }
 
 // The parsed message, or null when it is not a JSON-RPC 2.0 object.
 bool Parse(std::string_view text, Document* d) {
   d->Parse(text.data(), text.size());
   if (d->HasParseError() || !d->IsObject()) return false;
   auto v = d->FindMember("jsonrpc");
-  return v != d->MemberEnd() && v->value.IsString() && std::string_view(v->value.GetString()) == "2.0";
+  return v != d->MemberEnd() && v->value.IsString() &&
+         std::string_view(v->value.GetString()) == "2.0";
 }
 
 std::string_view MethodOf(const Document& d) {
@@ -40,8 +39,7 @@ std::string_view MethodOf(const Document& d) {
 
 }  // namespace
 
-bool Multiplexer::Refuse(ConnId conn, std::string_view message, std::string_view why,
-                         MuxOut* out) {
+bool Multiplexer::Refuse(ConnId conn, std::string_view message, std::string_view why, MuxOut* out) {
   Document d;
   if (!Parse(message, &d)) return false;
   auto id = d.FindMember("id");
@@ -83,20 +81,26 @@ void Multiplexer::FromConn(ConnId conn, std::string_view message, MuxOut* out) {
     return;
   }
   if (!ValidId(id->value)) {
-    out->to_conns.push_back(
-        {conn, mcp::ErrorBody("null", mcp::kInvalidRequest, "a request id must be a string or an integer"), ""});
+    out->to_conns.push_back({conn,
+                             mcp::ErrorBody("null", mcp::kInvalidRequest,
+                                            "a request id must be a string or an integer"),
+                             ""});
     return;
   }
   std::string caller_id = Json(id->value);
   if (method == "initialize") {
     // The host initialized the child once; a second initialize would reset it.
-    out->to_conns.push_back(
-        {conn, mcp::ErrorBody(caller_id, mcp::kInvalidRequest, "the MCP host initializes the server itself"), ""});
+    out->to_conns.push_back({conn,
+                             mcp::ErrorBody(caller_id, mcp::kInvalidRequest,
+                                            "the MCP host initializes the server itself"),
+                             ""});
     return;
   }
   if (by_caller_.count({conn, caller_id}) != 0) {
     out->to_conns.push_back(
-        {conn, mcp::ErrorBody(caller_id, mcp::kInvalidRequest, "a request with this id is in flight"), ""});
+        {conn,
+         mcp::ErrorBody(caller_id, mcp::kInvalidRequest, "a request with this id is in flight"),
+         ""});
     return;
   }
   const int64_t host_id = next_id_++;
@@ -109,7 +113,8 @@ void Multiplexer::FromConn(ConnId conn, std::string_view message, MuxOut* out) {
       if (token != meta->value.MemberEnd() && ValidId(token->value)) {
         p.token = Json(token->value);
         const std::string host_token = absl::StrCat("bitrouter-", host_id);
-        token->value.SetString(host_token.data(), static_cast<rapidjson::SizeType>(host_token.size()),
+        token->value.SetString(host_token.data(),
+                               static_cast<rapidjson::SizeType>(host_token.size()),
                                d.GetAllocator());
       }
     }
@@ -151,9 +156,9 @@ void Multiplexer::FromChild(std::string_view message, MuxOut* out) {
   if (has_id) {
     // sampling, elicitation, roots/list...: no caller can answer them here.
     if (ValidId(id->value)) {
-      out->to_child.push_back(mcp::ErrorBody(
-          Json(id->value), mcp::kMethodNotFound,
-          absl::StrCat(std::string(method), " is not supported by the gateway")));
+      out->to_child.push_back(
+          mcp::ErrorBody(Json(id->value), mcp::kMethodNotFound,
+                         absl::StrCat(std::string(method), " is not supported by the gateway")));
     }
     return;
   }

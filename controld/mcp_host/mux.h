@@ -59,7 +59,7 @@ class Multiplexer {
     std::string token;  // the caller's progressToken, JSON text ("" = none)
   };
   int64_t next_id_ = 1;
-  std::map<int64_t, Pending> pending_;                          // by host id
+  std::map<int64_t, Pending> pending_;                           // by host id
   std::map<std::pair<ConnId, std::string>, int64_t> by_caller_;  // (conn, caller id) -> host id
 };
 
