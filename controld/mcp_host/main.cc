@@ -41,7 +41,10 @@ int ExecTrampoline(int argc, char** argv) {
     std::fprintf(stderr, "bitrouter-mcp-host: bad --exec arguments\n");
     return 2;
   }
-  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  // A host that stops in order stops its children itself (stdin, SIGTERM,
+  // SIGKILL); this only covers a host that died abruptly, whose successor
+  // starts new children: the old ones must not linger.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) return 1;  // the host died before the line above
   execvp(argv[4], argv + 4);
   std::fprintf(stderr, "cannot run %s: %s\n", argv[4], std::strerror(errno));

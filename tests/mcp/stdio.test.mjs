@@ -233,4 +233,35 @@ describe('stdio MCP servers', () => {
     await waitFor(async () => !alive(a1) && !alive(b2), 15000, 'the children stopped and were reaped');
     assert.equal(r.exited, null, 'bitrouterd keeps running');
   });
+
+  it('a child deaf to stdin EOF and SIGTERM is killed; a host that dies is restarted with its servers', T, async () => {
+    const dir = tmp();
+    const fileS = path.join(dir, 'stubborn.pids');
+    const fileL = path.join(dir, 'local.pids');
+    const r = await start(`mcp_servers:\n${stdioServer('stubborn', fileS, ['--ignore-stdin-eof', '--ignore-sigterm'])}${stdioServer('local', fileL)}`, 1);
+    const stubborn = (await whoami(r, '/mcp/stubborn')).pid;
+    const first = await whoami(r, '/mcp/local');
+    const logFrom = r.logSize();
+    // Removing it: stdin closed, SIGTERM after 2 s (ignored), SIGKILL after 2 more.
+    reload(r, `mcp_servers:\n${stdioServer('local', fileL)}`);
+    await waitFor(async () => !alive(stubborn), 15000, 'the stubborn child killed and reaped');
+    const log = r.log(logFrom);
+    assert.match(log, /mcp server stubborn: pid \d+ still running 2 s after stdin closed; SIGTERM/);
+    assert.match(log, /mcp server stubborn: pid \d+ ignored SIGTERM; SIGKILL/);
+    assert.equal((await whoami(r, '/mcp/local')).pid, first.pid, 'the other server kept its child');
+    // The host (the children's parent) dies: its child goes with it, and
+    // bitrouterd starts a new host, which starts the server again.
+    process.kill(first.ppid, 'SIGKILL');
+    const next = await waitFor(async () => {
+      try {
+        const w = await whoami(r, '/mcp/local');
+        return w.pid !== first.pid ? w : null;
+      } catch {
+        return null;
+      }
+    }, 20000, 'the server served by a new host', 100);
+    assert.notEqual(next.ppid, first.ppid, 'a new host');
+    await waitFor(async () => !alive(first.pid), 10000, 'the old child did not outlive its host');
+    assert.match(r.log(logFrom), /the MCP host pid \d+ killed by signal 9 \(Killed\); restarting in \d+ ms/);
+  });
 });
