@@ -27,6 +27,7 @@ constexpr uint64_t kMaxBackoffMs = 30'000;
 constexpr size_t kMaxWaitingBytes = 32u << 20;     // lines held until the child is ready
 constexpr size_t kMaxStdinQueueBytes = 64u << 20;  // written, not yet taken by the child
 constexpr size_t kMaxStderrLine = 2048;
+constexpr size_t kMaxErrorText = 512;
 constexpr uint32_t kStderrLinesPerSecond = 50;
 constexpr std::string_view kInitId = "\"bitrouter-init\"";
 
@@ -318,6 +319,8 @@ void StdioChild::Emit(MuxOut out) {
 }
 
 void StdioChild::Fail(std::string why) {
+  // The reason may quote the child (an initialize error): keep it short.
+  if (why.size() > kMaxErrorText) why = why.substr(0, kMaxErrorText) + "...";
   last_error_ = std::move(why);
   LOG_WARN("mcp server ", id_, ": ", last_error_, "; killing pid ", pid_);
   if (process_ != nullptr && pid_ != 0) uv_process_kill(&process_->proc, SIGKILL);

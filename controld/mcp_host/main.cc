@@ -88,7 +88,7 @@ bool ParseArgs(int argc, char** argv, Args* out) {
 // The control channel: desired sets in, status out.
 struct Control {
   uv_pipe_t pipe;
-  mcphost::LineSplitter lines{1u << 20};
+  mcphost::LineSplitter lines{mcphost::kMaxFrameBytes};
   mcphost::Host* host = nullptr;
   std::function<void(const char*)> shutdown;
   bool closed = false;

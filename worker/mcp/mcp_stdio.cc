@@ -296,7 +296,7 @@ void HostLink::FailAll(const std::string& why) {
 
 std::shared_ptr<McpInFlight> McpStdioSend(const McpContext& ctx, const McpServerRuntime& server,
                                           McpSendArgs args) {
-  if (server.stdio_socket.empty()) {
+  if (server.stdio_socket.empty() || ctx.loop == nullptr) {
     args.done(McpReply{"", "", "no MCP host serves stdio servers", false});
     return std::make_shared<StdioRequest>(nullptr, server.id, McpSendArgs{});
   }
