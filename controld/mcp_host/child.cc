@@ -143,6 +143,7 @@ void StdioChild::Spawn() {
   };
   ++starts_;
   started_ = Clock::now();
+  failed_this_run_ = false;
   process_ = p;
   int rc = uv_spawn(loop_, &p->proc, &options);
   if (rc != 0) {
@@ -322,6 +323,7 @@ void StdioChild::Fail(std::string why) {
   // The reason may quote the child (an initialize error): keep it short.
   if (why.size() > kMaxErrorText) why = why.substr(0, kMaxErrorText) + "...";
   last_error_ = std::move(why);
+  failed_this_run_ = true;
   LOG_WARN("mcp server ", id_, ": ", last_error_, "; killing pid ", pid_);
   if (process_ != nullptr && pid_ != 0) uv_process_kill(&process_->proc, SIGKILL);
 }
@@ -332,7 +334,7 @@ void StdioChild::OnExit(int64_t exit_status, int term_signal) {
     LOG_INFO("mcp server ", id_, ": pid ", pid_, " stopped (", why, ")");
   } else {
     LOG_WARN("mcp server ", id_, ": pid ", pid_, " ", why);
-    if (last_error_.empty() || state_ == "ready") last_error_ = why;
+    if (!failed_this_run_) last_error_ = why;  // else Fail() said why it was killed
   }
   pid_ = 0;
   Timer::Drop(&init_timer_);

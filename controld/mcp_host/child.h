@@ -73,6 +73,7 @@ class StdioChild {
   pid_t pid_ = 0;
   std::string state_ = "stopped";
   std::string last_error_;
+  bool failed_this_run_ = false;  // Fail() set last_error_ for the child running now
   uint32_t starts_ = 0;
   uint32_t quick_exits_ = 0;
   std::chrono::steady_clock::time_point started_;
