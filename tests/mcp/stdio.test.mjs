@@ -264,4 +264,37 @@ describe('stdio MCP servers', () => {
     await waitFor(async () => !alive(first.pid), 10000, 'the old child did not outlive its host');
     assert.match(r.log(logFrom), /the MCP host pid \d+ killed by signal 9 \(Killed\); restarting in \d+ ms/);
   });
+
+  it('a call that times out is cancelled in the child; a client that goes away cancels its call', T, async () => {
+    const dir = tmp();
+    const r = await start(`mcp_servers:\n${stdioServer('local', path.join(dir, 'local.pids'))}    timeout: 700ms\n`, 1);
+    const stats = async () => {
+      const c = await connect(r, '/mcp/local');
+      try {
+        return JSON.parse(textOf(await bounded(c.callTool({ name: 'stats', arguments: {} }), 10000, 'stats')));
+      } finally {
+        await c.close();
+      }
+    };
+    const client = await connect(r, '/mcp/local');
+    await assert.rejects(
+      bounded(client.callTool({ name: 'slow', arguments: { ms: 5000, steps: 1 } }), 10000, 'slow'),
+      /timed out/);
+    // The worker's notifications/cancelled reached the child under the host's id.
+    await waitFor(async () => (await stats()).cancelled === 1, 5000, 'the child saw the cancellation', 100);
+    await client.close();
+    // A caller that disconnects mid-call: its request is cancelled too (the
+    // worker cancels it, and the host forwards that to the child).
+    const controller = new AbortController();
+    const gone = fetch(r.baseURL + '/mcp/local', {
+      method: 'POST',
+      signal: controller.signal,
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow', arguments: { ms: 600, steps: 1 } } }),
+    }).catch(() => null);
+    await new Promise((res) => setTimeout(res, 200));
+    controller.abort();
+    await gone;
+    await waitFor(async () => (await stats()).cancelled === 2, 5000, 'the second cancellation', 100);
+  });
 });
