@@ -11,6 +11,11 @@ void AddMcp(const config::Config& cfg, const std::string& stdio_socket,
   for (const auto& o : cfg.mcp.allowed_origins) g->add_allowed_origins(o);
   g->set_cache_enabled(cfg.mcp.cache.enabled);
   g->set_tools_list_ttl_ms(cfg.mcp.cache.tools_list_ttl_ms);
+  g->set_keepalive_ms(cfg.mcp.keepalive_ms);
+  g->set_resources_list_ttl_ms(cfg.mcp.cache.resources_list_ttl_ms);
+  g->set_resources_templates_list_ttl_ms(cfg.mcp.cache.resources_templates_list_ttl_ms);
+  g->set_prompts_list_ttl_ms(cfg.mcp.cache.prompts_list_ttl_ms);
+  g->set_cache_max_entries_per_server(cfg.mcp.cache.max_entries_per_server);
   for (const auto& [id, server] : cfg.mcp_servers) {
     auto* out = g->add_servers();
     out->set_id(id);

@@ -429,6 +429,11 @@ absl::Status ReadMcpGateway(const Reader& r, const YAML::Node& key, const YAML::
       }
     } else if (k == "cache") {
       RETURN_IF_ERROR(ReadCache(r, v, fpath, &g.cache));
+    } else if (k == "keepalive") {
+      ASSIGN_OR_RETURN(g.keepalive_ms, r.Duration(v, fpath));
+      if (g.keepalive_ms < 100 || g.keepalive_ms > 600'000) {
+        return r.Error(v, fpath, "expected an interval from 100ms to 10m");
+      }
     } else {
       return r.Unknown(kv.first, "mcp");
     }

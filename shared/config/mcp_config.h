@@ -66,6 +66,8 @@ struct McpGatewayConfig {
   // (http(s)://localhost, 127.0.0.0/8, [::1], any port). A request without
   // Origin is not a browser request and is not refused for it.
   std::vector<std::string> allowed_origins;
+  // mcp.keepalive: the interval of SSE comments on a long tools/call.
+  uint32_t keepalive_ms = 15'000;
   struct Cache {
     bool enabled = true;
     // `ttl:` sets all four; v1's *_ttl_secs keys override one each.

@@ -109,6 +109,14 @@ void WorkerMetrics::GuardrailMatch(std::string_view pattern, std::string_view di
   Add(SeriesFamily::kGuardrails, Key({pattern, direction, action}), 0, 1);
 }
 
+void WorkerMetrics::McpRequest(std::string_view server, std::string_view method,
+                               std::string_view outcome, int64_t latency_us) {
+  Add(SeriesFamily::kMcpRequests, Key({server, method, outcome}), 0, 1);
+  MetricSeries& latency = table_->Series(slot_, SeriesFamily::kMcpLatency, Key({server, method}));
+  Observe(latency.values, latency.values[kUpstreamBoundsUs.size() + 1], kUpstreamBoundsUs.data(),
+          kUpstreamBoundsUs.size(), NonNegative(latency_us));
+}
+
 void WorkerMetrics::UsageRecordsDropped(uint64_t n) {
   slot_state().usage_records_dropped.fetch_add(n, kRelaxed);
 }

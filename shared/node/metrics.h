@@ -94,6 +94,12 @@ class WorkerMetrics {
   // "downgoing", and what it did ("warn", "redact", "block").
   void GuardrailMatch(std::string_view pattern, std::string_view direction,
                       std::string_view action);
+  // One MCP request the gateway relayed: the configured server id (or
+  // "aggregate" / a virtual tool's server), the JSON-RPC method from the
+  // relayed set, its outcome ("ok", "tool_error", "rpc_error", "timeout",
+  // "failed", "cancelled") and how long it took.
+  void McpRequest(std::string_view server, std::string_view method, std::string_view outcome,
+                  int64_t latency_us);
 
  private:
   MetricsSlot& slot_state() const { return table_->slot(slot_); }

@@ -96,6 +96,14 @@ void ProviderHistogram(std::string* out, const FamilyText& f, const Merged& merg
   });
 }
 
+void McpHistogram(std::string* out, const FamilyText& f, const Merged& merged) {
+  Header(out, f);
+  ForEachMerged<2>(merged, [&](const std::string_view* values, const Values& v) {
+    Histogram(out, f.name, {"server", "method"}, values, v.data(), kUpstreamBoundsUs.data(),
+              kUpstreamBoundsUs.size(), v[kUpstreamBoundsUs.size() + 1]);
+  });
+}
+
 void UsageFamilies(std::string* out, const Merged& merged) {
   static constexpr std::pair<UsageValue, const char*> kKinds[] = {
       {kPromptTokens, "prompt"},
@@ -210,6 +218,16 @@ std::string RenderPrometheus(const MetricsTable& table, const RenderContext& con
                   "Guardrail matches by pattern, direction and action (never the matched text)."},
                  merged[static_cast<uint32_t>(SeriesFamily::kGuardrails)],
                  {"pattern", "direction", "action"});
+  LabeledCounter(&out,
+                 {"bitrouter_mcp_requests_total", "counter",
+                  "MCP requests relayed by the gateway, by server, method and outcome (ok, "
+                  "tool_error, rpc_error, timeout, failed, cancelled)."},
+                 merged[static_cast<uint32_t>(SeriesFamily::kMcpRequests)],
+                 {"server", "method", "outcome"});
+  McpHistogram(&out,
+               {"bitrouter_mcp_request_duration_seconds", "histogram",
+                "MCP requests relayed by the gateway: received to answered, by server and method."},
+               merged[static_cast<uint32_t>(SeriesFamily::kMcpLatency)]);
   ProviderHistogram(&out,
                     {"bitrouter_upstream_ttfb_seconds", "histogram",
                      "Serving attempt: request sent to the first byte of the answer."},

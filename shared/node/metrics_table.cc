@@ -58,9 +58,11 @@ uint32_t LabelCount(SeriesFamily family) {
     case SeriesFamily::kRequests:
       return 6;
     case SeriesFamily::kGuardrails:
+    case SeriesFamily::kMcpRequests:
       return 3;
     case SeriesFamily::kAttempts:
     case SeriesFamily::kUsage:
+    case SeriesFamily::kMcpLatency:
       return 2;
     case SeriesFamily::kFailovers:
     case SeriesFamily::kUpstreamTtfb:

@@ -108,8 +108,10 @@ enum class SeriesFamily : uint32_t {
   kUpstreamTtfb = 5,     // provider: histogram over kUpstreamBoundsUs
   kUpstreamLatency = 6,  // provider: histogram over kUpstreamBoundsUs
   kGuardrails = 7,       // pattern, direction, action: [count]
+  kMcpRequests = 8,      // server, method, outcome: [count]
+  kMcpLatency = 9,       // server, method: histogram over kUpstreamBoundsUs
 };
-inline constexpr uint32_t kSeriesFamilies = 7;
+inline constexpr uint32_t kSeriesFamilies = 9;
 // How many label values a family's key holds.
 uint32_t LabelCount(SeriesFamily family);
 

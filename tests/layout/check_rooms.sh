@@ -13,7 +13,7 @@ declare -A allowed=(
   [http]="http upstream snapshot loop"
   [control]="control snapshot usage loop"
   [stages]="stages http snapshot usage loop"
-  [mcp]="mcp http upstream snapshot loop"
+  [mcp]="mcp http upstream snapshot loop usage"
   [proxy]="proxy mcp stages http upstream snapshot usage loop"
 )
 bad=0

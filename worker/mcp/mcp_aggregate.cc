@@ -12,6 +12,7 @@
 #include "shared/keys/virtual_key.h"
 #include "shared/mcp/jsonrpc.h"
 #include "shared/mcp/names.h"
+#include "worker/mcp/mcp_policy.h"
 
 namespace bitrouter::worker {
 namespace {
@@ -75,48 +76,47 @@ std::string ErrorMessage(const std::string& error_json) {
   return "the server answered an error";
 }
 
+// Adds one page of a member's tools/list result to the list; returns its
+// nextCursor ("" = last page).
+std::string AddPage(ListState& st, const McpServerRuntime& server, const McpReply& r) {
+  if (r.result.empty()) {
+    st.errors.emplace_back(server.id, r.rpc_error.empty() ? r.failure : ErrorMessage(r.rpc_error));
+    return {};
+  }
+  rapidjson::Document d;
+  d.Parse(r.result.data(), r.result.size());
+  if (d.HasParseError() || !d.IsObject() || !d.HasMember("tools") || !d["tools"].IsArray()) {
+    st.errors.emplace_back(server.id, "the server's tool list is malformed");
+    return {};
+  }
+  const guardrails::ToolProviderPolicy* policy = McpToolPolicy(*st.snapshot, server.id);
+  for (auto& t : d["tools"].GetArray()) {
+    if (!t.IsObject() || !t.HasMember("name") || !t["name"].IsString()) continue;
+    std::string name = t["name"].GetString();
+    if (!ServerShowsTool(server, name) || !PolicyShowsTool(policy, name)) continue;
+    if (policy != nullptr) RestrictListedTool(*policy, t, d.GetAllocator());
+    std::string prefixed = mcp::AggregateName(server.tool_prefix, name);
+    t["name"].SetString(prefixed.data(), static_cast<rapidjson::SizeType>(prefixed.size()),
+                        d.GetAllocator());
+    st.tools.emplace_back(std::move(prefixed), Serialize(t));
+  }
+  if (d.HasMember("nextCursor") && d["nextCursor"].IsString()) return d["nextCursor"].GetString();
+  return {};
+}
+
 void FetchPage(const McpContext& ctx, const std::shared_ptr<ListState>& st,
                const McpServerRuntime* server, const std::string& cursor, int page) {
   const std::string params = cursor.empty() ? "" : "{\"cursor\":" + mcp::JsonString(cursor) + "}";
-  McpSend(
-      ctx, *server,
-      McpSendArgs{"tools/list", params, nullptr, [ctx, st, server, page](McpReply r) {
-                    std::string next;
-                    if (!r.result.empty()) {
-                      rapidjson::Document d;
-                      d.Parse(r.result.data(), r.result.size());
-                      if (d.HasParseError() || !d.IsObject() || !d.HasMember("tools") ||
-                          !d["tools"].IsArray()) {
-                        st->errors.emplace_back(server->id, "the server's tool list is malformed");
-                      } else {
-                        for (auto& t : d["tools"].GetArray()) {
-                          if (!t.IsObject() || !t.HasMember("name") || !t["name"].IsString())
-                            continue;
-                          std::string name = t["name"].GetString();
-                          if (!ServerShowsTool(*server, name)) continue;
-                          std::string prefixed = mcp::AggregateName(server->tool_prefix, name);
-                          t["name"].SetString(prefixed.data(),
-                                              static_cast<rapidjson::SizeType>(prefixed.size()),
-                                              d.GetAllocator());
-                          st->tools.emplace_back(std::move(prefixed), Serialize(t));
+  McpSend(ctx, *server,
+          McpSendArgs{"tools/list", params, nullptr, [ctx, st, server, page](McpReply r) {
+                        const std::string next = AddPage(*st, *server, r);
+                        if (!next.empty()) {
+                          if (page + 1 < kMaxPages)
+                            return FetchPage(ctx, st, server, next, page + 1);
+                          st->errors.emplace_back(server->id, "more than 100 pages of tools");
                         }
-                        if (d.HasMember("nextCursor") && d["nextCursor"].IsString()) {
-                          next = d["nextCursor"].GetString();
-                        }
-                      }
-                    } else {
-                      st->errors.emplace_back(
-                          server->id, r.rpc_error.empty() ? r.failure : ErrorMessage(r.rpc_error));
-                    }
-                    if (!next.empty()) {
-                      if (page + 1 < kMaxPages) {
-                        FetchPage(ctx, st, server, next, page + 1);
-                        return;
-                      }
-                      st->errors.emplace_back(server->id, "more than 100 pages of tools");
-                    }
-                    if (--st->pending == 0) Finish(st);
-                  }});
+                        if (--st->pending == 0) Finish(st);
+                      }});
 }
 
 }  // namespace
@@ -157,14 +157,21 @@ void AggregateToolsCall(const McpContext& ctx, const SnapshotPtr& snapshot, McpC
   auto routed = mcp::RouteAggregateName(name, prefixes);
   const McpServerRuntime* server = routed ? members[routed->server] : nullptr;
   if (server == nullptr || !ServerShowsTool(*server, routed->tool)) {
+    call->SetToolCalled(name);
     return call->AnswerError(mcp::kInvalidParams, "Unknown tool: " + name);
   }
   const std::string tool(routed->tool);
+  call->SetToolCalled(name);
   d["name"].SetString(tool.data(), static_cast<rapidjson::SizeType>(tool.size()), d.GetAllocator());
+  std::string upstream_params = Serialize(d);
+  if (!GateToolCall(call, *snapshot, *ctx.metrics, server->id, tool, name, &upstream_params)) {
+    return;
+  }
+  call->SetTarget(server->id, tool);
   std::weak_ptr<bool> alive = call->alive();
   SnapshotPtr keep = snapshot;
   call->Track(McpSend(ctx, *server,
-                      McpSendArgs{"tools/call", Serialize(d), call->Notifier(),
+                      McpSendArgs{"tools/call", std::move(upstream_params), call->Notifier(),
                                   [alive, call, keep](McpReply reply) {
                                     if (alive.expired()) return;
                                     call->Answer(reply);

@@ -1,6 +1,11 @@
 #include "worker/mcp/mcp_call.h"
 
+#include <iterator>
+#include <map>
+
+#include "shared/common/wall_clock.h"
 #include "shared/mcp/jsonrpc.h"
+#include "shared/node/key_table.h"
 #include "worker/http/server.h"
 #include "worker/loop/timer.h"
 
@@ -8,34 +13,83 @@ namespace bitrouter::worker {
 
 constexpr std::string_view kJson = "application/json";
 
+namespace {
+// In-flight calls by caller and id, for the client's notifications/cancelled.
+std::multimap<std::string, McpCall*>& Registry() {
+  static auto* registry = new std::multimap<std::string, McpCall*>();
+  return *registry;
+}
+std::string RegistryKey(const std::string& caller, const std::string& id) {
+  return caller + "\n" + id;
+}
+}  // namespace
+
+void McpCall::Register(std::string caller) {
+  registered_ = RegistryKey(caller, id_);
+  Registry().emplace(registered_, this);
+}
+
+McpCall* McpCall::Find(const std::string& caller, const std::string& id) {
+  auto [begin, end] = Registry().equal_range(RegistryKey(caller, id));
+  if (begin == end || std::next(begin) != end) return nullptr;
+  return begin->second;
+}
+
 McpContext McpContextOf(HttpConnection* conn) {
   McpContext ctx;
   ctx.loop = conn->server()->loop();
   ctx.pool = &conn->server()->pool();
-  if (conn->snapshot() != nullptr) ctx.tls = conn->snapshot()->tls;
+  ctx.metrics = &conn->server()->metrics();
+  if (conn->snapshot() != nullptr) {
+    ctx.tls = conn->snapshot()->tls;
+    ctx.mcp = conn->snapshot()->mcp;
+  }
   return ctx;
 }
 
-McpCall::McpCall(HttpConnection* conn, std::string id, std::string server, bool may_stream,
-                 uint32_t keepalive_ms)
+McpCall::McpCall(HttpConnection* conn, std::string id, std::string server, std::string method,
+                 bool may_stream, uint32_t keepalive_ms)
     : conn_(conn),
       id_(std::move(id)),
       server_(std::move(server)),
       may_stream_(may_stream),
       keepalive_ms_(keepalive_ms) {
+  const InboundRequest& req = conn->request();
+  facts_.request_id = req.request_id;
+  facts_.time_unix_ms = UnixMillis();
+  facts_.start_us = node::MonotonicMicros();
+  facts_.key_id = req.key != nullptr ? req.key->id : "";
+  facts_.method = std::move(method);
+  facts_.endpoint_server = server_;
+  facts_.bytes_in = static_cast<int64_t>(req.body.size());
+  try_start_us_ = facts_.start_us;
   if (may_stream_) ArmTimer(kSseAfterMs);
 }
 
 McpCall::~McpCall() {
-  if (timer_ != nullptr) timer_->Cancel();
   if (inflight_ != nullptr) inflight_->Cancel("the client disconnected");
+  Detach();
+}
+
+void McpCall::SetTarget(const std::string& server, const std::string& tool) {
+  facts_.tries.push_back({server, tool, "", 0});
+  try_start_us_ = node::MonotonicMicros();
+}
+
+void McpCall::RecordTry(const McpReply& reply) {
+  if (facts_.tries.empty()) facts_.tries.push_back({server_, "", "", 0});
+  McpTry& t = facts_.tries.back();
+  t.outcome = McpOutcome(reply.result, !reply.rpc_error.empty(), reply.timed_out);
+  t.latency_us = static_cast<int64_t>(node::MonotonicMicros() - try_start_us_);
 }
 
 void McpCall::OnClientGone() {
-  conn_ = nullptr;
-  alive_.reset();
   if (inflight_ != nullptr) inflight_->Cancel("the client disconnected");
-  inflight_.reset();
+  if (!reported_ && conn_ != nullptr) {
+    reported_ = true;
+    ReportMcp(*conn_->server(), conn_->snapshot()->limits.metering, std::move(facts_), "cancelled");
+  }
+  Detach();
 }
 
 void McpCall::Track(std::shared_ptr<McpInFlight> inflight) {
@@ -57,8 +111,12 @@ void McpCall::CancelByClient(const std::string& reason) {
   if (inflight_ != nullptr) inflight_->Cancel(reason);
   inflight_.reset();
   HttpConnection* conn = conn_;
-  Detach();
   if (conn == nullptr) return;
+  if (!reported_) {
+    reported_ = true;
+    ReportMcp(*conn->server(), conn->snapshot()->limits.metering, std::move(facts_), "cancelled");
+  }
+  Detach();
   // No JSON-RPC response for a cancelled request: an empty stream, or 202.
   if (streaming_) {
     conn->EndResponse();
@@ -97,6 +155,16 @@ void McpCall::OnTimer() {
 }
 
 void McpCall::Detach() {
+  if (!registered_.empty()) {
+    auto [begin, end] = Registry().equal_range(registered_);
+    for (auto it = begin; it != end; ++it) {
+      if (it->second == this) {
+        Registry().erase(it);
+        break;
+      }
+    }
+    registered_.clear();
+  }
   conn_ = nullptr;
   alive_.reset();
   inflight_.reset();
@@ -105,50 +173,42 @@ void McpCall::Detach() {
 }
 
 void McpCall::Answer(const McpReply& reply) {
-  if (!reply.result.empty()) return AnswerResult(reply.result);
+  if (conn_ == nullptr) return;
+  RecordTry(reply);
+  const std::string outcome = facts_.tries.back().outcome;
+  if (!reply.result.empty()) return Finish(mcp::ResultBody(id_, reply.result), outcome);
   if (!reply.rpc_error.empty()) {
-    HttpConnection* conn = conn_;
-    if (conn == nullptr) return;
-    const std::string body =
-        "{\"jsonrpc\":\"2.0\",\"id\":" + id_ + ",\"error\":" + reply.rpc_error + "}";
-    if (streaming_) {
-      Send(body);
-      Detach();
-      conn->EndResponse();
-    } else {
-      Detach();
-      conn->SendResponse(200, kJson, body);
-    }
-    return;
+    return Finish("{\"jsonrpc\":\"2.0\",\"id\":" + id_ + ",\"error\":" + reply.rpc_error + "}",
+                  outcome);
   }
-  AnswerError(reply.timed_out ? mcp::kRequestTimeout : mcp::kInternalError,
-              "MCP server '" + server_ + "' failed: " + reply.failure);
+  Finish(mcp::ErrorBody(id_, reply.timed_out ? mcp::kRequestTimeout : mcp::kInternalError,
+                        "MCP server '" + server_ + "' failed: " + reply.failure),
+         outcome);
 }
 
 void McpCall::AnswerResult(const std::string& result_json) {
-  HttpConnection* conn = conn_;
-  if (conn == nullptr) return;
-  const std::string body = mcp::ResultBody(id_, result_json);
-  if (streaming_) {
-    Send(body);
-    Detach();
-    conn->EndResponse();
-  } else {
-    Detach();
-    conn->SendResponse(200, kJson, body);
-  }
+  Finish(mcp::ResultBody(id_, result_json), "ok");
 }
 
 void McpCall::AnswerError(int code, const std::string& message) {
+  Finish(mcp::ErrorBody(id_, code, message), facts_.tries.empty() ? "refused" : "failed");
+}
+
+void McpCall::Finish(const std::string& body, const std::string& outcome) {
   HttpConnection* conn = conn_;
   if (conn == nullptr) return;
-  const std::string body = mcp::ErrorBody(id_, code, message);
-  if (streaming_) {
-    Send(body);
-    Detach();
+  if (!reported_) {
+    reported_ = true;
+    facts_.bytes_out = static_cast<int64_t>(body.size());
+    facts_.streamed = streaming_;
+    ReportMcp(*conn->server(), conn->snapshot()->limits.metering, std::move(facts_), outcome);
+  }
+  const bool streaming = streaming_;
+  if (streaming) Send(body);
+  Detach();  // `this` may be deleted by the connection once the answer is out
+  if (streaming) {
     conn->EndResponse();
   } else {
-    Detach();
     conn->SendResponse(200, kJson, body);
   }
 }

@@ -19,6 +19,7 @@
 
 #include "worker/http/http_connection.h"
 #include "worker/mcp/mcp_exchange.h"
+#include "worker/mcp/mcp_report.h"
 
 namespace bitrouter::worker {
 
@@ -31,9 +32,10 @@ class McpCall final : public RequestHandler {
  public:
   static constexpr uint32_t kSseAfterMs = 1000;
 
-  // `may_stream`: the client accepts an SSE answer for this request.
-  McpCall(HttpConnection* conn, std::string id, std::string server, bool may_stream = false,
-          uint32_t keepalive_ms = 15'000);
+  // `method`: the JSON-RPC method being answered. `may_stream`: the client
+  // accepts an SSE answer for this request.
+  McpCall(HttpConnection* conn, std::string id, std::string server, std::string method = "",
+          bool may_stream = false, uint32_t keepalive_ms = 15'000);
   ~McpCall() override;
 
   std::weak_ptr<bool> alive() const { return alive_; }
@@ -47,13 +49,29 @@ class McpCall final : public RequestHandler {
   // Relays the upstream's notifications about this call to the client (SSE
   // when allowed; dropped otherwise). Safe after the call is gone.
   McpNotify Notifier();
+  // Makes the call findable by the client's notifications/cancelled on
+  // this worker: `caller` is who asked (the key's id, "" without keys).
+  void Register(std::string caller);
+  // The one in-flight call of `caller` with JSON-RPC id `id` on this
+  // worker; null when none or when several match (two clients without keys
+  // that reuse an id: cancelling the wrong one would be worse).
+  static McpCall* Find(const std::string& caller, const std::string& id);
   // Cancels the tracked upstream request (the client's own
   // notifications/cancelled) and answers nothing more: the spec says a
   // cancelled request gets no response.
   void CancelByClient(const std::string& reason);
 
+  // Which server and tool the next upstream request goes to (for the
+  // usage record and metrics); starts that try's clock. `tool_called` is
+  // the name the client used.
+  void SetTarget(const std::string& server, const std::string& tool);
+  void SetToolCalled(const std::string& name) { facts_.tool_called = name; }
+  void SetPrice(std::optional<int64_t> micro_usd) { facts_.price_micro_usd = micro_usd; }
+  // A try that failed and is not the answer (failover goes on).
+  void RecordTry(const McpReply& reply);
+
   // The upstream's result, its JSON-RPC error, or a failure naming the
-  // server (never upstream internals).
+  // server (never upstream internals). Records the try.
   void Answer(const McpReply& reply);
   // A result built here (JSON text).
   void AnswerResult(const std::string& result_json);
@@ -65,6 +83,9 @@ class McpCall final : public RequestHandler {
   void ArmTimer(uint32_t ms);
   void OnTimer();
   void Detach();
+  // Sends the final JSON-RPC message (JSON or the stream's last event) and
+  // reports the call.
+  void Finish(const std::string& body, const std::string& outcome);
 
   HttpConnection* conn_;
   std::string id_;
@@ -74,6 +95,10 @@ class McpCall final : public RequestHandler {
   bool streaming_ = false;
   OneShotTimer* timer_ = nullptr;
   std::shared_ptr<McpInFlight> inflight_;
+  std::string registered_;  // registry key; "" = not registered
+  McpFacts facts_;
+  uint64_t try_start_us_ = 0;
+  bool reported_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -1,12 +1,15 @@
 #include "worker/mcp/mcp_endpoint.h"
 
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "shared/mcp/jsonrpc.h"
 #include "shared/mcp/lifecycle.h"
 #include "worker/http/server.h"
 #include "worker/mcp/mcp_aggregate.h"
 #include "worker/mcp/mcp_call.h"
+#include "worker/mcp/mcp_policy.h"
 #include "worker/snapshot/mcp_runtime.h"
 
 namespace bitrouter::worker {
@@ -40,6 +43,44 @@ bool Relayed(std::string_view method) {
     if (method == m) return true;
   }
   return false;
+}
+
+// params.name of a tools/call ("" when absent).
+std::string ToolName(std::string_view params) {
+  rapidjson::Document doc;
+  doc.Parse(params.data(), params.size());
+  if (doc.HasParseError() || !doc.IsObject()) return {};
+  auto it = doc.FindMember("name");
+  if (it == doc.MemberEnd() || !it->value.IsString()) return {};
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+// Who is asking, for matching a cancellation to its call: the key's id.
+std::string Caller(const InboundRequest& req) { return req.key != nullptr ? req.key->id : ""; }
+
+// The client's notifications/cancelled: the call it names, if it runs on
+// this worker, is cancelled upstream and gets no response.
+void CancelInFlight(const std::string& caller, std::string_view params) {
+  rapidjson::Document doc;
+  doc.Parse(params.data(), params.size());
+  if (doc.HasParseError() || !doc.IsObject()) return;
+  auto it = doc.FindMember("requestId");
+  if (it == doc.MemberEnd() || !(it->value.IsString() || it->value.IsNumber())) return;
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  it->value.Accept(writer);
+  const std::string id(buffer.GetString(), buffer.GetSize());  // as ParseJsonRpc renders ids
+  std::string reason = "cancelled by the client";
+  auto r = doc.FindMember("reason");
+  if (r != doc.MemberEnd() && r->value.IsString()) reason = r->value.GetString();
+  if (McpCall* call = McpCall::Find(caller, id)) call->CancelByClient(reason);
+}
+
+// A tools/call may be answered as SSE (progress, keep-alive) when the
+// client accepts it.
+bool MayStream(const InboundRequest& req, std::string_view method) {
+  return method == "tools/call" &&
+         req.Header("accept").find("text/event-stream") != std::string_view::npos;
 }
 
 }  // namespace
@@ -84,6 +125,10 @@ bool HandleMcp(HttpConnection* conn) {
   }
   const auto& msg = std::get<mcp::JsonRpcMessage>(parsed);
   if (msg.kind != mcp::JsonRpcMessage::Kind::kRequest) {
+    if (msg.kind == mcp::JsonRpcMessage::Kind::kNotification &&
+        msg.method == "notifications/cancelled") {
+      CancelInFlight(Caller(req), msg.params);
+    }
     conn->SendResponse(202, kJson, "");
     return true;
   }
@@ -110,8 +155,10 @@ bool HandleMcp(HttpConnection* conn) {
           "Method not found on the aggregate endpoint: " + msg.method + " (use /mcp/{id})");
       return true;
     }
-    auto* call = new McpCall(conn, msg.id, "aggregate");
+    auto* call = new McpCall(conn, msg.id, "aggregate", msg.method, MayStream(req, msg.method),
+                             mcp.keepalive_ms);
     conn->SetHandler(call);
+    call->Register(Caller(req));
     if (msg.method == "tools/list") {
       AggregateToolsList(McpContextOf(conn), snapshot, call);
     } else {
@@ -119,12 +166,31 @@ bool HandleMcp(HttpConnection* conn) {
     }
     return true;
   }
-  auto* call = new McpCall(conn, msg.id, server->id);
+  auto* call = new McpCall(conn, msg.id, server->id, msg.method, MayStream(req, msg.method),
+                           mcp.keepalive_ms);
   conn->SetHandler(call);
+  call->Register(Caller(req));
+  const std::string tool = msg.method == "tools/call" ? ToolName(msg.params) : "";
+  call->SetToolCalled(tool);
+  std::string params = msg.params;
+  if (msg.method == "tools/call" &&
+      !GateToolCall(call, *snapshot, conn->server()->metrics(), server->id, tool, tool, &params)) {
+    return true;
+  }
+  call->SetTarget(server->id, tool);
   std::weak_ptr<bool> alive = call->alive();
+  const guardrails::ToolProviderPolicy* policy =
+      msg.method == "tools/list" ? McpToolPolicy(*snapshot, server->id) : nullptr;
+  SnapshotPtr keep = policy != nullptr ? snapshot : nullptr;  // keeps `policy` alive
   call->Track(McpSend(McpContextOf(conn), *server,
-                      McpSendArgs{msg.method, msg.params, nullptr, [alive, call](McpReply reply) {
+                      McpSendArgs{msg.method, std::move(params), call->Notifier(),
+                                  [alive, call, policy, keep](McpReply reply) {
                                     if (alive.expired()) return;
+                                    if (policy != nullptr && !reply.result.empty()) {
+                                      std::string changed =
+                                          ApplyPolicyToList(*policy, reply.result);
+                                      if (!changed.empty()) reply.result = std::move(changed);
+                                    }
                                     call->Answer(reply);
                                   }}));
   return true;

@@ -1,6 +1,8 @@
 #include "worker/mcp/mcp_exchange.h"
 
+#include "shared/common/wall_clock.h"
 #include "worker/loop/timer.h"
+#include "worker/mcp/mcp_cache.h"
 
 namespace bitrouter::worker {
 namespace {
@@ -82,10 +84,42 @@ class TimedRequest final : public McpInFlight, public std::enable_shared_from_th
   std::shared_ptr<McpInFlight> inner_;
 };
 
+class Answered final : public McpInFlight {
+ public:
+  void Cancel(const std::string&) override {}
+};
+
+// notifications/tools/list_changed and its resources/prompts siblings.
+bool IsListChanged(std::string_view message) {
+  return message.find("/list_changed\"") != std::string_view::npos;
+}
+
 }  // namespace
 
 std::shared_ptr<McpInFlight> McpSend(const McpContext& ctx, const McpServerRuntime& server,
                                      McpSendArgs args) {
+  const uint32_t ttl = ctx.mcp != nullptr ? McpListCache::TtlFor(*ctx.mcp, args.method) : 0;
+  if (ttl > 0) {
+    const uint64_t now = static_cast<uint64_t>(UnixMillis());
+    if (auto hit = McpListCache::Get(server.id, args.method, args.params, ctx.mcp->version, now)) {
+      args.done(McpReply{std::move(*hit), "", "", false});
+      return std::make_shared<Answered>();
+    }
+    args.done = [done = std::move(args.done), id = server.id, method = args.method,
+                 params = args.params, version = ctx.mcp->version, ttl,
+                 cap = ctx.mcp->cache_max_entries_per_server](McpReply reply) {
+      if (!reply.result.empty()) {
+        McpListCache::Put(id, method, params, reply.result, version, ttl, cap,
+                          static_cast<uint64_t>(UnixMillis()));
+      }
+      done(std::move(reply));
+    };
+  }
+  // Any request may carry a list_changed notification on its stream.
+  args.notify = [notify = std::move(args.notify), id = server.id](std::string message) {
+    if (IsListChanged(message)) McpListCache::EvictServer(id);
+    if (notify) notify(std::move(message));
+  };
   auto request = std::make_shared<TimedRequest>(ctx.loop, server.timeout_ms, std::move(args.notify),
                                                 std::move(args.done));
   request->Start(ctx, server, McpSendArgs{std::move(args.method), std::move(args.params), {}, {}});

@@ -20,6 +20,10 @@
 #include "worker/snapshot/mcp_runtime.h"
 #include "worker/upstream/upstream.h"
 
+namespace bitrouter::node {
+class WorkerMetrics;
+}
+
 namespace bitrouter::worker {
 
 struct McpReply {
@@ -39,9 +43,12 @@ using McpDone = std::function<void(McpReply)>;
 using McpNotify = std::function<void(std::string message_json)>;
 
 struct McpContext {
+  // The gateway settings of the request's snapshot (cache); null = none.
+  std::shared_ptr<const McpRuntime> mcp;
   uv_loop_t* loop = nullptr;
   UpstreamPool* pool = nullptr;  // http
   std::shared_ptr<SSL_CTX> tls;  // http
+  node::WorkerMetrics* metrics = nullptr;
 };
 
 struct McpSendArgs {
@@ -67,7 +74,9 @@ std::shared_ptr<McpInFlight> McpHttpSend(const McpContext& ctx, const McpServerR
 std::shared_ptr<McpInFlight> McpStdioSend(const McpContext& ctx, const McpServerRuntime& server,
                                           McpSendArgs args);
 
-// Sends to `server` by its transport, under its timeout.
+// Sends to `server` by its transport, under its timeout. List methods are
+// answered from this worker's cache when fresh (mcp_cache.h), and a
+// server's list_changed notification evicts its entries.
 std::shared_ptr<McpInFlight> McpSend(const McpContext& ctx, const McpServerRuntime& server,
                                      McpSendArgs args);
 

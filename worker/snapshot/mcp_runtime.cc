@@ -13,14 +13,24 @@ const McpServerRuntime* McpRuntime::Find(std::string_view id) const {
 }
 
 absl::StatusOr<std::shared_ptr<const McpRuntime>> BuildMcpRuntime(
-    const bitrouter::v1::McpGateway& proto) {
+    const bitrouter::v1::McpGateway& proto, uint64_t version) {
   if (proto.servers_size() == 0 && proto.tools_size() == 0) return nullptr;
   auto out = std::make_shared<McpRuntime>();
+  out->version = version;
   out->aggregate_enabled = proto.aggregate_enabled();
   if (!proto.aggregate_route().empty()) out->aggregate_route = proto.aggregate_route();
   out->allowed_origins.assign(proto.allowed_origins().begin(), proto.allowed_origins().end());
   out->cache_enabled = proto.cache_enabled();
   if (proto.tools_list_ttl_ms() > 0) out->tools_list_ttl_ms = proto.tools_list_ttl_ms();
+  if (proto.keepalive_ms() > 0) out->keepalive_ms = proto.keepalive_ms();
+  if (proto.resources_list_ttl_ms() > 0) out->resources_list_ttl_ms = proto.resources_list_ttl_ms();
+  if (proto.resources_templates_list_ttl_ms() > 0) {
+    out->resources_templates_list_ttl_ms = proto.resources_templates_list_ttl_ms();
+  }
+  if (proto.prompts_list_ttl_ms() > 0) out->prompts_list_ttl_ms = proto.prompts_list_ttl_ms();
+  if (proto.cache_max_entries_per_server() > 0) {
+    out->cache_max_entries_per_server = proto.cache_max_entries_per_server();
+  }
   for (const auto& s : proto.servers()) {
     McpServerRuntime r;
     r.id = s.id();

@@ -36,6 +36,12 @@ struct McpRuntime {
   std::vector<std::string> allowed_origins;  // empty: loopback only
   bool cache_enabled = true;
   uint32_t tools_list_ttl_ms = 60'000;
+  uint32_t resources_list_ttl_ms = 60'000;
+  uint32_t resources_templates_list_ttl_ms = 300'000;
+  uint32_t prompts_list_ttl_ms = 300'000;
+  uint32_t cache_max_entries_per_server = 64;
+  uint32_t keepalive_ms = 15'000;  // SSE comments on a long tools/call
+  uint64_t version = 0;            // the snapshot's: cached lists never outlive it
   std::vector<bitrouter::v1::VirtualTool> tools;
 
   const McpServerRuntime* Find(std::string_view id) const;
@@ -43,6 +49,6 @@ struct McpRuntime {
 
 // Null when the snapshot has no MCP servers and no virtual tools.
 absl::StatusOr<std::shared_ptr<const McpRuntime>> BuildMcpRuntime(
-    const bitrouter::v1::McpGateway& proto);
+    const bitrouter::v1::McpGateway& proto, uint64_t version = 0);
 
 }  // namespace bitrouter::worker

@@ -196,7 +196,7 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
   }
   snap->tls = cached;
   snap->require_key = proto.require_key();
-  ASSIGN_OR_RETURN(snap->mcp, BuildMcpRuntime(proto.mcp()));
+  ASSIGN_OR_RETURN(snap->mcp, BuildMcpRuntime(proto.mcp(), proto.version()));
   // Compiling every rule costs tens of ms; snapshots that change something
   // else (a key, a route) reuse the previous compilation.
   if (proto.guardrails().rules_size() > 0) {
