@@ -101,7 +101,7 @@ describe('stdio MCP servers', () => {
     assert.equal(alive(child), false, 'the child is gone (reaped) once bitrouterd stopped');
   });
 
-  it('concurrent callers with the same JSON-RPC ids each get their own answers', T, async () => {
+  it('concurrent callers with the same JSON-RPC ids each get their own answers and progress', T, async () => {
     const dir = tmp();
     const pidFile = path.join(dir, 'local.pids');
     const r = await start(`mcp_servers:\n${stdioServer('local', pidFile)}`, 2);
@@ -109,15 +109,21 @@ describe('stdio MCP servers', () => {
     const results = await bounded(Promise.all(clients.map(async (c, i) => {
       // Same ids on every client (each SDK client counts from 0); the calls
       // overlap in the child.
+      // The progress comes back with each caller's own token (the SDK
+      // client routes it by token to this call's handler).
+      const progress = [];
       const [slow, echo] = await Promise.all([
-        c.callTool({ name: i % 2 ? 'local__slow' : 'slow', arguments: { ms: 300 + 20 * i, steps: 3 } }),
+        c.callTool({ name: i % 2 ? 'local__slow' : 'slow', arguments: { ms: 300 + 20 * i, steps: 3 } }, undefined,
+          { onprogress: (p) => progress.push(p.progress) }),
         c.callTool({ name: i % 2 ? 'local__echo' : 'echo', arguments: { text: `client ${i}` } }),
       ]);
-      return { slow: textOf(slow), echo: textOf(echo) };
+      return { slow: textOf(slow), echo: textOf(echo), progress };
     })), 30000, 'concurrent calls');
     results.forEach((res, i) => {
       assert.equal(res.echo, `client ${i}`);
       assert.equal(res.slow, 'done');
+      assert.ok(res.progress.length >= 1 && res.progress.every((p) => p >= 1 && p <= 3),
+        `client ${i}'s progress: ${JSON.stringify(res.progress)}`);
     });
     for (const c of clients) await c.close();
     assert.equal(pidsIn(pidFile).length, 1);
