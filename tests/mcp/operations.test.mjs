@@ -86,6 +86,27 @@ describe('gateway operations', () => {
     await agg.close();
   });
 
+  it('an aggregate member that fails keeps its last good list, marked degraded, and is asked again', T, async () => {
+    const { fixture, router } = await start('mcp:\n  cache: {ttl: 200ms}\n');
+    const list = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
+    const good = await rawCall(router, '/mcp', list);
+    assert.ok(good.result.tools.some((t) => t.name === 'fix__echo'));
+    assert.equal(good.result._bitrouterErrors, undefined);
+    await fixture.control({ failList: true });
+    await new Promise((r) => setTimeout(r, 300));  // past the TTL
+    const before = await upstreamLists(fixture);
+    const degraded = await rawCall(router, '/mcp', list);
+    assert.deepEqual(degraded.result.tools.map((t) => t.name), good.result.tools.map((t) => t.name));
+    assert.equal(degraded.result._bitrouterErrors.length, 1);
+    assert.equal(degraded.result._bitrouterErrors[0].server, 'fix');
+    assert.match(degraded.result._bitrouterErrors[0].error, /^degraded/);
+    await rawCall(router, '/mcp', list);
+    assert.equal(await upstreamLists(fixture), before + 2, 'a failing member is asked again each time');
+    await fixture.control({ failList: false });
+    const healed = await rawCall(router, '/mcp', list);
+    assert.equal(healed.result._bitrouterErrors, undefined);
+  });
+
   it('with the cache off every list goes upstream', T, async () => {
     const { fixture, router } = await start('mcp:\n  cache: {enabled: false}\n');
     const client = await connect(router, '/mcp/fix');

@@ -9,9 +9,11 @@
 #include <utility>
 #include <vector>
 
+#include "shared/common/wall_clock.h"
 #include "shared/keys/virtual_key.h"
 #include "shared/mcp/jsonrpc.h"
 #include "shared/mcp/names.h"
+#include "worker/mcp/mcp_cache.h"
 #include "worker/mcp/mcp_policy.h"
 
 namespace bitrouter::worker {
@@ -63,6 +65,12 @@ void Finish(const std::shared_ptr<ListState>& st) {
     out += "]";
   }
   out += "}";
+  if (st->errors.empty() && st->snapshot->mcp != nullptr) {
+    const McpRuntime& mcp = *st->snapshot->mcp;
+    McpListCache::PutAggregate(st->call->key_id(), out, mcp.version,
+                               McpListCache::TtlFor(mcp, "tools/list"),
+                               static_cast<uint64_t>(UnixMillis()));
+  }
   st->call->AnswerResult(out);
 }
 
@@ -76,12 +84,29 @@ std::string ErrorMessage(const std::string& error_json) {
   return "the server answered an error";
 }
 
+std::string CursorParams(const std::string& cursor) {
+  return cursor.empty() ? "" : "{\"cursor\":" + mcp::JsonString(cursor) + "}";
+}
+
 // Adds one page of a member's tools/list result to the list; returns its
 // nextCursor ("" = last page).
-std::string AddPage(ListState& st, const McpServerRuntime& server, const McpReply& r) {
+std::string AddPage(ListState& st, const McpServerRuntime& server, const std::string& cursor,
+                    McpReply r) {
   if (r.result.empty()) {
-    st.errors.emplace_back(server.id, r.rpc_error.empty() ? r.failure : ErrorMessage(r.rpc_error));
-    return {};
+    std::string error = r.rpc_error.empty() ? r.failure : ErrorMessage(r.rpc_error);
+    // Degraded: the member's last good page stands in (the next list asks
+    // it again); the error still says so.
+    const std::string params = CursorParams(cursor);
+    std::optional<std::string> stale =
+        st.snapshot->mcp != nullptr
+            ? McpListCache::GetStale(server.id, "tools/list", params, st.snapshot->mcp->version)
+            : std::nullopt;
+    if (!stale) {
+      st.errors.emplace_back(server.id, std::move(error));
+      return {};
+    }
+    st.errors.emplace_back(server.id, "degraded (its last good list is shown): " + error);
+    r.result = std::move(*stale);
   }
   rapidjson::Document d;
   d.Parse(r.result.data(), r.result.size());
@@ -106,10 +131,10 @@ std::string AddPage(ListState& st, const McpServerRuntime& server, const McpRepl
 
 void FetchPage(const McpContext& ctx, const std::shared_ptr<ListState>& st,
                const McpServerRuntime* server, const std::string& cursor, int page) {
-  const std::string params = cursor.empty() ? "" : "{\"cursor\":" + mcp::JsonString(cursor) + "}";
+  const std::string params = CursorParams(cursor);
   McpSend(ctx, *server,
-          McpSendArgs{"tools/list", params, nullptr, [ctx, st, server, page](McpReply r) {
-                        const std::string next = AddPage(*st, *server, r);
+          McpSendArgs{"tools/list", params, nullptr, [ctx, st, server, page, cursor](McpReply r) {
+                        const std::string next = AddPage(*st, *server, cursor, std::move(r));
                         if (!next.empty()) {
                           if (page + 1 < kMaxPages)
                             return FetchPage(ctx, st, server, next, page + 1);
@@ -137,6 +162,12 @@ void AggregateToolsList(const McpContext& ctx, const SnapshotPtr& snapshot, McpC
   st->snapshot = snapshot;
   st->alive = call->alive();
   st->call = call;
+  if (McpListCache::TtlFor(*snapshot->mcp, "tools/list") > 0) {
+    if (auto hit = McpListCache::GetAggregate(call->key_id(), snapshot->mcp->version,
+                                              static_cast<uint64_t>(UnixMillis()))) {
+      return call->AnswerResult(*hit);
+    }
+  }
   std::vector<const McpServerRuntime*> members = Members(*snapshot->mcp);
   st->pending = members.size();
   if (members.empty()) return Finish(st);

@@ -5,7 +5,6 @@
 #include <map>
 #include <utility>
 
-
 namespace bitrouter::worker {
 namespace {
 
@@ -23,6 +22,17 @@ struct ServerEntries {
 std::map<std::string, ServerEntries>& Cache() {
   static auto* cache = new std::map<std::string, ServerEntries>();
   return *cache;
+}
+
+// Merged aggregate lists by caller; bounded (the oldest callers go first).
+constexpr size_t kMaxAggregateEntries = 256;
+std::map<std::string, Entry>& Aggregates() {
+  static auto* aggregates = new std::map<std::string, Entry>();
+  return *aggregates;
+}
+std::deque<std::string>& AggregateOrder() {
+  static auto* order = new std::deque<std::string>();
+  return *order;
 }
 
 std::string RequestKey(std::string_view method, std::string_view params) {
@@ -55,6 +65,16 @@ std::optional<std::string> McpListCache::Get(const std::string& server, std::str
   return e->second.result;
 }
 
+std::optional<std::string> McpListCache::GetStale(const std::string& server,
+                                                  std::string_view method, std::string_view params,
+                                                  uint64_t version) {
+  auto s = Cache().find(server);
+  if (s == Cache().end()) return std::nullopt;
+  auto e = s->second.by_request.find(RequestKey(method, params));
+  if (e == s->second.by_request.end() || e->second.version != version) return std::nullopt;
+  return e->second.result;
+}
+
 void McpListCache::Put(const std::string& server, std::string_view method, std::string_view params,
                        std::string result, uint64_t version, uint32_t ttl, uint32_t cap,
                        uint64_t now_ms) {
@@ -71,7 +91,33 @@ void McpListCache::Put(const std::string& server, std::string_view method, std::
   }
 }
 
-void McpListCache::EvictServer(const std::string& server) { Cache().erase(server); }
+std::optional<std::string> McpListCache::GetAggregate(const std::string& caller, uint64_t version,
+                                                      uint64_t now_ms) {
+  auto e = Aggregates().find(caller);
+  if (e == Aggregates().end() || e->second.version != version || e->second.expires_ms <= now_ms) {
+    return std::nullopt;
+  }
+  return e->second.result;
+}
+
+void McpListCache::PutAggregate(const std::string& caller, std::string result, uint64_t version,
+                                uint32_t ttl_ms, uint64_t now_ms) {
+  if (ttl_ms == 0 || result.size() > kMaxEntryBytes) return;
+  auto [it, added] =
+      Aggregates().insert_or_assign(caller, Entry{version, now_ms + ttl_ms, std::move(result)});
+  (void)it;
+  if (added) AggregateOrder().push_back(caller);
+  while (AggregateOrder().size() > kMaxAggregateEntries) {
+    Aggregates().erase(AggregateOrder().front());
+    AggregateOrder().pop_front();
+  }
+}
+
+void McpListCache::EvictServer(const std::string& server) {
+  Cache().erase(server);
+  Aggregates().clear();
+  AggregateOrder().clear();
+}
 
 size_t McpListCache::Size() {
   size_t n = 0;

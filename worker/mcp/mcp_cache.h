@@ -28,11 +28,22 @@ class McpListCache {
   // A fresh result filled under snapshot `version`, if any.
   static std::optional<std::string> Get(const std::string& server, std::string_view method,
                                         std::string_view params, uint64_t version, uint64_t now_ms);
+  // The last good result whatever its age (a member that fails keeps its
+  // last good list on the aggregate), if any from snapshot `version`.
+  static std::optional<std::string> GetStale(const std::string& server, std::string_view method,
+                                             std::string_view params, uint64_t version);
   // Keeps `result` for `ttl_ms` (0: not at all); at most `cap` entries for
   // the server.
   static void Put(const std::string& server, std::string_view method, std::string_view params,
                   std::string result, uint64_t version, uint32_t ttl_ms, uint32_t cap,
                   uint64_t now_ms);
+  // The aggregate endpoint's merged tools/list for one caller (key id, ""
+  // without keys), kept only while it had no member errors and for the
+  // tools/list TTL; any server's list_changed drops them all.
+  static std::optional<std::string> GetAggregate(const std::string& caller, uint64_t version,
+                                                 uint64_t now_ms);
+  static void PutAggregate(const std::string& caller, std::string result, uint64_t version,
+                           uint32_t ttl_ms, uint64_t now_ms);
   // The server's list changed: every entry of it goes.
   static void EvictServer(const std::string& server);
   static size_t Size();

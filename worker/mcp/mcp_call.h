@@ -40,6 +40,8 @@ class McpCall final : public RequestHandler {
 
   std::weak_ptr<bool> alive() const { return alive_; }
   const std::string& id() const { return id_; }
+  // The caller's key id ("" without keys).
+  const std::string& key_id() const { return facts_.key_id; }
   void OnClientGone() override;
   void OnClientWritable() override {}
 
