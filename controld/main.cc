@@ -21,6 +21,7 @@
 #include "controld/control_service.h"
 #include "controld/keys/key_registry.h"
 #include "controld/listener.h"
+#include "controld/mcp_host_supervisor.h"
 #include "controld/reloader.h"
 #include "controld/route_registry.h"
 #include "controld/run_files.h"
@@ -51,6 +52,16 @@ std::string WorkerBinary() {
   self[n] = '\0';
   std::string path(self);
   return path.substr(0, path.rfind('/') + 1) + "bitrouter-worker";
+}
+
+std::string McpHostBinary() {
+  if (const char* env = std::getenv("BITROUTER_MCP_HOST_BIN"); env && *env) return env;
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) return "bitrouter-mcp-host";
+  self[n] = '\0';
+  std::string path(self);
+  return path.substr(0, path.rfind('/') + 1) + "bitrouter-mcp-host";
 }
 
 }  // namespace
@@ -255,15 +266,27 @@ int main(int argc, char** argv) {
   }
   control.SetInfo({self, std::time(nullptr), paths->home, cfg.source, listener->address,
                    db_url.empty() ? paths->home + "/bitrouter.db" : store::RedactedUrl(db_url)});
+  // The stdio MCP servers: one host process per node, whatever the workers.
+  const std::string mcp_host_socket = paths->run_dir + "/mcp-host.sock";
+  controld::McpHostSupervisor mcp_host(
+      {McpHostBinary(), mcp_host_socket, cfg.server.log_level, log_file});
+  routes.SetMcpHostSocket(mcp_host_socket);
   auto snap = routes.SetConfig(std::make_shared<const config::Config>(cfg));
+  std::shared_ptr<const config::Config> mcp_config = routes.config();
+  mcp_host.SetServers(controld::StdioServersOf(*mcp_config));
 
   desired_workers = workers;
   // bitrouterd's own metrics (the usage store's writes): its slot of the
   // region's metrics table, or a private one without a region.
   node::DaemonMetrics daemon_metrics(node_shm.get());
   store_metrics = &daemon_metrics;
-  controld::Supervisor supervisor(&hub, {WorkerBinary(), paths->control_socket, listener->fd,
-                                         cfg.server.log_level, log_file, node_shm.get()});
+  controld::Supervisor supervisor(
+      &hub, {WorkerBinary(), paths->control_socket, listener->fd, cfg.server.log_level, log_file,
+             node_shm.get(), [&mcp_host](pid_t pid, int status) {
+               if (!mcp_host.OnExit(pid, status)) {
+                 LOG_WARN("reaped unknown child pid ", pid, ": ", controld::DescribeExit(status));
+               }
+             }});
   supervisor.Resize(workers);
   (void)controld::WriteFileAtomic(paths->pid_file, absl::StrCat(self, "\n"), 0644);
   (void)controld::WriteFileAtomic(paths->listen_addr_file, listener->address + "\n", 0644);
@@ -292,6 +315,7 @@ int main(int argc, char** argv) {
         absl::Status s = rotate ? log::RotateStderr(log_file, 5) : log::ReopenStderr(log_file);
         if (!s.ok()) LOG_ERROR(s.message());
         supervisor.SignalAll(SIGUSR1);  // the workers reopen it too
+        if (mcp_host.pid() != 0) kill(mcp_host.pid(), SIGUSR1);
         LOG_INFO(rotate ? "log rotated" : "log reopened (SIGUSR1)");
       }
     } else if (sig == SIGUSR1) {
@@ -328,6 +352,13 @@ int main(int argc, char** argv) {
       supervisor.Resize(workers);
     }
     supervisor.Tick();
+    // A reload installed another config: the host gets the new stdio set
+    // (it restarts only the servers that changed).
+    if (auto current = routes.config(); current != nullptr && current != mcp_config) {
+      mcp_config = current;
+      mcp_host.SetServers(controld::StdioServersOf(*mcp_config));
+    }
+    mcp_host.Tick();
     controld::IntakeStats store_stats = intake.stats();
     daemon_metrics.StoreHealth(store_stats.store_ok, store_stats.queued_records);
   }
@@ -339,6 +370,9 @@ int main(int argc, char** argv) {
                                                  : cfg.server.drain_timeout_ms;
   supervisor.StopAll(force_stop ? std::chrono::milliseconds(0)
                                 : std::chrono::milliseconds(drain_ms + 5'000));
+  // After the workers: their last MCP calls were answered. The host closes
+  // each child's stdin, then SIGTERM, then SIGKILL (4 s at most).
+  mcp_host.Stop(force_stop ? std::chrono::milliseconds(0) : std::chrono::milliseconds(6'000));
   control.Shutdown();
   key_registry = nullptr;
   // This node's share of every budget goes back to the others.

@@ -52,8 +52,13 @@ SnapshotHub::SnapshotPtr RouteRegistry::SetKeys(std::vector<bitrouter::v1::Virtu
   return PublishLocked();
 }
 
+void RouteRegistry::SetMcpHostSocket(std::string path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  mcp_host_socket_ = std::move(path);
+}
+
 SnapshotHub::SnapshotPtr RouteRegistry::PublishLocked() {
-  bitrouter::v1::Snapshot snap = BuildSnapshot(*config_, listen_, runtime_);
+  bitrouter::v1::Snapshot snap = BuildSnapshot(*config_, listen_, runtime_, mcp_host_socket_);
   for (const auto& k : keys_) *snap.add_keys() = k;
   return hub_->Publish(std::move(snap));
 }

@@ -46,6 +46,9 @@ class RouteRegistry {
   std::shared_ptr<const config::Config> config() const;
   // The actual listen address carried in snapshots (after a listener change).
   void SetListen(std::string listen);
+  // The MCP host's socket every snapshot names for stdio MCP servers (set
+  // once, before the first config).
+  void SetMcpHostSocket(std::string path);
   // The virtual keys every snapshot carries (controld/keys/key_registry.h);
   // publishes them (null before the first config, which will carry them).
   SnapshotHub::SnapshotPtr SetKeys(std::vector<bitrouter::v1::VirtualKey> keys);
@@ -68,6 +71,7 @@ class RouteRegistry {
   std::map<std::string, config::VirtualModel> runtime_;
   std::map<std::string, uint64_t> runtime_version_;  // snapshot version that set each route
   std::vector<bitrouter::v1::VirtualKey> keys_;
+  std::string mcp_host_socket_;
 };
 
 }  // namespace bitrouter::controld

@@ -40,7 +40,8 @@ void AddRoute(const config::VirtualModel& m, bool runtime, bitrouter::v1::Snapsh
 
 bitrouter::v1::Snapshot BuildSnapshot(
     const config::Config& cfg, const std::string& listen,
-    const std::map<std::string, config::VirtualModel>& runtime_routes) {
+    const std::map<std::string, config::VirtualModel>& runtime_routes,
+    const std::string& mcp_host_socket) {
   bitrouter::v1::Snapshot snap;
   snap.set_listen(listen);
   snap.set_extra_ca_file(cfg.ca_file);
@@ -146,7 +147,7 @@ bitrouter::v1::Snapshot BuildSnapshot(
       }
     }
   }
-  AddMcp(cfg, /*stdio_socket=*/"", &snap);
+  AddMcp(cfg, mcp_host_socket, &snap);
   return snap;
 }
 

@@ -11,9 +11,11 @@
 namespace bitrouter::controld {
 
 // Runtime routes (bitrouterctl route add) travel with runtime = true and
-// shadow config routes of the same name.
+// shadow config routes of the same name. `mcp_host_socket`: where workers
+// reach the stdio MCP servers ("" = nowhere).
 bitrouter::v1::Snapshot BuildSnapshot(
     const config::Config& cfg, const std::string& listen,
-    const std::map<std::string, config::VirtualModel>& runtime_routes = {});
+    const std::map<std::string, config::VirtualModel>& runtime_routes = {},
+    const std::string& mcp_host_socket = "");
 
 }  // namespace bitrouter::controld

@@ -170,6 +170,12 @@ void Supervisor::Reap() {
     // Before the pid can be reused (it is only now reaped): a probe the dead
     // worker held goes back to the node at once, not when its lease ends.
     if (options_.node_shm != nullptr) options_.node_shm->ReleaseClaimsOf(pid);
+    bool worker = false;
+    for (const auto& [id, slot] : slots_) worker = worker || slot.pid == pid;
+    if (!worker) {
+      if (options_.other_child_exited) options_.other_child_exited(pid, status);
+      continue;
+    }
     for (auto& [id, slot] : slots_) {
       if (slot.pid != pid) continue;
       slot.pid = 0;

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ class Supervisor {
     // The node region (state one per node: breakers, ...); null = none.
     // Each worker gets its fd; a reaped worker's claims in it are released.
     const node::NodeShm* node_shm = nullptr;
+    // Reaping collects every child of bitrouterd: an exit that is no
+    // worker's goes here (the MCP host's supervisor).
+    std::function<void(pid_t, int status)> other_child_exited;
   };
   Supervisor(SnapshotHub* hub, Options options);
 

@@ -57,7 +57,8 @@ process.on('exit', () => {
 });
 
 export class Router {
-  constructor({ config, startTimeoutMs = 20000 }) {
+  constructor({ config, startTimeoutMs = 20000, workers = 1 }) {
+    this.workers = workers;
     this.config = config;
     this.startTimeoutMs = startTimeoutMs;
     this.home = fs.mkdtempSync(path.join(os.tmpdir(), 'br-sdk-'));
@@ -101,7 +102,7 @@ export class Router {
     const err = fs.openSync(this.logPath, 'a');
     this.child = spawn(
       path.join(dir, 'bitrouterd'),
-      ['--home-dir', this.home, '--listen', '127.0.0.1:0', '--workers', '1'],
+      ['--home-dir', this.home, '--listen', '127.0.0.1:0', '--workers', String(this.workers)],
       { env, stdio: ['ignore', out, err], detached: true }, // own process group
     );
     fs.closeSync(out);
