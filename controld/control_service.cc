@@ -245,6 +245,22 @@ class ControlServer::AdminService final : public v1::Admin::Service {
       }
     }
     controld::ListMcp(snap->mcp(), owner_->Info().listen, *req, out);
+    std::function<std::vector<mcphost::ServerStatus>()> stdio_status;
+    {
+      std::lock_guard<std::mutex> lock(owner_->mu_);
+      stdio_status = owner_->stdio_status_;
+    }
+    if (stdio_status) {
+      for (const mcphost::ServerStatus& st : stdio_status()) {
+        for (auto& s : *out->mutable_servers()) {
+          if (s.id() != st.id || s.transport() != "stdio") continue;
+          s.set_pid(st.pid);
+          s.set_restarts(st.restarts);
+          s.set_state(st.state);
+          s.set_process_error(st.last_error);
+        }
+      }
+    }
     return grpc::Status::OK;
   }
 

@@ -9,9 +9,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "controld/keys/key_registry.h"
+#include "controld/mcp_host/control_protocol.h"
 #include "controld/reloader.h"
 #include "controld/route_registry.h"
 #include "controld/snapshot_hub.h"
@@ -47,6 +49,12 @@ class ControlServer {
   void SetUsageIntake(UsageIntake* intake) { intake_ = intake; }
   // Virtual keys (Admin key RPCs). Set before Start; outlives the server.
   void SetKeyRegistry(KeyRegistry* keys) { keys_ = keys; }
+  // The MCP host's status of its stdio children (McpHostSupervisor::Status);
+  // the function must stay callable until Shutdown.
+  void SetStdioStatus(std::function<std::vector<mcphost::ServerStatus>()> status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stdio_status_ = std::move(status);
+  }
   DaemonInfo Info() const;
   // Ends worker streams and stops serving (bounded wait).
   void Shutdown();
@@ -60,6 +68,7 @@ class ControlServer {
   std::function<void(bool)> request_stop_;
   UsageIntake* intake_ = nullptr;
   KeyRegistry* keys_ = nullptr;
+  std::function<std::vector<mcphost::ServerStatus>()> stdio_status_;
   mutable std::mutex mu_;
   DaemonInfo info_;
   std::unique_ptr<WorkerService> worker_service_;

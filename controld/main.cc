@@ -271,6 +271,7 @@ int main(int argc, char** argv) {
   controld::McpHostSupervisor mcp_host(
       {McpHostBinary(), mcp_host_socket, cfg.server.log_level, log_file});
   routes.SetMcpHostSocket(mcp_host_socket);
+  control.SetStdioStatus([&mcp_host] { return mcp_host.Status(); });
   auto snap = routes.SetConfig(std::make_shared<const config::Config>(cfg));
   std::shared_ptr<const config::Config> mcp_config = routes.config();
   mcp_host.SetServers(controld::StdioServersOf(*mcp_config));

@@ -67,7 +67,12 @@ int RunMcpServers(const Context& ctx) {
   std::printf("%-20s %-9s %-6s %6s %8s  %s\n", "SERVER", "TRANSPORT", "STATUS", "TOOLS", "LATENCY",
               "WHERE / LAST ERROR");
   for (const auto& s : resp.servers()) {
-    std::string where = s.ok() ? (s.transport() == "http" ? s.url() : "stdio") : s.error();
+    std::string where = s.ok() ? s.url() : s.error();
+    if (s.transport() == "stdio") {
+      where = absl::StrCat("pid ", s.pid(), ", ", s.state(), ", restarts ", s.restarts(),
+                           s.process_error().empty() ? "" : ", last exit: " + s.process_error(),
+                           s.ok() ? "" : "; " + s.error());
+    }
     std::printf("%-20s %-9s %-6s %6s %6lldms  %s\n", s.id().c_str(), s.transport().c_str(),
                 s.ok() ? "ok" : "error",
                 s.tool_count() >= 0 ? std::to_string(s.tool_count()).c_str() : "-",

@@ -3,6 +3,7 @@
 // official MCP client against the real bitrouterd and the stdio fixture.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -11,7 +12,7 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
-import { Router } from '../sdk/router.mjs';
+import { Router, binDir } from '../sdk/router.mjs';
 import { STDIO_SERVER, bounded, cleanup, textOf, waitFor } from './fixtures/harness.mjs';
 
 const T = { timeout: 90000 };
@@ -205,6 +206,18 @@ describe('stdio MCP servers', () => {
     assert.equal(pidsIn(pidFile).length, 2, 'restarted once');
     assert.equal(alive(first), false, 'the crashed child was reaped');
     assert.match(r.log(logFrom), /mcp server local: restarting in \d+ ms/);
+    // bitrouterctl mcp servers shows the host's view of the child.
+    const listed = await waitFor(() => {
+      const out = JSON.parse(execFileSync(path.join(binDir(), 'bitrouterctl'),
+        ['--home-dir', r.home, 'mcp', 'servers', '--json'], { encoding: 'utf8', timeout: 20000 }));
+      const local = out.servers.find((s) => s.id === 'local');
+      return local?.pid === next.pid && local.state === 'ready' ? local : null;
+    }, 10000, 'ctl shows the restarted child', 200);
+    assert.equal(listed.transport, 'stdio');
+    assert.equal(listed.status, 'ok');
+    assert.ok(listed.restarts >= 1, JSON.stringify(listed));
+    assert.ok(listed.tool_count >= 9);
+    assert.match(listed.process_error, /exit|status|signal/i);
     await a.close();
     await b.close();
   });
