@@ -11,7 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 import { Router, binDir } from '../sdk/router.mjs';
-import { bounded, cleanup, startHttpServer, textOf } from './fixtures/harness.mjs';
+import { bounded, cleanup, startHttpServer, textOf, waitFor } from './fixtures/harness.mjs';
 
 const T = { timeout: 60000 };
 const BASE = ['add', 'change', 'crash', 'echo', 'env', 'fail', 'slow', 'stats', 'whoami'];
@@ -221,6 +221,16 @@ tools:
   it('virtual tools: failover past a dead endpoint, none on isError, load_balance rotates', T, async () => {
     const r = await call('/mcp', keys.scoped, 'vecho', { text: 'hello' });
     assert.equal(textOf(r.body.result), 'hello', r.text);
+    // One usage record, one attempt per endpoint tried.
+    let rec;
+    await waitFor(() => {
+      const out = ctl('requests', '--json', '--limit', '100');
+      rec = JSON.parse(out.stdout).records.find((x) => x.client_protocol === 'mcp' &&
+        x.model_requested === 'vecho' && x.attempts.length === 2);
+      return rec;
+    }, 15000, 'the vecho usage record');
+    assert.equal(rec.attempts[0].failure, 'failed', JSON.stringify(rec));
+    assert.equal(rec.attempts[1].failure ?? '', '', JSON.stringify(rec));
 
     const spareBefore = (await spare.stats()).callsByTool.echo ?? 0;
     const failed = await call('/mcp', keys.all, 'vfail');
