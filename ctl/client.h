@@ -77,6 +77,8 @@ struct KeyOptions {
   std::string name;
   std::string models;       // comma-separated patterns
   bool models_set = false;  // update: --models given (even "")
+  std::string mcp;          // MCP scope: comma-separated server[:tool-glob] / virtual:glob
+  bool mcp_set = false;     // update: --mcp given (even "")
   std::optional<double> budget_usd;
   std::string budget_period;  // "" = total (create) / unchanged (update)
   std::optional<uint64_t> rpm;

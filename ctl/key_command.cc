@@ -5,10 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "ctl/client.h"
 #include "ctl/usage_args.h"
+#include "shared/keys/mcp_scope.h"
 
 namespace bitrouter::ctl {
 namespace {
@@ -16,13 +19,14 @@ namespace {
 std::string Money(double usd) { return absl::StrCat("$", MicroUsd(std::llround(usd * 1e6))); }
 
 std::string KeyJson(const v1::KeyInfo& k) {
-  std::vector<std::string> models, unpriced;
+  std::vector<std::string> models, unpriced, mcp;
   for (const auto& m : k.models()) models.push_back(JsonQuoted(m));
+  for (const auto& m : k.mcp_tools()) mcp.push_back(JsonQuoted(m));
   for (const auto& m : k.unpriced_models()) unpriced.push_back(JsonQuoted(m));
-  std::string out =
-      absl::StrCat("{\"id\":", JsonQuoted(k.id()), ",\"name\":", JsonQuoted(k.name()),
-                   ",\"prefix\":", JsonQuoted(k.prefix()), ",\"state\":", JsonQuoted(k.state()),
-                   ",\"models\":[", absl::StrJoin(models, ","), "]");
+  std::string out = absl::StrCat(
+      "{\"id\":", JsonQuoted(k.id()), ",\"name\":", JsonQuoted(k.name()),
+      ",\"prefix\":", JsonQuoted(k.prefix()), ",\"state\":", JsonQuoted(k.state()), ",\"models\":[",
+      absl::StrJoin(models, ","), "]", ",\"mcp\":[", absl::StrJoin(mcp, ","), "]");
   if (k.has_budget()) {
     absl::StrAppend(
         &out, ",\"budget_usd\":", MicroUsd(std::llround(k.budget_usd() * 1e6)),
@@ -66,6 +70,8 @@ void PrintKey(const v1::KeyInfo& k) {
               k.name().c_str(), k.prefix().c_str(), k.state().c_str());
   std::vector<std::string> models(k.models().begin(), k.models().end());
   std::printf("models:   %s\n", models.empty() ? "(all)" : absl::StrJoin(models, ",").c_str());
+  std::vector<std::string> mcp(k.mcp_tools().begin(), k.mcp_tools().end());
+  std::printf("mcp:      %s\n", mcp.empty() ? "(all)" : absl::StrJoin(mcp, ",").c_str());
   if (k.has_budget()) {
     std::printf("budget:   %s per %s; spent %s, reserved %s\n", Money(k.budget_usd()).c_str(),
                 k.budget_period() == "total" ? "lifetime" : k.budget_period().c_str(),
@@ -119,12 +125,28 @@ bool SetLimitFlags(const KeyOptions& o, KeyRequest* req) {
   return true;
 }
 
+// --mcp checked before it is sent, with the daemon's wording. False (the
+// error printed) when a pattern is invalid.
+bool CheckMcpFlag(const std::string& joined) {
+  std::vector<std::string> patterns;
+  for (absl::string_view p : absl::StrSplit(joined, ',', absl::SkipWhitespace())) {
+    patterns.emplace_back(absl::StripAsciiWhitespace(p));
+  }
+  absl::Status s = keys::ValidateMcpPatterns(patterns);
+  if (!s.ok()) std::fprintf(stderr, "bitrouterctl: --mcp: %s\n", std::string(s.message()).c_str());
+  return s.ok();
+}
+
 }  // namespace
 
 int RunKeyCreate(const Context& ctx, const KeyOptions& o) {
   v1::CreateKeyRequest req;
   req.set_name(o.name);
   if (!o.models.empty()) req.add_models(o.models);
+  if (!o.mcp.empty()) {
+    if (!CheckMcpFlag(o.mcp)) return 2;
+    req.add_mcp_tools(o.mcp);
+  }
   req.set_budget_period(o.budget_period);
   if (!SetLimitFlags(o, &req)) return 2;
   v1::CreateKeyResponse resp;
@@ -161,19 +183,21 @@ int RunKeyList(const Context& ctx) {
     std::printf("no keys (bitrouterctl key create --name NAME)\n");
     return 0;
   }
-  std::vector<std::vector<std::string>> rows = {
-      {"ID", "NAME", "PREFIX", "STATE", "MODELS", "BUDGET", "SPENT", "RPM", "TPM", "EXPIRES"}};
+  std::vector<std::vector<std::string>> rows = {{"ID", "NAME", "PREFIX", "STATE", "MODELS", "MCP",
+                                                 "BUDGET", "SPENT", "RPM", "TPM", "EXPIRES"}};
   for (const auto& k : resp.keys()) {
     std::vector<std::string> models(k.models().begin(), k.models().end());
+    std::vector<std::string> mcp(k.mcp_tools().begin(), k.mcp_tools().end());
     rows.push_back(
         {k.id(), k.name(), k.prefix() + "...", k.state(),
          models.empty() ? "*" : absl::StrJoin(models, ","),
+         mcp.empty() ? "*" : absl::StrJoin(mcp, ","),
          k.has_budget() ? absl::StrCat(Money(k.budget_usd()), "/", k.budget_period()) : "-",
          k.has_budget() ? Money(k.spent_usd()) : "-", k.rpm() ? absl::StrCat(k.rpm()) : "-",
          k.tpm() ? absl::StrCat(k.tpm()) : "-",
          k.expires_unix_ms() ? UtcTime(k.expires_unix_ms()) : "never"});
   }
-  PrintTable(rows, "llllllrrrl");
+  PrintTable(rows, "lllllllrrrl");
   return 0;
 }
 
@@ -193,6 +217,10 @@ int RunKeyUpdate(const Context& ctx, const std::string& key, const KeyOptions& o
   req.set_key(key);
   if (!o.name.empty()) req.set_name(o.name);
   if (o.models_set) req.set_models(o.models);
+  if (o.mcp_set) {
+    if (!CheckMcpFlag(o.mcp)) return 2;
+    req.set_mcp_tools(o.mcp);
+  }
   if (!o.budget_period.empty()) req.set_budget_period(o.budget_period);
   if (!SetLimitFlags(o, &req)) return 2;
   for (const auto& c : clear) req.add_clear(c);

@@ -142,6 +142,10 @@ int main(int argc, char** argv) {
     c->add_option("--models", key_options.models,
                   "Scope: comma-separated patterns, e.g. 'openai:*,anthropic:claude-*' "
                   "(provider:model or model, '*' wildcard); default every model");
+    c->add_option("--mcp", key_options.mcp,
+                  "MCP scope: comma-separated server, server:tool-glob (the server's own tool "
+                  "names) or virtual:tool-glob (virtual tools), e.g. 'github,fs:read_*'; "
+                  "default every MCP server and tool");
     c->add_option("--budget-usd", key_budget, "Spending cap in USD (catalog prices)");
     c->add_option("--budget-period", key_options.budget_period,
                   "total (default), day or month (UTC)")
@@ -165,7 +169,7 @@ int main(int argc, char** argv) {
   add_limits(key_update);
   key_update
       ->add_option("--clear", key_clear,
-                   "Remove limits: budget, rpm, tpm, expires, models (comma-separated)")
+                   "Remove limits: budget, rpm, tpm, expires, models, mcp (comma-separated)")
       ->delimiter(',');
   auto* key_revoke = key->add_subcommand("revoke", "Revoke a key (enforced within 100 ms)");
   key_revoke->add_option("key", key_ref, "Its id (key_...) or name")->required();
@@ -186,6 +190,7 @@ int main(int argc, char** argv) {
   key_options.tpm = key_tpm;
   for (CLI::App* c : {key_create, key_update}) {
     if (c->parsed() && c->count("--models") > 0) key_options.models_set = true;
+    if (c->parsed() && c->count("--mcp") > 0) key_options.mcp_set = true;
   }
 
   auto paths = bitrouter::config::ResolveHome(home_flag);

@@ -19,6 +19,7 @@
 #include "shared/common/log.h"
 #include "shared/common/status_macros.h"
 #include "shared/common/wall_clock.h"
+#include "shared/keys/mcp_scope.h"
 #include "shared/keys/virtual_key.h"
 
 namespace bitrouter::controld {
@@ -121,6 +122,7 @@ std::vector<bitrouter::v1::VirtualKey> KeyRegistry::SnapshotKeysLocked() const {
     k.set_name(r.name);
     k.set_hash(keys::HexToRaw(r.hash_hex));
     for (const auto& m : r.models) k.add_models(m);
+    for (const auto& m : r.mcp_tools) k.add_mcp_tools(m);
     k.set_has_budget(r.budget_micro_usd.has_value());
     k.set_rpm(r.rpm.value_or(0));
     k.set_tpm(r.tpm.value_or(0));
@@ -150,6 +152,7 @@ bitrouter::v1::KeyInfo KeyRegistry::InfoLocked(const Entry& e, int64_t now_ms) c
   info.set_name(r.name);
   info.set_prefix(r.prefix);
   for (const auto& m : r.models) info.add_models(m);
+  for (const auto& m : r.mcp_tools) info.add_mcp_tools(m);
   info.set_budget_period(r.budget_period);
   info.set_rpm(r.rpm.value_or(0));
   info.set_tpm(r.tpm.value_or(0));
@@ -207,6 +210,10 @@ absl::StatusOr<bitrouter::v1::CreateKeyResponse> KeyRegistry::Create(
     for (auto& p : SplitPatterns(m)) rec.models.push_back(std::move(p));
   }
   RETURN_IF_ERROR(keys::ValidatePatterns(rec.models));
+  for (const auto& m : req.mcp_tools()) {
+    for (auto& p : SplitPatterns(m)) rec.mcp_tools.push_back(std::move(p));
+  }
+  RETURN_IF_ERROR(keys::ValidateMcpPatterns(rec.mcp_tools));
   if (req.has_budget_usd()) {
     ASSIGN_OR_RETURN(int64_t micros, BudgetMicros(req.budget_usd()));
     rec.budget_micro_usd = micros;
@@ -317,9 +324,11 @@ absl::StatusOr<bitrouter::v1::KeyInfo> KeyRegistry::Update(
         rec->expires_unix_ms.reset();
       } else if (c == "models") {
         rec->models.clear();
+      } else if (c == "mcp") {
+        rec->mcp_tools.clear();
       } else {
         return absl::InvalidArgumentError(
-            absl::StrCat("--clear ", c, ": expected budget, rpm, tpm, expires or models"));
+            absl::StrCat("--clear ", c, ": expected budget, rpm, tpm, expires, models or mcp"));
       }
     }
     if (req.has_name()) {
@@ -329,6 +338,10 @@ absl::StatusOr<bitrouter::v1::KeyInfo> KeyRegistry::Update(
     if (req.has_models()) {
       rec->models = SplitPatterns(req.models());
       RETURN_IF_ERROR(keys::ValidatePatterns(rec->models));
+    }
+    if (req.has_mcp_tools()) {
+      rec->mcp_tools = SplitPatterns(req.mcp_tools());
+      RETURN_IF_ERROR(keys::ValidateMcpPatterns(rec->mcp_tools));
     }
     if (req.has_budget_usd()) {
       ASSIGN_OR_RETURN(int64_t micros, BudgetMicros(req.budget_usd()));

@@ -26,6 +26,9 @@ struct KeyRecord {
   // Scope: model patterns ("openai:*", "anthropic:claude-*", "gpt-4o*");
   // empty = every model. Stored comma-joined.
   std::vector<std::string> models;
+  // MCP scope: "server", "server:tool-glob" or "virtual:tool-glob"
+  // (shared/keys/virtual_key.h); empty = every MCP tool. Stored comma-joined.
+  std::vector<std::string> mcp_tools;
   std::optional<int64_t> budget_micro_usd;  // nullopt = no budget
   std::string budget_period = "total";      // total | day | month (UTC)
   std::optional<int64_t> rpm;               // nullopt = no limit

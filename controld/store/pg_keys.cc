@@ -21,7 +21,7 @@ using pg_rows::Text;
 
 constexpr const char* kKeyColumns =
     "id, name, hash_hex, prefix, models, budget_micro_usd, budget_period, rpm, tpm, "
-    "expires_unix_ms, created_unix_ms, updated_unix_ms, revoked_unix_ms, revision";
+    "expires_unix_ms, created_unix_ms, updated_unix_ms, revoked_unix_ms, revision, mcp_tools";
 
 constexpr const char* kBumpRevision =
     "UPDATE key_revision SET value = value + 1 WHERE one = 1 RETURNING value";
@@ -48,6 +48,7 @@ KeyRecord ReadKey(const PGresult* res, int row) {
   k.updated_unix_ms = Int(res, row, i++);
   k.revoked_unix_ms = Optional(res, row, i++);
   k.revision = Int(res, row, i++);
+  k.mcp_tools = SplitModels(Text(res, row, i++));
   return k;
 }
 
@@ -67,14 +68,14 @@ absl::StatusOr<int64_t> PgStore::InsertKey(const KeyRecord& key) {
     ASSIGN_OR_RETURN(Result bump, Exec("bump key revision", kBumpRevision));
     revision = Int(bump.get(), 0, 0);
     Params p;
-    std::string sql =
-        absl::StrCat("INSERT INTO keys (", kKeyColumns, ") VALUES (", p.Text(key.id), ", ",
-                     p.Text(key.name), ", ", p.Text(key.hash_hex), ", ", p.Text(key.prefix), ", ",
-                     p.Text(absl::StrJoin(key.models, ",")), ", ", p.Optional(key.budget_micro_usd),
-                     ", ", p.Text(key.budget_period), ", ", p.Optional(key.rpm), ", ",
-                     p.Optional(key.tpm), ", ", p.Optional(key.expires_unix_ms), ", ",
-                     p.Int(key.created_unix_ms), ", ", p.Int(key.updated_unix_ms), ", ",
-                     p.Optional(key.revoked_unix_ms), ", ", p.Int(revision), ")");
+    std::string sql = absl::StrCat(
+        "INSERT INTO keys (", kKeyColumns, ") VALUES (", p.Text(key.id), ", ", p.Text(key.name),
+        ", ", p.Text(key.hash_hex), ", ", p.Text(key.prefix), ", ",
+        p.Text(absl::StrJoin(key.models, ",")), ", ", p.Optional(key.budget_micro_usd), ", ",
+        p.Text(key.budget_period), ", ", p.Optional(key.rpm), ", ", p.Optional(key.tpm), ", ",
+        p.Optional(key.expires_unix_ms), ", ", p.Int(key.created_unix_ms), ", ",
+        p.Int(key.updated_unix_ms), ", ", p.Optional(key.revoked_unix_ms), ", ", p.Int(revision),
+        ", ", p.Text(absl::StrJoin(key.mcp_tools, ",")), ")");
     absl::Status status = Exec("insert key", sql, p, OnUnique::kAlreadyExists).status();
     return KeyWriteError("insert key", status);
   }));
@@ -95,6 +96,7 @@ absl::StatusOr<int64_t> PgStore::UpdateKey(const KeyRecord& key) {
         ", tpm = ", p.Optional(key.tpm), ", expires_unix_ms = ", p.Optional(key.expires_unix_ms),
         ", updated_unix_ms = ", p.Int(key.updated_unix_ms),
         ", revoked_unix_ms = ", p.Optional(key.revoked_unix_ms), ", revision = ", p.Int(revision),
+        ", mcp_tools = ", p.Text(absl::StrJoin(key.mcp_tools, ",")),
         " WHERE id = ", p.Text(key.id));
     absl::StatusOr<Result> updated = Exec("update key", sql, p, OnUnique::kAlreadyExists);
     if (!updated.ok()) return KeyWriteError("update key", updated.status());

@@ -97,6 +97,10 @@ CREATE INDEX budget_leases_key ON budget_leases (key_id);
     R"sql(
 ALTER TABLE usage_records ADD COLUMN guardrails TEXT NOT NULL DEFAULT '';
 )sql",
+    // 5: a key's MCP scope (see sqlite_store.cc).
+    R"sql(
+ALTER TABLE keys ADD COLUMN mcp_tools TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 // Advisory lock ids (any constants; they only have to differ from each

@@ -20,7 +20,7 @@ using sqlite_rows::ColumnText;
 
 constexpr const char* kKeyColumns =
     "id, name, hash_hex, prefix, models, budget_micro_usd, budget_period, rpm, tpm, "
-    "expires_unix_ms, created_unix_ms, updated_unix_ms, revoked_unix_ms, revision";
+    "expires_unix_ms, created_unix_ms, updated_unix_ms, revoked_unix_ms, revision, mcp_tools";
 
 std::vector<std::string> SplitModels(const std::string& joined) {
   if (joined.empty()) return {};
@@ -44,6 +44,7 @@ KeyRecord ReadKey(sqlite3_stmt* s) {
   k.updated_unix_ms = sqlite3_column_int64(s, i++);
   k.revoked_unix_ms = ColumnOptional(s, i++);
   k.revision = sqlite3_column_int64(s, i++);
+  k.mcp_tools = SplitModels(ColumnText(s, i++));
   return k;
 }
 
@@ -81,10 +82,11 @@ absl::StatusOr<int64_t> SqliteStore::InsertKey(const KeyRecord& key) {
     ASSIGN_OR_RETURN(revision, NextKeyRevision());
     ASSIGN_OR_RETURN(Stmt s, Prepare(absl::StrCat("INSERT INTO keys (", kKeyColumns,
                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                                                  "?, ?)")
+                                                  "?, ?, ?)")
                                          .c_str(),
                                      "insert key"));
     const std::string models = absl::StrJoin(key.models, ",");
+    const std::string mcp_tools = absl::StrJoin(key.mcp_tools, ",");  // bound, not copied
     int i = 0;
     BindText(s.get(), ++i, key.id);
     BindText(s.get(), ++i, key.name);
@@ -100,6 +102,7 @@ absl::StatusOr<int64_t> SqliteStore::InsertKey(const KeyRecord& key) {
     sqlite3_bind_int64(s.get(), ++i, key.updated_unix_ms);
     BindOptional(s.get(), ++i, key.revoked_unix_ms);
     sqlite3_bind_int64(s.get(), ++i, revision);
+    BindText(s.get(), ++i, mcp_tools);
     int rc = sqlite3_step(s.get());
     if (rc != SQLITE_DONE) return KeyWriteError(rc, "insert key");
     return absl::OkStatus();
@@ -111,12 +114,14 @@ absl::StatusOr<int64_t> SqliteStore::UpdateKey(const KeyRecord& key) {
   int64_t revision = 0;
   RETURN_IF_ERROR(InTransaction("update key", [&]() -> absl::Status {
     ASSIGN_OR_RETURN(revision, NextKeyRevision());
-    ASSIGN_OR_RETURN(Stmt s,
-                     Prepare("UPDATE keys SET name = ?, models = ?, budget_micro_usd = ?, "
-                             "budget_period = ?, rpm = ?, tpm = ?, expires_unix_ms = ?, "
-                             "updated_unix_ms = ?, revoked_unix_ms = ?, revision = ? WHERE id = ?",
-                             "update key"));
+    ASSIGN_OR_RETURN(
+        Stmt s, Prepare("UPDATE keys SET name = ?, models = ?, budget_micro_usd = ?, "
+                        "budget_period = ?, rpm = ?, tpm = ?, expires_unix_ms = ?, "
+                        "updated_unix_ms = ?, revoked_unix_ms = ?, revision = ?, mcp_tools = ? "
+                        "WHERE id = ?",
+                        "update key"));
     const std::string models = absl::StrJoin(key.models, ",");
+    const std::string mcp_tools = absl::StrJoin(key.mcp_tools, ",");  // bound, not copied
     int i = 0;
     BindText(s.get(), ++i, key.name);
     BindText(s.get(), ++i, models);
@@ -128,6 +133,7 @@ absl::StatusOr<int64_t> SqliteStore::UpdateKey(const KeyRecord& key) {
     sqlite3_bind_int64(s.get(), ++i, key.updated_unix_ms);
     BindOptional(s.get(), ++i, key.revoked_unix_ms);
     sqlite3_bind_int64(s.get(), ++i, revision);
+    BindText(s.get(), ++i, mcp_tools);
     BindText(s.get(), ++i, key.id);
     int rc = sqlite3_step(s.get());
     if (rc != SQLITE_DONE) return KeyWriteError(rc, "update key");

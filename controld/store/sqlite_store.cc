@@ -99,6 +99,11 @@ CREATE INDEX budget_leases_key ON budget_leases (key_id);
     R"sql(
 ALTER TABLE usage_records ADD COLUMN guardrails TEXT NOT NULL DEFAULT '';
 )sql",
+    // 5: a key's MCP scope ("server" or "server:tool-glob" or
+    // "virtual:tool-glob", comma separated; '' = every MCP tool).
+    R"sql(
+ALTER TABLE keys ADD COLUMN mcp_tools TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 // The busy timeout covers a reader (bitrouterctl) holding the WAL checkpoint;

@@ -34,13 +34,16 @@ bool AllOf(std::string_view s, std::string_view extra) {
 }
 
 // Why `id` cannot name an MCP server, or "". "__" would make the default
-// prefix "<id>__" ambiguous; "sse" was the manual's aggregate stream path.
+// prefix "<id>__" ambiguous; "sse" was the manual's aggregate stream path;
+// "virtual" names the virtual tools in key scopes (shared/keys/mcp_scope.h).
 std::string ServerIdProblem(std::string_view id) {
   if (id.empty() || id.size() > 64 || !AllOf(id, "_-")) {
     return "MCP server ids are 1..64 characters from A-Z a-z 0-9 _ -";
   }
   if (absl::StrContains(AV(id), "__")) return "MCP server ids must not contain '__'";
   if (id == "sse") return "'sse' is reserved";
+  if (id == "virtual")
+    return "'virtual' is reserved (key scopes name virtual tools virtual:<tool>)";
   return "";
 }
 

@@ -10,6 +10,7 @@
 #include "worker/mcp/mcp_aggregate.h"
 #include "worker/mcp/mcp_call.h"
 #include "worker/mcp/mcp_policy.h"
+#include "worker/mcp/mcp_scope.h"
 #include "worker/snapshot/mcp_runtime.h"
 
 namespace bitrouter::worker {
@@ -96,7 +97,7 @@ bool HandleMcp(HttpConnection* conn) {
     // the aggregate: every aggregate server
   } else if (path.rfind("/mcp/", 0) == 0 && path.size() > 5) {
     server = mcp.Find(path.substr(5));
-    if (server == nullptr) {
+    if (server == nullptr || !KeyShowsServer(req.key, server->id)) {
       SendRpcError(conn, 404, "null", mcp::kMethodNotFound, "Unknown MCP server");
       return true;
     }
@@ -160,9 +161,9 @@ bool HandleMcp(HttpConnection* conn) {
     conn->SetHandler(call);
     call->Register(Caller(req));
     if (msg.method == "tools/list") {
-      AggregateToolsList(McpContextOf(conn), snapshot, call);
+      AggregateToolsList(McpContextOf(conn), snapshot, call, req.key);
     } else {
-      AggregateToolsCall(McpContextOf(conn), snapshot, call, msg.params);
+      AggregateToolsCall(McpContextOf(conn), snapshot, call, req.key, msg.params);
     }
     return true;
   }
@@ -172,24 +173,38 @@ bool HandleMcp(HttpConnection* conn) {
   call->Register(Caller(req));
   const std::string tool = msg.method == "tools/call" ? ToolName(msg.params) : "";
   call->SetToolCalled(tool);
+  if (msg.method == "tools/call" && !KeyShowsTool(req.key, server->id, tool)) {
+    AnswerUnknownTool(call, tool);
+    return true;
+  }
   std::string params = msg.params;
   if (msg.method == "tools/call" &&
       !GateToolCall(call, *snapshot, conn->server()->metrics(), server->id, tool, tool, &params)) {
+    return true;
+  }
+  if (msg.method == "tools/call" && KeyHasMcpScope(req.key)) {
+    CheckedToolsCall(McpContextOf(conn), snapshot, call, *server, tool, tool, std::move(params));
     return true;
   }
   call->SetTarget(server->id, tool);
   std::weak_ptr<bool> alive = call->alive();
   const guardrails::ToolProviderPolicy* policy =
       msg.method == "tools/list" ? McpToolPolicy(*snapshot, server->id) : nullptr;
-  SnapshotPtr keep = policy != nullptr ? snapshot : nullptr;  // keeps `policy` alive
+  const KeyPolicy* key = msg.method == "tools/list" && KeyHasMcpScope(req.key) ? req.key : nullptr;
+  SnapshotPtr keep = policy != nullptr || key != nullptr ? snapshot : nullptr;  // keeps both alive
   call->Track(McpSend(McpContextOf(conn), *server,
                       McpSendArgs{msg.method, std::move(params), call->Notifier(),
-                                  [alive, call, policy, keep](McpReply reply) {
+                                  [alive, call, policy, key, server, keep](McpReply reply) {
                                     if (alive.expired()) return;
                                     if (policy != nullptr && !reply.result.empty()) {
                                       std::string changed =
                                           ApplyPolicyToList(*policy, reply.result);
                                       if (!changed.empty()) reply.result = std::move(changed);
+                                    }
+                                    if (key != nullptr && !reply.result.empty()) {
+                                      std::string kept =
+                                          FilterToolList(key, server->id, reply.result);
+                                      if (!kept.empty()) reply.result = std::move(kept);
                                     }
                                     call->Answer(reply);
                                   }}));

@@ -89,6 +89,8 @@ struct KeyPolicy {
   std::string id;
   std::string name;
   std::vector<std::string> models;  // scope patterns; empty = every model
+  // MCP scope patterns (shared/keys/mcp_scope.h); empty = every MCP tool.
+  std::vector<std::string> mcp_tools;
   bool has_budget = false;
   uint64_t rpm = 0;  // 0 = no limit
   uint64_t tpm = 0;

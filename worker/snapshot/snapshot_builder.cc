@@ -242,6 +242,7 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
     policy.id = k.id();
     policy.name = k.name();
     policy.models.assign(k.models().begin(), k.models().end());
+    policy.mcp_tools.assign(k.mcp_tools().begin(), k.mcp_tools().end());
     policy.has_budget = k.has_budget();
     policy.rpm = k.rpm();
     policy.tpm = k.tpm();

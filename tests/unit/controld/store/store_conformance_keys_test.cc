@@ -16,6 +16,7 @@ KeyRecord Key(const std::string& id, const std::string& name, int64_t created) {
   k.hash_hex = std::string(64, id.back());
   k.prefix = "brvk_" + id.substr(0, 7);
   k.models = {"openai:*", "anthropic:claude-*"};
+  k.mcp_tools = {"github", "fs:read_*", "virtual:search*"};
   k.budget_micro_usd = 5'000'000;
   k.budget_period = "month";
   k.rpm = 60;
@@ -63,7 +64,8 @@ TEST_P(StoreKeysTest, InsertListAndRevisionsIncrease) {
   EXPECT_TRUE(store_->ListKeys()->empty());
   KeyRecord a = Key("key_a", "alpha", 200);
   KeyRecord b = Key("key_b", "beta", 100);
-  b.models.clear();  // every model
+  b.models.clear();     // every model
+  b.mcp_tools.clear();  // every MCP tool
   b.budget_micro_usd.reset();
   b.budget_period = "total";
   b.rpm.reset();
@@ -104,6 +106,7 @@ TEST_P(StoreKeysTest, UpdateReplacesFieldsAndTakesANewRevision) {
   changed.prefix = "brvk_other";            // ignored
   changed.created_unix_ms = 7;              // ignored
   changed.models = {"gpt-4o*"};
+  changed.mcp_tools = {"docs:*"};  // replaced, like models
   changed.budget_micro_usd.reset();
   changed.budget_period = "day";
   changed.rpm.reset();

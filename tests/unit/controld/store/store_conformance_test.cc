@@ -35,12 +35,12 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreUsageTest,
 TEST_P(StoreUsageTest, SchemaIsLatestAndReopenKeepsIt) {
   auto version = store_->SchemaVersion();
   ASSERT_TRUE(version.ok()) << version.status();
-  EXPECT_EQ(*version, 4);
+  EXPECT_EQ(*version, 5);
   EXPECT_EQ(SqliteStore::LatestSchemaVersion(), PgStore::LatestSchemaVersion());
   Append({FullRecord(1, 1000)});
   store_ = NewStore();
   ASSERT_TRUE(store_->Open().ok());
-  EXPECT_EQ(*store_->SchemaVersion(), 4);
+  EXPECT_EQ(*store_->SchemaVersion(), 5);
   EXPECT_EQ(Ids(10, {}), (std::vector<std::string>{"req-1"}));              // not re-created
   EXPECT_EQ(store_->Open().code(), absl::StatusCode::kFailedPrecondition);  // already open
 }
@@ -66,15 +66,18 @@ TEST_P(StoreUsageTest, Version1DatabaseGainsTheLaterMigrations) {
   store_ = NewStore();
   absl::Status status = store_->Open();
   ASSERT_TRUE(status.ok()) << status;
-  EXPECT_EQ(*store_->SchemaVersion(), 4);
-  EXPECT_EQ(Raw("SELECT COUNT(*) FROM schema_migrations"), "4");
+  EXPECT_EQ(*store_->SchemaVersion(), 5);
+  EXPECT_EQ(Raw("SELECT COUNT(*) FROM schema_migrations"), "5");
   EXPECT_EQ(Ids(10, {}), (std::vector<std::string>{"kept"}));
   EXPECT_EQ(*store_->MaxKeyRevision(), 0);
   KeyRecord k;
   k.id = "key_a";
   k.name = "a";
   k.hash_hex = std::string(64, 'a');
+  k.mcp_tools = {"fs:read_*"};  // migration 5
   EXPECT_EQ(*store_->InsertKey(k), 1);
+  ASSERT_EQ(store_->ListKeys()->size(), 1u);
+  EXPECT_EQ(store_->ListKeys()->front().mcp_tools, k.mcp_tools);
 }
 
 TEST_P(StoreUsageTest, CallsBeforeOpenFail) {

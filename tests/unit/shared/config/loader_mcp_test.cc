@@ -311,6 +311,8 @@ TEST(LoaderMcpTest, ErrorsNameFileAndLine) {
       {"mcp_servers:\n  " + std::string(65, 'a') + ":\n" + http, "cfg.yaml:2: mcp_servers.aaa"},
       {"mcp_servers:\n  a__b:\n" + http, "cfg.yaml:2: mcp_servers.a__b: MCP server ids must not"},
       {"mcp_servers:\n  sse:\n" + http, "cfg.yaml:2: mcp_servers.sse: 'sse' is reserved"},
+      {"mcp_servers:\n  virtual:\n" + http,
+       "cfg.yaml:2: mcp_servers.virtual: 'virtual' is reserved"},
       {"mcp_servers:\n  \"\":\n" + http, "cfg.yaml:2: mcp_servers.: MCP server ids are"},
       // Duplicate effective prefixes among aggregate servers.
       {"mcp_servers:\n  a:\n" + http + "    tool_prefix: x_\n  b:\n" + http +
