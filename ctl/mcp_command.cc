@@ -36,6 +36,10 @@ std::string ServerJson(const v1::McpServerStatus& s, bool with_tools) {
       ",\"status\":", s.ok() ? "\"ok\"" : "\"error\"", ",\"tool_count\":", s.tool_count(),
       ",\"error\":", Json(s.error()), ",\"checked_unix_ms\":", s.checked_unix_ms(),
       ",\"latency_ms\":", s.latency_ms());
+  if (s.transport() == "stdio") {
+    absl::StrAppend(&out, ",\"pid\":", s.pid(), ",\"restarts\":", s.restarts(),
+                    ",\"state\":", Json(s.state()), ",\"process_error\":", Json(s.process_error()));
+  }
   if (with_tools) {
     out += ",\"tools\":[";
     for (int i = 0; i < s.tools_size(); ++i) {

@@ -143,6 +143,33 @@ server:
     assert.throws(() => ctl(router, 'mcp', 'tools', 'nosuch'), /no MCP server 'nosuch'/);
   });
 
+  it('a worker crash and a reload between two calls of one client never strand it', T, async () => {
+    const fixture = await startHttpServer(['--name', 'fix']);
+    const router = new Router({
+      config: `mcp_servers:\n  fix:\n    transport: {type: http, url: "${fixture.url}"}\n`,
+      workers: 2,
+    });
+    routers.push(router);
+    await router.start();
+    const client = await connect(router, '/mcp/fix');
+    assert.equal(textOf(await bounded(client.callTool({ name: 'echo', arguments: { text: 'one' } }), 10000, 'one')), 'one');
+    // Every worker crashes (the one this client's connection was on among them).
+    const pids = JSON.parse(ctl(router, '--json', 'status')).workers.map((w) => w.pid);
+    assert.equal(pids.length, 2);
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    await waitFor(() => {
+      const now = JSON.parse(ctl(router, '--json', 'status')).workers;
+      return now.length === 2 && now.every((w) => !pids.includes(w.pid) && w.state === 'ready');
+    }, 20000, 'replacement workers serving', 100);
+    // The same client (no session to lose) goes on.
+    assert.equal(textOf(await bounded(client.callTool({ name: 'echo', arguments: { text: 'two' } }), 10000, 'two')), 'two');
+    ctl(router, 'reload');
+    assert.equal(textOf(await bounded(client.callTool({ name: 'echo', arguments: { text: 'three' } }), 10000, 'three')), 'three');
+    const { tools } = await bounded(client.listTools(), 10000, 'list');
+    assert.ok(tools.some((t) => t.name === 'echo'));
+    await client.close();
+  });
+
   it('with the cache off every list goes upstream', T, async () => {
     const { fixture, router } = await start('mcp:\n  cache: {enabled: false}\n');
     const client = await connect(router, '/mcp/fix');

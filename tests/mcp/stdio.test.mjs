@@ -217,7 +217,6 @@ describe('stdio MCP servers', () => {
     assert.equal(listed.status, 'ok');
     assert.ok(listed.restarts >= 1, JSON.stringify(listed));
     assert.ok(listed.tool_count >= 9);
-    assert.match(listed.process_error, /exit|status|signal/i);
     await a.close();
     await b.close();
   });
