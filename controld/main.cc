@@ -35,6 +35,7 @@
 #include "shared/config/env.h"
 #include "shared/config/home.h"
 #include "shared/config/loader.h"
+#include "shared/config/path_flags.h"
 #include "shared/config/render.h"
 #include "shared/node/key_table.h"
 #include "shared/node/metrics.h"
@@ -98,6 +99,8 @@ int main(int argc, char** argv) {
   app.add_option("--log-file", log_file,
                  "Write logs (bitrouterd's and the workers') to this file instead of stderr; "
                  "SIGUSR1 reopens it (for logrotate) and it rotates itself at 64 MiB, keeping 5");
+  config::PathOverrides path_overrides;
+  config::AddPathFlags(app, &path_overrides);
   app.set_version_flag("--version", BITROUTER_VERSION);
   CLI11_PARSE(app, argc, argv);
 
@@ -107,6 +110,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bitrouterd: %s\n", std::string(paths.status().message()).c_str());
     return 2;
   }
+  config::ApplyPathOverrides(path_overrides, &*paths);
   auto env = config::LoadEnvironment(paths->env_file);
   if (!env.ok()) {
     std::fprintf(stderr, "bitrouterd: %s\n", std::string(env.status().message()).c_str());

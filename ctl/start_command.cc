@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "ctl/client.h"
+#include "ctl/v0_commands.h"
 #include "shared/common/url.h"
 
 namespace bitrouter::ctl {
@@ -145,6 +146,17 @@ int RunStart(const Context& ctx, const std::vector<std::string>& daemon_args, in
   std::fprintf(stderr,
                "bitrouterctl: bitrouterd (pid %d) did not answer /health within %d s; see %s\n",
                pid, wait_seconds, log_file.c_str());
+  return 1;
+}
+
+int RunServe(const std::vector<std::string>& daemon_args) {
+  std::vector<std::string> args = {SiblingBinary("bitrouterd")};
+  args.insert(args.end(), daemon_args.begin(), daemon_args.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(argv[0], argv.data());
+  std::fprintf(stderr, "bitrouter: cannot run %s: %s\n", args[0].c_str(), std::strerror(errno));
   return 1;
 }
 

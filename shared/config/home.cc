@@ -67,6 +67,19 @@ absl::StatusOr<HomePaths> ResolveHome(const std::string& flag_home_dir) {
   return paths;
 }
 
+void ApplyPathOverrides(const PathOverrides& overrides, HomePaths* paths) {
+  if (!overrides.config_file.empty()) paths->config_file = Absolute(overrides.config_file);
+  if (!overrides.env_file.empty()) paths->env_file = Absolute(overrides.env_file);
+  if (!overrides.logs_dir.empty()) paths->logs_dir = Absolute(overrides.logs_dir);
+  if (!overrides.run_dir.empty()) {
+    paths->run_dir = Absolute(overrides.run_dir);
+    while (paths->run_dir.size() > 1 && paths->run_dir.back() == '/') paths->run_dir.pop_back();
+    paths->control_socket = absl::StrCat(paths->run_dir, "/control.sock");
+    paths->pid_file = absl::StrCat(paths->run_dir, "/bitrouterd.pid");
+    paths->listen_addr_file = absl::StrCat(paths->run_dir, "/listen.addr");
+  }
+}
+
 void ApplyControlSocket(const std::string& configured, HomePaths* paths) {
   if (configured.empty()) return;
   paths->control_socket =

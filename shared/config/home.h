@@ -23,6 +23,17 @@ struct HomePaths {
 // Resolves the home without touching the filesystem beyond stat().
 absl::StatusOr<HomePaths> ResolveHome(const std::string& flag_home_dir);
 
+// The manual's path flags (--config-file, --env-file, --run-dir, --logs-dir):
+// each replaces its default under <home>; "" keeps it. Relative paths are
+// taken from the current directory.
+struct PathOverrides {
+  std::string config_file;
+  std::string env_file;
+  std::string run_dir;  // also moves control.sock, the pid, lock and listen.addr files
+  std::string logs_dir;
+};
+void ApplyPathOverrides(const PathOverrides& overrides, HomePaths* paths);
+
 // Applies server.control.socket: absolute as given, relative under <home>/run/.
 void ApplyControlSocket(const std::string& configured, HomePaths* paths);
 

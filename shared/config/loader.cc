@@ -172,8 +172,20 @@ using internal::Reader;
 
 // Sections of the manual's reference config that later work implements: they
 // load with a warning instead of being rejected.
-const std::set<std::string, std::less<>> kAcceptedLater = {"wallet", "mpp", "routing", "keys",
-                                                           "solana_rpc_url"};
+// Also the newer sections the OpenClaw plugin writes (a2a_agents, skills,
+// mcp_groups, pricing): its files must load as they are.
+const std::set<std::string, std::less<>> kAcceptedLater = {"wallet",
+                                                           "mpp",
+                                                           "routing",
+                                                           "keys",
+                                                           "solana_rpc_url",
+                                                           "a2a_agents",
+                                                           "a2a_agent_pricing",
+                                                           "mcp_groups",
+                                                           "mcp_server_pricing",
+                                                           "skills",
+                                                           "agents",
+                                                           "policies"};
 
 // "30d", "12h", "90m", "3600s", a bare number of seconds; "0" or "off" keeps
 // every row.
@@ -414,7 +426,7 @@ absl::Status ParseInto(const Reader& r, const YAML::Node& root, std::string_view
         // read above
       } else if (kAcceptedLater.count(key)) {
         cfg->warnings.push_back(absl::StrCat(AV(file_name), ":", kv.first.Mark().line + 1, ": ",
-                                             key, ": section accepted but not implemented yet"));
+                                             key, ": section not implemented yet; ignored"));
       } else {
         return r.Error(kv.first, key, "unknown key");
       }

@@ -94,12 +94,25 @@ absl::Status ReadHeaders(const Reader& r, const YAML::Node& node, const std::str
   return absl::OkStatus();
 }
 
+// The v0 list form (mcp_servers: [{name, command, args, ...}]) has the
+// transport's fields inline, beside these keys of the server itself.
+bool V0ServerKey(std::string_view key) {
+  return key == "name" || key == "tool_filter" || key == "param_restrictions";
+}
+
+// `v0_inline`: the v0 list form; the type is "http" when a url is given,
+// else "stdio", and the server's own keys are skipped.
 absl::Status ReadTransport(const Reader& r, const YAML::Node& node, const std::string& path,
-                           McpServerConfig* s) {
+                           McpServerConfig* s, bool v0_inline = false) {
   RETURN_IF_ERROR(r.RequireMap(node, path));
   const YAML::Node type_node = node["type"];
-  if (!type_node) return r.Error(node, path, "needs type (http or stdio)");
-  ASSIGN_OR_RETURN(std::string type, r.String(type_node, path + ".type"));
+  std::string type;
+  if (v0_inline) {
+    type = node["url"] ? "http" : "stdio";
+  } else {
+    if (!type_node) return r.Error(node, path, "needs type (http or stdio)");
+    ASSIGN_OR_RETURN(type, r.String(type_node, path + ".type"));
+  }
   if (type == "http") {
     s->type = McpTransportType::kHttp;
   } else if (type == "stdio") {
@@ -116,7 +129,7 @@ absl::Status ReadTransport(const Reader& r, const YAML::Node& node, const std::s
     const std::string key = kv.first.Scalar();
     const std::string fpath = absl::StrCat(path, ".", key);
     const YAML::Node& v = kv.second;
-    if (key == "type") continue;
+    if (key == "type" || (v0_inline && V0ServerKey(key))) continue;
     if (http && key == "url") {
       ASSIGN_OR_RETURN(s->http.url, r.HeaderValue(v, fpath));  // no raw CR/LF in messages
       url_node.emplace(v);
@@ -369,6 +382,62 @@ absl::Status ReadAggregate(const Reader& r, const YAML::Node& node, const std::s
   return absl::OkStatus();
 }
 
+// One entry of the v0 list form the OpenClaw plugin writes:
+//   - {name, command, args, env, tool_filter: {allow, deny},
+//      param_restrictions: {rules: [{tool, forbidden_params}]}}
+// (a url instead of a command makes it an http server). Forbidden
+// parameters become the guardrails tool policy of this server, refusing a
+// call that carries one.
+absl::Status ReadV0Server(const Reader& r, const YAML::Node& node, const std::string& path,
+                          McpServerConfig* s, Config* cfg) {
+  RETURN_IF_ERROR(r.RequireMap(node, path));
+  const YAML::Node name = node["name"];
+  if (!name) return r.Error(node, path, "needs name");
+  ASSIGN_OR_RETURN(s->id, r.String(name, path + ".name"));
+  if (std::string problem = ServerIdProblem(s->id); !problem.empty()) {
+    return r.Error(name, path + ".name", problem);
+  }
+  s->line = LineOf(node);
+  RETURN_IF_ERROR(ReadTransport(r, node, path, s, /*v0_inline=*/true));
+  s->tool_prefix = s->id + "__";
+  if (const YAML::Node filter = node["tool_filter"]; filter && !filter.IsNull()) {
+    const std::string fpath = path + ".tool_filter";
+    RETURN_IF_ERROR(r.RequireMap(filter, fpath));
+    for (const auto& kv : filter) {
+      const std::string k = kv.first.Scalar();
+      if (k == "allow") {
+        ASSIGN_OR_RETURN(s->allowed_tools, Globs(r, kv.second, fpath + ".allow"));
+      } else if (k == "deny") {
+        ASSIGN_OR_RETURN(s->disallowed_tools, Globs(r, kv.second, fpath + ".deny"));
+      } else {
+        return r.Unknown(kv.first, fpath);
+      }
+    }
+  }
+  const YAML::Node restrictions = node["param_restrictions"];
+  if (!restrictions || restrictions.IsNull()) return absl::OkStatus();
+  const std::string rpath = path + ".param_restrictions";
+  RETURN_IF_ERROR(r.RequireMap(restrictions, rpath));
+  const YAML::Node rules = restrictions["rules"];
+  if (!rules || rules.IsNull()) return absl::OkStatus();
+  if (!rules.IsSequence()) return r.Error(rules, rpath + ".rules", "expected a list");
+  auto& policy = cfg->guardrails.tool_providers[s->id];
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const std::string ipath = absl::StrCat(rpath, ".rules[", i, "]");
+    RETURN_IF_ERROR(r.RequireMap(rules[i], ipath));
+    const YAML::Node tool = rules[i]["tool"];
+    if (!tool) return r.Error(rules[i], ipath, "needs tool");
+    ASSIGN_OR_RETURN(std::string tool_name, r.String(tool, ipath + ".tool"));
+    ASSIGN_OR_RETURN(std::vector<std::string> params,
+                     r.StringList(rules[i]["forbidden_params"], ipath + ".forbidden_params"));
+    auto& rule = policy.params[tool_name];
+    rule.deny.insert(rule.deny.end(), params.begin(), params.end());
+    rule.action = "block";
+  }
+  cfg->guardrails.tools_enabled = true;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ReadMcpServers(const Reader& r, const YAML::Node& node, Config* cfg) {
@@ -387,7 +456,15 @@ absl::Status ReadMcpServers(const Reader& r, const YAML::Node& node, Config* cfg
                "or declare the server under mcp_servers");
     }
   }
-  if (node.IsDefined() && !node.IsNull()) {
+  if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) {
+      McpServerConfig s;
+      const std::string path = absl::StrCat("mcp_servers[", i, "]");
+      RETURN_IF_ERROR(ReadV0Server(r, node[i], path, &s, cfg));
+      if (cfg->mcp_servers.count(s.id)) return r.Error(node[i], path, "defined twice");
+      cfg->mcp_servers[s.id] = std::move(s);
+    }
+  } else if (node.IsDefined() && !node.IsNull()) {
     RETURN_IF_ERROR(r.RequireMap(node, "mcp_servers"));
     for (const auto& kv : node) {
       McpServerConfig s;
