@@ -40,9 +40,11 @@ else
 fi
 
 # The Node test packages, exactly as each directory's package-lock.json pins
-# them: tests/sdk (the openai and @anthropic-ai/sdk clients) and tests/mcp
-# (@modelcontextprotocol/sdk: the MCP fixtures and client). Each is skipped
-# while its node_modules was installed from that very lockfile.
+# them: tests/sdk (the openai and @anthropic-ai/sdk clients), tests/mcp
+# (@modelcontextprotocol/sdk: the MCP fixtures and client) and tests/agents
+# (the Claude Code and Codex CLIs, native binaries from per-platform optional
+# dependencies). Each is skipped while its node_modules was installed from
+# that very lockfile.
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$node_major" -lt 18 ]; then
   echo "install-deps: node $(node --version) is too old (need >= 18)" >&2
@@ -53,7 +55,7 @@ if [ "$node_major" -lt 20 ]; then
     "support Node.js 20+, and the sdk_clients and mcp_fixtures tests require it" >&2
 fi
 ROOT_DIR="$(cd "$(dirname "$0")/.." && pwd)"
-for rel in tests/sdk tests/mcp; do
+for rel in tests/sdk tests/mcp tests/agents; do
   dir="$ROOT_DIR/$rel"
   lock_sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
   stamp="$dir/node_modules/.install-deps.sha256"

@@ -36,6 +36,12 @@
 //        string>\n\n`
 // A model whose name starts with SCRIPTED_PREFIX and has no reply left gets
 // a 500, so a test never silently falls back to the default script.
+//
+// Fixed text (for agent harnesses, whose number and order of requests is not
+// theirs to script): `upstream.fixedText(model, text)` makes every request
+// for the upstream model `model`, in any protocol, JSON or SSE, validated as
+// usual, answered with exactly `text` as plain text and no tool call, even
+// when tools are offered or the last turn is a tool result.
 
 import http from 'node:http';
 
@@ -124,12 +130,13 @@ function chatTurn(b) {
 }
 
 function replyText(route, turn) {
+  if (turn.fixed !== undefined) return turn.fixed;
   if (turn.toolResult !== undefined) return `Weather in Paris: ${turn.toolResult}`;
   return `Hello from ${route}! You said: ${turn.userText}`;
 }
 
-function chatAnswer(b, res, state) {
-  const turn = chatTurn(b);
+function chatAnswer(b, res, state, opts = {}) {
+  const turn = opts.fixedText !== undefined ? { fixed: opts.fixedText } : chatTurn(b);
   const id = `chatcmpl-fake-${++state.seq}`;
   const created = Math.floor(Date.now() / 1000);
   const usage = { prompt_tokens: USAGE.in, completion_tokens: USAGE.out, total_tokens: USAGE.in + USAGE.out };
@@ -175,8 +182,17 @@ function validateMessages(req, countTokens = false) {
   check(Array.isArray(b.messages) && b.messages.length > 0, 'messages: Field required');
   check(b.messages[0].role === 'user', 'messages: first message must use the "user" role');
   if (b.system !== undefined) check(typeof b.system === 'string' || Array.isArray(b.system), 'system must be a string or an array of text blocks');
+  // Mid-conversation system messages (text only) are accepted with the beta
+  // Claude Code sends them under (mid-conversation-tool-changes-*); without
+  // it they are refused, and Claude Code retries with the text in a user turn.
+  const midSystem = /\bmid-conversation-tool-changes-/.test(req.headers['anthropic-beta'] ?? '');
   const toolIds = new Set();
   for (const [i, m] of b.messages.entries()) {
+    if (midSystem && i > 0 && m.role === 'system') {
+      check(typeof m.content === 'string' || (Array.isArray(m.content) && m.content.every((c) => c.type === 'text' && typeof c.text === 'string')),
+        `messages.${i}: a system message holds text only`);
+      continue;
+    }
     check(m.role === 'user' || m.role === 'assistant', `messages.${i}.role: Input should be 'user' or 'assistant'`);
     check(typeof m.content === 'string' || Array.isArray(m.content), `messages.${i}.content must be a string or array`);
     if (!Array.isArray(m.content)) continue;
@@ -219,8 +235,8 @@ function sseEvent(res, type, data) {
   res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
 }
 
-function messagesAnswer(b, res, state) {
-  const turn = messagesTurn(b);
+function messagesAnswer(b, res, state, opts = {}) {
+  const turn = opts.fixedText !== undefined ? { fixed: opts.fixedText } : messagesTurn(b);
   const id = `msg_fake_${++state.seq}`;
   const toolId = `toolu_fake_${state.seq}`;
   const preamble = 'Let me check the weather.';
@@ -286,7 +302,23 @@ function validateResponses(req) {
   }
   if (b.tools !== undefined) {
     check(Array.isArray(b.tools), 'tools must be an array');
-    for (const t of b.tools) check(t.type === 'function' && typeof t.name === 'string', 'tools[] must be {type:function, name} (flat, not Chat-shaped)');
+    for (const t of b.tools) checkResponsesTool(t);
+  }
+}
+
+// Function tools are flat ({type:function, name}, not Chat-shaped); Codex
+// also sends `custom` tools, `namespace` groups of functions and hosted tools.
+const RESPONSES_HOSTED_TOOLS = ['web_search', 'web_search_preview', 'file_search', 'code_interpreter', 'image_generation', 'mcp', 'local_shell', 'computer_use_preview'];
+function checkResponsesTool(t, inNamespace = false) {
+  if (t.type === 'function') {
+    check(typeof t.name === 'string' && t.function === undefined, 'tools[] must be {type:function, name} (flat, not Chat-shaped)');
+  } else if (t.type === 'custom') {
+    check(typeof t.name === 'string', 'tools[]: a custom tool needs a name');
+  } else if (t.type === 'namespace' && !inNamespace) {
+    check(typeof t.name === 'string' && Array.isArray(t.tools) && t.tools.length > 0, 'tools[]: a namespace needs a name and tools');
+    for (const n of t.tools) checkResponsesTool(n, true);
+  } else {
+    check(!inNamespace && RESPONSES_HOSTED_TOOLS.includes(t.type), `tools[].type ${JSON.stringify(t.type)} is invalid`);
   }
 }
 
@@ -299,8 +331,8 @@ function responsesTurn(b) {
   return { userText: textOf(user?.content), tool: tools ? b.tools[0].name : null };
 }
 
-function responsesAnswer(b, res, state) {
-  const turn = responsesTurn(b);
+function responsesAnswer(b, res, state, opts = {}) {
+  const turn = opts.fixedText !== undefined ? { fixed: opts.fixedText } : responsesTurn(b);
   const seq = ++state.seq;
   const id = `resp_fake_${seq}`;
   const created_at = Math.floor(Date.now() / 1000);
@@ -365,7 +397,7 @@ function validateGemini(req) {
 function geminiAnswer(b, res, state, req) {
   ++state.seq;
   const user = [...b.contents].reverse().find((c) => (c.role ?? 'user') === 'user');
-  const text = `Hello from fake-gemini! You said: ${(user?.parts ?? []).map((p) => p.text ?? '').join('')}`;
+  const text = req.fixedText ?? `Hello from fake-gemini! You said: ${(user?.parts ?? []).map((p) => p.text ?? '').join('')}`;
   const usageMetadata = { promptTokenCount: USAGE.in, candidatesTokenCount: USAGE.out, totalTokenCount: USAGE.in + USAGE.out };
   const modelVersion = req.model;
   if (req.method === 'generateContent') {
@@ -447,6 +479,7 @@ const ROUTES = {
 export async function startFakeUpstream() {
   const state = { seq: 0 };
   const scripts = new Map(); // model -> queue of scripted replies
+  const fixed = new Map(); // model -> the text every answer for it carries
   const requests = [];   // every request, in arrival order
   const rejections = []; // {path, status, message} for requests the fake refused
   const server = http.createServer((req, res) => {
@@ -492,7 +525,7 @@ export async function startFakeUpstream() {
         return sendProtocolError(res, route.protocol, 500, `fake upstream: no scripted reply left for model ${model}`);
       }
       if (model === FAIL_MODEL) return sendProtocolError(res, route.protocol, 400, FAIL_MESSAGE);
-      route.answer(body, res, state, { model, method: gem?.[2] });
+      route.answer(body, res, state, { model, method: gem?.[2], fixedText: fixed.get(model) });
     });
   });
   await new Promise((resolve, reject) => {
@@ -508,6 +541,10 @@ export async function startFakeUpstream() {
     script(model, ...replies) {
       if (!scripts.has(model)) scripts.set(model, []);
       scripts.get(model).push(...replies);
+    },
+    // Every answer for the upstream model `model` is `text` (see the header).
+    fixedText(model, text) {
+      fixed.set(model, text);
     },
     // Scripted replies for `model` not yet taken.
     pending(model) {
