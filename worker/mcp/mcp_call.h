@@ -16,14 +16,13 @@
 
 #include <memory>
 #include <string>
+#include "worker/loop/timer.h"
 
 #include "worker/http/http_connection.h"
 #include "worker/mcp/mcp_exchange.h"
 #include "worker/mcp/mcp_report.h"
 
 namespace bitrouter::worker {
-
-class OneShotTimer;
 
 // The connection's loop, upstream pool and TLS context.
 McpContext McpContextOf(HttpConnection* conn);

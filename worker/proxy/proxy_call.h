@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include "worker/loop/timer.h"
 
 #include "shared/protocol/adapters.h"
 #include "shared/protocol/stream_translator.h"
@@ -41,8 +42,6 @@
 #include "worker/upstream/upstream.h"
 
 namespace bitrouter::worker {
-
-class OneShotTimer;
 
 // Runs the request through the chain of stages (worker/stages/chain.h); the
 // "route" stage starts a ProxyCall on `conn`. Answers errors itself.

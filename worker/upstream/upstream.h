@@ -4,6 +4,7 @@
 // connect / first-byte / idle / total timeouts. Loop thread only.
 
 #include <uv.h>
+#include "worker/loop/timer.h"
 
 #include <cstdint>
 #include <map>
@@ -66,7 +67,6 @@ struct UpstreamRequest {
 };
 
 class UpstreamPool;
-class OneShotTimer;
 
 // One request in progress. Owned by the caller; destroying it cancels the
 // request (the connection is closed, never reused).
