@@ -49,7 +49,9 @@ std::string RecordJson(const v1::UsageRow& row) {
       ",\"cache_write_tokens\":", r.cache_write_tokens(),
       ",\"usage_origin\":", r.estimated() ? "\"estimated\"" : "\"provider\"",
       ",\"cost_micro_usd\":", OptionalJson(r.has_cost(), r.cost_micro_usd()),
-      ",\"guardrails\":", JsonQuoted(r.guardrails()), ",\"attempts\":[");
+      ",\"guardrails\":", JsonQuoted(r.guardrails()),
+      ",\"route_category\":", JsonQuoted(r.route_category()),
+      ",\"route_model\":", JsonQuoted(r.route_model()), ",\"attempts\":[");
   for (int i = 0; i < r.attempts_size(); ++i) {
     const v1::UsageAttempt& a = r.attempts(i);
     absl::StrAppend(&out, i ? "," : "", "{\"endpoint\":", JsonQuoted(a.endpoint()),

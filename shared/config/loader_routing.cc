@@ -85,9 +85,10 @@ absl::Status ReadSignals(const Reader& r, const YAML::Node& node, const std::str
   for (const auto& kv : node) {
     const std::string name = kv.first.Scalar();
     const std::string spath = absl::StrCat(path, ".", name);
-    if (name.empty() || name == "default" || name.find('.') != std::string::npos) {
+    // The name ends up in a response header (x-bitrouter-route-category).
+    if (!ValidName(name) || name == "default" || name.find('.') != std::string::npos) {
       return r.Error(kv.first, spath,
-                     "a signal name must be non-empty, without '.', not 'default'");
+                     "a signal name is printable ASCII without spaces or '.', not 'default'");
     }
     RETURN_IF_ERROR(r.RequireMap(kv.second, spath));
     std::vector<std::string> keywords;
