@@ -1,10 +1,19 @@
 #include "shared/routing/keyword_match.h"
 
+#include <string.h>  // memmem (GNU)
+
 namespace bitrouter::routing {
 namespace {
 
 bool IsWordChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+size_t Find(std::string_view text, std::string_view keyword, size_t from) {
+  if (from > text.size()) return std::string_view::npos;
+  const void* hit = memmem(text.data() + from, text.size() - from, keyword.data(), keyword.size());
+  return hit == nullptr ? std::string_view::npos
+                        : static_cast<size_t>(static_cast<const char*>(hit) - text.data());
 }
 
 }  // namespace
@@ -19,8 +28,11 @@ std::string LowerAscii(std::string_view text) {
 
 bool ContainsKeyword(std::string_view text, std::string_view keyword, bool whole_word) {
   if (keyword.empty()) return false;
-  for (size_t at = text.find(keyword); at != std::string_view::npos;
-       at = text.find(keyword, at + 1)) {
+  // glibc's memmem is several times faster than string_view::find (which
+  // memchr's the first byte, then compares) on long texts with frequent first
+  // letters: a 32 KiB prompt against the built-in signals' 70 keywords.
+  for (size_t at = Find(text, keyword, 0); at != std::string_view::npos;
+       at = Find(text, keyword, at + 1)) {
     if (!whole_word) return true;
     size_t end = at + keyword.size();
     // A keyword that itself starts or ends with a non-word character ("c++")
