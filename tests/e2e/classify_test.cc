@@ -203,5 +203,35 @@ TEST_F(ClassifyTest, ForcedCategoriesAndBareNames) {
   EXPECT_EQ(r.Header("x-bitrouter-route-model"), "qwen/qwen3-vl-235b-a22b-thinking");
 }
 
+TEST_F(ClassifyTest, OtherClientProtocolsAreClassifiedAndTranslated) {
+  Start("compat:\n  llmrouter: true\n");
+  // A Messages client: the latest user text decides; the request is
+  // translated for the Chat upstream with the candidate's model id.
+  HttpResponse r = Fetch(router_->port(), "POST", "/v1/messages",
+                         R"({"model":"llmrouter/auto","max_tokens":50,"system":"be brief",)"
+                         R"("messages":[{"role":"user","content":[{"type":"text",)"
+                         R"("text":"Fix the bug in this TypeScript"}]}]})",
+                         {{"x-api-key", "client-key"}, {"anthropic-version", "2023-06-01"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(LastUpstreamModel(), "qwen/qwen3-coder-next");
+  EXPECT_EQ(upstream_->requests().back().target, "/v1/chat/completions");
+  EXPECT_EQ(r.Header("x-llm-router-category"), "coding");
+  // A Responses client with a string input.
+  r = Fetch(router_->port(), "POST", "/v1/responses",
+            R"({"model":"llmrouter/auto","input":"Compare these two plans step by step"})", {});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(LastUpstreamModel(), "deepseek/deepseek-v3.2");
+  EXPECT_EQ(r.Header("x-llm-router-category"), "reasoning");
+  // `bitrouterctl requests` shows the category after the model asked for.
+  std::string out;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        router_->Ctl({"requests", "--limit", "1"}, &out);
+        return out.find("llmrouter/auto [reasoning]") != std::string::npos;
+      },
+      5000))
+      << out;
+}
+
 }  // namespace
 }  // namespace bitrouter::testing
