@@ -1,6 +1,7 @@
 #include "controld/snapshot_source.h"
 
 #include "controld/mcp_snapshot.h"
+#include "controld/routing_snapshot.h"
 #include "shared/guardrails/guard.h"
 #include "shared/guardrails/tool_policy.h"
 
@@ -148,6 +149,7 @@ bitrouter::v1::Snapshot BuildSnapshot(
     }
   }
   AddMcp(cfg, mcp_host_socket, &snap);
+  AddContentRouting(cfg, &snap);
   return snap;
 }
 

@@ -49,7 +49,9 @@ std::string RecordJson(const v1::UsageRow& row) {
       ",\"cache_write_tokens\":", r.cache_write_tokens(),
       ",\"usage_origin\":", r.estimated() ? "\"estimated\"" : "\"provider\"",
       ",\"cost_micro_usd\":", OptionalJson(r.has_cost(), r.cost_micro_usd()),
-      ",\"guardrails\":", JsonQuoted(r.guardrails()), ",\"attempts\":[");
+      ",\"guardrails\":", JsonQuoted(r.guardrails()),
+      ",\"route_category\":", JsonQuoted(r.route_category()),
+      ",\"route_model\":", JsonQuoted(r.route_model()), ",\"attempts\":[");
   for (int i = 0; i < r.attempts_size(); ++i) {
     const v1::UsageAttempt& a = r.attempts(i);
     absl::StrAppend(&out, i ? "," : "", "{\"endpoint\":", JsonQuoted(a.endpoint()),
@@ -73,15 +75,14 @@ std::vector<std::string> Cells(const v1::UsageRow& row) {
   // "~": tokens the router estimated (the provider reported none).
   std::string tokens =
       absl::StrCat(r.estimated() ? "~" : "", r.prompt_tokens(), "/", r.completion_tokens());
-  return {UtcTime(r.time_unix_ms()),
-          r.request_id(),
-          r.model_requested(),
+  return {UtcTime(r.time_unix_ms()), r.request_id(),
+          // A classified request: the category after the trigger it asked for.
+          r.route_category().empty()
+              ? r.model_requested()
+              : absl::StrCat(r.model_requested(), " [", r.route_category(), "]"),
           r.provider().empty() ? "-" : absl::StrCat(r.provider(), ":", r.upstream_model()),
-          std::to_string(r.final_status()),
-          r.streamed() ? "yes" : "no",
-          tokens,
-          r.has_cost() ? MicroUsd(r.cost_micro_usd()) : "?",
-          Millis(r.total_latency_us()),
+          std::to_string(r.final_status()), r.streamed() ? "yes" : "no", tokens,
+          r.has_cost() ? MicroUsd(r.cost_micro_usd()) : "?", Millis(r.total_latency_us()),
           std::to_string(r.attempts_size())};
 }
 

@@ -116,6 +116,8 @@ absl::StatusOr<std::vector<UsageRecord>> PgStore::Newest(int limit, const UsageF
         Text(res, row, c++) == "estimated" ? UsageOrigin::kEstimated : UsageOrigin::kProvider;
     r.cost_micro_usd = Optional(res, row, c++);
     r.guardrails = Text(res, row, c++);
+    r.route_category = Text(res, row, c++);
+    r.route_model = Text(res, row, c++);
   }
   return out;
 }

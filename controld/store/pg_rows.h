@@ -23,8 +23,8 @@ inline constexpr const char* kColumns =
     "upstream_model, upstream_protocol, attempts_json, final_status, streamed, bytes_in, "
     "bytes_out, time_to_first_byte_us, total_latency_us, router_overhead_us, prompt_tokens, "
     "completion_tokens, reasoning_tokens, cache_read_tokens, cache_write_tokens, usage_origin, "
-    "cost_micro_usd, guardrails";
-inline constexpr int kColumnCount = 24;
+    "cost_micro_usd, guardrails, route_category, route_model";
+inline constexpr int kColumnCount = 26;
 
 // PostgreSQL text cannot hold a NUL byte or invalid UTF-8 (the connection
 // speaks UTF8), where SQLite stores any bytes. One such value would fail its

@@ -101,6 +101,11 @@ ALTER TABLE usage_records ADD COLUMN guardrails TEXT NOT NULL DEFAULT '';
     R"sql(
 ALTER TABLE keys ADD COLUMN mcp_tools TEXT NOT NULL DEFAULT '';
 )sql",
+    // 6: classified auto routing (see sqlite_store.cc).
+    R"sql(
+ALTER TABLE usage_records ADD COLUMN route_category TEXT NOT NULL DEFAULT '';
+ALTER TABLE usage_records ADD COLUMN route_model TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 // Advisory lock ids (any constants; they only have to differ from each
@@ -495,6 +500,8 @@ absl::Status PgStore::AppendChunk(const std::vector<UsageRecord>& records, size_
         p.Text(UsageOriginName(r.usage_origin)),
         p.Optional(r.cost_micro_usd),
         p.Text(r.guardrails),
+        p.Text(r.route_category),
+        p.Text(r.route_model),
     };
     absl::StrAppend(&sql, n == begin ? "(" : ", (");
     for (int c = 0; c < kColumnCount; ++c) absl::StrAppend(&sql, c == 0 ? "" : ", ", values[c]);

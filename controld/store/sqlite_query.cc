@@ -163,6 +163,8 @@ absl::StatusOr<std::vector<UsageRecord>> SqliteStore::Newest(int limit, const Us
     r.usage_origin = origin == "estimated" ? UsageOrigin::kEstimated : UsageOrigin::kProvider;
     r.cost_micro_usd = ColumnOptional(s, c++);
     r.guardrails = ColumnText(s, c++);
+    r.route_category = ColumnText(s, c++);
+    r.route_model = ColumnText(s, c++);
   }
   if (rc != SQLITE_DONE) return Error(rc, "query usage records");
   return out;

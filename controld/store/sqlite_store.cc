@@ -104,6 +104,12 @@ ALTER TABLE usage_records ADD COLUMN guardrails TEXT NOT NULL DEFAULT '';
     R"sql(
 ALTER TABLE keys ADD COLUMN mcp_tools TEXT NOT NULL DEFAULT '';
 )sql",
+    // 6: classified auto routing: the category chosen and the model name
+    // routed to ('' when the request was not classified).
+    R"sql(
+ALTER TABLE usage_records ADD COLUMN route_category TEXT NOT NULL DEFAULT '';
+ALTER TABLE usage_records ADD COLUMN route_model TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 // The busy timeout covers a reader (bitrouterctl) holding the WAL checkpoint;
@@ -300,6 +306,8 @@ absl::Status SqliteStore::AppendOne(const UsageRecord& r) {
   BindText(s, ++i, origin);
   BindOptional(s, ++i, r.cost_micro_usd);
   BindText(s, ++i, r.guardrails);
+  BindText(s, ++i, r.route_category);
+  BindText(s, ++i, r.route_model);
   int rc = sqlite3_step(s);
   sqlite3_reset(s);
   // The bound texts point into locals that die on return.

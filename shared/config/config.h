@@ -212,6 +212,33 @@ struct GuardrailsConfig {
   int line = 0;                                        // line of the guardrails: key
 };
 
+// routing.<trigger>: a model name whose requests are routed by content
+// (shared/routing/content_router.h). Signals are merged at load: the
+// built-ins (unless inherit_defaults: false), then the rule's own, which
+// replace a built-in of the same name. Keywords are lowercase.
+struct RoutingRuleConfig {
+  bool inherit_defaults = true;
+  bool word_match = false;  // match: word
+  std::map<std::string, std::vector<std::string>> signals;
+  std::vector<std::string> high_keywords;
+  uint32_t message_length_threshold = 1000;  // 0 = off
+  uint32_t turn_count_threshold = 10;        // 0 = off
+  bool code_blocks_increase_complexity = true;
+  // "<signal>.low|high" | "<signal>" | "default" -> model name (routed as usual)
+  std::map<std::string, std::string> models;
+  int line = 0;
+};
+
+// compat.llmrouter: Rungate's logical models (llmrouter/auto|simple|coding|
+// reasoning) with a candidate list per category (Rungate's table unless
+// overridden).
+struct LlmRouterCompatConfig {
+  bool enabled = false;
+  bool word_match = false;
+  std::map<std::string, std::vector<std::string>> candidates;  // simple coding reasoning vision
+  int line = 0;
+};
+
 struct Config {
   std::string source;  // file path, or "(defaults)" when no file exists
   ServerConfig server;
@@ -228,8 +255,10 @@ struct Config {
   // providers (which stay inactive as model providers).
   std::map<std::string, McpServerConfig> mcp_servers;
   McpGatewayConfig mcp;
-  std::map<std::string, VirtualTool> tools;  // the manual's `tools:` by name
-  std::vector<std::string> warnings;         // accepted-but-ignored sections etc.
+  std::map<std::string, VirtualTool> tools;          // the manual's `tools:` by name
+  std::map<std::string, RoutingRuleConfig> routing;  // `routing:` rules by trigger
+  LlmRouterCompatConfig llmrouter;                   // `compat.llmrouter`
+  std::vector<std::string> warnings;                 // accepted-but-ignored sections etc.
 };
 
 }  // namespace bitrouter::config

@@ -174,17 +174,11 @@ using internal::Reader;
 // load with a warning instead of being rejected.
 // Also the newer sections the OpenClaw plugin writes (a2a_agents, skills,
 // mcp_groups, pricing): its files must load as they are.
-const std::set<std::string, std::less<>> kAcceptedLater = {"wallet",
-                                                           "mpp",
-                                                           "routing",
-                                                           "keys",
-                                                           "solana_rpc_url",
-                                                           "a2a_agents",
-                                                           "a2a_agent_pricing",
-                                                           "mcp_groups",
-                                                           "mcp_server_pricing",
-                                                           "skills",
-                                                           "agents",
+const std::set<std::string, std::less<>> kAcceptedLater = {"wallet",     "mpp",
+                                                           "keys",       "solana_rpc_url",
+                                                           "a2a_agents", "a2a_agent_pricing",
+                                                           "mcp_groups", "mcp_server_pricing",
+                                                           "skills",     "agents",
                                                            "policies"};
 
 // "30d", "12h", "90m", "3600s", a bare number of seconds; "0" or "off" keeps
@@ -397,6 +391,7 @@ absl::Status ParseInto(const Reader& r, const YAML::Node& root, std::string_view
   // Read after the providers are resolved (bridged providers are servers;
   // tools refer to servers): mcp_servers, then mcp, then tools.
   std::optional<YAML::Node> mcp_servers, mcp_key, mcp, tools;
+  std::optional<YAML::Node> routing;  // after models: a trigger must not shadow one
   if (root.IsMap()) {
     for (const auto& kv : root) {
       const std::string key = kv.first.Scalar();
@@ -420,6 +415,10 @@ absl::Status ParseInto(const Reader& r, const YAML::Node& root, std::string_view
         mcp.emplace(kv.second);
       } else if (key == "tools") {
         tools.emplace(kv.second);
+      } else if (key == "routing") {
+        routing.emplace(kv.second);
+      } else if (key == "compat") {
+        RETURN_IF_ERROR(internal::ReadCompat(r, kv.second, cfg));
       } else if (key == "guardrails") {
         RETURN_IF_ERROR(internal::ReadGuardrails(r, kv.first, kv.second, cfg));
       } else if (key == "inherit_defaults") {
@@ -433,6 +432,7 @@ absl::Status ParseInto(const Reader& r, const YAML::Node& root, std::string_view
     }
   }
   if (models) RETURN_IF_ERROR(internal::ReadModels(r, *models, cfg, &mentioned));
+  if (routing) RETURN_IF_ERROR(internal::ReadRouting(r, *routing, cfg));
   for (auto& [name, p] : cfg->providers) {
     RETURN_IF_ERROR(internal::ResolveProvider(env, mentioned, cfg->timeouts, &p));
   }

@@ -134,4 +134,14 @@ absl::Status ReadVirtualTools(const Reader& r, const YAML::Node& node, Config* c
 absl::Status ReadGuardrails(const Reader& r, const YAML::Node& key, const YAML::Node& node,
                             Config* cfg);
 
+// --- loader_routing.cc -----------------------------------------------------
+
+// Reads `routing:` (classified auto routing rules) into cfg->routing, merging
+// the built-in signals. After ReadModels: a trigger must not shadow a
+// virtual model.
+absl::Status ReadRouting(const Reader& r, const YAML::Node& node, Config* cfg);
+
+// Reads `compat:` (compat.llmrouter) into cfg->llmrouter.
+absl::Status ReadCompat(const Reader& r, const YAML::Node& node, Config* cfg);
+
 }  // namespace bitrouter::config::internal

@@ -170,6 +170,48 @@ std::string FormatDurationMs(uint32_t ms) {
   return absl::StrCat(ms, "ms");
 }
 
+namespace {
+
+std::string KeywordList(const std::vector<std::string>& keywords) {
+  std::vector<std::string> quoted;
+  for (const auto& k : keywords) quoted.push_back(Q(k));
+  return absl::StrCat("[", absl::StrJoin(quoted, ", "), "]");
+}
+
+// routing: and compat: as the loader merged them (built-in signals included,
+// so what a rule matches on is visible).
+void RenderRouting(const Config& cfg, std::string* out) {
+  absl::StrAppend(out, "routing:", cfg.routing.empty() ? " {}  # no classified routing" : "", "\n");
+  for (const auto& [trigger, r] : cfg.routing) {
+    absl::StrAppend(out, "  ", Q(trigger),
+                    ":\n    inherit_defaults: ", r.inherit_defaults ? "true" : "false",
+                    "\n    match: ", r.word_match ? "word" : "substring", "\n    signals:\n");
+    for (const auto& [name, keywords] : r.signals) {
+      absl::StrAppend(out, "      ", Q(name), ": {keywords: ", KeywordList(keywords), "}\n");
+    }
+    absl::StrAppend(out, "    complexity:\n      high_keywords: ", KeywordList(r.high_keywords),
+                    "\n      message_length_threshold: ", r.message_length_threshold,
+                    "\n      turn_count_threshold: ", r.turn_count_threshold,
+                    "\n      code_blocks_increase_complexity: ",
+                    r.code_blocks_increase_complexity ? "true" : "false", "\n    models:\n");
+    for (const auto& [key, model] : r.models) {
+      absl::StrAppend(out, "      ", Q(key), ": ", Q(model), "\n");
+    }
+  }
+  const LlmRouterCompatConfig& c = cfg.llmrouter;
+  if (!c.enabled) {
+    absl::StrAppend(out, "compat:\n  llmrouter: false\n");
+    return;
+  }
+  absl::StrAppend(out, "compat:\n  llmrouter:\n    enabled: true\n    match: ",
+                  c.word_match ? "word" : "substring", "\n    candidates:\n");
+  for (const auto& [category, list] : c.candidates) {
+    absl::StrAppend(out, "      ", category, ": ", KeywordList(list), "\n");
+  }
+}
+
+}  // namespace
+
 std::string RenderEffectiveConfig(const Config& cfg) {
   std::string out =
       absl::StrCat("# Effective configuration from ", cfg.source, " (secrets redacted)\n");
@@ -225,6 +267,7 @@ std::string RenderEffectiveConfig(const Config& cfg) {
   }
   absl::StrAppend(&out, "models:", cfg.models.empty() ? " {}  # no virtual models" : "", "\n");
   for (const auto& [name, m] : cfg.models) RenderModel(m, &out);
+  RenderRouting(cfg, &out);
   absl::StrAppend(&out, "warnings:", cfg.warnings.empty() ? " []" : "", "\n");
   for (const std::string& w : cfg.warnings) absl::StrAppend(&out, "  - ", Q(w), "\n");
   return ScrubSecrets(cfg, RedactUrlCredentials(std::move(out)));

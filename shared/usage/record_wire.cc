@@ -31,6 +31,8 @@ UsageRecord FromWire(const v1::UsageRecord& in) {
   r.usage_origin = in.estimated() ? UsageOrigin::kEstimated : UsageOrigin::kProvider;
   if (in.has_cost()) r.cost_micro_usd = in.cost_micro_usd();
   r.guardrails = in.guardrails();
+  r.route_category = in.route_category();
+  r.route_model = in.route_model();
   return r;
 }
 
@@ -67,6 +69,8 @@ void ToWire(const UsageRecord& in, v1::UsageRecord* out) {
   out->set_has_cost(in.cost_micro_usd.has_value());
   out->set_cost_micro_usd(in.cost_micro_usd.value_or(0));
   out->set_guardrails(in.guardrails);
+  out->set_route_category(in.route_category);
+  out->set_route_model(in.route_model);
 }
 
 }  // namespace bitrouter::usage

@@ -60,6 +60,10 @@ struct UsageRecord {
   // Guardrail matches: "pattern:action:direction", comma-separated, each
   // once; never the matched text. "" = none.
   std::string guardrails;
+  // Classified auto routing: the category chosen and the model name routed
+  // to (the candidate that answered, else the first). "" = not classified.
+  std::string route_category;
+  std::string route_model;
 
   bool operator==(const UsageRecord&) const = default;
 };

@@ -363,15 +363,18 @@ void HttpConnection::LogAccess(int status_override) {
   uint64_t now = uv_now(server_->loop());
   int status = status_override != 0 ? status_override : access_.status;
   std::string model = SanitizeForLog(access_.model, 128);
-  LOG_INFO("access id=", req_.request_id, " proto=", AV(protocol::ProtocolName(req_.protocol)),
-           " method=", llhttp_method_name(req_.method), " path=", SanitizeForLog(req_.Path(), 128),
-           " model=\"", model, "\" endpoint=\"", access_.endpoint, "\" status=", status,
-           " attempts=", access_.attempts, " bytes_in=", req_.body.size(),
-           " bytes_out=", access_.bytes_out, " ttfb_ms=",
-           access_.first_byte_ms == 0
-               ? int64_t{-1}
-               : static_cast<int64_t>(access_.first_byte_ms - access_.start_ms),
-           " duration_ms=", now - access_.start_ms);
+  LOG_INFO(
+      "access id=", req_.request_id, " proto=", AV(protocol::ProtocolName(req_.protocol)),
+      " method=", llhttp_method_name(req_.method), " path=", SanitizeForLog(req_.Path(), 128),
+      " model=\"", model, "\" endpoint=\"", access_.endpoint, "\"",
+      access_.route_category.empty() ? std::string()
+                                     : absl::StrCat(" route=\"", access_.route_category,
+                                                    "\" route_model=\"", access_.route_model, "\""),
+      " status=", status, " attempts=", access_.attempts, " bytes_in=", req_.body.size(),
+      " bytes_out=", access_.bytes_out, " ttfb_ms=",
+      access_.first_byte_ms == 0 ? int64_t{-1}
+                                 : static_cast<int64_t>(access_.first_byte_ms - access_.start_ms),
+      " duration_ms=", now - access_.start_ms);
 }
 
 void HttpConnection::ReleaseHandler() {

@@ -61,6 +61,10 @@ struct AccessRecord {
   std::string model;       // as the client asked (sanitised when logged)
   std::string endpoint;    // provider:model that served (or last tried)
   uint32_t attempts = 0;
+  // Classified auto routing: the category and the candidate model of the
+  // endpoint that served (or was last tried); "" when not classified.
+  std::string route_category;
+  std::string route_model;
 };
 
 // What a connection needs from whoever answers a request.

@@ -159,6 +159,8 @@ void ProxyCall::Start() {
   start_ns_ = uv_hrtime();
   start_unix_ms_ = UnixMillis();
   conn_->access().model = in_.model;
+  conn_->access().route_category = in_.route_category;
+  conn_->access().route_model = std::string(CurrentRouteModel(false));
   NextAttempt();
 }
 
@@ -180,6 +182,8 @@ void ProxyCall::StartAttempt() {
     return;
   }
   conn_->access().endpoint = EndpointName();
+  if (!in_.route_category.empty())
+    conn_->access().route_model = std::string(CurrentRouteModel(true));
   ++conn_->access().attempts;
   usage_tap_.Reset(upstream_);
   json_usage_.reset();

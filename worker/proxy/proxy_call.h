@@ -110,6 +110,12 @@ class ProxyCall : public RequestHandler, public UpstreamHandler, public StageRes
   // "x-bitrouter-attempts: ...\r\n" for the attempts so far, plus the
   // serving endpoint with `serving_status` (0 = none served).
   std::string AttemptsHeader(int serving_status = 0) const;
+  // Classified requests: the route header lines (classify_stage.h) naming
+  // the candidate of the current target when `answered`, else the first.
+  std::string RouteHeaders(bool answered) const;
+  // The candidate model name the current target came from ("" when the
+  // request was not classified).
+  std::string_view CurrentRouteModel(bool answered) const;
   void Accepted();  // the endpoint answered usably: health bookkeeping
   // `content_type` empty: relay the upstream's.
   void Commit(int64_t content_length, std::string_view content_type = {});

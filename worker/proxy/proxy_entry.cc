@@ -2,10 +2,15 @@
 // the "route" stage hands it to a ProxyCall.
 #include <uv.h>
 
+#include <cstdint>
+
+#include "absl/strings/str_cat.h"
+#include "shared/common/strings.h"
 #include "shared/protocol/openai_request.h"
 #include "worker/http/server.h"
 #include "worker/proxy/proxy_call.h"
 #include "worker/stages/chain.h"
+#include "worker/stages/classify/classify_stage.h"
 #include "worker/stages/usage.h"
 
 namespace bitrouter::worker {
@@ -24,7 +29,12 @@ class ConnStageRequest final : public StageRequest {
     Server* server = conn_->server();
     int64_t waited_ms = static_cast<int64_t>(uv_now(server->loop()) - conn_->access().start_ms);
     RecordUnrouted(*server, conn_->request(), *in_, error.status, waited_ms * 1000);
-    conn_->SendError(error, header_lines);
+    std::string route = RouteHeaderLines(*in_, RouteModel(*in_, SIZE_MAX));
+    if (route.empty()) {
+      conn_->SendError(error, header_lines);
+    } else {
+      conn_->SendError(error, absl::StrCat(AV(header_lines), route));
+    }
   }
   Server* server() const override { return conn_->server(); }
   void ReplaceBody(std::string body) override {

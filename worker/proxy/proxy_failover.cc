@@ -12,6 +12,7 @@
 //    configured (`upstream.retries`, default 0);
 //  - an endpoint is never tried more than 1 + max(1, retries) times.
 #include <algorithm>
+#include <cstdint>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -20,6 +21,7 @@
 #include "worker/http/server.h"
 #include "worker/loop/timer.h"
 #include "worker/proxy/proxy_call.h"
+#include "worker/stages/classify/classify_stage.h"
 
 namespace bitrouter::worker {
 
@@ -196,7 +198,8 @@ void ProxyCall::FailAll() {
     ResponseEnded(false);
     conn->SendError(
         {400, "invalid_request_error", "unsupported_for_model",
-         absl::StrCat("'", resolution_.name, "' cannot serve this request: ", untranslatable_)});
+         absl::StrCat("'", resolution_.name, "' cannot serve this request: ", untranslatable_)},
+        RouteHeaders(false));
     return;
   }
   routing::FinalError e = routing::Aggregate(attempts_);
@@ -214,9 +217,21 @@ void ProxyCall::FailAll() {
                      protocol::RenderError(in_.client, {e.status, type, e.code, e.message}), extra);
 }
 
+std::string_view ProxyCall::CurrentRouteModel(bool answered) const {
+  if (in_.route_category.empty()) return {};
+  size_t index = SIZE_MAX;
+  if (answered && target_ != nullptr)
+    index = static_cast<size_t>(target_ - resolution_.targets.data());
+  return RouteModel(in_, index);
+}
+
+std::string ProxyCall::RouteHeaders(bool answered) const {
+  return RouteHeaderLines(in_, CurrentRouteModel(answered));
+}
+
 std::string ProxyCall::AttemptsHeader(int serving_status) const {
   bool serving = serving_status != 0 && target_ != nullptr;
-  if (attempts_.empty() && !serving) return {};
+  if (attempts_.empty() && !serving) return RouteHeaders(serving);
   // Every response carries it: no copy of the attempt list, one string.
   std::string value = routing::AttemptsHeaderValue(attempts_);
   if (serving) {
@@ -224,7 +239,7 @@ std::string ProxyCall::AttemptsHeader(int serving_status) const {
                             std::nullopt, ""};
     absl::StrAppend(&value, value.empty() ? "" : ",", routing::AttemptsHeaderValue({served}));
   }
-  return absl::StrCat("x-bitrouter-attempts: ", value, "\r\n");
+  return absl::StrCat("x-bitrouter-attempts: ", value, "\r\n", RouteHeaders(serving));
 }
 
 }  // namespace bitrouter::worker

@@ -74,7 +74,8 @@ void ProxyCall::RefuseAnswer(std::string message) {
   phase_ = Phase::kDone;
   client_status_ = 422;
   ResponseEnded(false);
-  conn->SendError({422, "invalid_request_error", "guardrail_blocked", std::move(message)});
+  conn->SendError({422, "invalid_request_error", "guardrail_blocked", std::move(message)},
+                  RouteHeaders(true));
 }
 
 void ProxyCall::GuardStream() {

@@ -90,7 +90,8 @@ bool ProxyCall::BuildRequest(UpstreamRequest* up) {
         client_status_ = 400;
         ResponseEnded(false);
         conn->SendError({400, "invalid_request_error", "invalid_request",
-                         std::string(parsed.status().message())});
+                         std::string(parsed.status().message())},
+                        RouteHeaders(false));
         return false;
       }
       canonical_ = std::move(*parsed);

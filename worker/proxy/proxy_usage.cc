@@ -86,6 +86,7 @@ void ProxyCall::FillReport(bool ok) {
                 ? std::string_view(resolution_.name)
                 : std::string_view();
   r.attempts = &attempts_;
+  r.route_model = CurrentRouteModel(committed_ && target_ != nullptr);
   r.served = nullptr;
   r.usage.reset();
   r.usage_estimated = false;

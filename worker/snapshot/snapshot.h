@@ -17,6 +17,7 @@
 #include "shared/guardrails/guard.h"
 #include "shared/guardrails/tool_policy.h"
 #include "shared/protocol/adapters.h"
+#include "shared/routing/content_router.h"
 #include "shared/routing/health.h"
 #include "shared/routing/route_table.h"
 #include "worker/snapshot/mcp_runtime.h"
@@ -127,6 +128,9 @@ struct WorkerSnapshot {
   std::shared_ptr<const guardrails::ToolPolicy> tools;
   // The MCP gateway's servers and settings; null when none are configured.
   std::shared_ptr<const McpRuntime> mcp;
+  // Classified auto routing (`routing:` rules, compat.llmrouter); null when
+  // neither is configured.
+  std::shared_ptr<const routing::ContentRouting> content_routing;
 
   const ProviderRuntime* FindProvider(std::string_view name) const {
     auto it = providers.find(name);

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
@@ -48,6 +49,36 @@ void CacheGuard(std::string key, std::shared_ptr<const guardrails::Guard> guard)
   std::lock_guard<std::mutex> lock(c.mu);
   c.key = std::move(key);
   c.guard = std::move(guard);
+}
+
+// proto ContentRouting -> the worker's form; null when nothing is configured.
+std::shared_ptr<const routing::ContentRouting> BuildContentRouting(
+    const bitrouter::v1::ContentRouting& proto) {
+  if (proto.rules_size() == 0 && !proto.llmrouter().enabled()) return nullptr;
+  auto out = std::make_shared<routing::ContentRouting>();
+  for (const auto& r : proto.rules()) {
+    routing::ContentRule& rule = out->rules[r.trigger()];
+    rule.trigger = r.trigger();
+    for (const auto& s : r.signals()) {
+      rule.signals.push_back({s.name(), {s.keywords().begin(), s.keywords().end()}});
+    }
+    // Ties go to the first by name whatever order the proto came in.
+    std::sort(rule.signals.begin(), rule.signals.end(),
+              [](const auto& a, const auto& b) { return a.name < b.name; });
+    rule.high_keywords.assign(r.high_keywords().begin(), r.high_keywords().end());
+    rule.message_length_threshold = r.message_length_threshold();
+    rule.turn_count_threshold = r.turn_count_threshold();
+    rule.code_blocks_increase_complexity = r.code_blocks_increase_complexity();
+    rule.models.insert(r.models().begin(), r.models().end());
+    rule.word_match = r.word_match();
+  }
+  const auto& l = proto.llmrouter();
+  out->llmrouter.enabled = l.enabled();
+  out->llmrouter.word_match = l.word_match();
+  for (const auto& c : l.categories()) {
+    out->llmrouter.candidates[c.category()].assign(c.candidates().begin(), c.candidates().end());
+  }
+  return out;
 }
 
 }  // namespace
@@ -197,6 +228,7 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
   snap->tls = cached;
   snap->require_key = proto.require_key();
   ASSIGN_OR_RETURN(snap->mcp, BuildMcpRuntime(proto.mcp(), proto.version()));
+  snap->content_routing = BuildContentRouting(proto.routing());
   // Compiling every rule costs tens of ms; snapshots that change something
   // else (a key, a route) reuse the previous compilation.
   if (proto.guardrails().rules_size() > 0) {

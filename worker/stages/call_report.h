@@ -29,6 +29,9 @@ struct CallReport {
   // Configured route or virtual model the name resolved through; "" for a
   // direct provider:model (or bare catalog id).
   std::string_view route;
+  // Classified requests: the candidate model of the endpoint that served
+  // (else the first candidate); "" when not classified.
+  std::string_view route_model;
   // Attempts that did not serve, in order (failed, skipped, rescued-from).
   const std::vector<routing::Attempt>* attempts = nullptr;
   // The endpoint whose answer the client got (nullptr: none), its protocol,

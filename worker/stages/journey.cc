@@ -6,6 +6,7 @@
 #include "worker/stages/auth/scope_stage.h"
 #include "worker/stages/budget/budget_stage.h"
 #include "worker/stages/chain.h"
+#include "worker/stages/classify/classify_stage.h"
 #include "worker/stages/guardrails/guard_stage.h"
 #include "worker/stages/limits/limits_stage.h"
 #include "worker/stages/model_name.h"
@@ -18,6 +19,7 @@ const StageChain& RequestJourney() {
   static UsageStage usage;
   static AuthStage auth;
   static ModelNameStage model;
+  static ClassifyStage classify;
   static RouteStage route;
   static ScopeStage scope;
   static GuardrailsStage guard;
@@ -28,6 +30,7 @@ const StageChain& RequestJourney() {
       &usage,     // response side, last: one usage record per request, however it ended
       &auth,      // who asks: the virtual key (401)
       &model,     // the routing key is sane (400)
+      &classify,  // a trigger model: the model(s) picked from the content, no network call
       &route,     // endpoints in strategy order (404)
       &scope,     // every endpoint inside the key's scope (403)
       &limits,    // the key's RPM / TPM for the node (429); tokens charged at the end

@@ -56,6 +56,17 @@ struct InboundCall {
   // Set by the request side's stages (journey.cc), read by later ones and by
   // the response side.
   const KeyPolicy* key = nullptr;  // "auth": the virtual key (in the request's snapshot)
+  // "classify": the model was a trigger (a `routing:` rule or a Rungate
+  // logical model). `route_category` is what the classifier chose ("coding",
+  // "coding.high", "default", "vision", ...; "" = not classified);
+  // `route_candidates` the model names to route, tried in order;
+  // `llmrouter` says the Rungate headers go out too.
+  std::string route_category;
+  std::vector<std::string> route_candidates;
+  bool llmrouter = false;
+  // "route": for each target of the resolution, the index of the candidate
+  // it came from (empty when not classified).
+  std::vector<uint32_t> route_target_candidate;
   std::optional<routing::Resolution> resolution;  // "route": endpoints ...
   std::vector<size_t> order;                      // ... in the order to try
   int64_t budget_reserved = 0;                    // "budget": micro-USD reserved for this request

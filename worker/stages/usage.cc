@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <span>
 
 #include "absl/strings/str_cat.h"
 #include "shared/common/strings.h"
 #include "shared/common/wall_clock.h"
 #include "worker/stages/actual_cost.h"
+#include "worker/stages/classify/classify_stage.h"
 #include "worker/usage/outbox.h"
 
 namespace bitrouter::worker {
@@ -103,6 +105,9 @@ usage::UsageRecord BuildUsageRecord(const InboundRequest& request, const Inbound
                           report.served_status, "", report.upstream_latency_us});
   }
   r.guardrails = GuardHitsText(snapshot, call);
+  r.route_category = call.route_category;
+  r.route_model = !report.route_model.empty() ? std::string(report.route_model)
+                                              : std::string(RouteModel(call, SIZE_MAX));
   r.final_status = report.final_status;
   r.streamed = report.streamed;
   r.bytes_in = report.bytes_in;

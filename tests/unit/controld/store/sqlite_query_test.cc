@@ -311,6 +311,8 @@ TEST_F(SqliteQueryTest, Version1FileGainsTheQueryIndexes) {
            "DROP INDEX usage_records_model_time; DROP INDEX usage_records_status_time; "
            "DROP TABLE keys; DROP TABLE key_revision; DROP TABLE budget_leases; "
            "ALTER TABLE usage_records DROP COLUMN guardrails; "
+           "ALTER TABLE usage_records DROP COLUMN route_category; "
+           "ALTER TABLE usage_records DROP COLUMN route_model; "
            "DELETE FROM schema_migrations WHERE version >= 2");
   EXPECT_EQ(QueryRaw(path, "SELECT MAX(version) FROM schema_migrations"), "1");
 

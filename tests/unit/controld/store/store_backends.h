@@ -140,6 +140,10 @@ inline UsageRecord FullRecord(int n, int64_t time_ms) {
   r.usage_origin = n % 2 == 0 ? UsageOrigin::kProvider : UsageOrigin::kEstimated;
   r.cost_micro_usd = 4321 + n;
   r.guardrails = "api_keys:redact:upgoing";
+  if (n % 2 == 1) {  // classified: the other rows leave both empty
+    r.route_category = "coding.high";
+    r.route_model = "anthropic:claude-sonnet-4";
+  }
   return r;
 }
 

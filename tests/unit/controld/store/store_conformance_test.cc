@@ -35,12 +35,12 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreUsageTest,
 TEST_P(StoreUsageTest, SchemaIsLatestAndReopenKeepsIt) {
   auto version = store_->SchemaVersion();
   ASSERT_TRUE(version.ok()) << version.status();
-  EXPECT_EQ(*version, 5);
+  EXPECT_EQ(*version, 6);
   EXPECT_EQ(SqliteStore::LatestSchemaVersion(), PgStore::LatestSchemaVersion());
   Append({FullRecord(1, 1000)});
   store_ = NewStore();
   ASSERT_TRUE(store_->Open().ok());
-  EXPECT_EQ(*store_->SchemaVersion(), 5);
+  EXPECT_EQ(*store_->SchemaVersion(), 6);
   EXPECT_EQ(Ids(10, {}), (std::vector<std::string>{"req-1"}));              // not re-created
   EXPECT_EQ(store_->Open().code(), absl::StatusCode::kFailedPrecondition);  // already open
 }
@@ -60,14 +60,16 @@ TEST_P(StoreUsageTest, Version1DatabaseGainsTheLaterMigrations) {
   ASSERT_EQ(Raw("DROP INDEX usage_records_model_time; DROP INDEX usage_records_status_time; "
                 "DROP TABLE keys; DROP TABLE key_revision; DROP TABLE budget_leases; "
                 "ALTER TABLE usage_records DROP COLUMN guardrails; "
+                "ALTER TABLE usage_records DROP COLUMN route_category; "
+                "ALTER TABLE usage_records DROP COLUMN route_model; "
                 "DELETE FROM schema_migrations WHERE version >= 2"),
             "");
   EXPECT_EQ(Raw("SELECT MAX(version) FROM schema_migrations"), "1");
   store_ = NewStore();
   absl::Status status = store_->Open();
   ASSERT_TRUE(status.ok()) << status;
-  EXPECT_EQ(*store_->SchemaVersion(), 5);
-  EXPECT_EQ(Raw("SELECT COUNT(*) FROM schema_migrations"), "5");
+  EXPECT_EQ(*store_->SchemaVersion(), 6);
+  EXPECT_EQ(Raw("SELECT COUNT(*) FROM schema_migrations"), "6");
   EXPECT_EQ(Ids(10, {}), (std::vector<std::string>{"kept"}));
   EXPECT_EQ(*store_->MaxKeyRevision(), 0);
   KeyRecord k;
@@ -78,6 +80,32 @@ TEST_P(StoreUsageTest, Version1DatabaseGainsTheLaterMigrations) {
   EXPECT_EQ(*store_->InsertKey(k), 1);
   ASSERT_EQ(store_->ListKeys()->size(), 1u);
   EXPECT_EQ(store_->ListKeys()->front().mcp_tools, k.mcp_tools);
+}
+
+TEST_P(StoreUsageTest, Version5DatabaseGainsTheRouteColumns) {
+  Append({Row("old", 1, "m", "p")});
+  store_.reset();
+  // What a version-5 bitrouterd left: no route columns.
+  ASSERT_EQ(Raw("ALTER TABLE usage_records DROP COLUMN route_category; "
+                "ALTER TABLE usage_records DROP COLUMN route_model; "
+                "DELETE FROM schema_migrations WHERE version >= 6"),
+            "");
+  store_ = NewStore();
+  absl::Status status = store_->Open();
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(*store_->SchemaVersion(), 6);
+  UsageRecord classified = FullRecord(7, 2000);
+  classified.route_category = "vision";
+  classified.route_model = "qwen/qwen3-vl-235b-a22b-thinking";
+  Append({classified});
+  auto rows = store_->Newest(10, {});
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].route_category, "vision");
+  EXPECT_EQ((*rows)[0].route_model, "qwen/qwen3-vl-235b-a22b-thinking");
+  EXPECT_EQ((*rows)[1].request_id, "old");  // the old row reads as not classified
+  EXPECT_EQ((*rows)[1].route_category, "");
+  EXPECT_EQ((*rows)[1].route_model, "");
 }
 
 TEST_P(StoreUsageTest, CallsBeforeOpenFail) {

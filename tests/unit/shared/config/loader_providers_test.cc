@@ -342,11 +342,10 @@ tools: {}
 mcp: {}
 wallet: {}
 mpp: {}
-routing: {}
 keys: {}
 )");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
-  for (const char* s : {"solana_rpc_url", "wallet", "mpp", "routing", "keys"}) {
+  for (const char* s : {"solana_rpc_url", "wallet", "mpp", "keys"}) {
     EXPECT_TRUE(HasWarning(*cfg, std::string(s) + ": section not implemented yet; ignored"))
         << s << Warnings(*cfg);
   }

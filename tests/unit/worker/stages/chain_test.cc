@@ -130,8 +130,8 @@ TEST(StageChain, AStageThatHandlesTheRequestEndsTheRequestSide) {
 
 TEST(StageChain, TheJourneyReadsLikeTheRequestsPath) {
   EXPECT_EQ(RequestJourney().Describe(),
-            "usage -> auth -> model -> route -> scope -> limits -> guardrails -> budget -> "
-            "dispatch");
+            "usage -> auth -> model -> classify -> route -> scope -> limits -> guardrails -> "
+            "budget -> dispatch");
   // The answer comes back through budget (settle), limits (tokens), then
   // usage last (the record sees everything).
   ASSERT_EQ(RequestJourney().response_side().size(), 3u);
