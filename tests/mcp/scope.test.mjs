@@ -302,6 +302,11 @@ tools:
     assert.deepEqual(all.body.data[3].input_schema, { type: 'object', properties: { note: { type: 'string' } } });
     assert.equal(all.body.data[2].pricing.per_call_usd, null);
     assert.deepEqual((await get(keys.ghonly)).body.data, []);
-    assert.equal((await get(null)).status, 401);
+    // Open like the plugin's other endpoints: no key lists every tool, even
+    // with keys required; a BitRouter key presented is still checked.
+    const anonymous = await get(null);
+    assert.equal(anonymous.status, 200);
+    assert.deepEqual(anonymous.body.data.map((t) => t.name), ['vdead', 'vecho', 'vfail', 'vlb']);
+    assert.equal((await get('brvk_' + 'x'.repeat(43))).status, 401);
   });
 });
