@@ -269,9 +269,9 @@ void WriteThinking(W& w, const CanonicalRequest& req, std::string_view model) {
 void WriteGenerationConfig(W& w, const CanonicalRequest& req, std::string_view model) {
   const auto& rf = req.response_format;
   bool json = rf && rf->type != ResponseFormat::Type::kText;
-  bool any = req.max_tokens || req.temperature || req.top_p || req.seed ||
-             req.frequency_penalty || req.presence_penalty || !req.stop.empty() || json ||
-             req.thinking || req.reasoning_effort;
+  bool any = req.max_tokens || req.temperature || req.top_p || req.seed || req.frequency_penalty ||
+             req.presence_penalty || !req.stop.empty() || json || req.thinking ||
+             req.reasoning_effort;
   if (!any) return;
   Str(w, "generationConfig");
   w.StartObject();

@@ -123,8 +123,8 @@ absl::StatusOr<Resolution> RouteTable::Resolve(std::string_view model) const {
   // active. Otherwise the whole name stays a catalog id: OpenRouter's ids
   // contain slashes (`anthropic/claude-3-haiku` must still reach an
   // openrouter catalog entry when no anthropic provider is set up).
-  if (size_t slash = model.find('/'); slash != std::string_view::npos && slash > 0 &&
-                                      slash + 1 < model.size()) {
+  if (size_t slash = model.find('/');
+      slash != std::string_view::npos && slash > 0 && slash + 1 < model.size()) {
     const ProviderSpec* p = FindProvider(model.substr(0, slash));
     if (p != nullptr && p->active) {
       res.source = "provider:model";  // the same resolution as `p:m`

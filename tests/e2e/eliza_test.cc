@@ -75,22 +75,23 @@ class ElizaTest : public RouterTest {
     ASSERT_TRUE(upstream_->Start()) << upstream_->last_error();
     upstream_->SetHandler(Answer);
     const std::string base = upstream_->base_url();
-    StartRouterOnly("providers:\n"
-                    "  ant:\n    api_protocol: anthropic\n    api_base: " +
-                    base +
-                    "\n    api_key: sk-ant-upstream\n    models: [claude-x]\n"
-                    "  gem:\n    api_protocol: google\n    api_base: " +
-                    base +
-                    "\n    api_key: gem-key\n    models: [gem-x]\n"
-                    "  resp:\n    api_protocol: openai_responses\n    api_base: " +
-                    base +
-                    "\n    api_key: resp-key\n    models: [resp-x]\n"
-                    "  orouter:\n    api_protocol: openai\n    api_base: " +
-                    base +
-                    "\n    api_key: or-key\n    models: [anthropic/claude-3-haiku]\n"
-                    "models:\n"
-                    "  openai/pinned:\n    endpoints:\n"
-                    "      - {provider: ant, model_id: claude-x}\n");
+    StartRouterOnly(
+        "providers:\n"
+        "  ant:\n    api_protocol: anthropic\n    api_base: " +
+        base +
+        "\n    api_key: sk-ant-upstream\n    models: [claude-x]\n"
+        "  gem:\n    api_protocol: google\n    api_base: " +
+        base +
+        "\n    api_key: gem-key\n    models: [gem-x]\n"
+        "  resp:\n    api_protocol: openai_responses\n    api_base: " +
+        base +
+        "\n    api_key: resp-key\n    models: [resp-x]\n"
+        "  orouter:\n    api_protocol: openai\n    api_base: " +
+        base +
+        "\n    api_key: or-key\n    models: [anthropic/claude-3-haiku]\n"
+        "models:\n"
+        "  openai/pinned:\n    endpoints:\n"
+        "      - {provider: ant, model_id: claude-x}\n");
   }
 
   // Sends `body`; checks the client's answer is a chat.completion whose

@@ -46,8 +46,7 @@ class PluginEndpointsTest : public RouterTest {
   void StartUpstream(int delay_ms) {
     upstream_ = std::make_unique<FakeUpstream>();
     ASSERT_TRUE(upstream_->Start()) << upstream_->last_error();
-    upstream_->SetHandler(
-        [delay_ms](const RecordedRequest& req) { return Answer(req, delay_ms); });
+    upstream_->SetHandler([delay_ms](const RecordedRequest& req) { return Answer(req, delay_ms); });
   }
 
   // Keys required; virtual models on each provider (one through an
@@ -56,24 +55,25 @@ class PluginEndpointsTest : public RouterTest {
   void StartPlugin() {
     StartUpstream(0);
     const std::string base = upstream_->base_url();
-    StartRouterOnly("server:\n  skip_auth: false\n"
-                    "providers:\n"
-                    "  ant:\n    api_protocol: anthropic\n    api_base: " +
-                    base +
-                    "\n    api_key: sk-ant-upstream\n    models: [claude-x]\n"
-                    "  gem:\n    api_protocol: google\n    api_base: " +
-                    base +
-                    "\n    api_key: gem-key\n"
-                    "models:\n"
-                    "  smart:\n    endpoints:\n"
-                    "      - {provider: openai, model_id: m-broken}\n"
-                    "      - {provider: openai, model_id: m-good}\n"
-                    "  claude:\n    endpoints:\n"
-                    "      - {provider: ant, model_id: claude-x}\n"
-                    "  gemmy:\n    endpoints:\n"
-                    "      - {provider: gem, model_id: gem-x}\n"
-                    "  mixed:\n    endpoints:\n"
-                    "      - {provider: openai, model_id: m-good, api_protocol: anthropic}\n");
+    StartRouterOnly(
+        "server:\n  skip_auth: false\n"
+        "providers:\n"
+        "  ant:\n    api_protocol: anthropic\n    api_base: " +
+        base +
+        "\n    api_key: sk-ant-upstream\n    models: [claude-x]\n"
+        "  gem:\n    api_protocol: google\n    api_base: " +
+        base +
+        "\n    api_key: gem-key\n"
+        "models:\n"
+        "  smart:\n    endpoints:\n"
+        "      - {provider: openai, model_id: m-broken}\n"
+        "      - {provider: openai, model_id: m-good}\n"
+        "  claude:\n    endpoints:\n"
+        "      - {provider: ant, model_id: claude-x}\n"
+        "  gemmy:\n    endpoints:\n"
+        "      - {provider: gem, model_id: gem-x}\n"
+        "  mixed:\n    endpoints:\n"
+        "      - {provider: openai, model_id: m-good, api_protocol: anthropic}\n");
   }
 
   HttpResponse Get(const std::string& path, const HeaderList& headers = {},
@@ -89,7 +89,8 @@ TEST_F(PluginEndpointsTest, OpenWithoutAKeyWhenKeysAreRequired) {
     HttpResponse health = Get("/health", h);
     EXPECT_EQ(health.status, 200) << health.body;
     EXPECT_EQ(health.body, R"({"status":"ok"})");
-    for (const char* path : {"/v1/routes", "/v1/metrics", "/v1/agents", "/v1/skills", "/v1/tools"}) {
+    for (const char* path :
+         {"/v1/routes", "/v1/metrics", "/v1/agents", "/v1/skills", "/v1/tools"}) {
       HttpResponse r = Get(path, h);
       EXPECT_EQ(r.status, 200) << path << " " << r.body;
       EXPECT_EQ(r.Header("content-type"), "application/json") << path;
@@ -224,11 +225,10 @@ TEST_F(PluginEndpointsTest, MetricsCountPerRouteAndEndpointLikeTheNodeTable) {
             by["openai:m-broken"]["total_errors"].GetDouble() +
                 dead["by_endpoint"]["openai:m-broken"]["total_errors"].GetDouble());
   // Served upstream latencies land in the same bucket /metrics shows.
-  EXPECT_EQ(t.Sum("bitrouter_upstream_latency_seconds_bucket", {{"provider", "ant"}, {"le", "0.1"}}),
-            0);
-  EXPECT_EQ(t.Sum("bitrouter_upstream_latency_seconds_bucket",
-                  {{"provider", "ant"}, {"le", "0.25"}}),
-            2);
+  EXPECT_EQ(
+      t.Sum("bitrouter_upstream_latency_seconds_bucket", {{"provider", "ant"}, {"le", "0.1"}}), 0);
+  EXPECT_EQ(
+      t.Sum("bitrouter_upstream_latency_seconds_bucket", {{"provider", "ant"}, {"le", "0.25"}}), 2);
 }
 
 }  // namespace

@@ -296,6 +296,9 @@ tools:
         endpoints: [{ server: 'dead', tool: 'echo' }, { server: 'fs', tool: 'echo' }],
         pricing: { per_call_usd: 0.002 },
       }],
+      // The same list in the OpenClaw plugin's shape.
+      tools: [{ id: 'vecho', name: 'vecho', provider: 'virtual',
+        description: 'Echo on the first server that answers' }],
     });
     const all = await get(keys.all);
     assert.deepEqual(all.body.data.map((t) => t.name), ['vdead', 'vecho', 'vfail', 'vlb']);

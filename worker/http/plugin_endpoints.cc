@@ -141,11 +141,11 @@ bool HandlePluginEndpoint(Server& server, HttpConnection* conn) {
   const std::string_view path = req.Path();
   if (!OneOfOurs(path)) return false;
   if (req.method != HTTP_GET && req.method != HTTP_HEAD) {
-    conn->SendResponse(405, "application/json",
-                       protocol::RenderOpenAIError({405, "invalid_request_error",
-                                                    "method_not_allowed",
-                                                    absl::StrCat("use GET ", std::string(path))}),
-                       "Allow: GET, HEAD\r\n");
+    conn->SendResponse(
+        405, "application/json",
+        protocol::RenderOpenAIError({405, "invalid_request_error", "method_not_allowed",
+                                     absl::StrCat("use GET ", std::string(path))}),
+        "Allow: GET, HEAD\r\n");
     return true;
   }
   std::string body;

@@ -228,9 +228,8 @@ void RecordMetrics(node::WorkerMetrics& metrics, const WorkerSnapshot& snapshot,
   const bool routed = report.served != nullptr || tried_n > 0 ||
                       (report.attempts != nullptr && !report.attempts->empty());
   if (routed) {
-    s.requested = configured_route || catalog_model
-                      ? std::string_view(record.model_requested)
-                      : std::string_view("other");
+    s.requested = configured_route || catalog_model ? std::string_view(record.model_requested)
+                                                    : std::string_view("other");
   }
   s.endpoints = std::span<const node::EndpointSample>(endpoints.data(), tried_n);
   s.total_latency_us = report.total_latency_us;

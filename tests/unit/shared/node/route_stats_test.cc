@@ -34,8 +34,8 @@ RequestSample RouteSample(std::string_view requested, int status, int64_t latenc
 }
 
 TEST(RouteStats, WorkersMergeIntoOneViewOfTheNode) {
-  auto region = NodeShm::Create({.health_slots = 16, .metrics_worker_slots = 4,
-                                 .metrics_series_per_slot = 64});
+  auto region = NodeShm::Create(
+      {.health_slots = 16, .metrics_worker_slots = 4, .metrics_series_per_slot = 64});
   ASSERT_TRUE(region.ok()) << region.status();
   WorkerMetrics a, b;
   ASSERT_TRUE(a.UseShared(**region, 0, 1001));
