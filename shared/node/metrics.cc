@@ -64,6 +64,7 @@ void WorkerMetrics::RecordRequest(const RequestSample& s) {
   if (s.failovers > 0) {
     Add(SeriesFamily::kFailovers, Key({route}), 0, static_cast<uint64_t>(s.failovers));
   }
+  if (!s.requested.empty()) RecordRoute(s);
   MetricsSlot& slot = slot_state();
   Observe(slot.overhead, kOverheadBoundsUs, NonNegative(s.overhead_us));
   if (s.provider.empty()) return;  // nothing served: no upstream timing, no usage
@@ -92,6 +93,36 @@ void WorkerMetrics::RecordRequest(const RequestSample& s) {
     add(kCostMicroUsd, *s.cost_micro_usd);
   } else {
     usage.values[kCostUnknown].fetch_add(1, kRelaxed);
+  }
+}
+
+void WorkerMetrics::RecordRoute(const RequestSample& s) {
+  constexpr size_t kHistogramSum = kUpstreamBoundsUs.size() + 1;
+  MetricSeries& route = table_->Series(slot_, SeriesFamily::kRouteRequests, Key({s.requested}));
+  route.values[kRouteCount].fetch_add(1, kRelaxed);
+  if (s.status >= 400) route.values[kRouteErrors].fetch_add(1, kRelaxed);
+  if (s.tokens_counted) {
+    route.values[kRoutePromptTokens].fetch_add(NonNegative(s.prompt_tokens), kRelaxed);
+    route.values[kRouteCompletionTokens].fetch_add(NonNegative(s.completion_tokens), kRelaxed);
+    route.values[kRouteTokenSamples].fetch_add(1, kRelaxed);
+  }
+  // A max, not a sum: every slot holds its own latest, the reader takes the largest.
+  std::atomic<uint64_t>& last = route.values[kRouteLastUsedUnixS];
+  const uint64_t now = NonNegative(s.finished_unix_s);
+  uint64_t seen = last.load(kRelaxed);
+  while (seen < now && !last.compare_exchange_weak(seen, now, kRelaxed)) {
+  }
+  MetricSeries& latency = table_->Series(slot_, SeriesFamily::kRouteLatency, Key({s.requested}));
+  Observe(latency.values, latency.values[kHistogramSum], kUpstreamBoundsUs.data(),
+          kUpstreamBoundsUs.size(), NonNegative(s.total_latency_us));
+  for (const EndpointSample& e : s.endpoints) {
+    const LabelKey key = Key({s.requested, Or(e.provider, "none"), Or(e.model, "none")});
+    MetricSeries& ep = table_->Series(slot_, SeriesFamily::kEndpointRequests, key);
+    ep.values[kRouteCount].fetch_add(1, kRelaxed);
+    if (e.error) ep.values[kRouteErrors].fetch_add(1, kRelaxed);
+    MetricSeries& ep_latency = table_->Series(slot_, SeriesFamily::kEndpointLatency, key);
+    Observe(ep_latency.values, ep_latency.values[kHistogramSum], kUpstreamBoundsUs.data(),
+            kUpstreamBoundsUs.size(), NonNegative(e.latency_us));
   }
 }
 

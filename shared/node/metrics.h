@@ -35,6 +35,14 @@ struct AttemptSample {
   std::string_view outcome;
 };
 
+// One endpoint a request tried (skipped ones excluded), for the per-route view.
+struct EndpointSample {
+  std::string_view provider;
+  std::string_view model;  // a catalog id, or "other"
+  bool error = false;      // the attempt failed (or the served answer was >= 400)
+  int64_t latency_us = 0;  // request sent -> outcome
+};
+
 // One finished request, as the client saw it.
 struct RequestSample {
   std::string_view client_protocol;  // "chat" | "responses" | "messages" | "gemini"
@@ -52,6 +60,14 @@ struct RequestSample {
   int64_t prompt_tokens = 0, completion_tokens = 0, reasoning_tokens = 0, cache_read_tokens = 0,
           cache_write_tokens = 0;
   std::optional<int64_t> cost_micro_usd;  // nullopt = unknown (counted apart, never as $0)
+  // The per-route view (kRouteRequests and kin), for requests that were
+  // routed: the name as requested when it is a configured route or resolves
+  // to a catalog model, else "other" ("" = not routed: nothing recorded).
+  std::string_view requested;
+  std::span<const EndpointSample> endpoints;
+  int64_t total_latency_us = 0;  // as the client saw it
+  bool tokens_counted = false;   // prompt/completion tokens above are the request's
+  int64_t finished_unix_s = 0;
 };
 
 // One per worker process. Any thread (everything is atomic), meant for the
@@ -103,6 +119,7 @@ class WorkerMetrics {
 
  private:
   MetricsSlot& slot_state() const { return table_->slot(slot_); }
+  void RecordRoute(const RequestSample& s);
   void Add(SeriesFamily family, const LabelKey& key, uint32_t value, uint64_t n);
 
   std::unique_ptr<MetricsTable> private_;

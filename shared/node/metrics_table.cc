@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "shared/common/wall_clock.h"
 #include "shared/node/health_table.h"
 
 namespace bitrouter::node {
@@ -59,6 +60,8 @@ uint32_t LabelCount(SeriesFamily family) {
       return 6;
     case SeriesFamily::kGuardrails:
     case SeriesFamily::kMcpRequests:
+    case SeriesFamily::kEndpointRequests:
+    case SeriesFamily::kEndpointLatency:
       return 3;
     case SeriesFamily::kAttempts:
     case SeriesFamily::kUsage:
@@ -67,6 +70,8 @@ uint32_t LabelCount(SeriesFamily family) {
     case SeriesFamily::kFailovers:
     case SeriesFamily::kUpstreamTtfb:
     case SeriesFamily::kUpstreamLatency:
+    case SeriesFamily::kRouteRequests:
+    case SeriesFamily::kRouteLatency:
       return 1;
     case SeriesFamily::kNone:
       break;
@@ -134,7 +139,10 @@ std::unique_ptr<MetricsTable> MetricsTable::Private(uint32_t worker_slots,
   // make_unique value-initialises: every cell starts at 0, like a new region.
   Owned owned{std::make_unique<MetricsSlot[]>(slots), std::make_unique<MetricSeries[]>(series),
               std::make_unique<std::atomic<uint32_t>[]>(series * kIndexCellsPerSeries)};
-  return std::unique_ptr<MetricsTable>(new MetricsTable(std::move(owned), slots, per_slot));
+  auto table = std::unique_ptr<MetricsTable>(new MetricsTable(std::move(owned), slots, per_slot));
+  // A private table is its own node: it dates from now.
+  table->slot(table->daemon_slot()).node_started_unix_ms.store(static_cast<uint64_t>(UnixMillis()));
+  return table;
 }
 
 bool MetricsTable::TakeSlot(uint32_t i, uint32_t worker_id, pid_t pid) {

@@ -97,6 +97,9 @@ struct alignas(64) MetricsSlot {
   std::atomic<uint64_t> store_rows_written;
   std::atomic<uint64_t> store_down;            // 1 while the store fails (0 = up)
   std::atomic<uint64_t> store_queued_records;  // usage records waiting for the store
+  // When bitrouterd created the node region (unix ms): the node's uptime,
+  // whichever worker answers.
+  std::atomic<uint64_t> node_started_unix_ms;
 };
 
 enum class SeriesFamily : uint32_t {
@@ -110,8 +113,14 @@ enum class SeriesFamily : uint32_t {
   kGuardrails = 7,       // pattern, direction, action: [count]
   kMcpRequests = 8,      // server, method, outcome: [count]
   kMcpLatency = 9,       // server, method: histogram over kUpstreamBoundsUs
+  // Per route as the client asked for it (GET /v1/metrics, the OpenClaw
+  // plugin's view): the model name as requested, and each endpoint tried.
+  kRouteRequests = 10,     // requested: RouteValue
+  kRouteLatency = 11,      // requested: histogram over kUpstreamBoundsUs (client-seen total)
+  kEndpointRequests = 12,  // requested, provider, model: RouteValue (count and errors only)
+  kEndpointLatency = 13,   // requested, provider, model: histogram over kUpstreamBoundsUs
 };
-inline constexpr uint32_t kSeriesFamilies = 9;
+inline constexpr uint32_t kSeriesFamilies = 13;
 // How many label values a family's key holds.
 uint32_t LabelCount(SeriesFamily family);
 
@@ -124,6 +133,16 @@ enum UsageValue : uint32_t {
   kCacheWriteTokens,
   kCostMicroUsd,
   kCostUnknown,
+};
+
+// Value cells of a kRouteRequests / kEndpointRequests series.
+enum RouteValue : uint32_t {
+  kRouteCount = 0,
+  kRouteErrors,            // the client got a status >= 400 (endpoint: the attempt failed)
+  kRoutePromptTokens,      // route only
+  kRouteCompletionTokens,  // route only
+  kRouteTokenSamples,      // route only: requests whose tokens were counted
+  kRouteLastUsedUnixS,     // route only: the latest finish, unix seconds (a max, not a sum)
 };
 
 inline constexpr size_t kSeriesKeyBytes = 184;

@@ -10,6 +10,7 @@
 #include <new>
 
 #include "absl/strings/str_cat.h"
+#include "shared/common/wall_clock.h"
 #include "shared/node/health_table.h"
 #include "shared/node/key_table.h"
 #include "shared/node/metrics_table.h"
@@ -98,6 +99,11 @@ absl::StatusOr<std::unique_ptr<NodeShm>> NodeShm::Create(const NodeShmSpec& spec
     } else if (wants[i].kind == TableKind::kMetricSlots) {
       auto* slots = reinterpret_cast<MetricsSlot*>(static_cast<char*>(base) + offsets[i]);
       for (uint64_t j = 0; j < wants[i].capacity; ++j) new (&slots[j]) MetricsSlot();
+      // The daemon's slot (the last) dates the node: /v1/metrics' uptime.
+      if (wants[i].capacity > 0) {
+        slots[wants[i].capacity - 1].node_started_unix_ms.store(
+            static_cast<uint64_t>(UnixMillis()));
+      }
     }
     // Metric series and index cells are left as the zero pages they are (a
     // valid, empty entry, as every attaching process sees them):

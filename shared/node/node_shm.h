@@ -36,7 +36,7 @@ static_assert(sizeof(std::atomic<uint64_t>) == 8 && sizeof(std::atomic<uint32_t>
 inline constexpr uint64_t kNodeShmMagic = 0x3130'4544'4f4e'5242ULL;  // "BRNODE01"
 // Bump when a table's entry layout or meaning changes: a worker never maps a
 // region of another layout (bitrouterd and its workers come from one install).
-inline constexpr uint32_t kNodeShmLayoutVersion = 3;
+inline constexpr uint32_t kNodeShmLayoutVersion = 4;
 inline constexpr uint32_t kMaxTables = 16;
 
 enum class TableKind : uint32_t {

@@ -152,6 +152,12 @@ struct CanonicalRequest {
   std::optional<int64_t> max_tokens;
   std::optional<double> temperature;
   std::optional<double> top_p;
+  // Sampling controls only Chat and Gemini carry (Gemini generationConfig
+  // seed / frequencyPenalty / presencePenalty); Messages and Responses have
+  // no such parameter, so their renderers leave them out on purpose.
+  std::optional<int64_t> seed;
+  std::optional<double> frequency_penalty;
+  std::optional<double> presence_penalty;
   std::vector<std::string> stop;
   bool stream = false;
   std::optional<ResponseFormat> response_format;

@@ -469,6 +469,10 @@ absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json) {
   }
   ASSIGN_OR_RETURN(req.temperature, OptNumber(root, "temperature", "temperature"));
   ASSIGN_OR_RETURN(req.top_p, OptNumber(root, "top_p", "top_p"));
+  ASSIGN_OR_RETURN(req.seed, OptInt(root, "seed", "seed"));
+  ASSIGN_OR_RETURN(req.frequency_penalty,
+                   OptNumber(root, "frequency_penalty", "frequency_penalty"));
+  ASSIGN_OR_RETURN(req.presence_penalty, OptNumber(root, "presence_penalty", "presence_penalty"));
   RETURN_IF_ERROR(ParseStop(root, &req));
   ASSIGN_OR_RETURN(std::optional<bool> stream, OptBool(root, "stream", "stream"));
   req.stream = stream.value_or(false);
@@ -522,6 +526,9 @@ absl::StatusOr<std::string> RenderRequest(const CanonicalRequest& req,
   if (req.max_tokens) Str(w, "max_completion_tokens"), w.Int64(*req.max_tokens);
   if (req.temperature) Str(w, "temperature"), w.Double(*req.temperature);
   if (req.top_p) Str(w, "top_p"), w.Double(*req.top_p);
+  if (req.seed) Str(w, "seed"), w.Int64(*req.seed);
+  if (req.frequency_penalty) Str(w, "frequency_penalty"), w.Double(*req.frequency_penalty);
+  if (req.presence_penalty) Str(w, "presence_penalty"), w.Double(*req.presence_penalty);
   if (!req.stop.empty()) {
     Str(w, "stop");
     w.StartArray();

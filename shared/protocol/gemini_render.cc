@@ -269,14 +269,18 @@ void WriteThinking(W& w, const CanonicalRequest& req, std::string_view model) {
 void WriteGenerationConfig(W& w, const CanonicalRequest& req, std::string_view model) {
   const auto& rf = req.response_format;
   bool json = rf && rf->type != ResponseFormat::Type::kText;
-  bool any = req.max_tokens || req.temperature || req.top_p || !req.stop.empty() || json ||
-             req.thinking || req.reasoning_effort;
+  bool any = req.max_tokens || req.temperature || req.top_p || req.seed || req.frequency_penalty ||
+             req.presence_penalty || !req.stop.empty() || json || req.thinking ||
+             req.reasoning_effort;
   if (!any) return;
   Str(w, "generationConfig");
   w.StartObject();
   if (req.max_tokens) Str(w, "maxOutputTokens"), w.Int64(*req.max_tokens);
   if (req.temperature) Str(w, "temperature"), w.Double(*req.temperature);
   if (req.top_p) Str(w, "topP"), w.Double(*req.top_p);
+  if (req.seed) Str(w, "seed"), w.Int64(*req.seed);
+  if (req.frequency_penalty) Str(w, "frequencyPenalty"), w.Double(*req.frequency_penalty);
+  if (req.presence_penalty) Str(w, "presencePenalty"), w.Double(*req.presence_penalty);
   if (!req.stop.empty()) {
     Str(w, "stopSequences");
     w.StartArray();

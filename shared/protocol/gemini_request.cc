@@ -421,6 +421,11 @@ absl::Status ParseGenerationConfig(object root, CanonicalRequest* req) {
   ASSIGN_OR_RETURN(req->temperature, OptNumber(gc, "temperature", Sub(path, "temperature")));
   auto [tk, tp] = key("topP");
   ASSIGN_OR_RETURN(req->top_p, OptNumber(gc, tk, tp));
+  ASSIGN_OR_RETURN(req->seed, OptInt(gc, "seed", Sub(path, "seed")));
+  auto [fk, fp] = key("frequencyPenalty");
+  ASSIGN_OR_RETURN(req->frequency_penalty, OptNumber(gc, fk, fp));
+  auto [pk, pp] = key("presencePenalty");
+  ASSIGN_OR_RETURN(req->presence_penalty, OptNumber(gc, pk, pp));
   auto [ck, cp] = key("candidateCount");
   ASSIGN_OR_RETURN(std::optional<int64_t> candidates, OptInt(gc, ck, cp));
   if (candidates && *candidates != 1) return Bad(cp, "must be 1 (one candidate is supported)");

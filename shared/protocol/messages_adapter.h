@@ -22,6 +22,14 @@ namespace bitrouter::protocol::messages {
 inline constexpr int64_t kDefaultMaxTokens = 4096;
 
 absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json);
+
+// The system instruction a Chat `response_format: {"type":"json_object"}`
+// becomes for a Messages upstream (which has no JSON mode), after the
+// client's own system prompts.
+inline constexpr std::string_view kJsonObjectInstruction =
+    "Respond with a single valid JSON object and nothing else: no prose before or after it, "
+    "no Markdown code fences.";
+
 // Anthropic requires max_tokens: absent in `req` -> kDefaultMaxTokens.
 // reasoning_effort without thinking becomes a thinking budget (low 1024,
 // medium 8192, high 16384, xhigh/max 32768). Any budget is kept in
@@ -29,6 +37,8 @@ absl::StatusOr<CanonicalRequest> ParseRequest(std::string_view json);
 // budget + kDefaultMaxTokens; under a client limit the budget is capped (and
 // thinking left out when 1024 does not fit).
 // A Role::kSystem message is rendered in place as {"role":"system"}.
+// A json_object response_format adds kJsonObjectInstruction to the system
+// prompts; seed and the penalties have no Messages parameter and are left out.
 absl::StatusOr<std::string> RenderRequest(const CanonicalRequest& req,
                                           std::string_view upstream_model);
 

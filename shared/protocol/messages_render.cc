@@ -257,12 +257,24 @@ absl::StatusOr<std::string> RenderRequest(const CanonicalRequest& req,
   Str(w, "model"), Str(w, upstream_model);
   ThinkingPlan plan = PlanThinking(req);
   Str(w, "max_tokens"), w.Int64(plan.max_tokens);
-  if (req.system.size() == 1) {
+  // JSON mode has no Messages parameter, and output_config.format cannot
+  // stand in for it: Anthropic requires additionalProperties:false on every
+  // object, so a schema for "any object" would only admit {}. An
+  // instruction after the client's own system prompts asks for the object.
+  const bool json_mode =
+      req.response_format && req.response_format->type == ResponseFormat::Type::kJsonObject;
+  const size_t system_count = req.system.size() + (json_mode ? 1 : 0);
+  if (system_count == 1 && !json_mode) {
     Str(w, "system"), Str(w, req.system[0]);
-  } else if (!req.system.empty()) {
+  } else if (system_count == 1) {
+    Str(w, "system"), Str(w, kJsonObjectInstruction);
+  } else if (system_count > 1) {
     Str(w, "system");
     w.StartArray();
     for (const std::string& s : req.system) RETURN_IF_ERROR(RenderBlock(w, ContentPart::Text(s)));
+    if (json_mode) {
+      RETURN_IF_ERROR(RenderBlock(w, ContentPart::Text(std::string(kJsonObjectInstruction))));
+    }
     w.EndArray();
   }
   RETURN_IF_ERROR(RenderMessages(w, req.messages));

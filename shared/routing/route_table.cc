@@ -118,6 +118,24 @@ absl::StatusOr<Resolution> RouteTable::Resolve(std::string_view model) const {
     Expand(t, 0, &res);
     return res;
   }
+  // The canonical slash id (`openai/gpt-4o-mini`, what OpenRouter-style
+  // clients send) pins the provider when that provider is configured and
+  // active. Otherwise the whole name stays a catalog id: OpenRouter's ids
+  // contain slashes (`anthropic/claude-3-haiku` must still reach an
+  // openrouter catalog entry when no anthropic provider is set up).
+  if (size_t slash = model.find('/');
+      slash != std::string_view::npos && slash > 0 && slash + 1 < model.size()) {
+    const ProviderSpec* p = FindProvider(model.substr(0, slash));
+    if (p != nullptr && p->active) {
+      res.source = "provider:model";  // the same resolution as `p:m`
+      res.strategy = "load_balance";  // only key-pool rotation applies
+      Target t;
+      t.provider = p->name;
+      t.model_id = std::string(model.substr(slash + 1));
+      Expand(t, 0, &res);
+      return res;
+    }
+  }
   res.source = "auto-cascade";
   res.strategy = "priority";
   uint32_t group = 0;

@@ -3,6 +3,9 @@
 //   1. runtime routes (bitrouterctl route add), which shadow config routes;
 //   2. virtual models from the config's `models:` section;
 //   3. `provider:model_id` direct routing;
+//   3b. `provider/model_id` (the canonical slash id) when `provider` is a
+//       configured active provider: resolved as `provider:model_id`;
+//       otherwise the whole name is a catalog id (OpenRouter's contain '/');
 //   4. a bare model id: every active provider whose catalog lists it, in
 //      provider order ("auto-cascade").
 // Unknown names fail with a message naming what was tried. Inactive

@@ -296,12 +296,20 @@ tools:
         endpoints: [{ server: 'dead', tool: 'echo' }, { server: 'fs', tool: 'echo' }],
         pricing: { per_call_usd: 0.002 },
       }],
+      // The same list in the OpenClaw plugin's shape.
+      tools: [{ id: 'vecho', name: 'vecho', provider: 'virtual',
+        description: 'Echo on the first server that answers' }],
     });
     const all = await get(keys.all);
     assert.deepEqual(all.body.data.map((t) => t.name), ['vdead', 'vecho', 'vfail', 'vlb']);
     assert.deepEqual(all.body.data[3].input_schema, { type: 'object', properties: { note: { type: 'string' } } });
     assert.equal(all.body.data[2].pricing.per_call_usd, null);
     assert.deepEqual((await get(keys.ghonly)).body.data, []);
-    assert.equal((await get(null)).status, 401);
+    // Open like the plugin's other endpoints: no key lists every tool, even
+    // with keys required; a BitRouter key presented is still checked.
+    const anonymous = await get(null);
+    assert.equal(anonymous.status, 200);
+    assert.deepEqual(anonymous.body.data.map((t) => t.name), ['vdead', 'vecho', 'vfail', 'vlb']);
+    assert.equal((await get('brvk_' + 'x'.repeat(43))).status, 401);
   });
 });

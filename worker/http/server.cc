@@ -9,6 +9,7 @@
 #include "shared/common/log.h"
 #include "worker/http/http_connection.h"
 #include "worker/http/metrics_endpoint.h"
+#include "worker/http/plugin_endpoints.h"
 #include "worker/loop/loop_queue.h"
 #include "worker/upstream/upstream.h"
 
@@ -104,6 +105,8 @@ void Server::HandleRequest(HttpConnection* conn) {
     return;
   }
   if (path == "/metrics") return HandleMetrics(*this, conn);
+  // The plugin's node-level endpoints: open like /health (before any key check).
+  if (HandlePluginEndpoint(*this, conn)) return;
   if (dispatcher_ != nullptr && dispatcher_->Dispatch(conn)) return;
   conn->SendError(
       {404, "invalid_request_error", "unknown_endpoint",

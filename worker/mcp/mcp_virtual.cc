@@ -220,6 +220,22 @@ std::string VirtualToolsCatalog(const WorkerSnapshot& snapshot, const KeyPolicy*
     }
     out += "}}";
   }
+  // The same tools in the OpenClaw plugin's shape ({"tools":[{id, name,
+  // provider, description?, input_schema?}]}): `id` is what tools/call on
+  // the aggregate MCP route takes.
+  out += "],\"tools\":[";
+  for (size_t i = 0; i < tools.size(); ++i) {
+    const VirtualTool& t = *tools[i];
+    absl::StrAppend(&out, i > 0 ? "," : "", "{\"id\":", mcp::JsonString(t.name()),
+                    ",\"name\":", mcp::JsonString(t.name()), ",\"provider\":\"virtual\"");
+    if (!t.description().empty()) {
+      absl::StrAppend(&out, ",\"description\":", mcp::JsonString(t.description()));
+    }
+    if (!t.input_schema_json().empty()) {
+      absl::StrAppend(&out, ",\"input_schema\":", t.input_schema_json());
+    }
+    out += "}";
+  }
   out += "]}";
   return out;
 }

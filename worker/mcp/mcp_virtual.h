@@ -55,8 +55,10 @@ void VirtualToolsCall(const McpContext& ctx, const SnapshotPtr& snapshot, McpCal
 
 // GET /v1/tools: {"object":"list","data":[{name, description, input_schema
 // (null when not configured), endpoints:[{server, tool}], pricing:
-// {per_call_usd (null when unpriced)[, overrides:{tool: usd}]}}]} of the
-// virtual tools the key may see, by name.
+// {per_call_usd (null when unpriced)[, overrides:{tool: usd}]}}],
+// "tools":[{id, name, provider:"virtual", description?, input_schema?}]} of
+// the virtual tools the key may see, by name ("tools" is the same list in
+// the OpenClaw plugin's shape).
 std::string VirtualToolsCatalog(const WorkerSnapshot& snapshot, const KeyPolicy* key);
 
 }  // namespace bitrouter::worker

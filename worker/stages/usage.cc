@@ -52,6 +52,15 @@ std::string_view AttemptOutcome(const routing::Attempt& a) {
   return FailureName(a.kind);
 }
 
+// A catalog (or priced) model of the provider: a name from the snapshot.
+bool KnownModel(const WorkerSnapshot& snapshot, std::string_view provider,
+                std::string_view model_id) {
+  const ProviderRuntime* p = snapshot.FindProvider(provider);
+  return p != nullptr &&
+         (p->pricing.find(model_id) != p->pricing.end() ||
+          std::find(p->models.begin(), p->models.end(), model_id) != p->models.end());
+}
+
 }  // namespace
 
 // A hit's pattern name: a rule's, or "tool_policy"; empty when unknown.
@@ -168,15 +177,37 @@ void RecordMetrics(node::WorkerMetrics& metrics, const WorkerSnapshot& snapshot,
       samples[n++] = {ep.substr(0, ep.find(':')), AttemptOutcome(a)};
     }
   }
+  // Endpoints tried, for the per-route view (/v1/metrics).
+  std::array<node::EndpointSample, kMaxSamples> endpoints;
+  size_t tried_n = 0;
+  bool catalog_model = false;  // some endpoint's model is a catalog id
+  // A configured route's endpoints are names from the configuration.
+  const bool configured_route = !report.route.empty();
+  auto endpoint = [&](std::string_view provider, std::string_view model_id, bool error,
+                      int64_t latency_us) {
+    const bool known = configured_route || KnownModel(snapshot, provider, model_id);
+    catalog_model = catalog_model || known;
+    if (tried_n < kMaxSamples) {
+      endpoints[tried_n++] = {provider, known ? model_id : std::string_view("other"), error,
+                              latency_us};
+    }
+  };
+  if (report.attempts != nullptr) {
+    for (const routing::Attempt& a : *report.attempts) {
+      std::string_view ep = a.endpoint;
+      size_t colon = ep.find(':');
+      if (a.kind == routing::Attempt::Kind::kSkipped || colon == std::string_view::npos) continue;
+      endpoint(ep.substr(0, colon), ep.substr(colon + 1), true, a.latency_us);
+    }
+  }
   std::string_view model;
   if (report.served != nullptr) {
     ++tried;
     if (n < kMaxSamples) samples[n++] = {report.served->provider, "ok"};
-    const ProviderRuntime* p = snapshot.FindProvider(report.served->provider);
-    bool known = p != nullptr && (p->pricing.count(report.served->model_id) > 0 ||
-                                  std::find(p->models.begin(), p->models.end(),
-                                            report.served->model_id) != p->models.end());
+    bool known = KnownModel(snapshot, report.served->provider, report.served->model_id);
     model = known ? std::string_view(report.served->model_id) : std::string_view("other");
+    endpoint(report.served->provider, report.served->model_id, report.served_status >= 400,
+             report.upstream_latency_us);
   }
   node::RequestSample s;
   s.client_protocol = record.client_protocol;
@@ -196,6 +227,19 @@ void RecordMetrics(node::WorkerMetrics& metrics, const WorkerSnapshot& snapshot,
   s.cache_read_tokens = record.cache_read_tokens;
   s.cache_write_tokens = record.cache_write_tokens;
   s.cost_micro_usd = record.cost_micro_usd;
+  // The name as requested keys the per-route view only when the snapshot
+  // bounds it: a configured route, or a name that reached a catalog model
+  // (any direct `p:model-text` would otherwise claim a series per spelling).
+  const bool routed = report.served != nullptr || tried_n > 0 ||
+                      (report.attempts != nullptr && !report.attempts->empty());
+  if (routed) {
+    s.requested = configured_route || catalog_model ? std::string_view(record.model_requested)
+                                                    : std::string_view("other");
+  }
+  s.endpoints = std::span<const node::EndpointSample>(endpoints.data(), tried_n);
+  s.total_latency_us = report.total_latency_us;
+  s.tokens_counted = report.usage.has_value();
+  s.finished_unix_s = (report.time_unix_ms + report.total_latency_us / 1000) / 1000;
   metrics.RecordRequest(s);
 }
 

@@ -128,7 +128,7 @@ TEST(WorkerMetricsTest, TwoWorkersOnTheirOwnSlotsSumInEveryMapping) {
 }
 
 TEST(WorkerMetricsTest, LabelSetsBeyondTheSlotAreCountedAsOther) {
-  auto shm = Region(2, 16);  // 10 ordinary series per slot
+  auto shm = Region(2, 10 + kSeriesFamilies);  // 10 ordinary series per slot
   WorkerMetrics w;
   ASSERT_TRUE(w.UseShared(*shm, 0));
   RequestSample s;

@@ -73,6 +73,39 @@ TEST(ResolveTest, ProviderColonModel) {
   EXPECT_EQ(ft->targets[0].model_id, "ft:gpt-4o:org:abc");
 }
 
+TEST(ResolveTest, SlashIdPinsAnActiveProviderElseStaysACatalogId) {
+  RouteTable t = MakeTable();
+  t.AddProvider({"anthropic", "anthropic", {}, 1, false, "no API key"});
+  t.AddProvider({"orouter", "openai", {"anthropic/claude-3-haiku"}, 1, true, ""});
+  RouteSpec pinned{"openai/pinned", "priority", {Ep("openrouter", "claude")}, false};
+  t.AddRoute(pinned);
+  auto r = t.Resolve("openai/gpt-4o-mini");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->source, "provider:model");
+  ASSERT_EQ(r->targets.size(), 1u);
+  EXPECT_EQ(r->targets[0].provider, "openai");
+  EXPECT_EQ(r->targets[0].model_id, "gpt-4o-mini");
+  // Any model text after a configured provider, like provider:model.
+  auto any = t.Resolve("openrouter/meta-llama/llama-3-70b");
+  ASSERT_TRUE(any.ok()) << any.status();
+  EXPECT_EQ(any->targets[0].provider, "openrouter");
+  EXPECT_EQ(any->targets[0].model_id, "meta-llama/llama-3-70b");
+  // An inactive provider's prefix: the whole name is a catalog id.
+  auto haiku = t.Resolve("anthropic/claude-3-haiku");
+  ASSERT_TRUE(haiku.ok()) << haiku.status();
+  EXPECT_EQ(haiku->source, "auto-cascade");
+  EXPECT_EQ(haiku->targets[0].provider, "orouter");
+  EXPECT_EQ(haiku->targets[0].model_id, "anthropic/claude-3-haiku");
+  // A route of that exact name wins.
+  auto route = t.Resolve("openai/pinned");
+  ASSERT_TRUE(route.ok());
+  EXPECT_EQ(route->source, "virtual model");
+  // Unknown prefixes and malformed slashes stay unknown.
+  EXPECT_FALSE(t.Resolve("nobody/x").ok());
+  EXPECT_FALSE(t.Resolve("openai/").ok());
+  EXPECT_FALSE(t.Resolve("/gpt-4o").ok());
+}
+
 TEST(ResolveTest, BareIdCascadesInProviderOrder) {
   RouteTable t = MakeTable();
   auto r = t.Resolve("gpt-4o");

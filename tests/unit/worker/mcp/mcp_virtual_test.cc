@@ -92,12 +92,16 @@ TEST(McpVirtualTest, Catalog) {
             "{\"name\":\"search\",\"description\":\"Find things\",\"input_schema\":null,"
             "\"strategy\":\"priority\",\"endpoints\":[{\"server\":\"gh\",\"tool\":\"find\"},"
             "{\"server\":\"fs\",\"tool\":\"grep\"}],\"pricing\":{\"per_call_usd\":0.5,"
-            "\"overrides\":{\"grep\":0.25}}}]}");
+            "\"overrides\":{\"grep\":0.25}}}],\"tools\":["
+            "{\"id\":\"fetch\",\"name\":\"fetch\",\"provider\":\"virtual\",\"input_schema\":"
+            "{\"type\":\"object\",\"required\":[\"url\"]}},"
+            "{\"id\":\"search\",\"name\":\"search\",\"provider\":\"virtual\","
+            "\"description\":\"Find things\"}]}");
   KeyPolicy key;
   key.mcp_tools = {"fs"};
-  EXPECT_EQ(VirtualToolsCatalog(snap, &key), "{\"object\":\"list\",\"data\":[]}");
+  EXPECT_EQ(VirtualToolsCatalog(snap, &key), "{\"object\":\"list\",\"data\":[],\"tools\":[]}");
   WorkerSnapshot empty;
-  EXPECT_EQ(VirtualToolsCatalog(empty, nullptr), "{\"object\":\"list\",\"data\":[]}");
+  EXPECT_EQ(VirtualToolsCatalog(empty, nullptr), "{\"object\":\"list\",\"data\":[],\"tools\":[]}");
 }
 
 }  // namespace
