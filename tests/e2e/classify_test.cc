@@ -77,6 +77,10 @@ TEST_F(ClassifyTest, RoutingRulePicksTheModelByContent) {
   EXPECT_EQ(r.Header("x-bitrouter-route-model"), "agg:coder");
   EXPECT_EQ(r.Header("x-bitrouter-provider"), "agg:coder");
   EXPECT_EQ(r.Header("x-llm-router-category"), "") << "Rungate headers only in compat mode";
+  // The trigger is listed by /v1/models; Rungate's ids only in compat mode.
+  HttpResponse models = Fetch(router_->port(), "GET", "/v1/models");
+  EXPECT_NE(models.body.find(R"({"id":"auto")"), std::string::npos) << models.body;
+  EXPECT_EQ(models.body.find("llmrouter/"), std::string::npos) << models.body;
 
   r = Chat(Body("auto", "Debug this complex code:\n```\nint x;\n```"));
   ASSERT_EQ(r.status, 200) << r.body;
@@ -180,6 +184,16 @@ TEST_F(ClassifyTest, ForcedCategoriesAndBareNames) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(LastUpstreamModel(), "plugin-route");
   EXPECT_EQ(r.Header("x-llm-router-category"), "");
+
+  // The logical ids are models a client can list (the route keeps `auto`).
+  HttpResponse models = Fetch(router_->port(), "GET", "/v1/models");
+  ASSERT_EQ(models.status, 200) << models.body;
+  for (const char* id :
+       {"llmrouter/auto", "llmrouter/simple", "llmrouter/coding", "llmrouter/reasoning", "auto"}) {
+    EXPECT_NE(models.body.find(std::string("{\"id\":\"") + id + "\""), std::string::npos)
+        << id << " in " << models.body;
+  }
+  EXPECT_EQ(Fetch(router_->port(), "GET", "/v1/models/llmrouter/auto").status, 200);
 
   // A forced category skips the classifier.
   r = Chat(Body("llmrouter/reasoning", "hi"));

@@ -194,6 +194,22 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
     absl::StrAppend(&models, ",\"object\":\"model\",\"created\":0,\"owned_by\":\"bitrouter\"}");
     first = false;
   }
+  // Classified routing's trigger names are models a client can ask for:
+  // each routing: rule, and Rungate's logical ids when compat is on.
+  std::vector<std::string> logical;
+  for (const auto& rule : proto.routing().rules()) logical.push_back(rule.trigger());
+  if (proto.routing().llmrouter().enabled()) {
+    for (const char* c : {"auto", "simple", "coding", "reasoning"}) {
+      logical.push_back(absl::StrCat("llmrouter/", c));
+    }
+  }
+  for (const std::string& name : logical) {
+    snap->model_list.push_back({name, "bitrouter"});
+    absl::StrAppend(&models, first ? "" : ",", "{\"id\":");
+    protocol::AppendJsonString(name, &models);
+    absl::StrAppend(&models, ",\"object\":\"model\",\"created\":0,\"owned_by\":\"bitrouter\"}");
+    first = false;
+  }
   models.append("]}");
   snap->models_json = std::move(models);
   snap->routes = routing::BuildRouteTable(proto);
