@@ -12,20 +12,7 @@
 namespace bitrouter::testing {
 namespace {
 
-std::string JsonText(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
+std::string JsonText(std::string_view text) { return "\"" + JsonEscape(text) + "\""; }
 
 std::string Body(std::string_view model, std::string_view user_text, bool stream = false) {
   return std::string(R"({"model":")") + std::string(model) + "\"" +
