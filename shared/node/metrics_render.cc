@@ -88,20 +88,68 @@ void LabeledCounter(std::string* out, const FamilyText& f, const Merged& merged,
   }
 }
 
-void ProviderHistogram(std::string* out, const FamilyText& f, const Merged& merged) {
+// A counter from one value cell of each merged series (LabeledCounter: cell 0).
+void LabeledCell(std::string* out, const FamilyText& f, const Merged& merged,
+                 std::initializer_list<const char*> names, size_t cell) {
   Header(out, f);
-  ForEachMerged<1>(merged, [&](const std::string_view* values, const Values& v) {
-    Histogram(out, f.name, {"provider"}, values, v.data(), kUpstreamBoundsUs.data(),
+  std::string_view values[8];
+  for (const auto& [key, summed] : merged) {
+    if (!DecodeLabelKey(key, values, static_cast<uint32_t>(names.size()))) continue;
+    Sample(out, f.name, Labels(names, values), absl::StrCat(summed[cell]));
+  }
+}
+
+// A histogram over kUpstreamBoundsUs per merged series (its buckets, then
+// the sum in microseconds).
+template <size_t kLabels>
+void UpstreamHistogram(std::string* out, const FamilyText& f, const Merged& merged,
+                       std::initializer_list<const char*> names) {
+  Header(out, f);
+  ForEachMerged<kLabels>(merged, [&](const std::string_view* values, const Values& v) {
+    Histogram(out, f.name, names, values, v.data(), kUpstreamBoundsUs.data(),
               kUpstreamBoundsUs.size(), v[kUpstreamBoundsUs.size() + 1]);
   });
 }
 
+void ProviderHistogram(std::string* out, const FamilyText& f, const Merged& merged) {
+  UpstreamHistogram<1>(out, f, merged, {"provider"});
+}
+
 void McpHistogram(std::string* out, const FamilyText& f, const Merged& merged) {
-  Header(out, f);
-  ForEachMerged<2>(merged, [&](const std::string_view* values, const Values& v) {
-    Histogram(out, f.name, {"server", "method"}, values, v.data(), kUpstreamBoundsUs.data(),
-              kUpstreamBoundsUs.size(), v[kUpstreamBoundsUs.size() + 1]);
-  });
+  UpstreamHistogram<2>(out, f, merged, {"server", "method"});
+}
+
+// The per-model view that GET /v1/metrics reads (route_stats.h): routed
+// requests by the model name as asked ("other" for names the configuration
+// does not bound), and by the endpoints they tried. Its last-used time is a
+// per-slot maximum, not a counter, so it is left to /v1/metrics.
+void ModelFamilies(std::string* out, const Merged& requests, const Merged& latency,
+                   const Merged& endpoint_requests, const Merged& endpoint_latency) {
+  LabeledCell(out,
+              {"bitrouter_model_requests_total", "counter",
+               "Routed requests by the model name as requested (a configured route or a "
+               "catalog model, else \"other\")."},
+              requests, {"model"}, kRouteCount);
+  LabeledCell(out,
+              {"bitrouter_model_errors_total", "counter",
+               "Routed requests answered with a status >= 400, by the model name as requested."},
+              requests, {"model"}, kRouteErrors);
+  UpstreamHistogram<1>(out,
+                       {"bitrouter_model_request_duration_seconds", "histogram",
+                        "Routed requests, received to answered, by the model name as requested."},
+                       latency, {"model"});
+  LabeledCell(out,
+              {"bitrouter_model_endpoint_attempts_total", "counter",
+               "Endpoints tried for routed requests, by the model name as requested."},
+              endpoint_requests, {"model", "provider", "upstream_model"}, kRouteCount);
+  LabeledCell(out,
+              {"bitrouter_model_endpoint_errors_total", "counter",
+               "Endpoint attempts that failed, by the model name as requested."},
+              endpoint_requests, {"model", "provider", "upstream_model"}, kRouteErrors);
+  UpstreamHistogram<3>(out,
+                       {"bitrouter_model_endpoint_duration_seconds", "histogram",
+                        "Endpoint attempts, sent to outcome, by the model name as requested."},
+                       endpoint_latency, {"model", "provider", "upstream_model"});
 }
 
 void UsageFamilies(std::string* out, const Merged& merged) {
@@ -241,6 +289,10 @@ std::string RenderPrometheus(const MetricsTable& table, const RenderContext& con
   Histogram(&out, "bitrouter_router_overhead_seconds", {}, nullptr, overhead,
             kOverheadBoundsUs.data(), kOverheadBoundsUs.size(), overhead_sum);
   UsageFamilies(&out, merged[static_cast<uint32_t>(SeriesFamily::kUsage)]);
+  ModelFamilies(&out, merged[static_cast<uint32_t>(SeriesFamily::kRouteRequests)],
+                merged[static_cast<uint32_t>(SeriesFamily::kRouteLatency)],
+                merged[static_cast<uint32_t>(SeriesFamily::kEndpointRequests)],
+                merged[static_cast<uint32_t>(SeriesFamily::kEndpointLatency)]);
 
   Unlabeled(&out, {"bitrouter_active_connections", "gauge", "Open client connections."},
             absl::StrCat(connections));

@@ -224,6 +224,19 @@ TEST_F(PluginEndpointsTest, MetricsCountPerRouteAndEndpointLikeTheNodeTable) {
   EXPECT_EQ(t.Sum("bitrouter_upstream_attempts_total", {{"outcome", "status_5xx"}}),
             by["openai:m-broken"]["total_errors"].GetDouble() +
                 dead["by_endpoint"]["openai:m-broken"]["total_errors"].GetDouble());
+  // The very series /v1/metrics reads, as /metrics renders them.
+  EXPECT_EQ(t.Sum("bitrouter_model_requests_total", {{"model", "smart"}}), 3);
+  EXPECT_EQ(t.Sum("bitrouter_model_errors_total", {{"model", "dead"}}), 1);
+  EXPECT_EQ(t.Sum("bitrouter_model_request_duration_seconds_count", {{"model", "smart"}}), 3);
+  EXPECT_EQ(
+      t.Sum("bitrouter_model_request_duration_seconds_bucket", {{"model", "smart"}, {"le", "0.1"}}),
+      0);
+  EXPECT_EQ(t.Sum("bitrouter_model_endpoint_attempts_total",
+                  {{"model", "smart"}, {"provider", "openai"}, {"upstream_model", "m-good"}}),
+            by["openai:m-good"]["total_requests"].GetDouble());
+  EXPECT_EQ(t.Sum("bitrouter_model_endpoint_errors_total",
+                  {{"model", "smart"}, {"provider", "openai"}, {"upstream_model", "m-broken"}}),
+            by["openai:m-broken"]["total_errors"].GetDouble());
   // Served upstream latencies land in the same bucket /metrics shows.
   EXPECT_EQ(
       t.Sum("bitrouter_upstream_latency_seconds_bucket", {{"provider", "ant"}, {"le", "0.1"}}), 0);
