@@ -40,7 +40,8 @@ else
 fi
 
 # The Node test packages, exactly as each directory's package-lock.json pins
-# them: tests/sdk (the openai and @anthropic-ai/sdk clients), tests/mcp
+# them: tests/sdk (the openai and @anthropic-ai/sdk clients, and ai +
+# @ai-sdk/openai-compatible, the elizaOS plugin's client), tests/mcp
 # (@modelcontextprotocol/sdk: the MCP fixtures and client) and tests/agents
 # (the Claude Code and Codex CLIs, native binaries from per-platform optional
 # dependencies). Each is skipped while its node_modules was installed from

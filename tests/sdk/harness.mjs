@@ -19,12 +19,14 @@ const CLIENT_TIMEOUT_MS = 15000;
 
 // Starts the fake upstream and the router before the file's tests and stops
 // both after them (also when a test failed). Returns a context whose fields
-// are filled in by the time the tests run.
-export function setupRouter() {
+// are filled in by the time the tests run. `config(port)` writes the
+// router's bitrouter.yaml for the fake upstream's port (router.mjs's
+// configYaml unless a file needs more, e.g. catalogs or virtual models).
+export function setupRouter({ config = configYaml } = {}) {
   const ctx = { upstream: null, router: null };
   before(async () => {
     ctx.upstream = await startFakeUpstream();
-    ctx.router = new Router({ config: configYaml(ctx.upstream.port) });
+    ctx.router = new Router({ config: config(ctx.upstream.port) });
     try {
       await ctx.router.start();
     } catch (e) {
@@ -69,7 +71,9 @@ export function rtest(ctx, name, fn, { timeout = TEST_TIMEOUT_MS } = {}) {
         `\n--- upstream requests during this test:\n${seen}` +
         `\n--- upstream rejections:\n${rejected}` +
         `\n--- bitrouterd log during this test:\n${log}` +
-        (e && e.status ? `\n--- client saw HTTP ${e.status}: ${JSON.stringify(e.error ?? null)}` : '');
+        (e && e.status ? `\n--- client saw HTTP ${e.status}: ${JSON.stringify(e.error ?? null)}` : '') +
+        // The AI SDK's APICallError (elizaos.test.mjs).
+        (e && e.statusCode ? `\n--- client saw HTTP ${e.statusCode}: ${e.responseBody ?? ''}` : '');
       if (e instanceof Error) {
         // Reporters print the message (TAP) or the stack (spec), which was
         // rendered when the error was made: extend both.

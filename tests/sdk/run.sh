@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the SDK client tests (ctest sdk_clients): the official openai and
-# @anthropic-ai/sdk npm packages against the real bitrouterd.
+# @anthropic-ai/sdk npm packages, and the elizaOS plugin's client library
+# (ai + @ai-sdk/openai-compatible, with its zod peer), against the real
+# bitrouterd.
 # Needs BITROUTER_BIN_DIR (the build's bin/) and tests/sdk/node_modules
 # (deploy/install-deps.sh runs `npm ci --prefix tests/sdk`). A missing
 # node_modules is a failure, not a skip: CI installs it.
@@ -16,7 +18,7 @@ if [ "$major" -lt 20 ]; then
   echo "sdk_clients: FAIL: node $(node --version) is too old; the openai and @anthropic-ai/sdk packages need Node.js 20+" >&2
   exit 1
 fi
-for pkg in openai @anthropic-ai/sdk; do
+for pkg in openai @anthropic-ai/sdk ai @ai-sdk/openai-compatible zod; do
   if [ ! -f "node_modules/$pkg/package.json" ]; then
     echo "sdk_clients: FAIL: tests/sdk/node_modules/$pkg is missing; run: npm ci --prefix tests/sdk (deploy/install-deps.sh does)" >&2
     exit 1
