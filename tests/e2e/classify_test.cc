@@ -140,6 +140,38 @@ TEST_F(ClassifyTest, LlmRouterAutoFailsOverToTheNextCandidate) {
       << router_->Log();
 }
 
+TEST_F(ClassifyTest, CandidatesMoveOnFromAMissingModelButTheLastAnswerIsRelayed) {
+  // As Rungate: a candidate the aggregator does not have (404), or a
+  // 409/425, is the next candidate's turn; the last candidate's answer goes
+  // back to the client as it is. Here the catalog resolves two of the coding
+  // candidates: qwen/qwen3-coder-next, then deepseek/deepseek-v3.2.
+  Start("compat:\n  llmrouter: true\n");
+  upstream_->SetHandler([](const RecordedRequest& req) {
+    if (JsonStringField(req.body, "model") == "qwen/qwen3-coder-next") return Status(404);
+    return DefaultReply(req);
+  });
+  HttpResponse r = Chat(Body("llmrouter/coding", "hi"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto reqs = upstream_->requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(JsonStringField(reqs[1].body, "model"), "deepseek/deepseek-v3.2");
+  EXPECT_EQ(r.Header("x-llm-router-resolved-model"), "deepseek/deepseek-v3.2");
+  EXPECT_NE(r.Header("x-bitrouter-attempts").find("=404"), std::string::npos)
+      << r.Header("x-bitrouter-attempts");
+
+  // 409 moves on too; the last candidate's 404 is the answer.
+  upstream_->SetHandler([](const RecordedRequest& req) {
+    return Status(JsonStringField(req.body, "model") == "qwen/qwen3-coder-next" ? 409 : 404);
+  });
+  r = Chat(Body("llmrouter/coding", "hi"));
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_EQ(upstream_->requests().size(), 4u);
+  // A 404 outside a candidate list is still relayed at once.
+  r = Chat(Body("agg:anything", "hi"));
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_EQ(upstream_->requests().size(), 5u);
+}
+
 TEST_F(ClassifyTest, MetadataIsStrippedForClassificationOnly) {
   Start("compat:\n  llmrouter: true\n");
   // The metadata says python/refactor; the user's own words are simple.

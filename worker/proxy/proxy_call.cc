@@ -227,14 +227,19 @@ void ProxyCall::OnUpstreamHeaders(const UpstreamHead& head) {
   std::string_view type = head.Header("content-type");
   sse_response_ = type.substr(0, 17) == "text/event-stream";
   if (Rescuing() && RescueHeaders(head)) return;
-  switch (routing::ClassifyStatus(head.status)) {
+  routing::StatusClass status_class = routing::ClassifyStatus(head.status);
+  const bool candidate_moves_on =
+      status_class == routing::StatusClass::kRelay && CandidateMovesOn(head.status);
+  if (candidate_moves_on) status_class = routing::StatusClass::kFailover;
+  switch (status_class) {
     case routing::StatusClass::kFailover: {
       routing::Attempt a{routing::Attempt::Kind::kStatus, EndpointName(), head.status, std::nullopt,
                          ""};
       std::string_view ra = head.Header("retry-after");
       if (!ra.empty()) a.retry_after_ms = routing::ParseRetryAfterMs(ra, std::time(nullptr));
-      // 429 is the upstream protecting itself, not a broken endpoint.
-      AttemptFailed(std::move(a), head.status != 429);
+      // 429 is the upstream protecting itself, and a candidate's 404 a model
+      // it does not serve: neither is a broken endpoint.
+      AttemptFailed(std::move(a), head.status != 429 && !candidate_moves_on);
       return;
     }
     case routing::StatusClass::kRelay:

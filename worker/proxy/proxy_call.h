@@ -107,6 +107,10 @@ class ProxyCall : public RequestHandler, public UpstreamHandler, public StageRes
   // A later endpoint has a larger (or unknown) context window than the
   // current one: worth trying after a context-length 400.
   bool ContextFitsElsewhere() const;
+  // A classified request's candidate list moves on as Rungate's does: a
+  // 404, 409 or 425 (the model is not there, or not now) is the next
+  // target's turn, while one is left; the last one's answer is relayed.
+  bool CandidateMovesOn(int status) const;
   // "x-bitrouter-attempts: ...\r\n" for the attempts so far, plus the
   // serving endpoint with `serving_status` (0 = none served).
   std::string AttemptsHeader(int serving_status = 0) const;

@@ -87,6 +87,11 @@ bool ProxyCall::ContextFitsElsewhere() const {
   return false;
 }
 
+bool ProxyCall::CandidateMovesOn(int status) const {
+  return resolution_.source == "classified" && (status == 404 || status == 409 || status == 425) &&
+         next_ < order_.size();
+}
+
 void ProxyCall::AttemptFailed(routing::Attempt attempt, bool count_for_breaker) {
   Server* server = server_;
   conn_->Uncork();  // nothing of a failed attempt was written; do not leave the cork on
