@@ -133,10 +133,16 @@ void Supervisor::Spawn(uint32_t id, Slot& slot) {
     // Ctrl-C reaches the whole process group; the worker ignores SIGINT
     // (bitrouterd drains it with SIGTERM). Ignored before unblocking, so the
     // window before the worker's own setup cannot kill it either.
+    // SIGTERM and SIGUSR1 stay blocked through exec (the mask is inherited):
+    // one that arrives before the worker's main has installed its handlers
+    // (a group SIGTERM right after a spawn) waits for them instead of
+    // killing it with the default action. The worker unblocks them.
     signal(SIGINT, SIG_IGN);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
+    sigset_t early;
+    sigemptyset(&early);
+    sigaddset(&early, SIGTERM);
+    sigaddset(&early, SIGUSR1);
+    sigprocmask(SIG_SETMASK, &early, nullptr);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(1);
     if (options_.listen_fd == kChildListenFd) {
