@@ -11,6 +11,13 @@ int Hits(std::string_view text, const std::vector<std::string>& keywords, bool w
   return hits;
 }
 
+bool Any(std::string_view text, const std::vector<std::string>& keywords, bool whole_word) {
+  for (const std::string& k : keywords) {
+    if (ContainsKeyword(text, k, whole_word)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 RuleDecision DecideRule(const ContentRule& rule, const Conversation& conv) {
@@ -24,8 +31,8 @@ RuleDecision DecideRule(const ContentRule& rule, const Conversation& conv) {
       d.signal = s.name;
     }
   }
-  if (Hits(text, rule.high_keywords, rule.word_match) > 0) ++d.complexity;
-  if (rule.message_length_threshold > 0 && text.size() >= rule.message_length_threshold) {
+  if (Any(text, rule.high_keywords, rule.word_match)) ++d.complexity;
+  if (rule.message_length_threshold > 0 && conv.chars >= rule.message_length_threshold) {
     ++d.complexity;
   }
   if (rule.turn_count_threshold > 0 && conv.turns >= rule.turn_count_threshold) ++d.complexity;

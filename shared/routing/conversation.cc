@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include "shared/protocol/scratch_parser.h"
+
 namespace bitrouter::routing {
 namespace {
 
@@ -55,10 +57,38 @@ std::string ReadContent(element content, Conversation* conv) {
   return text;
 }
 
+bool Continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+size_t CodePoints(std::string_view text) {
+  size_t n = 0;
+  for (char c : text) n += Continuation(c) ? 0 : 1;
+  return n;
+}
+
+// The first `max` bytes of `text`, not ending inside a UTF-8 sequence.
+void KeepHead(std::string* text, size_t max) {
+  if (text->size() <= max) return;
+  size_t cut = max;
+  while (cut > 0 && Continuation((*text)[cut])) --cut;
+  text->resize(cut);
+}
+
 void AddText(std::string_view text, Conversation* conv) {
   if (text.empty()) return;
+  conv->chars += CodePoints(text);
+  if (!conv->has_code_block) conv->has_code_block = text.find("```") != std::string_view::npos;
   if (!conv->all_text.empty()) conv->all_text.push_back('\n');
+  // The newest window only: what no longer fits is dropped from the front.
+  if (text.size() >= kMaxClassifiedBytes) {
+    conv->all_text.clear();
+    text.remove_prefix(text.size() - kMaxClassifiedBytes);
+  } else if (conv->all_text.size() + text.size() > kMaxClassifiedBytes) {
+    conv->all_text.erase(0, conv->all_text.size() + text.size() - kMaxClassifiedBytes);
+  }
   conv->all_text.append(text);
+  size_t start = 0;
+  while (start < conv->all_text.size() && Continuation(conv->all_text[start])) ++start;
+  if (start > 0) conv->all_text.erase(0, start);
 }
 
 // Chat, Messages and Responses items: {role, content}. `user_role` is what
@@ -80,8 +110,12 @@ void ReadMessages(array messages, std::string_view content_key, Conversation* co
       text = ReadContent(content, conv);
     }
     std::string_view role = StringAt(o, "role");
-    // Gemini's role is optional and means the user when absent.
-    if (role == "user" || (content_key == "parts" && role.empty())) conv->last_user = text;
+    // Gemini's role is optional and means the user when absent. A user turn
+    // of tool results only has no text: the user's words are still the last.
+    if (!text.empty() && (role == "user" || (content_key == "parts" && role.empty()))) {
+      conv->last_user = text;
+      KeepHead(&conv->last_user, kMaxClassifiedBytes);
+    }
     AddText(text, conv);
   }
 }
@@ -89,7 +123,8 @@ void ReadMessages(array messages, std::string_view content_key, Conversation* co
 }  // namespace
 
 absl::StatusOr<Conversation> ReadConversation(BodyShape shape, std::string_view body) {
-  thread_local simdjson::dom::parser parser;
+  // A scratch parser: the worker trims it after a large body.
+  thread_local protocol::ScratchDomParser parser;
   element root;
   object o;
   if (parser.parse(body.data(), body.size(), true).get(root) || root.get_object().get(o)) {
@@ -117,6 +152,7 @@ absl::StatusOr<Conversation> ReadConversation(BodyShape shape, std::string_view 
       if (!input.get_string().get(s)) {
         conv.turns = 1;
         conv.last_user = std::string(s);
+        KeepHead(&conv.last_user, kMaxClassifiedBytes);
         AddText(s, &conv);
       } else if (!input.get_array().get(messages)) {
         ReadMessages(messages, "content", &conv);
@@ -138,7 +174,6 @@ absl::StatusOr<Conversation> ReadConversation(BodyShape shape, std::string_view 
       break;
     }
   }
-  conv.has_code_block = conv.all_text.find("```") != std::string::npos;
   return conv;
 }
 

@@ -305,11 +305,14 @@ tools:
     assert.deepEqual(all.body.data[3].input_schema, { type: 'object', properties: { note: { type: 'string' } } });
     assert.equal(all.body.data[2].pricing.per_call_usd, null);
     assert.deepEqual((await get(keys.ghonly)).body.data, []);
-    // Open like the plugin's other endpoints: no key lists every tool, even
-    // with keys required; a BitRouter key presented is still checked.
+    // Open like the plugin's other endpoints, but with keys required an
+    // anonymous caller may call no tool, so none is listed (no names,
+    // descriptions or schemas given away); a BitRouter key presented is
+    // still checked.
     const anonymous = await get(null);
     assert.equal(anonymous.status, 200);
-    assert.deepEqual(anonymous.body.data.map((t) => t.name), ['vdead', 'vecho', 'vfail', 'vlb']);
+    assert.deepEqual(anonymous.body, { object: 'list', data: [], tools: [] });
+    assert.deepEqual((await get('plugin-own-token')).body.data, []);
     assert.equal((await get('brvk_' + 'x'.repeat(43))).status, 401);
   });
 });

@@ -26,10 +26,10 @@ static bool InternalMcpRequest(const InboundRequest& req, const WorkerSnapshot& 
 }
 
 // GET /v1/tools is one of the plugin endpoints that stay open (like
-// /v1/routes): without a BitRouter key it lists every virtual tool, even with
-// keys required. A brvk_ key presented there is still checked and filters
-// the list by its MCP scope; any other credential (a plugin's own token)
-// counts as none.
+// /v1/routes): it answers without a BitRouter key (every virtual tool with
+// skip_auth, none with keys required: tool_endpoints.cc). A brvk_ key
+// presented there is still checked and filters the list by its MCP scope;
+// any other credential (a plugin's own token) counts as none.
 static bool OpenToolList(const InboundRequest& req) {
   return req.Path() == "/v1/tools" && !ClientCredential(req).starts_with(keys::kSecretPrefix);
 }

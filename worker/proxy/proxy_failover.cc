@@ -88,8 +88,10 @@ bool ProxyCall::ContextFitsElsewhere() const {
 }
 
 bool ProxyCall::CandidateMovesOn(int status) const {
+  // Only while a later target can actually be tried (not all waiting out a
+  // breaker or a Retry-After): otherwise this answer is the last one.
   return resolution_.source == "classified" && (status == 404 || status == 409 || status == 425) &&
-         next_ < order_.size();
+         OthersCanServe();
 }
 
 void ProxyCall::AttemptFailed(routing::Attempt attempt, bool count_for_breaker) {

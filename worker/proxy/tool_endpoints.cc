@@ -16,6 +16,13 @@ bool HandleTools(HttpConnection* conn) {
                        "Allow: GET\r\n");
     return true;
   }
+  // Reachable without a key (the OpenClaw plugin's probe), but with keys
+  // required an anonymous caller may call no tool, so it is listed none:
+  // names, descriptions and schemas are not given away.
+  if (conn->snapshot()->require_key && !req.key_checked) {
+    conn->SendResponse(200, "application/json", R"({"object":"list","data":[],"tools":[]})");
+    return true;
+  }
   conn->SendResponse(200, "application/json", VirtualToolsCatalog(*conn->snapshot(), req.key));
   return true;
 }

@@ -29,6 +29,10 @@ Stage::Verdict RouteCandidates(StageRequest& req) {
   out.strategy = "priority";
   std::vector<std::string> missed;
   uint32_t group_base = 0;
+  // One round-robin step per request, keyed by the trigger (a name from the
+  // configuration), not one per candidate that is never tried.
+  uint64_t counter = 0;
+  bool counted = false;
   for (uint32_t i = 0; i < call.route_candidates.size(); ++i) {
     const std::string& candidate = call.route_candidates[i];
     auto r = req.snapshot().routes.Resolve(candidate);
@@ -44,7 +48,12 @@ Stage::Verdict RouteCandidates(StageRequest& req) {
       out.strategy = r->strategy;
     }
     uint32_t max_group = 0;
-    for (size_t t : routing::OrderTargets(*r, CounterFor(req, *r))) {
+    if (!counted && r->targets.size() > 1) {
+      counter =
+          call.route_candidates.size() == 1 ? CounterFor(req, *r) : req.NextCounter(call.model);
+      counted = true;
+    }
+    for (size_t t : routing::OrderTargets(*r, counter)) {
       routing::Target target = r->targets[t];
       max_group = std::max(max_group, target.group);
       target.group += group_base;

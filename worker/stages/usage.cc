@@ -181,33 +181,46 @@ void RecordMetrics(node::WorkerMetrics& metrics, const WorkerSnapshot& snapshot,
   std::array<node::EndpointSample, kMaxSamples> endpoints;
   size_t tried_n = 0;
   bool catalog_model = false;  // some endpoint's model is a catalog id
-  // A configured route's endpoints are names from the configuration.
-  const bool configured_route = !report.route.empty();
+  // A configured route's endpoints are names from the configuration; so is a
+  // classified request's trigger (the name it is counted under).
+  const bool configured_route = !report.route.empty() || !record.route_category.empty();
+  // A direct name (`gpt-4o`, `openai:gpt-4o`, `openai/gpt-4o`) is counted
+  // under its endpoint's canonical `provider:model_id`, so spellings cannot
+  // multiply the series.
+  std::string canonical;
   auto endpoint = [&](std::string_view provider, std::string_view model_id, bool error,
                       int64_t latency_us) {
     const bool known = configured_route || KnownModel(snapshot, provider, model_id);
+    if (known && !configured_route && canonical.empty()) {
+      canonical = absl::StrCat(std::string(provider), ":", std::string(model_id));
+    }
     catalog_model = catalog_model || known;
     if (tried_n < kMaxSamples) {
       endpoints[tried_n++] = {provider, known ? model_id : std::string_view("other"), error,
                               latency_us};
     }
+    return known;
   };
   if (report.attempts != nullptr) {
     for (const routing::Attempt& a : *report.attempts) {
       std::string_view ep = a.endpoint;
       size_t colon = ep.find(':');
       if (a.kind == routing::Attempt::Kind::kSkipped || colon == std::string_view::npos) continue;
-      endpoint(ep.substr(0, colon), ep.substr(colon + 1), true, a.latency_us);
+      // A pooled key's attempt is named "provider:model (key N)": one endpoint.
+      std::string_view model_id = ep.substr(colon + 1);
+      if (size_t key = model_id.rfind(" (key "); key != std::string_view::npos) {
+        model_id = model_id.substr(0, key);
+      }
+      endpoint(ep.substr(0, colon), model_id, true, a.latency_us);
     }
   }
   std::string_view model;
   if (report.served != nullptr) {
     ++tried;
     if (n < kMaxSamples) samples[n++] = {report.served->provider, "ok"};
-    bool known = KnownModel(snapshot, report.served->provider, report.served->model_id);
+    const bool known = endpoint(report.served->provider, report.served->model_id,
+                                report.served_status >= 400, report.upstream_latency_us);
     model = known ? std::string_view(report.served->model_id) : std::string_view("other");
-    endpoint(report.served->provider, report.served->model_id, report.served_status >= 400,
-             report.upstream_latency_us);
   }
   node::RequestSample s;
   s.client_protocol = record.client_protocol;
@@ -233,8 +246,9 @@ void RecordMetrics(node::WorkerMetrics& metrics, const WorkerSnapshot& snapshot,
   const bool routed = report.served != nullptr || tried_n > 0 ||
                       (report.attempts != nullptr && !report.attempts->empty());
   if (routed) {
-    s.requested = configured_route || catalog_model ? std::string_view(record.model_requested)
-                                                    : std::string_view("other");
+    s.requested = configured_route ? std::string_view(record.model_requested)
+                  : catalog_model  ? std::string_view(canonical)
+                                   : std::string_view("other");
   }
   s.endpoints = std::span<const node::EndpointSample>(endpoints.data(), tried_n);
   s.total_latency_us = report.total_latency_us;

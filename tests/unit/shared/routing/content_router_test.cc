@@ -144,5 +144,50 @@ TEST(ContentRouterTest, AllMessagesAndSystemCount) {
   EXPECT_EQ(DecideRule(rule, *gemini).signal, "creative");
 }
 
+TEST(ContentRouterTest, LengthCountsCharactersNotBytes) {
+  ContentRule rule = Rule();
+  rule.message_length_threshold = 10;
+  rule.code_blocks_increase_complexity = false;
+  // Nine characters in 27 bytes: below the threshold; ten are at it.
+  Conversation nine = Chat(User("\u4e2d\u4e2d\u4e2d\u4e2d\u4e2d\u4e2d\u4e2d\u4e2d\u4e2d"));
+  EXPECT_EQ(nine.chars, 9u);
+  EXPECT_EQ(DecideRule(rule, nine).complexity, 0);
+  Conversation ten = Chat(User("\u4e2d\u4e2d\u4e2d\u4e2d\u4e2d\u4e2d\u4e2d\u4e2d\u4e2d\u4e2d"));
+  EXPECT_EQ(DecideRule(rule, ten).complexity, 1);
+}
+
+TEST(ContentRouterTest, AHugeBodyIsClassifiedOnABoundedWindow) {
+  // 2 MiB of text: only the newest kMaxClassifiedBytes are scanned, while
+  // the length and the fence still count the whole.
+  std::string big = "```\n" + std::string(2 << 20, 'a') + " debug the integral";
+  Conversation conv = Chat(User(big));
+  EXPECT_LE(conv.all_text.size(), kMaxClassifiedBytes);
+  EXPECT_LE(conv.last_user.size(), kMaxClassifiedBytes);
+  EXPECT_EQ(conv.chars, big.size());
+  EXPECT_TRUE(conv.has_code_block);
+  RuleDecision d = DecideRule(Rule(), conv);
+  EXPECT_EQ(d.signal, "coding");  // "debug" is in the newest window (tie with math: name order)
+  EXPECT_EQ(d.complexity, 2);     // length and the fence
+}
+
+TEST(ContentRouterTest, AToolResultTurnKeepsTheUsersWords) {
+  // Messages and Gemini agents send tool results as user turns: the latest
+  // user text is still the user's own.
+  auto messages = ReadConversation(
+      BodyShape::kMessages,
+      R"({"messages":[{"role":"user","content":"refactor this python function"},)"
+      R"({"role":"assistant","content":[{"type":"tool_use","id":"t","name":"f","input":{}}]},)"
+      R"({"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"ok"}]}]})");
+  ASSERT_TRUE(messages.ok());
+  EXPECT_EQ(messages->last_user, "refactor this python function");
+  auto gemini = ReadConversation(
+      BodyShape::kGemini,
+      R"({"contents":[{"role":"user","parts":[{"text":"compare the two"}]},)"
+      R"({"role":"model","parts":[{"functionCall":{"name":"f","args":{}}}]},)"
+      R"({"role":"user","parts":[{"functionResponse":{"name":"f","response":{}}}]}]})");
+  ASSERT_TRUE(gemini.ok());
+  EXPECT_EQ(gemini->last_user, "compare the two");
+}
+
 }  // namespace
 }  // namespace bitrouter::routing

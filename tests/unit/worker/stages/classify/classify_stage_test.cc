@@ -8,6 +8,7 @@
 
 #include "bitrouter/v1/control.pb.h"
 #include "worker/snapshot/snapshot_builder.h"
+#include "worker/stages/auth/scope_stage.h"
 #include "worker/stages/classify/classify_stage.h"
 #include "worker/stages/route.h"
 
@@ -130,6 +131,37 @@ TEST(ClassifyStageTest, CandidatesConcatenateInOrderSkippingUnresolvable) {
             "x-bitrouter-route-category: coding\r\nx-bitrouter-route-model: a-1\r\n"
             "x-llm-router-logical-model: llmrouter/auto\r\nx-llm-router-category: coding\r\n"
             "x-llm-router-resolved-model: a-1\r\n");
+}
+
+TEST(ClassifyStageTest, AKeysScopeDropsCandidatesOutsideItNotTheRequest) {
+  auto snap = TestSnapshot(false);
+  ClassifyStage classify;
+  RouteStage route;
+  ScopeStage scope;
+  KeyPolicy key;
+  key.models = {"b:*"};  // only provider b
+  FakeRequest req(snap, "llmrouter/auto", User("refactor it"));
+  req.call_.key = &key;
+  classify.OnRequest(req);
+  ASSERT_EQ(route.OnRequest(req), Stage::Verdict::kContinue);
+  ASSERT_EQ(scope.OnRequest(req), Stage::Verdict::kContinue) << req.answered.size();
+  const routing::Resolution& r = *req.call_.resolution;
+  ASSERT_EQ(r.targets.size(), 1u);  // a:a-1 dropped, b:b-1 kept
+  EXPECT_EQ(r.targets[0].provider + ":" + r.targets[0].model_id, "b:b-1");
+  EXPECT_EQ(req.call_.order, (std::vector<size_t>{0}));
+  EXPECT_EQ(req.call_.route_target_candidate, (std::vector<uint32_t>{2}));
+  EXPECT_EQ(RouteModel(req.call_, 0), "b:b-1");
+
+  // Nothing in scope: 403.
+  KeyPolicy none;
+  none.models = {"c:*"};
+  FakeRequest refused(snap, "llmrouter/auto", User("refactor it"));
+  refused.call_.key = &none;
+  classify.OnRequest(refused);
+  ASSERT_EQ(route.OnRequest(refused), Stage::Verdict::kContinue);
+  EXPECT_EQ(scope.OnRequest(refused), Stage::Verdict::kHandled);
+  ASSERT_EQ(refused.answered.size(), 1u);
+  EXPECT_EQ(refused.answered[0].status, 403);
 }
 
 TEST(ClassifyStageTest, WhichNamesAreTriggers) {
