@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "shared/common/status_macros.h"
 #include "shared/common/strings.h"
@@ -20,13 +21,6 @@ namespace bitrouter::config::internal {
 namespace {
 
 int LineOf(const YAML::Node& node) { return node.Mark().line >= 0 ? node.Mark().line + 1 : 0; }
-
-std::string Lower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
-  return s;
-}
 
 struct Builtins {
   std::map<std::string, std::vector<std::string>> signals;
@@ -42,11 +36,11 @@ absl::StatusOr<const Builtins*> LoadBuiltinSignals() {
       Builtins b;
       for (const auto& kv : root["signals"]) {
         for (const auto& k : kv.second["keywords"]) {
-          b.signals[kv.first.Scalar()].push_back(Lower(k.Scalar()));
+          b.signals[kv.first.Scalar()].push_back(absl::AsciiStrToLower(k.Scalar()));
         }
       }
       for (const auto& k : root["complexity"]["high_keywords"]) {
-        b.high_keywords.push_back(Lower(k.Scalar()));
+        b.high_keywords.push_back(absl::AsciiStrToLower(k.Scalar()));
       }
       return b;
     } catch (const YAML::Exception& e) {
@@ -66,7 +60,7 @@ absl::StatusOr<std::vector<std::string>> Keywords(const Reader& r, const YAML::N
     if (!node[i].IsScalar()) return r.Error(node[i], item, "a keyword must be a string");
     ASSIGN_OR_RETURN(std::string k, r.String(node[i], item));
     if (k.empty()) return r.Error(node[i], item, "a keyword must not be empty");
-    out.push_back(Lower(std::move(k)));
+    out.push_back(absl::AsciiStrToLower(k));
   }
   return out;
 }

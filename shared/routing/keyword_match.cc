@@ -2,6 +2,8 @@
 
 #include <string.h>  // memmem (GNU)
 
+#include "absl/strings/ascii.h"
+
 namespace bitrouter::routing {
 namespace {
 
@@ -19,11 +21,7 @@ size_t Find(std::string_view text, std::string_view keyword, size_t from) {
 }  // namespace
 
 std::string LowerAscii(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
-  return out;
+  return absl::AsciiStrToLower(absl::string_view(text.data(), text.size()));
 }
 
 bool ContainsKeyword(std::string_view text, std::string_view keyword, bool whole_word) {

@@ -116,6 +116,16 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
 
   std::string models = "{\"object\":\"list\",\"data\":[";
   bool first = true;
+  // One /v1/models entry: the listed model and its JSON, in one place.
+  auto list_model = [&](const std::string& id, const std::string& owner) {
+    snap->model_list.push_back({id, owner});
+    absl::StrAppend(&models, first ? "" : ",", "{\"id\":");
+    protocol::AppendJsonString(id, &models);
+    absl::StrAppend(&models, ",\"object\":\"model\",\"created\":0,\"owned_by\":");
+    protocol::AppendJsonString(owner, &models);
+    models.append("}");
+    first = false;
+  };
   for (const auto& p : proto.providers()) {
     if (p.inactive()) continue;  // known for messages only (see the route table)
     ProviderRuntime rt;
@@ -166,13 +176,7 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
     }
     for (const auto& m : p.models()) {
       rt.models.push_back(m);
-      snap->model_list.push_back({absl::StrCat(p.name(), ":", m), p.name()});
-      absl::StrAppend(&models, first ? "" : ",", "{\"id\":");
-      protocol::AppendJsonString(absl::StrCat(p.name(), ":", m), &models);
-      absl::StrAppend(&models, ",\"object\":\"model\",\"created\":0,\"owned_by\":");
-      protocol::AppendJsonString(p.name(), &models);
-      models.append("}");
-      first = false;
+      list_model(absl::StrCat(p.name(), ":", m), p.name());
     }
     snap->providers.emplace(rt.name, std::move(rt));
   }
@@ -188,11 +192,7 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
       RETURN_IF_ERROR(CheckHeaderValue(absl::StrCat("route ", r.name(), ": api_key"), e.api_key()));
     }
     // Virtual models are listed by /v1/models too.
-    snap->model_list.push_back({r.name(), "bitrouter"});
-    absl::StrAppend(&models, first ? "" : ",", "{\"id\":");
-    protocol::AppendJsonString(r.name(), &models);
-    absl::StrAppend(&models, ",\"object\":\"model\",\"created\":0,\"owned_by\":\"bitrouter\"}");
-    first = false;
+    list_model(r.name(), "bitrouter");
   }
   // Classified routing's trigger names are models a client can ask for:
   // each routing: rule, and Rungate's logical ids when compat is on.
@@ -203,13 +203,7 @@ absl::StatusOr<SnapshotPtr> BuildWorkerSnapshot(const bitrouter::v1::Snapshot& p
       logical.push_back(absl::StrCat("llmrouter/", c));
     }
   }
-  for (const std::string& name : logical) {
-    snap->model_list.push_back({name, "bitrouter"});
-    absl::StrAppend(&models, first ? "" : ",", "{\"id\":");
-    protocol::AppendJsonString(name, &models);
-    absl::StrAppend(&models, ",\"object\":\"model\",\"created\":0,\"owned_by\":\"bitrouter\"}");
-    first = false;
-  }
+  for (const std::string& name : logical) list_model(name, "bitrouter");
   models.append("]}");
   snap->models_json = std::move(models);
   snap->routes = routing::BuildRouteTable(proto);
