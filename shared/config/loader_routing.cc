@@ -135,8 +135,12 @@ absl::Status ReadRule(const Reader& r, const YAML::Node& key, const YAML::Node& 
   if (!ValidName(trigger)) {
     return r.Error(key, path, "a trigger is a model name: printable ASCII without spaces");
   }
+  // The OpenClaw plugin writes a route named `auto`: a rule of that name
+  // takes the name (its models: may still send a request to the route).
   if (cfg->models.count(trigger)) {
-    return r.Error(key, path, "shadows the virtual model of the same name in models:");
+    r.Warn(key, path,
+           "takes this name over the virtual model of the same name in models: (the rule's "
+           "models: can still name it)");
   }
   RETURN_IF_ERROR(r.RequireMap(node, path));
   RoutingRuleConfig rule;

@@ -172,6 +172,23 @@ TEST_F(ClassifyTest, CandidatesMoveOnFromAMissingModelButTheLastAnswerIsRelayed)
   EXPECT_EQ(upstream_->requests().size(), 5u);
 }
 
+TEST_F(ClassifyTest, ARuleNamedLikeThePluginsAutoRouteClassifiesItAndFallsBackToTheRoute) {
+  Start(
+      "models:\n  auto:\n    endpoints:\n      - provider: agg\n        model_id: plugin-route\n"
+      "routing:\n  auto:\n    inherit_defaults: false\n    signals:\n"
+      "      coding: {keywords: [python]}\n    models:\n      coding: agg:coder\n"
+      "      default: auto\n");
+  HttpResponse r = Chat(Body("auto", "write some python"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(LastUpstreamModel(), "coder");
+  EXPECT_EQ(r.Header("x-bitrouter-route-category"), "coding");
+  r = Chat(Body("auto", "hello there"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(LastUpstreamModel(), "plugin-route");  // the rule's default: the route itself
+  EXPECT_EQ(r.Header("x-bitrouter-route-category"), "default");
+  EXPECT_EQ(r.Header("x-bitrouter-route-model"), "auto");
+}
+
 TEST_F(ClassifyTest, MetadataIsStrippedForClassificationOnly) {
   Start("compat:\n  llmrouter: true\n");
   // The metadata says python/refactor; the user's own words are simple.

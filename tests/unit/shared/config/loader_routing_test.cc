@@ -153,6 +153,21 @@ TEST(LoaderRoutingTest, CompatBlockOverridesCandidates) {
   EXPECT_TRUE(none->routing.empty());
 }
 
+TEST(LoaderRoutingTest, ARuleTakesTheNameOfARouteWithAWarning) {
+  // The OpenClaw plugin writes a route named `auto`; a rule of that name
+  // classifies `auto`, and its models: may still send to the route.
+  auto cfg = Parse(
+      "models:\n  auto:\n    endpoints: [{provider: openai, model_id: gpt-4o}]\n"
+      "routing:\n  auto:\n    models: {coding: openai:gpt-4o, default: auto}\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->routing.at("auto").models.at("default"), "auto");
+  ASSERT_EQ(cfg->warnings.size(), 1u);
+  EXPECT_NE(cfg->warnings[0].find("cfg.yaml:5: routing.auto: takes this name over the virtual "
+                                  "model of the same name in models:"),
+            std::string::npos)
+      << cfg->warnings[0];
+}
+
 TEST(LoaderRoutingTest, ErrorsNameFileAndLine) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"routing: [a]\n", "cfg.yaml:1: routing: expected a mapping"},
@@ -190,9 +205,6 @@ TEST(LoaderRoutingTest, ErrorsNameFileAndLine) {
        "cfg.yaml:3: routing.auto.models.default: a model name: printable ASCII without spaces"},
       {"routing:\n  \"my auto\":\n    models: {default: a:b}\n",
        "cfg.yaml:2: routing.my auto: a trigger is a model name: printable ASCII without spaces"},
-      {"models:\n  auto:\n    endpoints: [{provider: openai, model_id: gpt-4o}]\n"
-       "routing:\n  auto:\n    models: {default: a:b}\n",
-       "cfg.yaml:5: routing.auto: shadows the virtual model of the same name in models:"},
       {"compat:\n  rungate: true\n", "cfg.yaml:2: compat.rungate: unknown key"},
       {"compat:\n  llmrouter: maybe\n",
        "cfg.yaml:2: compat.llmrouter: expected true or false, got 'maybe'"},
