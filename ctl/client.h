@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "shared/config/home.h"
+#include "shared/protocol/openai_request.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -19,6 +20,13 @@
 #include "bitrouter/v1/control.grpc.pb.h"
 
 namespace bitrouter::ctl {
+
+// A JSON string literal for `s`, for the --json outputs.
+inline std::string Json(std::string_view s) {
+  std::string out;
+  protocol::AppendJsonString(s, &out);
+  return out;
+}
 
 struct Context {
   config::HomePaths paths;

@@ -20,12 +20,6 @@
 namespace bitrouter::ctl {
 namespace {
 
-std::string Json(std::string_view s) {
-  std::string out;
-  protocol::AppendJsonString(s, &out);
-  return out;
-}
-
 std::string Uptime(int64_t seconds) {
   if (seconds < 60) return absl::StrCat(seconds, "s");
   if (seconds < 3600) return absl::StrCat(seconds / 60, "m", seconds % 60, "s");

@@ -10,12 +10,6 @@
 namespace bitrouter::ctl {
 namespace {
 
-std::string Json(std::string_view s) {
-  std::string out;
-  protocol::AppendJsonString(s, &out);
-  return out;
-}
-
 int Fetch(const Context& ctx, const std::string& server, bool with_tools,
           v1::ListMcpResponse* resp) {
   v1::ListMcpRequest req;

@@ -11,12 +11,6 @@
 namespace bitrouter::ctl {
 namespace {
 
-std::string Json(std::string_view s) {
-  std::string out;
-  protocol::AppendJsonString(s, &out);
-  return out;
-}
-
 int ReportChange(const Context& ctx, const v1::RouteChangeResponse& resp, const std::string& what) {
   if (ctx.json) {
     std::string nacks;

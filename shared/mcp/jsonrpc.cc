@@ -10,13 +10,6 @@
 namespace bitrouter::mcp {
 namespace {
 
-std::string Serialize(const rapidjson::Value& v) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  v.Accept(writer);
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
-
 JsonRpcError Invalid(std::string message, std::string id = "null") {
   return JsonRpcError{kInvalidRequest, std::move(message), std::move(id)};
 }
@@ -41,7 +34,7 @@ std::variant<JsonRpcMessage, JsonRpcError> ParseJsonRpc(std::string_view body) {
                            std::isfinite(v.GetDouble()));
     if (!v.IsString() && !integral)
       return Invalid("Invalid Request: id must be a string or an integer");
-    m.id = Serialize(v);
+    m.id = JsonText(v);
   }
   auto version = doc.FindMember("jsonrpc");
   if (version == doc.MemberEnd() || !version->value.IsString() ||
@@ -60,7 +53,7 @@ std::variant<JsonRpcMessage, JsonRpcError> ParseJsonRpc(std::string_view body) {
       if (!params->value.IsObject() && !params->value.IsArray()) {
         return Invalid("Invalid Request: params must be an object", m.id.empty() ? "null" : m.id);
       }
-      m.params = Serialize(params->value);
+      m.params = JsonText(params->value);
     }
     m.kind = m.id.empty() ? JsonRpcMessage::Kind::kNotification : JsonRpcMessage::Kind::kRequest;
     return m;
@@ -72,9 +65,16 @@ std::variant<JsonRpcMessage, JsonRpcError> ParseJsonRpc(std::string_view body) {
                    m.id.empty() ? "null" : m.id);
   }
   m.kind = JsonRpcMessage::Kind::kResponse;
-  if (result != doc.MemberEnd()) m.result = Serialize(result->value);
-  if (error != doc.MemberEnd()) m.error = Serialize(error->value);
+  if (result != doc.MemberEnd()) m.result = JsonText(result->value);
+  if (error != doc.MemberEnd()) m.error = JsonText(error->value);
   return m;
+}
+
+std::string JsonText(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  v.Accept(writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
 }
 
 std::string JsonString(std::string_view text) {

@@ -6,6 +6,8 @@
 //
 // Thread: any. Pure functions of the input.
 
+#include <rapidjson/fwd.h>
+
 #include <string>
 #include <string_view>
 #include <variant>
@@ -57,5 +59,8 @@ std::string RequestBody(std::string_view id, std::string_view method, std::strin
 
 // A JSON string literal for `text` (quoted and escaped).
 std::string JsonString(std::string_view text);
+
+// A parsed value written back as compact JSON text.
+std::string JsonText(const rapidjson::Value& value);
 
 }  // namespace bitrouter::mcp

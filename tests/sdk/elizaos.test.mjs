@@ -199,8 +199,10 @@ async function pluginText(modelName, opts = {}) {
 
 const TEXT = 'I am Eliza, routed through BitRouter.';
 
-rtest(ctx, 'generateText: Chat upstream gets the plugin body byte for byte', async () => {
-  const t = PROVIDERS.chat;
+// The plugin's generateText through `provider:model` to target `t`, with the
+// checks every upstream shares: the answer, its usage, the plugin's own
+// body. Returns that body, the name and what reached the upstream.
+async function pluginTextTo(t) {
   ctx.upstream.fixedText(t.model, TEXT);
   const mark = ctx.upstream.requests.length;
   const name = `${t.provider}:${t.model}`;
@@ -209,22 +211,19 @@ rtest(ctx, 'generateText: Chat upstream gets the plugin body byte for byte', asy
   assert.equal(result.finishReason, 'stop');
   assertUsage(result.usage);
   assertPluginBody(sent, name, { stop: STOP, responseFormat: undefined });
-  const rec = upstreamRequest(mark, t);
+  return { sent, name, rec: upstreamRequest(mark, t) };
+}
+
+rtest(ctx, 'generateText: Chat upstream gets the plugin body byte for byte', async () => {
+  const t = PROVIDERS.chat;
+  const { sent, name, rec } = await pluginTextTo(t);
   // A passthrough: only the model value is spliced.
   assert.equal(rec.raw, sent[0].body.replace(`"model":"${name}"`, `"model":"${t.model}"`));
   assert.equal(rec.headers.authorization, 'Bearer upstream-oai-key');
 }, { timeout: TIMEOUT_MS });
 
 rtest(ctx, 'generateText: Messages upstream gets max_tokens, temperature, top_p, stop_sequences; no penalties or seed', async () => {
-  const t = PROVIDERS.messages;
-  ctx.upstream.fixedText(t.model, TEXT);
-  const mark = ctx.upstream.requests.length;
-  const { result, sent } = await pluginText(`${t.provider}:${t.model}`);
-  assert.equal(result.text, TEXT);
-  assert.equal(result.finishReason, 'stop');
-  assertUsage(result.usage);
-  assertPluginBody(sent, `${t.provider}:${t.model}`, { stop: STOP, responseFormat: undefined });
-  const b = upstreamRequest(mark, t).body;
+  const b = (await pluginTextTo(PROVIDERS.messages)).rec.body;
   assert.equal(b.system, SYSTEM);
   assert.deepEqual(b.messages, [{ role: 'user', content: PROMPT }]);
   assert.equal(b.max_tokens, 256);
@@ -237,15 +236,7 @@ rtest(ctx, 'generateText: Messages upstream gets max_tokens, temperature, top_p,
 }, { timeout: TIMEOUT_MS });
 
 rtest(ctx, 'generateText: Gemini upstream gets every parameter in generationConfig', async () => {
-  const t = PROVIDERS.gemini;
-  ctx.upstream.fixedText(t.model, TEXT);
-  const mark = ctx.upstream.requests.length;
-  const { result, sent } = await pluginText(`${t.provider}:${t.model}`);
-  assert.equal(result.text, TEXT);
-  assert.equal(result.finishReason, 'stop');
-  assertUsage(result.usage);
-  assertPluginBody(sent, `${t.provider}:${t.model}`, { stop: STOP, responseFormat: undefined });
-  const b = upstreamRequest(mark, t).body;
+  const b = (await pluginTextTo(PROVIDERS.gemini)).rec.body;
   assert.deepEqual(b.systemInstruction.parts, [{ text: SYSTEM }]);
   assert.deepEqual(b.contents, [{ role: 'user', parts: [{ text: PROMPT }] }]);
   assert.deepEqual(b.generationConfig, {

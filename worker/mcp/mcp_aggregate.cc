@@ -23,13 +23,6 @@ namespace {
 
 constexpr int kMaxPages = 100;
 
-std::string Serialize(const rapidjson::Value& v) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  v.Accept(writer);
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
-
 // The aggregate servers the key may see.
 std::vector<const McpServerRuntime*> Members(const McpRuntime& mcp, const KeyPolicy* key) {
   std::vector<const McpServerRuntime*> out;
@@ -131,7 +124,7 @@ std::string AddPage(ListState& st, const McpServerRuntime& server, bool listed,
     std::string name = t["name"].GetString();
     if (auto w = st.schemas.find(VirtualSchemaKey(server.id, name));
         w != st.schemas.end() && w->second.empty() && t.HasMember("inputSchema")) {
-      w->second = Serialize(t["inputSchema"]);
+      w->second = mcp::JsonText(t["inputSchema"]);
     }
     if (!listed || !ServerShowsTool(server, name) || !PolicyShowsTool(policy, name) ||
         !KeyShowsTool(st.key, server.id, name)) {
@@ -141,7 +134,7 @@ std::string AddPage(ListState& st, const McpServerRuntime& server, bool listed,
     std::string prefixed = mcp::AggregateName(server.tool_prefix, name);
     t["name"].SetString(prefixed.data(), static_cast<rapidjson::SizeType>(prefixed.size()),
                         d.GetAllocator());
-    st.tools.emplace_back(std::move(prefixed), Serialize(t));
+    st.tools.emplace_back(std::move(prefixed), mcp::JsonText(t));
   }
   if (d.HasMember("nextCursor") && d["nextCursor"].IsString()) return d["nextCursor"].GetString();
   return {};
@@ -229,7 +222,7 @@ void AggregateToolsCall(const McpContext& ctx, const SnapshotPtr& snapshot, McpC
   const std::string tool(routed->tool);
   call->SetToolCalled(name);
   d["name"].SetString(tool.data(), static_cast<rapidjson::SizeType>(tool.size()), d.GetAllocator());
-  std::string upstream_params = Serialize(d);
+  std::string upstream_params = mcp::JsonText(d);
   if (!GateToolCall(call, *snapshot, *ctx.metrics, server->id, tool, name, &upstream_params)) {
     return;
   }

@@ -14,13 +14,6 @@
 namespace bitrouter::worker {
 namespace {
 
-std::string Serialize(const rapidjson::Value& v) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  v.Accept(writer);
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
-
 bool Denied(const guardrails::ToolParamRule& rule, std::string_view name) {
   return std::find(rule.deny.begin(), rule.deny.end(), name) != rule.deny.end();
 }
@@ -84,7 +77,7 @@ std::string ApplyPolicyToList(const guardrails::ToolProviderPolicy& policy,
     changed |= RestrictListedTool(policy, *t, d.GetAllocator());
     ++t;
   }
-  return changed ? Serialize(d) : std::string();
+  return changed ? mcp::JsonText(d) : std::string();
 }
 
 McpCallVerdict CheckMcpToolCall(const guardrails::ToolProviderPolicy& policy,
@@ -112,7 +105,7 @@ McpCallVerdict CheckMcpToolCall(const guardrails::ToolProviderPolicy& policy,
     m = args->value.EraseMember(m);
     ++v.stripped;
   }
-  if (v.stripped > 0) v.params = Serialize(d);
+  if (v.stripped > 0) v.params = mcp::JsonText(d);
   return v;
 }
 

@@ -16,13 +16,6 @@ namespace {
 
 constexpr int kMaxPages = 100;
 
-std::string Serialize(const rapidjson::Value& v) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  v.Accept(writer);
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
-
 // Sends the call itself (the server's answer goes to the client as it is).
 void SendCall(const McpContext& ctx, const SnapshotPtr& snapshot, McpCall* call,
               const McpServerRuntime& server, const std::string& tool, const std::string& params) {
@@ -125,7 +118,7 @@ std::string FilterToolList(const KeyPolicy* key, std::string_view server,
       changed = true;
     }
   }
-  return changed ? Serialize(d) : std::string();
+  return changed ? mcp::JsonText(d) : std::string();
 }
 
 void CheckedToolsCall(const McpContext& ctx, const SnapshotPtr& snapshot, McpCall* call,

@@ -20,13 +20,6 @@ namespace {
 
 using bitrouter::v1::VirtualTool;
 
-std::string Serialize(const rapidjson::Value& v) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  v.Accept(writer);
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
-
 // A price as JSON: null when unpriced.
 std::string Price(double usd) { return usd < 0 ? "null" : absl::StrCat(usd); }
 
@@ -168,7 +161,7 @@ void VirtualToolsCall(const McpContext& ctx, const SnapshotPtr& snapshot, McpCal
     if (server == nullptr) continue;
     d["name"].SetString(e.service_id().data(),
                         static_cast<rapidjson::SizeType>(e.service_id().size()), d.GetAllocator());
-    std::string endpoint_params = Serialize(d);
+    std::string endpoint_params = mcp::JsonText(d);
     // The guardrails tool policy of the endpoint's server: a denied tool or
     // a blocked argument skips the endpoint; stripped arguments go as such.
     if (const auto* policy = McpToolPolicy(*snapshot, server->id)) {
